@@ -1,0 +1,246 @@
+//! Block devices under the file system: host files, in-memory copy-on-write
+//! overlays, and raw export.
+
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// Granularity of the copy-on-write overlay and of sparse export.
+pub const CHUNK: usize = 4096;
+
+/// The storage under the file system: a fixed-size array of bytes, read and
+/// written in whole blocks. Layers (copy-on-write overlays) implement this.
+pub trait BlockDevice: Send {
+    /// Total size in bytes.
+    fn size(&self) -> u64;
+    /// Reads `buf.len()` bytes at `offset`. Reads past the end fail.
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+    /// Writes `data` at `offset`. Writes past the end fail.
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()>;
+    /// Makes earlier writes durable (as far as the layer can).
+    fn flush(&mut self) -> io::Result<()>;
+}
+
+fn out_of_range(offset: u64, len: usize, size: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("access of {len} bytes at {offset} beyond device end {size}"),
+    )
+}
+
+fn check_range(offset: u64, len: usize, size: u64) -> io::Result<()> {
+    match offset.checked_add(len as u64) {
+        Some(end) if end <= size => Ok(()),
+        _ => Err(out_of_range(offset, len, size)),
+    }
+}
+
+/// A host file used as a raw block device.
+pub struct FileDevice {
+    file: File,
+    path: PathBuf,
+    size: u64,
+    writable: bool,
+}
+
+impl FileDevice {
+    /// Opens an existing image file; with `writable == false` it is never written.
+    pub fn open(path: &Path, writable: bool) -> Result<FileDevice> {
+        let io_err = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(writable)
+            .open(path)
+            .map_err(io_err)?;
+        let size = file.metadata().map_err(io_err)?.len();
+        Ok(FileDevice {
+            file,
+            path: path.to_path_buf(),
+            size,
+            writable,
+        })
+    }
+
+    /// Creates (or truncates) a sparse file of `size` bytes.
+    pub fn create(path: &Path, size: u64) -> Result<FileDevice> {
+        let io_err = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(io_err)?;
+        file.set_len(size).map_err(io_err)?;
+        Ok(FileDevice {
+            file,
+            path: path.to_path_buf(),
+            size,
+            writable: true,
+        })
+    }
+
+    /// The host path of the image (for error messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl BlockDevice for FileDevice {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        check_range(offset, buf.len(), self.size)?;
+        self.file.read_exact_at(buf, offset)
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        if !self.writable {
+            return Err(io::Error::from_raw_os_error(libc::EROFS));
+        }
+        check_range(offset, data.len(), self.size)?;
+        self.file.write_all_at(data, offset)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.writable {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
+}
+
+/// A copy-on-write overlay kept in memory over a read-only lower device:
+/// reads fall through to `lower` for blocks never written. A throwaway container.
+pub struct MemOverlay {
+    lower: Box<dyn BlockDevice>,
+    blocks: HashMap<u64, Box<[u8]>>,
+}
+
+impl MemOverlay {
+    /// Wraps `lower`, which is only ever read from then on.
+    pub fn new(lower: Box<dyn BlockDevice>) -> MemOverlay {
+        MemOverlay {
+            lower,
+            blocks: HashMap::new(),
+        }
+    }
+
+    /// How many 4 KiB blocks have been written (and are held in memory).
+    pub fn dirty_blocks(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Reads one whole chunk into `out` (the last chunk may be short).
+    fn chunk_len(&self, idx: u64) -> usize {
+        let start = idx * CHUNK as u64;
+        (self.lower.size() - start).min(CHUNK as u64) as usize
+    }
+}
+
+impl BlockDevice for MemOverlay {
+    fn size(&self) -> u64 {
+        self.lower.size()
+    }
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        check_range(offset, buf.len(), self.size())?;
+        let mut done = 0;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let idx = pos / CHUNK as u64;
+            let within = (pos % CHUNK as u64) as usize;
+            // Read runs of untouched chunks from the lower device in one go.
+            let n = (CHUNK - within).min(buf.len() - done);
+            match self.blocks.get(&idx) {
+                Some(b) => buf[done..done + n].copy_from_slice(&b[within..within + n]),
+                None => {
+                    let mut end = done + n;
+                    while end < buf.len() {
+                        let next = (offset + end as u64) / CHUNK as u64;
+                        if self.blocks.contains_key(&next) {
+                            break;
+                        }
+                        end = (end + CHUNK).min(buf.len());
+                    }
+                    self.lower.read_at(pos, &mut buf[done..end])?;
+                    done = end;
+                    continue;
+                }
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        check_range(offset, data.len(), self.size())?;
+        let mut done = 0;
+        while done < data.len() {
+            let pos = offset + done as u64;
+            let idx = pos / CHUNK as u64;
+            let within = (pos % CHUNK as u64) as usize;
+            let n = (CHUNK - within).min(data.len() - done);
+            if !self.blocks.contains_key(&idx) {
+                let len = self.chunk_len(idx);
+                let mut b = vec![0u8; len].into_boxed_slice();
+                // A partial write must keep the rest of the lower chunk.
+                if n != len {
+                    self.lower.read_at(idx * CHUNK as u64, &mut b)?;
+                }
+                self.blocks.insert(idx, b);
+            }
+            let b = self.blocks.get_mut(&idx).expect("inserted above");
+            b[within..within + n].copy_from_slice(&data[done..done + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Nothing to persist: the overlay is throwaway and the lower is read-only.
+        Ok(())
+    }
+}
+
+/// Copies every byte of `dev` (sparsely: zero blocks become holes) into a new raw image file.
+pub fn export_raw(dev: &mut dyn BlockDevice, dest: &Path) -> Result<()> {
+    let io_err = |source| Error::Io {
+        path: dest.to_path_buf(),
+        source,
+    };
+    let out = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dest)
+        .map_err(io_err)?;
+    let size = dev.size();
+    let mut buf = vec![0u8; 256 * CHUNK];
+    let mut pos = 0u64;
+    while pos < size {
+        let n = (size - pos).min(buf.len() as u64) as usize;
+        dev.read_at(pos, &mut buf[..n]).map_err(io_err)?;
+        for (i, chunk) in buf[..n].chunks(CHUNK).enumerate() {
+            if chunk.iter().any(|&b| b != 0) {
+                out.write_all_at(chunk, pos + (i * CHUNK) as u64)
+                    .map_err(io_err)?;
+            }
+        }
+        pos += n as u64;
+    }
+    out.set_len(size).map_err(io_err)?;
+    out.sync_all().map_err(io_err)?;
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! One wasmtime engine per process, the linker holding the broker, and the
+//! compiled-module cache (in memory, and serialized on disk so that only the
+//! first run after an install compiles).
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use sha2::{Digest, Sha256};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, OptLevel, PoolingAllocationConfig};
+
+use crate::wasi::{self, Guest};
+
+/// How many guest instances may be alive at once (pipeline stages, background jobs).
+pub const MAX_INSTANCES: u32 = 128;
+
+/// The process-wide engine, its broker linker and modules compiled so far.
+pub struct Shared {
+    pub engine: Engine,
+    linker: Linker<Guest>,
+    /// Pre-linked modules by sha256 of their bytes.
+    modules: Mutex<HashMap<[u8; 32], InstancePre<Guest>>>,
+}
+
+static SHARED: OnceLock<Result<Shared, String>> = OnceLock::new();
+
+fn config() -> Config {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_core_instances(MAX_INSTANCES)
+        .total_memories(MAX_INSTANCES)
+        .total_tables(MAX_INSTANCES)
+        .total_stacks(MAX_INSTANCES)
+        .table_elements(100_000);
+    let mut c = Config::new();
+    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .memory_init_cow(true)
+        .epoch_interruption(true)
+        .cranelift_opt_level(OptLevel::Speed)
+        .parallel_compilation(true);
+    c
+}
+
+/// The shared engine, made on first use.
+pub fn shared() -> anyhow::Result<&'static Shared> {
+    SHARED
+        .get_or_init(|| {
+            let engine = Engine::new(&config()).map_err(|e| format!("cannot start wasmtime: {e}"))?;
+            let mut linker = Linker::new(&engine);
+            wasi::add_to_linker(&mut linker).map_err(|e| format!("cannot link the WASI broker: {e}"))?;
+            Ok(Shared {
+                engine,
+                linker,
+                modules: Mutex::new(HashMap::new()),
+            })
+        })
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+impl Shared {
+    /// A key naming this engine's compiled-code format: wasmtime version + settings.
+    fn compat_key(&self) -> String {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut h);
+        format!("{:016x}", h.finish())
+    }
+
+    /// The pre-linked module for `bytes`: from memory, else the disk cache, else compiled
+    /// (and then written to the cache). Returns whether it had to compile.
+    pub fn instance_pre(&self, bytes: &[u8], cache_dir: &Path) -> anyhow::Result<(InstancePre<Guest>, bool)> {
+        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        if let Some(pre) = self.modules.lock().unwrap().get(&digest) {
+            return Ok((pre.clone(), false));
+        }
+        let path = cache_dir.join("modules").join(format!("{}-{}.cwasm", hex::encode(digest), self.compat_key()));
+        let (module, compiled) = match self.load_cached(&path) {
+            Some(m) => (m, false),
+            None => {
+                let module = Module::new(&self.engine, bytes).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                // A cache we cannot write only costs speed, never correctness.
+                if let Err(e) = store_cached(&path, &module) {
+                    eprintln!("wsh: warning: cannot cache compiled module at {}: {e:#}", path.display());
+                }
+                (module, true)
+            }
+        };
+        let pre = self.linker.instantiate_pre(&module).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        self.modules.lock().unwrap().insert(digest, pre.clone());
+        Ok((pre, compiled))
+    }
+
+    fn load_cached(&self, path: &Path) -> Option<Module> {
+        if !path.exists() {
+            return None;
+        }
+        // SAFETY: the file is one wsh itself serialized into the user's own cache
+        // directory (written atomically, named by the module hash and this engine's
+        // compatibility hash); wasmtime also checks its header before use.
+        unsafe { Module::deserialize_file(&self.engine, path) }.ok()
+    }
+}
+
+fn store_cached(path: &PathBuf, module: &Module) -> anyhow::Result<()> {
+    let dir = path.parent().expect("cache path has a parent");
+    std::fs::create_dir_all(dir)?;
+    let bytes = module.serialize().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(&bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)?;
+    Ok(())
+}

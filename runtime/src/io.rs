@@ -1,0 +1,332 @@
+//! Open file descriptions shared by the broker, the interpreter and builtins:
+//! pipes between pipeline stages, files in the image, the host terminal.
+//!
+//! A [`Handle`] is cheap to clone; clones share one description (offset, append
+//! flag), as `dup` does. A pipe's write end counts its clones: when the last one
+//! is dropped the reader sees EOF; when every read end is gone a write fails with
+//! `BrokenPipe`.
+
+use std::collections::VecDeque;
+use std::io;
+use std::io::Write;
+use std::sync::{Arc, Condvar, Mutex};
+
+use fsimage::{Ino, Vfs};
+
+/// How many bytes a pipe buffers before its writer blocks (Linux's default).
+pub const PIPE_CAPACITY: usize = 64 * 1024;
+
+#[derive(Default)]
+struct PipeState {
+    buf: VecDeque<u8>,
+    readers: usize,
+    writers: usize,
+}
+
+/// The shared buffer of one pipe.
+#[derive(Default)]
+pub struct Pipe {
+    state: Mutex<PipeState>,
+    changed: Condvar,
+}
+
+impl Pipe {
+    /// Blocks until data or EOF; returns 0 at EOF.
+    pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut st = self.state.lock().unwrap();
+        loop {
+            if !st.buf.is_empty() {
+                let n = buf.len().min(st.buf.len());
+                for (dst, src) in buf.iter_mut().zip(st.buf.drain(..n)) {
+                    *dst = src;
+                }
+                self.changed.notify_all();
+                return Ok(n);
+            }
+            if st.writers == 0 || buf.is_empty() {
+                return Ok(0);
+            }
+            st = self.changed.wait(st).unwrap();
+        }
+    }
+
+    /// Blocks until all of `data` is buffered or every reader is gone.
+    pub fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
+        let mut st = self.state.lock().unwrap();
+        while !data.is_empty() {
+            if st.readers == 0 {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            let room = PIPE_CAPACITY.saturating_sub(st.buf.len());
+            if room == 0 {
+                st = self.changed.wait(st).unwrap();
+                continue;
+            }
+            let n = room.min(data.len());
+            st.buf.extend(&data[..n]);
+            data = &data[n..];
+            self.changed.notify_all();
+        }
+        Ok(())
+    }
+
+    /// Bytes ready to read, and whether the write side is closed (for poll).
+    pub fn readiness(&self) -> (usize, bool) {
+        let st = self.state.lock().unwrap();
+        (st.buf.len(), st.writers == 0)
+    }
+
+    /// Whether a write would not block: room in the buffer or no reader left.
+    pub fn writable(&self) -> bool {
+        let st = self.state.lock().unwrap();
+        st.buf.len() < PIPE_CAPACITY || st.readers == 0
+    }
+
+    /// Blocks until the pipe's state changes or `timeout` passes (poll_oneoff).
+    pub fn wait_change(&self, timeout: std::time::Duration) {
+        let st = self.state.lock().unwrap();
+        let _ = self.changed.wait_timeout(st, timeout).unwrap();
+    }
+}
+
+/// One end of a pipe; the pipe counts live ends of each kind.
+pub struct PipeEnd {
+    pipe: Arc<Pipe>,
+    write: bool,
+}
+
+impl PipeEnd {
+    /// The pipe this end belongs to.
+    pub fn pipe(&self) -> &Arc<Pipe> {
+        &self.pipe
+    }
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        let mut st = self.pipe.state.lock().unwrap();
+        if self.write {
+            st.writers -= 1;
+        } else {
+            st.readers -= 1;
+        }
+        self.pipe.changed.notify_all();
+    }
+}
+
+/// Options for opening a file in the image, as `open(2)` flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenOptions {
+    pub read: bool,
+    pub write: bool,
+    pub create: bool,
+    pub exclusive: bool,
+    pub truncate: bool,
+    pub append: bool,
+}
+
+/// An open regular file in the image with its own offset.
+pub struct FileHandle {
+    vfs: Arc<Vfs>,
+    ino: Ino,
+    pos: Mutex<u64>,
+    /// Flags that may change after open (fd_fdstat_set_flags).
+    pub append: std::sync::atomic::AtomicBool,
+    pub readable: bool,
+    pub writable: bool,
+}
+
+impl FileHandle {
+    /// Opens (and, as asked, creates or truncates) `path`, relative to `base` unless absolute.
+    pub fn open(
+        vfs: &Arc<Vfs>,
+        base: Ino,
+        path: &[u8],
+        opts: OpenOptions,
+    ) -> fsimage::Result<FileHandle> {
+        use fsimage::{Errno, Error};
+        let ino = match vfs.resolve(base, path, true) {
+            Ok(ino) if opts.create && opts.exclusive => {
+                let _ = ino;
+                return Err(Error::Errno(Errno::Exist));
+            }
+            Ok(ino) => ino,
+            Err(e) if opts.create && e.errno() == Errno::NoEnt => {
+                let (dir, name) = vfs.resolve_parent(base, path)?;
+                vfs.create(dir, &name, 0o644)?
+            }
+            Err(e) => return Err(e),
+        };
+        let st = vfs.stat(ino)?;
+        if st.kind == fsimage::FileType::Directory && (opts.write || opts.append) {
+            return Err(Error::Errno(Errno::IsDir));
+        }
+        if opts.truncate && opts.write && st.size != 0 {
+            vfs.truncate(ino, 0)?;
+        }
+        Ok(FileHandle::from_ino(vfs, ino, opts))
+    }
+
+    /// Wraps an inode already resolved by the caller.
+    pub fn from_ino(vfs: &Arc<Vfs>, ino: Ino, opts: OpenOptions) -> FileHandle {
+        vfs.open_ref(ino);
+        FileHandle {
+            vfs: vfs.clone(),
+            ino,
+            pos: Mutex::new(0),
+            append: opts.append.into(),
+            readable: opts.read,
+            writable: opts.write || opts.append,
+        }
+    }
+
+    /// The inode this handle reads and writes.
+    pub fn ino(&self) -> Ino {
+        self.ino
+    }
+
+    /// The file system this handle lives on.
+    pub fn vfs(&self) -> &Arc<Vfs> {
+        &self.vfs
+    }
+
+    /// Reads at the current offset and advances it.
+    pub fn read(&self, buf: &mut [u8]) -> fsimage::Result<usize> {
+        let mut pos = self.pos.lock().unwrap();
+        let n = self.vfs.read(self.ino, *pos, buf)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+
+    /// Writes at the current offset (or the end, in append mode) and advances it.
+    pub fn write(&self, data: &[u8]) -> fsimage::Result<usize> {
+        let mut pos = self.pos.lock().unwrap();
+        if self.append.load(std::sync::atomic::Ordering::Relaxed) {
+            *pos = self.vfs.stat(self.ino)?.size;
+        }
+        let n = self.vfs.write(self.ino, *pos, data)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+
+    /// The current offset.
+    pub fn position(&self) -> u64 {
+        *self.pos.lock().unwrap()
+    }
+
+    /// Moves the offset (the caller has computed the absolute target).
+    pub fn set_position(&self, pos: u64) {
+        *self.pos.lock().unwrap() = pos;
+    }
+}
+
+impl Drop for FileHandle {
+    fn drop(&mut self) {
+        self.vfs.close_ref(self.ino);
+    }
+}
+
+/// An open file description: what a guest's fd 0/1/2 or a redirection points at.
+#[derive(Clone)]
+pub enum Handle {
+    /// Reads give EOF, writes are discarded (`/dev/null`).
+    Null,
+    /// The host process's stdin (the terminal or whatever wsh was given).
+    HostStdin,
+    /// The host process's stdout.
+    HostStdout,
+    /// The host process's stderr.
+    HostStderr,
+    /// The read end of a pipe.
+    PipeRead(Arc<PipeEnd>),
+    /// The write end of a pipe.
+    PipeWrite(Arc<PipeEnd>),
+    /// A regular file in the image.
+    File(Arc<FileHandle>),
+}
+
+/// Makes a pipe: (read end, write end).
+pub fn pipe() -> (Handle, Handle) {
+    let pipe = Arc::new(Pipe::default());
+    {
+        let mut st = pipe.state.lock().unwrap();
+        st.readers = 1;
+        st.writers = 1;
+    }
+    let r = PipeEnd {
+        pipe: pipe.clone(),
+        write: false,
+    };
+    let w = PipeEnd { pipe, write: true };
+    (Handle::PipeRead(Arc::new(r)), Handle::PipeWrite(Arc::new(w)))
+}
+
+/// Reads the host's fd 0 without std's buffering, so bytes a guest does not
+/// consume stay in the host stream for the next reader.
+fn read_host_stdin(buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: `buf` is a valid, writable slice of `buf.len()` bytes.
+        let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+fn fs_err(e: fsimage::Error) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+impl Handle {
+    /// Reads some bytes; 0 means end of file.
+    pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Handle::Null | Handle::HostStdout | Handle::HostStderr | Handle::PipeWrite(_) => {
+                Ok(0)
+            }
+            Handle::HostStdin => read_host_stdin(buf),
+            Handle::PipeRead(end) => end.pipe.read(buf),
+            Handle::File(f) => f.read(buf).map_err(fs_err),
+        }
+    }
+
+    /// Writes all of `data`. A pipe without readers gives `BrokenPipe`.
+    pub fn write_all(&self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Handle::Null => Ok(()),
+            Handle::HostStdin | Handle::PipeRead(_) => Err(io::Error::from_raw_os_error(libc::EBADF)),
+            Handle::HostStdout => {
+                let mut out = io::stdout().lock();
+                out.write_all(data)?;
+                out.flush()
+            }
+            Handle::HostStderr => io::stderr().lock().write_all(data),
+            Handle::PipeWrite(end) => end.pipe.write_all(data),
+            Handle::File(f) => {
+                let mut rest = data;
+                while !rest.is_empty() {
+                    let n = f.write(rest).map_err(fs_err)?;
+                    rest = &rest[n..];
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads everything up to EOF (command substitution).
+    pub fn read_to_end(&self) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let n = self.read(&mut buf)?;
+            if n == 0 {
+                return Ok(out);
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+}

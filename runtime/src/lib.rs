@@ -1,0 +1,292 @@
+//! wsh's runtime: compiles guest modules once, instantiates one per command, and
+//! serves their WASI preview1 calls from an [`fsimage::Vfs`] (the broker).
+
+mod engine;
+pub mod io;
+pub mod wasi;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Instant;
+
+use fsimage::Vfs;
+pub use io::Handle;
+use wasi::Guest;
+use wasmtime::{InstancePre, Store, StoreLimitsBuilder};
+
+/// Why a command could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// No such file in the image (exit status 127).
+    #[error("{0}: No such file or directory")]
+    NotFound(String),
+    /// The file exists but is not a runnable module (exit status 126).
+    #[error("{0}: {1}")]
+    NotExecutable(String, String),
+    /// Anything else (compile failure, cache I/O...).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A command to start: a program in the image and its environment.
+pub struct Command {
+    /// Absolute path of the module inside the image.
+    pub program: String,
+    /// argv, argv[0] included.
+    pub argv: Vec<String>,
+    /// The environment, in order.
+    pub env: Vec<(String, String)>,
+    /// Absolute working directory inside the image (also exported as PWD).
+    pub cwd: String,
+    pub stdin: Handle,
+    pub stdout: Handle,
+    pub stderr: Handle,
+}
+
+/// A running command.
+pub struct Child {
+    thread: std::thread::JoinHandle<i32>,
+}
+
+impl Child {
+    /// Waits for the command and returns its exit status (0-255; 128+N when stopped).
+    pub fn wait(self) -> i32 {
+        self.thread.join().unwrap_or(134)
+    }
+}
+
+/// The engine, the compiled-module cache and the image the guests see. Cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    vfs: Arc<Vfs>,
+    cache_dir: PathBuf,
+    /// Modules by inode identity, so a repeated command skips reading and hashing its file.
+    by_inode: Mutex<HashMap<ModuleKey, InstancePre<Guest>>>,
+    /// Stop flags of the guests that may still run.
+    running: Mutex<Vec<Weak<AtomicBool>>>,
+}
+
+/// What must be unchanged for a module file to be the same module.
+#[derive(Hash, PartialEq, Eq)]
+struct ModuleKey {
+    ino: fsimage::Ino,
+    size: u64,
+    mtime: fsimage::Timestamp,
+    ctime: fsimage::Timestamp,
+}
+
+/// Nanoseconds on a monotonic clock (WASI's clock 1).
+pub(crate) fn monotonic_ns() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    // Start far from zero so guests that subtract small offsets never underflow.
+    START.get_or_init(Instant::now).elapsed().as_nanos() as u64 + 1_000_000_000
+}
+
+/// The largest linear memory one guest may have.
+pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
+
+impl Runtime {
+    /// A runtime over `vfs`, keeping compiled modules in `cache_dir`.
+    pub fn new(vfs: Arc<Vfs>, cache_dir: &Path) -> anyhow::Result<Runtime> {
+        engine::shared()?;
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                vfs,
+                cache_dir: cache_dir.to_path_buf(),
+                by_inode: Mutex::new(HashMap::new()),
+                running: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// The image every guest of this runtime shares.
+    pub fn vfs(&self) -> &Arc<Vfs> {
+        &self.inner.vfs
+    }
+
+    /// Makes sure the module at `program` is compiled and cached; returns whether it had to compile.
+    pub fn prepare(&self, program: &str) -> Result<bool, SpawnError> {
+        self.module(program).map(|(_, compiled)| compiled)
+    }
+
+    fn module(&self, program: &str) -> Result<(InstancePre<Guest>, bool), SpawnError> {
+        use fsimage::{Errno, FileType};
+        let vfs = &self.inner.vfs;
+        let not_found = || SpawnError::NotFound(program.to_string());
+        let ino = vfs.resolve(vfs.root(), program.as_bytes(), true).map_err(|e| match e.errno() {
+            Errno::NoEnt | Errno::NotDir => not_found(),
+            _ => SpawnError::Other(format!("{program}: {e}")),
+        })?;
+        let st = vfs.stat(ino).map_err(|e| SpawnError::Other(format!("{program}: {e}")))?;
+        match st.kind {
+            FileType::Regular => {}
+            FileType::Directory => return Err(SpawnError::NotExecutable(program.into(), "Is a directory".into())),
+            _ => return Err(SpawnError::NotExecutable(program.into(), "Permission denied".into())),
+        }
+        let key = ModuleKey {
+            ino,
+            size: st.size,
+            mtime: st.mtime,
+            ctime: st.ctime,
+        };
+        if let Some(pre) = self.inner.by_inode.lock().unwrap().get(&key) {
+            return Ok((pre.clone(), false));
+        }
+        let mut bytes = vec![0u8; st.size as usize];
+        let mut at = 0;
+        while at < bytes.len() {
+            let n = vfs
+                .read(ino, at as u64, &mut bytes[at..])
+                .map_err(|e| SpawnError::Other(format!("{program}: {e}")))?;
+            if n == 0 {
+                bytes.truncate(at);
+                break;
+            }
+            at += n;
+        }
+        // A core wasm module: magic + version 1. Anything else is not runnable here.
+        if !bytes.starts_with(b"\0asm\x01\0\0\0") {
+            return Err(SpawnError::NotExecutable(
+                program.into(),
+                "cannot execute binary file: Exec format error".into(),
+            ));
+        }
+        let (pre, compiled) = engine::shared()
+            .and_then(|s| s.instance_pre(&bytes, &self.inner.cache_dir))
+            .map_err(|e| SpawnError::NotExecutable(program.into(), format!("invalid module: {e}")))?;
+        self.inner.by_inode.lock().unwrap().insert(key, pre.clone());
+        Ok((pre, compiled))
+    }
+
+    /// Starts `cmd` on its own thread.
+    pub fn spawn(&self, cmd: Command) -> Result<Child, SpawnError> {
+        let (pre, _) = self.module(&cmd.program)?;
+        let interrupt = Arc::new(AtomicBool::new(false));
+        {
+            let mut running = self.inner.running.lock().unwrap();
+            running.retain(|w| w.strong_count() > 0);
+            running.push(Arc::downgrade(&interrupt));
+        }
+        let mut env: Vec<Vec<u8>> = cmd
+            .env
+            .iter()
+            .filter(|(k, _)| k != "PWD")
+            .map(|(k, v)| format!("{k}={v}").into_bytes())
+            .collect();
+        env.push(format!("PWD={}", cmd.cwd).into_bytes());
+        let mut fds = wasi::FdTable::default();
+        fds.insert(wasi::Fd::Handle(cmd.stdin));
+        fds.insert(wasi::Fd::Handle(cmd.stdout));
+        fds.insert(wasi::Fd::Handle(cmd.stderr.clone()));
+        fds.insert(wasi::Fd::Dir(wasi::DirFd {
+            ino: self.inner.vfs.root(),
+            preopen: Some(b"/".to_vec()),
+            listing: None,
+        }));
+        let guest = Guest {
+            vfs: self.inner.vfs.clone(),
+            args: cmd.argv.iter().map(|a| a.clone().into_bytes()).collect(),
+            env,
+            fds,
+            memory: None,
+            exit: None,
+            started: Instant::now(),
+            interrupt,
+            limits: StoreLimitsBuilder::new().memory_size(DEFAULT_MEMORY_LIMIT).build(),
+        };
+        let name = cmd.argv.first().cloned().unwrap_or_else(|| cmd.program.clone());
+        let thread = std::thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || run_guest(pre, guest, &name, &cmd.stderr))
+            .map_err(|e| SpawnError::Other(format!("cannot start a thread: {e}")))?;
+        Ok(Child { thread })
+    }
+
+    /// Stops every guest still running (Ctrl-C): each ends with status 130.
+    pub fn interrupt_all(&self) {
+        for w in self.inner.running.lock().unwrap().iter() {
+            if let Some(flag) = w.upgrade() {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+        if let Ok(s) = engine::shared() {
+            s.engine.increment_epoch();
+        }
+    }
+}
+
+/// Instantiates and runs one guest to completion; returns its exit status.
+fn run_guest(pre: InstancePre<Guest>, guest: Guest, name: &str, stderr: &Handle) -> i32 {
+    let report = |msg: String| {
+        let _ = stderr.write_all(format!("wsh: {name}: {msg}\n").as_bytes());
+    };
+    let engine = pre.module().engine().clone();
+    let mut store = Store::new(&engine, guest);
+    store.limiter(|g| &mut g.limits);
+    // Any epoch tick stops the guest if its stop flag is set; otherwise it runs on.
+    store.epoch_deadline_callback(|ctx| {
+        if ctx.data().interrupted() {
+            Err(wasmtime::Error::new(wasmtime::Trap::Interrupt))
+        } else {
+            Ok(wasmtime::UpdateDeadline::Continue(1))
+        }
+    });
+    store.set_epoch_deadline(1);
+    let instance = match pre.instantiate(&mut store) {
+        Ok(i) => i,
+        Err(e) => {
+            report(format!("cannot start: {e}"));
+            return 126;
+        }
+    };
+    let memory = instance.get_memory(&mut store, "memory");
+    store.data_mut().memory = memory;
+    let start = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+        Ok(f) => f,
+        Err(_) => {
+            report("not a command module (no _start)".into());
+            return 126;
+        }
+    };
+    match start.call(&mut store, ()) {
+        Ok(()) => 0,
+        Err(e) => exit_status(&e, &report),
+    }
+}
+
+/// Maps a guest's end to a shell status: its exit code, or 128+signal for a trap.
+fn exit_status(e: &wasmtime::Error, report: &dyn Fn(String)) -> i32 {
+    use wasmtime::Trap;
+    if let Some(wasi::Exit(code)) = e.downcast_ref::<wasi::Exit>() {
+        return *code;
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => 128 + libc::SIGINT,
+        Some(t @ (Trap::MemoryOutOfBounds | Trap::StackOverflow | Trap::HeapMisaligned)) => {
+            report(format!("guest crashed: {t}"));
+            128 + libc::SIGSEGV
+        }
+        Some(t @ (Trap::IntegerDivisionByZero | Trap::IntegerOverflow)) => {
+            report(format!("guest crashed: {t}"));
+            128 + libc::SIGFPE
+        }
+        Some(Trap::UnreachableCodeReached) => {
+            // Rust's panic=abort and C's abort() both end in `unreachable`.
+            128 + libc::SIGABRT
+        }
+        Some(t) => {
+            report(format!("guest crashed: {t}"));
+            128 + libc::SIGILL
+        }
+        None => {
+            report(format!("guest failed: {e}"));
+            128 + libc::SIGABRT
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Helpers shared by the end-to-end tests: run wsh and the host references.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// One WSH_HOME for the whole test binary, so the base image and the module cache
+/// are built once (the first test to need them builds them; wsh writes them atomically).
+pub fn wsh_home() -> &'static Path {
+    static HOME: OnceLock<PathBuf> = OnceLock::new();
+    HOME.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wsh-home");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    })
+}
+
+/// A `wsh` command with the test store and a clean environment.
+pub fn wsh_cmd(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wsh"));
+    c.env_clear()
+        .env("WSH_HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::null());
+    c
+}
+
+/// Runs `wsh -c CMD`.
+pub fn wsh(cmd: &str) -> Output {
+    wsh_cmd(wsh_home()).arg("-c").arg(cmd).output().expect("wsh runs")
+}
+
+/// Runs `bash -c CMD` on the host in `dir`, with GNU coreutils and a C locale.
+pub fn bash_in(dir: &Path, cmd: &str) -> Output {
+    Command::new("bash")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .output()
+        .expect("bash runs")
+}
+
+/// Text of a byte vector, for messages.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs a host tool (e2fsck, debugfs...) and returns its output.
+pub fn host(tool: &str, args: &[&str]) -> Output {
+    let path = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+        .iter()
+        .map(|d| Path::new(d).join(tool))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{tool} is not installed"));
+    Command::new(path).args(args).output().unwrap()
+}
