@@ -31,7 +31,6 @@ fn config() -> Config {
     pool.total_core_instances(MAX_INSTANCES)
         .total_memories(MAX_INSTANCES)
         .total_tables(MAX_INSTANCES)
-        .total_stacks(MAX_INSTANCES)
         .table_elements(100_000);
     let mut c = Config::new();
     c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))

@@ -77,8 +77,8 @@ struct Inner {
 struct ModuleKey {
     ino: fsimage::Ino,
     size: u64,
-    mtime: fsimage::Timestamp,
-    ctime: fsimage::Timestamp,
+    mtime: (i64, u32),
+    ctime: (i64, u32),
 }
 
 /// Nanoseconds on a monotonic clock (WASI's clock 1).
@@ -132,8 +132,8 @@ impl Runtime {
         let key = ModuleKey {
             ino,
             size: st.size,
-            mtime: st.mtime,
-            ctime: st.ctime,
+            mtime: (st.mtime.sec, st.mtime.nsec),
+            ctime: (st.ctime.sec, st.ctime.nsec),
         };
         if let Some(pre) = self.inner.by_inode.lock().unwrap().get(&key) {
             return Ok((pre.clone(), false));
@@ -278,6 +278,7 @@ fn exit_status(e: &wasmtime::Error, report: &dyn Fn(String)) -> i32 {
         }
         Some(Trap::UnreachableCodeReached) => {
             // Rust's panic=abort and C's abort() both end in `unreachable`.
+            report("aborted (wasm trap: unreachable)".into());
             128 + libc::SIGABRT
         }
         Some(t) => {

@@ -1,0 +1,113 @@
+//! The runtime against small hand-written guests: exit codes, traps, limits, interruption,
+//! and the broker's file calls checked by e2fsck.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fsimage::{FileDevice, Vfs};
+use wsh_runtime::{Command, Handle, Runtime, io};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    runtime: Runtime,
+}
+
+/// A runtime over a fresh image holding `wat` modules at /bin/NAME.
+fn fixture(modules: &[(&str, &str)]) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = FileDevice::create(&dir.path().join("img"), 64 << 20).unwrap();
+    let vfs = Vfs::mkfs(Box::new(dev), "test").unwrap();
+    let bin = vfs.mkdir(vfs.root(), b"bin", 0o755).unwrap();
+    for (name, src) in modules {
+        let bytes = wat::parse_str(src).unwrap();
+        let ino = vfs.create(bin, name.as_bytes(), 0o755).unwrap();
+        vfs.write(ino, 0, &bytes).unwrap();
+    }
+    let runtime = Runtime::new(Arc::new(vfs), &dir.path().join("cache")).unwrap();
+    Fixture { _dir: dir, runtime }
+}
+
+fn cmd(program: &str, stdout: Handle, stderr: Handle) -> Command {
+    Command {
+        program: program.into(),
+        argv: vec![program.into()],
+        env: vec![],
+        cwd: "/".into(),
+        stdin: Handle::Null,
+        stdout,
+        stderr,
+    }
+}
+
+const EXIT7: &str = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $exit (i32.const 7))))"#;
+
+const LOOP: &str = r#"(module
+  (memory (export "memory") 1)
+  (func (export "_start") (loop $l (br $l))))"#;
+
+const GROW: &str = r#"(module
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (loop $l
+      (br_if $l (i32.ne (memory.grow (i32.const 256)) (i32.const -1))))
+    unreachable))"#;
+
+const HELLO: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 6))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+
+fn capture(f: &Fixture, program: &str) -> (i32, String, String) {
+    let (out_r, out_w) = io::pipe();
+    let (err_r, err_w) = io::pipe();
+    let child = f.runtime.spawn(cmd(program, out_w, err_w)).unwrap();
+    let status = child.wait();
+    let out = String::from_utf8(out_r.read_to_end().unwrap()).unwrap();
+    let err = String::from_utf8(err_r.read_to_end().unwrap()).unwrap();
+    (status, out, err)
+}
+
+#[test]
+fn exit_code_and_stdout_come_through() {
+    let f = fixture(&[("exit7", EXIT7), ("hello", HELLO)]);
+    assert_eq!(capture(&f, "/bin/exit7").0, 7);
+    assert_eq!(capture(&f, "/bin/hello"), (0, "hello\n".into(), String::new()));
+}
+
+#[test]
+fn a_guest_eating_memory_stops_at_the_limit() {
+    let f = fixture(&[("grow", GROW)]);
+    let (status, _, err) = capture(&f, "/bin/grow");
+    assert_eq!(status, 134, "{err}");
+    assert!(err.contains("grow"), "{err}");
+}
+
+#[test]
+fn an_interrupted_guest_stops_with_130() {
+    let f = fixture(&[("spin", LOOP)]);
+    let child = f.runtime.spawn(cmd("/bin/spin", Handle::Null, Handle::Null)).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    f.runtime.interrupt_all();
+    assert_eq!(child.wait(), 130);
+}
+
+#[test]
+fn missing_and_non_module_programs_are_refused() {
+    let f = fixture(&[("hello", HELLO)]);
+    let vfs = f.runtime.vfs();
+    let ino = vfs.create(vfs.root(), b"script", 0o755).unwrap();
+    vfs.write(ino, 0, b"#!/bin/sh\necho hi\n").unwrap();
+    assert!(matches!(f.runtime.spawn(cmd("/bin/nope", Handle::Null, Handle::Null)), Err(wsh_runtime::SpawnError::NotFound(_))));
+    assert!(matches!(
+        f.runtime.spawn(cmd("/script", Handle::Null, Handle::Null)),
+        Err(wsh_runtime::SpawnError::NotExecutable(..))
+    ));
+    assert!(matches!(f.runtime.spawn(cmd("/bin", Handle::Null, Handle::Null)), Err(wsh_runtime::SpawnError::NotExecutable(..))));
+}
