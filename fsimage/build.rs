@@ -20,7 +20,9 @@ fn main() {
     }
     cc::Build::new()
         .file("csrc/shim.c")
+        .file("csrc/io_manager.c")
         .flag_if_supported("-Wno-unused-parameter")
+        .flag_if_supported("-Werror=implicit-function-declaration")
         .compile("fsimage_shim");
     println!("cargo:rustc-link-lib=ext2fs");
     println!("cargo:rustc-link-lib=com_err");

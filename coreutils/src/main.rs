@@ -54,6 +54,21 @@ fn usage(mut out: impl std::io::Write) {
     }
 }
 
+/// Rust's std::env::temp_dir() panics on WASI; the tempfile crate (sort,
+/// mktemp, ...) asks it unless told where temporary files go.
+fn set_temp_dir(applet: &str) {
+    let tmpdir: OsString = if applet == "tac" {
+        // tac spools stdin to a temp file and mmaps it; WASI has no mmap, so make
+        // the spool fail and tac falls back to reading stdin into memory.
+        "/nonexistent/wsh-no-mmap".into()
+    } else {
+        std::env::var_os("TMPDIR")
+            .filter(|d| Path::new(d).is_absolute())
+            .unwrap_or_else(|| "/tmp".into())
+    };
+    let _ = tempfile::env::override_temp_dir(Path::new(&tmpdir));
+}
+
 fn main() -> ExitCode {
     // The WASI host preopens the image root as "/" and says where we are in
     // PWD; wasi-libc's own working directory otherwise starts at "/".
@@ -62,7 +77,6 @@ fn main() -> ExitCode {
     {
         let _ = std::env::set_current_dir(&pwd);
     }
-
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let Some(argv0) = args.first() else {
         usage(std::io::stderr());
@@ -104,6 +118,8 @@ fn main() -> ExitCode {
         eprintln!("coreutils: {name}: applet not found");
         return ExitCode::from(127);
     };
+
+    set_temp_dir(&name);
 
     // What uucore's own `bin!` main does before `uumain`.
     uucore::panic::mute_sigpipe_panic();

@@ -17,166 +17,8 @@
 #include <ext2fs/ext2fs.h>
 #include <ext2fs/ext2_err.h>
 
-/* Implemented in Rust (src/ffi.rs). They return 0 or a positive errno. */
-extern int wsh_dev_read(void *dev, uint64_t off, void *buf, size_t len);
-extern int wsh_dev_write(void *dev, uint64_t off, const void *buf, size_t len);
-extern int wsh_dev_flush(void *dev);
-
-/* ------------------------------------------------------------------------ */
-/* The io_manager: block I/O forwarded to a Rust BlockDevice.                */
-
-struct wsh_chan {
-	void *dev;
-	int writable;
-};
-
-static struct struct_io_manager wsh_io_manager_struct;
-
-static errcode_t wsh_open(const char *name, int flags, io_channel *channel)
-{
-	void *dev = NULL;
-	io_channel io = NULL;
-	struct wsh_chan *priv = NULL;
-	errcode_t rc;
-
-	/* The device pointer travels in the name, as "wshdev:<pointer>". */
-	if (!name || sscanf(name, "wshdev:%p", &dev) != 1 || !dev)
-		return EXT2_ET_BAD_DEVICE_NAME;
-	rc = ext2fs_get_memzero(sizeof(*io), &io);
-	if (rc)
-		return rc;
-	rc = ext2fs_get_memzero(sizeof(*priv), &priv);
-	if (rc)
-		goto fail;
-	rc = ext2fs_get_mem(strlen(name) + 1, &io->name);
-	if (rc)
-		goto fail;
-	strcpy(io->name, name);
-	priv->dev = dev;
-	priv->writable = (flags & IO_FLAG_RW) != 0;
-	io->magic = EXT2_ET_MAGIC_IO_CHANNEL;
-	io->manager = &wsh_io_manager_struct;
-	io->block_size = 1024;
-	io->refcount = 1;
-	io->private_data = priv;
-	*channel = io;
-	return 0;
-fail:
-	if (priv)
-		ext2fs_free_mem(&priv);
-	if (io)
-		ext2fs_free_mem(&io);
-	return rc;
-}
-
-static errcode_t wsh_close(io_channel io)
-{
-	if (--io->refcount > 0)
-		return 0;
-	ext2fs_free_mem(&io->private_data);
-	if (io->name)
-		ext2fs_free_mem(&io->name);
-	ext2fs_free_mem(&io);
-	return 0;
-}
-
-static errcode_t wsh_set_blksize(io_channel io, int blksize)
-{
-	io->block_size = blksize;
-	return 0;
-}
-
-/* A negative count means bytes rather than blocks (libext2fs convention). */
-static size_t span(io_channel io, int count)
-{
-	return count < 0 ? (size_t)(-(long)count) : (size_t)count * io->block_size;
-}
-
-static errcode_t wsh_read64(io_channel io, unsigned long long block, int count,
-			    void *data)
-{
-	struct wsh_chan *p = io->private_data;
-	size_t len = span(io, count);
-	int err = wsh_dev_read(p->dev, block * io->block_size, data, len);
-
-	if (!err)
-		return 0;
-	if (io->read_error)
-		return io->read_error(io, block, count, data, len, 0,
-				      EXT2_ET_SHORT_READ);
-	return EXT2_ET_SHORT_READ;
-}
-
-static errcode_t wsh_write64(io_channel io, unsigned long long block, int count,
-			     const void *data)
-{
-	struct wsh_chan *p = io->private_data;
-	size_t len = span(io, count);
-	int err;
-
-	if (!p->writable)
-		return EXT2_ET_RO_FILSYS;
-	err = wsh_dev_write(p->dev, block * io->block_size, data, len);
-	if (!err)
-		return 0;
-	return err == ENOSPC ? (errcode_t)ENOSPC : EXT2_ET_SHORT_WRITE;
-}
-
-static errcode_t wsh_read(io_channel io, unsigned long block, int count,
-			  void *data)
-{
-	return wsh_read64(io, block, count, data);
-}
-
-static errcode_t wsh_write(io_channel io, unsigned long block, int count,
-			   const void *data)
-{
-	return wsh_write64(io, block, count, data);
-}
-
-static errcode_t wsh_write_byte(io_channel io, unsigned long offset, int count,
-				const void *data)
-{
-	struct wsh_chan *p = io->private_data;
-
-	if (!p->writable)
-		return EXT2_ET_RO_FILSYS;
-	if (count < 0)
-		return EXT2_ET_INVALID_ARGUMENT;
-	return wsh_dev_write(p->dev, offset, data, count) ? EXT2_ET_SHORT_WRITE : 0;
-}
-
-static errcode_t wsh_flush(io_channel io)
-{
-	struct wsh_chan *p = io->private_data;
-
-	if (!p->writable)
-		return 0;
-	return wsh_dev_flush(p->dev) ? EIO : 0;
-}
-
-static errcode_t wsh_set_option(io_channel io, const char *opt, const char *arg)
-{
-	(void)io;
-	(void)opt;
-	(void)arg;
-	return EXT2_ET_INVALID_ARGUMENT;
-}
-
-static struct struct_io_manager wsh_io_manager_struct = {
-	.magic = EXT2_ET_MAGIC_IO_MANAGER,
-	.name = "wsh BlockDevice I/O manager",
-	.open = wsh_open,
-	.close = wsh_close,
-	.set_blksize = wsh_set_blksize,
-	.read_blk = wsh_read,
-	.write_blk = wsh_write,
-	.flush = wsh_flush,
-	.write_byte = wsh_write_byte,
-	.set_option = wsh_set_option,
-	.read_blk64 = wsh_read64,
-	.write_blk64 = wsh_write64,
-};
+/* The BlockDevice-backed I/O manager (io_manager.c). */
+extern struct struct_io_manager wsh_io_manager_struct;
 
 /* ------------------------------------------------------------------------ */
 /* Error handling.                                                          */
@@ -335,7 +177,7 @@ long shim_mkfs(void *dev, uint64_t blocks, uint32_t inodes, const char *label,
 	ext2fs_set_feature_flex_bg(&param);
 	ext2fs_set_feature_extra_isize(&param);
 	ext2fs_set_feature_dir_nlink(&param);
-	ext2fs_set_feature_ext_attr(&param);
+	ext2fs_set_feature_xattr(&param);
 	ext2fs_set_feature_metadata_csum(&param);
 	/* 5% for root, as mke2fs does. */
 	ext2fs_r_blocks_count_set(&param, blocks / 20);
@@ -717,7 +559,24 @@ long shim_replace_entry(ext2_filsys fs, uint32_t dir, const char *name, int len,
 /* The file-type code stored in directory entries for an inode mode. */
 static int ftype_of(uint16_t mode)
 {
-	return ext2_file_type(mode);
+	switch (mode & LINUX_S_IFMT) {
+	case LINUX_S_IFREG:
+		return EXT2_FT_REG_FILE;
+	case LINUX_S_IFDIR:
+		return EXT2_FT_DIR;
+	case LINUX_S_IFCHR:
+		return EXT2_FT_CHRDEV;
+	case LINUX_S_IFBLK:
+		return EXT2_FT_BLKDEV;
+	case LINUX_S_IFIFO:
+		return EXT2_FT_FIFO;
+	case LINUX_S_IFSOCK:
+		return EXT2_FT_SOCK;
+	case LINUX_S_IFLNK:
+		return EXT2_FT_SYMLINK;
+	default:
+		return EXT2_FT_UNKNOWN;
+	}
 }
 
 int shim_ftype_of_mode(uint32_t mode)
@@ -944,4 +803,62 @@ long shim_readlink(ext2_filsys fs, uint32_t ino, char *buf, uint32_t cap,
 		return 0;
 	}
 	return shim_read(fs, ino, 0, buf, size, len);
+}
+
+/*
+ * Records the unlinked-but-open inodes as the ext4 orphan list (chained
+ * through i_dtime from s_last_orphan), so a synced image with open deleted
+ * files is consistent: fsck and the kernel free them, as after a crash.
+ */
+long shim_set_orphans(ext2_filsys fs, const uint32_t *inos, uint32_t n)
+{
+	struct ext2_inode_large in;
+	uint32_t next = 0, i;
+	errcode_t rc;
+
+	for (i = 0; i < n; i++) {
+		rc = read_large(fs, inos[i], &in);
+		if (rc)
+			return rc;
+		in.i_dtime = next;
+		rc = write_large(fs, inos[i], &in);
+		if (rc)
+			return rc;
+		next = inos[i];
+	}
+	if (fs->super->s_last_orphan != next) {
+		fs->super->s_last_orphan = next;
+		ext2fs_mark_super_dirty(fs);
+	}
+	return 0;
+}
+
+/* Frees the inodes on an orphan list left by a crash (ours or the kernel's). */
+long shim_release_orphans(ext2_filsys fs, uint32_t now)
+{
+	struct ext2_inode_large in;
+	uint32_t ino = fs->super->s_last_orphan, next, steps = 0;
+	errcode_t rc;
+
+	if (!ino || !(fs->flags & EXT2_FLAG_RW))
+		return 0;
+	while (ino && steps++ < fs->super->s_inodes_count) {
+		if (ino < EXT2_FIRST_INODE(fs->super) ||
+		    ino > fs->super->s_inodes_count)
+			break;
+		rc = read_large(fs, ino, &in);
+		if (rc)
+			return rc;
+		next = in.i_dtime;
+		if (in.i_links_count == 0 &&
+		    ext2fs_test_inode_bitmap2(fs->inode_map, ino)) {
+			rc = shim_free_inode(fs, ino, now);
+			if (rc)
+				return rc;
+		}
+		ino = next;
+	}
+	fs->super->s_last_orphan = 0;
+	ext2fs_mark_super_dirty(fs);
+	return 0;
 }

@@ -31,8 +31,13 @@ pub struct ShimStat {
 }
 
 /// Directory-entry callback; returns non-zero to stop the walk.
-pub type DirentCb =
-    unsafe extern "C" fn(ctx: *mut c_void, name: *const c_char, len: c_int, ino: u32, ftype: c_int) -> c_int;
+pub type DirentCb = unsafe extern "C" fn(
+    ctx: *mut c_void,
+    name: *const c_char,
+    len: c_int,
+    ino: u32,
+    ftype: c_int,
+) -> c_int;
 
 /// Bits of `which` for `shim_set_times`.
 pub const T_ATIME: c_int = 1;
@@ -71,20 +76,56 @@ unsafe extern "C" {
         c: i64,
         cn: u32,
     ) -> Errcode;
-    pub fn shim_set_attr(fs: Fs, ino: u32, perm: i64, uid: i64, gid: i64, c: i64, cn: u32) -> Errcode;
-    pub fn shim_add_links(fs: Fs, ino: u32, delta: c_int, c: i64, cn: u32, out: *mut u32) -> Errcode;
+    pub fn shim_set_attr(
+        fs: Fs,
+        ino: u32,
+        perm: i64,
+        uid: i64,
+        gid: i64,
+        c: i64,
+        cn: u32,
+    ) -> Errcode;
+    pub fn shim_add_links(
+        fs: Fs,
+        ino: u32,
+        delta: c_int,
+        c: i64,
+        cn: u32,
+        out: *mut u32,
+    ) -> Errcode;
     pub fn shim_free_inode(fs: Fs, ino: u32, now: u32) -> Errcode;
-    pub fn shim_lookup(fs: Fs, dir: u32, name: *const c_char, len: c_int, ino: *mut u32) -> Errcode;
-    pub fn shim_readdir(fs: Fs, dir: u32, cb: DirentCb, ctx: *mut c_void) -> Errcode;
-    pub fn shim_replace_entry(fs: Fs, dir: u32, name: *const c_char, len: c_int, ino: u32, ftype: c_int)
+    pub fn shim_lookup(fs: Fs, dir: u32, name: *const c_char, len: c_int, ino: *mut u32)
     -> Errcode;
+    pub fn shim_readdir(fs: Fs, dir: u32, cb: DirentCb, ctx: *mut c_void) -> Errcode;
+    pub fn shim_replace_entry(
+        fs: Fs,
+        dir: u32,
+        name: *const c_char,
+        len: c_int,
+        ino: u32,
+        ftype: c_int,
+    ) -> Errcode;
     pub fn shim_ftype_of_mode(mode: u32) -> c_int;
     pub fn shim_link(fs: Fs, dir: u32, name: *const c_char, ino: u32, ftype: c_int) -> Errcode;
     pub fn shim_unlink(fs: Fs, dir: u32, name: *const c_char, ino: u32) -> Errcode;
-    pub fn shim_create(fs: Fs, dir: u32, name: *const c_char, perm: u32, s: i64, ns: u32, out: *mut u32)
-    -> Errcode;
-    pub fn shim_mkdir(fs: Fs, dir: u32, name: *const c_char, perm: u32, s: i64, ns: u32, out: *mut u32)
-    -> Errcode;
+    pub fn shim_create(
+        fs: Fs,
+        dir: u32,
+        name: *const c_char,
+        perm: u32,
+        s: i64,
+        ns: u32,
+        out: *mut u32,
+    ) -> Errcode;
+    pub fn shim_mkdir(
+        fs: Fs,
+        dir: u32,
+        name: *const c_char,
+        perm: u32,
+        s: i64,
+        ns: u32,
+        out: *mut u32,
+    ) -> Errcode;
     pub fn shim_symlink(
         fs: Fs,
         dir: u32,
@@ -94,7 +135,14 @@ unsafe extern "C" {
         ns: u32,
         out: *mut u32,
     ) -> Errcode;
-    pub fn shim_read(fs: Fs, ino: u32, off: u64, buf: *mut c_void, len: u32, got: *mut u32) -> Errcode;
+    pub fn shim_read(
+        fs: Fs,
+        ino: u32,
+        off: u64,
+        buf: *mut c_void,
+        len: u32,
+        got: *mut u32,
+    ) -> Errcode;
     pub fn shim_write(
         fs: Fs,
         ino: u32,
@@ -106,6 +154,8 @@ unsafe extern "C" {
         done: *mut u32,
     ) -> Errcode;
     pub fn shim_truncate(fs: Fs, ino: u32, size: u64, s: i64, ns: u32) -> Errcode;
+    pub fn shim_set_orphans(fs: Fs, inos: *const u32, n: u32) -> Errcode;
+    pub fn shim_release_orphans(fs: Fs, now: u32) -> Errcode;
     pub fn shim_readlink(fs: Fs, ino: u32, buf: *mut c_char, cap: u32, len: *mut u32) -> Errcode;
 }
 
@@ -133,7 +183,10 @@ fn io_errno(e: &std::io::Error) -> c_int {
 }
 
 /// Runs `f` on the device behind `dev`, turning errors and panics into an errno.
-fn with_dev(dev: *mut c_void, f: impl FnOnce(&mut dyn BlockDevice) -> std::io::Result<()>) -> c_int {
+fn with_dev(
+    dev: *mut c_void,
+    f: impl FnOnce(&mut dyn BlockDevice) -> std::io::Result<()>,
+) -> c_int {
     if dev.is_null() {
         return libc::EINVAL;
     }

@@ -1,1 +1,15 @@
-//! placeholder
+//! ext4 images for wsh: block devices, copy-on-write overlays and the Vfs
+//! every guest shares, built on e2fsprogs' libext2fs through a small C shim.
+
+mod device;
+mod error;
+mod ffi;
+mod inner;
+mod path;
+mod types;
+mod vfs;
+
+pub use device::{BlockDevice, FileDevice, MemOverlay, export_raw};
+pub use error::{Errno, Error, Result};
+pub use types::{DirEntry, FileType, Ino, SetTime, Stat, Timestamp};
+pub use vfs::Vfs;

@@ -1,1 +1,297 @@
-// placeholder
+//! The shell-language interpreter: text → brush-parser AST → execution.
+//!
+//! [`Shell`] holds all interpreter state (variables with attributes, functions,
+//! positional parameters, options, cwd) and is `Clone`: a subshell, a pipeline
+//! stage or a command substitution runs on a copy, so nothing it changes leaks back.
+//! Programs are started through [`sys::System`]; the runtime never calls back in here.
+
+mod control;
+mod exec;
+mod expand;
+mod path;
+mod pattern;
+mod redirect;
+pub mod sys;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use brush_parser::ast;
+use wsh_runtime::Handle;
+
+pub use redirect::Fds;
+pub use sys::{ImageSystem, System};
+
+/// Initial PATH inside the image.
+pub const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// A shell variable and its attributes.
+#[derive(Clone, Debug, Default)]
+pub struct Var {
+    /// `None` for a variable declared (e.g. `export X`) but never assigned.
+    pub value: Option<String>,
+    pub exported: bool,
+    pub readonly: bool,
+}
+
+/// `set -o` style options (only the ones the interpreter consults so far).
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `set -e`.
+    pub errexit: bool,
+    /// `set -u`.
+    pub nounset: bool,
+    /// `set -x`.
+    pub xtrace: bool,
+}
+
+/// Why execution unwinds past the normal flow of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// `exit N` (or a fatal error): leave the shell or the current subshell.
+    Exit(i32),
+    /// `return N` from a function.
+    Return(i32),
+    /// `break N`.
+    Break(u32),
+    /// `continue N`.
+    Continue(u32),
+}
+
+/// Result of running something: its status, or unwinding.
+pub type ExecResult = Result<i32, Flow>;
+
+/// All interpreter state. Cloning it makes a subshell.
+#[derive(Clone)]
+pub struct Shell {
+    pub(crate) sys: Arc<dyn System>,
+    pub(crate) vars: HashMap<String, Var>,
+    pub(crate) functions: HashMap<String, Arc<ast::FunctionBody>>,
+    /// `$0`.
+    pub(crate) arg0: String,
+    /// `$1`...
+    pub(crate) positional: Vec<String>,
+    /// `$?`.
+    pub(crate) status: i32,
+    pub(crate) options: Options,
+    /// Logical working directory (absolute, normalized).
+    pub(crate) cwd: String,
+    /// Set by the `exit` builtin; checked right after each builtin returns.
+    pub(crate) exit_request: Option<i32>,
+    /// How many loops enclose the current command (for break/continue).
+    pub(crate) loop_depth: u32,
+    /// How many function calls are active (for return).
+    pub(crate) func_depth: u32,
+    /// > 0 while running an if/while/until condition (where `set -e` does not apply).
+    pub(crate) cond_depth: u32,
+    /// Status of the last command substitution of the command being expanded
+    /// (an assignment-only command takes it as its status).
+    pub(crate) last_subst: Option<i32>,
+}
+
+/// A syntax error, formatted for the user ("syntax error at line L col C", or
+/// "syntax error: unterminated ..." for tokenizer errors).
+#[derive(Debug)]
+pub struct SyntaxError(pub String);
+
+impl std::fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // brush's parser errors already start with "syntax error"; its tokenizer's do not.
+        if self.0.starts_with("syntax error") { f.write_str(&self.0) } else { write!(f, "syntax error: {}", self.0) }
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+impl Shell {
+    /// A shell with the clean initial environment, over `sys`.
+    ///
+    /// The host environment is deliberately NOT imported (guests must not see host
+    /// secrets). The initial exported variables are: PATH=/usr/local/bin:/usr/bin:/bin,
+    /// HOME=/root, PWD=/, USER=root, LOGNAME=root, SHELL=/bin/wsh, LANG=C.UTF-8, and
+    /// TERM copied from the host only if set there (so terminal programs render).
+    pub fn new(sys: Arc<dyn System>) -> Shell {
+        let mut sh = Shell {
+            sys,
+            vars: HashMap::new(),
+            functions: HashMap::new(),
+            arg0: "wsh".into(),
+            positional: Vec::new(),
+            status: 0,
+            options: Options::default(),
+            cwd: "/".into(),
+            exit_request: None,
+            loop_depth: 0,
+            func_depth: 0,
+            cond_depth: 0,
+            last_subst: None,
+        };
+        let term = std::env::var("TERM").ok();
+        let initial = [
+            ("PATH", Some(DEFAULT_PATH.to_string())),
+            ("HOME", Some("/root".into())),
+            ("PWD", Some("/".into())),
+            ("USER", Some("root".into())),
+            ("LOGNAME", Some("root".into())),
+            ("SHELL", Some("/bin/wsh".into())),
+            ("LANG", Some("C.UTF-8".into())),
+            ("TERM", term),
+        ];
+        for (k, v) in initial {
+            if let Some(v) = v {
+                sh.vars.insert(k.into(), Var { value: Some(v), exported: true, readonly: false });
+            }
+        }
+        // Not exported, like bash's own defaults.
+        sh.vars.insert("IFS".into(), Var { value: Some(" \t\n".into()), ..Var::default() });
+        sh
+    }
+
+    /// A copy for a subshell (pipeline stage, `( )`, command substitution).
+    pub(crate) fn subshell(&self) -> Shell {
+        let mut sub = self.clone();
+        sub.exit_request = None;
+        sub
+    }
+
+    /// Sets `$0` and the positional parameters.
+    pub fn set_args(&mut self, arg0: String, args: Vec<String>) {
+        self.arg0 = arg0;
+        self.positional = args;
+    }
+
+    /// The status of the last command.
+    pub fn status(&self) -> i32 {
+        self.status
+    }
+
+    /// The logical working directory.
+    pub fn cwd(&self) -> &str {
+        &self.cwd
+    }
+
+    /// A variable's value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name)?.value.as_deref()
+    }
+
+    /// Sets a variable; fails on a read-only one.
+    pub fn set(&mut self, name: &str, value: String) -> Result<(), String> {
+        let v = self.vars.entry(name.to_string()).or_default();
+        if v.readonly {
+            return Err(format!("{name}: readonly variable"));
+        }
+        v.value = Some(value);
+        Ok(())
+    }
+
+    /// The environment handed to a program: exported variables with values, sorted.
+    pub fn environment(&self) -> Vec<(String, String)> {
+        let env: BTreeMap<_, _> = self
+            .vars
+            .iter()
+            .filter(|(_, v)| v.exported)
+            .filter_map(|(k, v)| Some((k.clone(), v.value.clone()?)))
+            .collect();
+        env.into_iter().collect()
+    }
+
+    /// Parses `text` into a program.
+    pub fn parse(text: &str) -> Result<ast::Program, SyntaxError> {
+        let opts = parser_options();
+        let mut parser = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts);
+        parser.parse_program().map_err(|e| SyntaxError(e.to_string()))
+    }
+
+    /// Parses and runs `text` with the given standard streams; returns the final status.
+    /// A syntax error is reported on `fds`' stderr and gives status 2. `exit` ends the
+    /// run early: check [`Shell::exited`].
+    pub fn run_text(&mut self, text: &str, fds: &Fds) -> i32 {
+        match Shell::parse(text) {
+            Ok(prog) => self.run_program(&prog, fds),
+            Err(e) => {
+                fds.error(&e.to_string());
+                self.status = 2;
+                2
+            }
+        }
+    }
+
+    /// Runs a parsed program; returns the final status.
+    pub fn run_program(&mut self, prog: &ast::Program, fds: &Fds) -> i32 {
+        for cmd in &prog.complete_commands {
+            match self.run_list(cmd, fds) {
+                Ok(s) => self.status = s,
+                Err(Flow::Exit(s)) => {
+                    self.status = s;
+                    self.exit_request = Some(s);
+                    return s;
+                }
+                // break/continue/return outside their construct: bash ignores them at top level.
+                Err(Flow::Return(s)) => self.status = s,
+                Err(Flow::Break(_) | Flow::Continue(_)) => {}
+            }
+        }
+        self.status
+    }
+
+    /// Whether `exit` ran (the caller should stop reading more input).
+    pub fn exited(&self) -> Option<i32> {
+        self.exit_request
+    }
+}
+
+/// The parser options wsh uses everywhere (bash mode, extglob on).
+pub(crate) fn parser_options() -> brush_parser::ParserOptions {
+    brush_parser::ParserOptions::default()
+}
+
+/// The standard streams of the host process, as the top-level fd table.
+pub fn host_fds() -> Fds {
+    Fds::standard(Handle::HostStdin, Handle::HostStdout, Handle::HostStderr)
+}
+
+/// The builtins see the shell through this (see the `builtins` crate).
+impl builtins::ShellState for Shell {
+    fn cwd(&self) -> String {
+        self.cwd.clone()
+    }
+    fn check_dir(&self, abs_path: &str) -> Result<(), String> {
+        match self.sys.kind("/", abs_path) {
+            Ok(sys::Kind::Directory) => Ok(()),
+            Ok(_) => Err("Not a directory".into()),
+            Err(e) => Err(e.0),
+        }
+    }
+    fn set_cwd(&mut self, abs_path: &str) {
+        self.cwd = abs_path.to_string();
+        let _ = self.set("PWD", abs_path.to_string());
+    }
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_string)
+    }
+    fn set_var(&mut self, name: &str, value: &str) -> Result<(), String> {
+        self.set(name, value.to_string())
+    }
+    fn unset_var(&mut self, name: &str) -> Result<(), String> {
+        if self.vars.get(name).is_some_and(|v| v.readonly) {
+            return Err(format!("unset: {name}: cannot unset: readonly variable"));
+        }
+        self.vars.remove(name);
+        Ok(())
+    }
+    fn export_var(&mut self, name: &str) {
+        self.vars.entry(name.to_string()).or_default().exported = true;
+    }
+    fn exported(&self) -> Vec<(String, String)> {
+        self.environment()
+    }
+    fn last_status(&self) -> i32 {
+        self.status
+    }
+    fn request_exit(&mut self, status: i32) {
+        self.exit_request = Some(status);
+    }
+}

@@ -1,0 +1,189 @@
+//! Builtins that reach into the interpreter itself (control flow, options,
+//! positional parameters, running more shell text), so they cannot live behind
+//! the `builtins` crate's small `ShellState` trait.
+
+use super::{ExecResult, Fds, Flow, Shell};
+use wsh_runtime::io::OpenOptions;
+
+impl Shell {
+    /// Runs `argv` if it names an interpreter builtin.
+    pub(crate) fn interp_builtin(&mut self, argv: &[String], fds: &Fds) -> Option<ExecResult> {
+        let args = &argv[1..];
+        Some(match argv[0].as_str() {
+            "break" | "continue" => {
+                let n = match args.first().map(|a| a.parse::<u32>()) {
+                    None => 1,
+                    Some(Ok(n)) if n >= 1 => n,
+                    _ => {
+                        fds.error(&format!("{}: {}: loop count out of range", argv[0], args[0]));
+                        return Some(Ok(1));
+                    }
+                };
+                if self.loop_depth == 0 {
+                    // bash: only meaningful in a loop; a no-op with status 0 elsewhere.
+                    return Some(Ok(0));
+                }
+                let n = n.min(self.loop_depth);
+                Err(if argv[0] == "break" { Flow::Break(n) } else { Flow::Continue(n) })
+            }
+            "return" => {
+                let s = match args.first().map(|a| a.parse::<i64>()) {
+                    None => self.status,
+                    Some(Ok(n)) => (n & 0xff) as i32,
+                    Some(Err(_)) => {
+                        fds.error(&format!("return: {}: numeric argument required", args[0]));
+                        2
+                    }
+                };
+                if self.func_depth == 0 {
+                    fds.error("return: can only `return' from a function or sourced script");
+                    return Some(Ok(1));
+                }
+                Err(Flow::Return(s))
+            }
+            "shift" => {
+                let n = match args.first().map(|a| a.parse::<usize>()) {
+                    None => 1,
+                    Some(Ok(n)) => n,
+                    Some(Err(_)) => {
+                        fds.error(&format!("shift: {}: numeric argument required", args[0]));
+                        return Some(Ok(1));
+                    }
+                };
+                if n > self.positional.len() {
+                    return Some(Ok(1));
+                }
+                self.positional.drain(..n);
+                Ok(0)
+            }
+            "set" => self.set_builtin(args, fds),
+            "eval" => {
+                let text = args.join(" ");
+                match Shell::parse(&text) {
+                    Ok(prog) => self.run_program_inner(&prog, fds),
+                    Err(e) => {
+                        fds.error(&e.to_string());
+                        Ok(2)
+                    }
+                }
+            }
+            "." | "source" => {
+                let Some(file) = args.first() else {
+                    fds.error(&format!("{}: filename argument required", argv[0]));
+                    return Some(Ok(2));
+                };
+                let text = self
+                    .sys
+                    .open(&self.cwd, file, OpenOptions { read: true, ..Default::default() })
+                    .map_err(|e| e.0)
+                    .and_then(|h| h.read_to_end().map_err(|e| e.to_string()));
+                let text = match text {
+                    Ok(t) => String::from_utf8_lossy(&t).into_owned(),
+                    Err(e) => {
+                        fds.error(&format!("{file}: {e}"));
+                        return Some(Ok(1));
+                    }
+                };
+                match Shell::parse(&text) {
+                    Ok(prog) => {
+                        let saved = (!args[1..].is_empty())
+                            .then(|| std::mem::replace(&mut self.positional, args[1..].to_vec()));
+                        self.func_depth += 1;
+                        let r = self.run_program_inner(&prog, fds);
+                        self.func_depth -= 1;
+                        if let Some(p) = saved {
+                            self.positional = p;
+                        }
+                        match r {
+                            Err(Flow::Return(s)) => Ok(s),
+                            other => other,
+                        }
+                    }
+                    Err(e) => {
+                        fds.error(&format!("{file}: {e}"));
+                        Ok(2)
+                    }
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// Runs a program inside the current command (eval, source): flows propagate.
+    fn run_program_inner(&mut self, prog: &brush_parser::ast::Program, fds: &Fds) -> ExecResult {
+        let mut status = 0;
+        for cmd in &prog.complete_commands {
+            status = self.run_list(cmd, fds)?;
+        }
+        Ok(status)
+    }
+
+    /// `set [-eux] [+eux] [-o NAME] [--] [ARGS]`.
+    fn set_builtin(&mut self, args: &[String], fds: &Fds) -> ExecResult {
+        if args.is_empty() {
+            let mut names: Vec<(&String, &str)> =
+                self.vars.iter().filter_map(|(k, v)| Some((k, v.value.as_deref()?))).collect();
+            names.sort();
+            let text: String = names.iter().map(|(k, v)| format!("{k}={}\n", shell_quote(v))).collect();
+            return Ok(if fds.handle(1).write_all(text.as_bytes()).is_ok() { 0 } else { 1 });
+        }
+        let mut i = 0;
+        while i < args.len() {
+            let a = &args[i];
+            if a == "--" {
+                self.positional = args[i + 1..].to_vec();
+                return Ok(0);
+            }
+            let (on, flags) = match a.strip_prefix('-') {
+                Some(f) => (true, f),
+                None => match a.strip_prefix('+') {
+                    Some(f) => (false, f),
+                    None => break,
+                },
+            };
+            if flags == "o" {
+                let Some(name) = args.get(i + 1) else {
+                    fds.error("set: -o: option requires an argument");
+                    return Ok(2);
+                };
+                let opt = match name.as_str() {
+                    "errexit" => &mut self.options.errexit,
+                    "nounset" => &mut self.options.nounset,
+                    "xtrace" => &mut self.options.xtrace,
+                    _ => {
+                        fds.error(&format!("set: {name}: invalid option name"));
+                        return Ok(2);
+                    }
+                };
+                *opt = on;
+                i += 2;
+                continue;
+            }
+            for c in flags.chars() {
+                match c {
+                    'e' => self.options.errexit = on,
+                    'u' => self.options.nounset = on,
+                    'x' => self.options.xtrace = on,
+                    _ => {
+                        fds.error(&format!("set: {}{c}: invalid option", if on { '-' } else { '+' }));
+                        return Ok(2);
+                    }
+                }
+            }
+            i += 1;
+        }
+        if i < args.len() {
+            self.positional = args[i..].to_vec();
+        }
+        Ok(0)
+    }
+}
+
+/// Quotes a value for `set` output so it can be read back.
+fn shell_quote(v: &str) -> String {
+    if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "_-./:,=+@%".contains(c)) {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
+    }
+}

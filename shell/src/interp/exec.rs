@@ -1,0 +1,482 @@
+//! Running the AST: lists, and-or lists, pipelines, simple and compound commands.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use brush_parser::ast::{self, CommandPrefixOrSuffixItem as Item};
+use wsh_runtime::io::pipe;
+use wsh_runtime::{Command, SpawnError};
+
+use super::expand::Fail;
+use super::path::Lookup;
+use super::{ExecResult, Fds, Flow, Shell};
+
+/// Turns an expansion/redirection failure into a command status or unwinding.
+fn fail(f: Fail) -> ExecResult {
+    match f {
+        Fail::Status(s) => Ok(s),
+        Fail::Flow(f) => Err(f),
+    }
+}
+
+/// Runs `f` in a subshell context: `exit` only ends it.
+fn sub_status(r: ExecResult) -> i32 {
+    match r {
+        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+        Err(Flow::Break(_) | Flow::Continue(_)) => 0,
+    }
+}
+
+impl Shell {
+    /// Runs a list (`a; b & c`), returning the last status.
+    pub(crate) fn run_list(&mut self, list: &ast::CompoundList, fds: &Fds) -> ExecResult {
+        let mut status = 0;
+        for ast::CompoundListItem(ao, _sep) in &list.0 {
+            // `&` runs synchronously for now: there is no job control yet.
+            status = self.run_and_or(ao, fds)?;
+            self.status = status;
+        }
+        Ok(status)
+    }
+
+    fn run_and_or(&mut self, ao: &ast::AndOrList, fds: &Fds) -> ExecResult {
+        let mut status = self.run_pipeline(&ao.first, fds)?;
+        self.status = status;
+        let mut last_ran = (&ao.first, ao.additional.is_empty());
+        for (i, next) in ao.additional.iter().enumerate() {
+            let (run, p) = match next {
+                ast::AndOr::And(p) => (status == 0, p),
+                ast::AndOr::Or(p) => (status != 0, p),
+            };
+            if run {
+                status = self.run_pipeline(p, fds)?;
+                self.status = status;
+                last_ran = (p, i + 1 == ao.additional.len());
+            }
+        }
+        // `set -e`: only the last pipeline of an and-or list, not negated, outside conditions.
+        let (p, is_last) = last_ran;
+        if status != 0 && self.options.errexit && self.cond_depth == 0 && is_last && !p.bang {
+            return Err(Flow::Exit(status));
+        }
+        Ok(status)
+    }
+
+    /// Runs a pipeline; every stage of a multi-stage pipeline runs concurrently on
+    /// its own thread with a copy of the shell (like bash's subshells).
+    fn run_pipeline(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
+        let status = if p.seq.len() == 1 {
+            self.run_command(&p.seq[0], fds)?
+        } else {
+            let n = p.seq.len();
+            std::thread::scope(|scope| {
+                let mut threads = Vec::with_capacity(n);
+                let mut next_in = None;
+                for (i, cmd) in p.seq.iter().enumerate() {
+                    let mut f = fds.clone();
+                    if let Some(r) = next_in.take() {
+                        f.set(0, r);
+                    }
+                    if i + 1 < n {
+                        let (r, w) = pipe();
+                        f.set(1, w);
+                        next_in = Some(r);
+                    }
+                    let mut sub = self.subshell();
+                    // The stage owns its ends of the pipes: they close when it ends.
+                    threads.push(scope.spawn(move || sub_status(sub.run_command(cmd, &f))));
+                }
+                let statuses: Vec<i32> = threads.into_iter().map(|t| t.join().unwrap_or(1)).collect();
+                statuses[n - 1]
+            })
+        };
+        Ok(if p.bang { i32::from(status == 0) } else { status })
+    }
+
+    fn run_command(&mut self, cmd: &ast::Command, fds: &Fds) -> ExecResult {
+        match cmd {
+            ast::Command::Simple(s) => self.run_simple(s, fds),
+            ast::Command::Compound(c, redirs) => {
+                let list: Vec<&ast::IoRedirect> = redirs.iter().flat_map(|r| r.0.iter()).collect();
+                let fds = match self.apply_redirects(&list, fds) {
+                    Ok(f) => f,
+                    Err(e) => return fail(e),
+                };
+                self.run_compound(c, &fds)
+            }
+            ast::Command::Function(def) => {
+                self.functions.insert(def.fname.value.clone(), Arc::new(def.body.clone()));
+                Ok(0)
+            }
+            ast::Command::ExtendedTest(..) => {
+                fds.error("[[ ]]: not supported yet");
+                Ok(2)
+            }
+        }
+    }
+
+    fn run_compound(&mut self, c: &ast::CompoundCommand, fds: &Fds) -> ExecResult {
+        use ast::CompoundCommand as C;
+        match c {
+            C::BraceGroup(b) => self.run_list(&b.list, fds),
+            C::Subshell(s) => Ok(sub_status(self.subshell().run_list(&s.list, fds))),
+            C::IfClause(i) => {
+                if self.condition(&i.condition, fds)? == 0 {
+                    return self.run_list(&i.then, fds);
+                }
+                for e in i.elses.iter().flatten() {
+                    match &e.condition {
+                        Some(cond) if self.condition(cond, fds)? != 0 => continue,
+                        _ => return self.run_list(&e.body, fds),
+                    }
+                }
+                Ok(0)
+            }
+            C::WhileClause(w) | C::UntilClause(w) => {
+                let until = matches!(c, C::UntilClause(_));
+                let mut status = 0;
+                loop {
+                    let cond = self.condition(&w.0, fds)?;
+                    if (cond == 0) == until {
+                        break;
+                    }
+                    match self.loop_body(&w.1.list, fds)? {
+                        (s, false) => status = s,
+                        (s, true) => {
+                            status = s;
+                            break;
+                        }
+                    }
+                }
+                Ok(status)
+            }
+            C::ForClause(f) => {
+                let values = match &f.values {
+                    None => self.positional.clone(),
+                    Some(words) => {
+                        let ws: Vec<&str> = words.iter().map(|w| w.value.as_str()).collect();
+                        match self.expand_fields(&ws, fds) {
+                            Ok(v) => v,
+                            Err(e) => return fail(e),
+                        }
+                    }
+                };
+                let mut status = 0;
+                for v in values {
+                    if let Err(e) = self.set(&f.variable_name, v) {
+                        fds.error(&e);
+                        return Ok(1);
+                    }
+                    let (s, stop) = self.loop_body(&f.body.list, fds)?;
+                    status = s;
+                    if stop {
+                        break;
+                    }
+                }
+                Ok(status)
+            }
+            C::CaseClause(cc) => self.run_case(cc, fds),
+            C::Arithmetic(_) | C::ArithmeticForClause(_) => {
+                fds.error("arithmetic commands are not supported yet");
+                Ok(1)
+            }
+            C::Coprocess(_) => {
+                fds.error("coproc: not supported");
+                Ok(1)
+            }
+        }
+    }
+
+    /// Runs a loop body; returns (status, whether to leave the loop).
+    fn loop_body(&mut self, body: &ast::CompoundList, fds: &Fds) -> Result<(i32, bool), Flow> {
+        self.loop_depth += 1;
+        let r = self.run_list(body, fds);
+        self.loop_depth -= 1;
+        match r {
+            Ok(s) => Ok((s, false)),
+            Err(Flow::Break(n)) if n > 1 => Err(Flow::Break(n - 1)),
+            Err(Flow::Break(_)) => Ok((0, true)),
+            Err(Flow::Continue(n)) if n > 1 => Err(Flow::Continue(n - 1)),
+            Err(Flow::Continue(_)) => Ok((0, false)),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Runs an if/while condition, where `set -e` is suspended.
+    fn condition(&mut self, list: &ast::CompoundList, fds: &Fds) -> ExecResult {
+        self.cond_depth += 1;
+        let r = self.run_list(list, fds);
+        self.cond_depth -= 1;
+        r
+    }
+
+    fn run_case(&mut self, cc: &ast::CaseClauseCommand, fds: &Fds) -> ExecResult {
+        let word = match self.expand_string(&cc.value.value, fds) {
+            Ok(w) => w.chars().collect::<Vec<char>>(),
+            Err(e) => return fail(e),
+        };
+        let mut status = 0;
+        let mut fall_through = false;
+        for item in &cc.cases {
+            let mut hit = fall_through;
+            if !hit {
+                for p in &item.patterns {
+                    let pat = match self.expand_pattern(&p.value, fds) {
+                        Ok(p) => p,
+                        Err(e) => return fail(e),
+                    };
+                    if super::pattern::matches(&pat, &word) {
+                        hit = true;
+                        break;
+                    }
+                }
+            }
+            if !hit {
+                continue;
+            }
+            status = match &item.cmd {
+                Some(list) => self.run_list(list, fds)?,
+                None => 0,
+            };
+            match item.post_action {
+                ast::CaseItemPostAction::ExitCase => return Ok(status),
+                ast::CaseItemPostAction::UnconditionallyExecuteNextCaseItem => fall_through = true,
+                ast::CaseItemPostAction::ContinueEvaluatingCases => fall_through = false,
+            }
+        }
+        Ok(status)
+    }
+
+    fn run_simple(&mut self, cmd: &ast::SimpleCommand, fds: &Fds) -> ExecResult {
+        let mut assigns: Vec<&ast::Assignment> = Vec::new();
+        let mut words: Vec<&str> = Vec::new();
+        let mut redirs: Vec<&ast::IoRedirect> = Vec::new();
+        let prefix = cmd.prefix.iter().flat_map(|p| p.0.iter());
+        let suffix = cmd.suffix.iter().flat_map(|s| s.0.iter());
+        for item in prefix {
+            match item {
+                Item::IoRedirect(r) => redirs.push(r),
+                Item::AssignmentWord(a, _) => assigns.push(a),
+                Item::Word(w) => words.push(&w.value),
+                Item::ProcessSubstitution(..) => {
+                    fds.error("process substitution is not supported yet");
+                    return Ok(1);
+                }
+            }
+        }
+        if let Some(w) = &cmd.word_or_name {
+            words.push(&w.value);
+        }
+        for item in suffix {
+            match item {
+                Item::IoRedirect(r) => redirs.push(r),
+                // After the command name an assignment is just a word (`export A=1`).
+                Item::AssignmentWord(_, w) | Item::Word(w) => words.push(&w.value),
+                Item::ProcessSubstitution(..) => {
+                    fds.error("process substitution is not supported yet");
+                    return Ok(1);
+                }
+            }
+        }
+
+        self.last_subst = None;
+        let argv = match self.expand_fields(&words, fds) {
+            Ok(v) => v,
+            Err(e) => return fail(e),
+        };
+        let fds = match self.apply_redirects(&redirs, fds) {
+            Ok(f) => f,
+            Err(e) => return fail(e),
+        };
+        let mut values = Vec::with_capacity(assigns.len());
+        for a in &assigns {
+            match self.assignment_value(a, &fds) {
+                Ok(v) => values.push(v),
+                Err(e) => return fail(e),
+            }
+        }
+
+        if argv.is_empty() {
+            // Assignments only: they stay in the shell.
+            for (name, value) in values {
+                if let Err(e) = self.set(&name, value) {
+                    fds.error(&e);
+                    return Ok(1);
+                }
+            }
+            return Ok(self.last_subst.unwrap_or(0));
+        }
+        if self.options.xtrace {
+            let line: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).chain(argv.iter().cloned()).collect();
+            let _ = fds.handle(2).write_all(format!("+ {}\n", line.join(" ")).as_bytes());
+        }
+
+        let name = argv[0].as_str();
+        if let Some(r) = self.interp_builtin(&argv, &fds) {
+            return r;
+        }
+        if let Some(body) = self.functions.get(name).cloned() {
+            return self.with_temp_vars(values, |sh| sh.call_function(&body, &argv, &fds));
+        }
+        if let Some(b) = builtins::lookup(name) {
+            let run = |sh: &mut Shell| {
+                let mut io = builtins::Stdio { stdin: fds.handle(0), stdout: fds.handle(1), stderr: fds.handle(2) };
+                let status = b.run(sh, &argv, &mut io);
+                match sh.exit_request.take() {
+                    Some(s) => Err(Flow::Exit(s)),
+                    None => Ok(status),
+                }
+            };
+            if b.is_special() {
+                for (k, v) in values {
+                    if let Err(e) = self.set(&k, v) {
+                        fds.error(&e);
+                        return Ok(1);
+                    }
+                }
+                return run(self);
+            }
+            return self.with_temp_vars(values, run);
+        }
+        self.run_external(argv, values, fds)
+    }
+
+    /// Runs `f` with `values` assigned (and exported) only for its duration.
+    fn with_temp_vars(&mut self, values: Vec<(String, String)>, f: impl FnOnce(&mut Shell) -> ExecResult) -> ExecResult {
+        let saved: Vec<(String, Option<super::Var>)> =
+            values.iter().map(|(k, _)| (k.clone(), self.vars.get(k).cloned())).collect();
+        for (k, v) in values {
+            let var = self.vars.entry(k).or_default();
+            var.value = Some(v);
+            var.exported = true;
+        }
+        let r = f(self);
+        for (k, old) in saved {
+            match old {
+                Some(v) => self.vars.insert(k, v),
+                None => self.vars.remove(&k),
+            };
+        }
+        r
+    }
+
+    fn call_function(&mut self, body: &ast::FunctionBody, argv: &[String], fds: &Fds) -> ExecResult {
+        let saved = std::mem::replace(&mut self.positional, argv[1..].to_vec());
+        self.func_depth += 1;
+        let list: Vec<&ast::IoRedirect> = body.1.iter().flat_map(|r| r.0.iter()).collect();
+        let r = match self.apply_redirects(&list, fds) {
+            Ok(f) => self.run_compound(&body.0, &f),
+            Err(e) => fail(e),
+        };
+        self.func_depth -= 1;
+        self.positional = saved;
+        match r {
+            Err(Flow::Return(s)) => Ok(s),
+            other => other,
+        }
+    }
+
+    /// The (name, value) an assignment word sets.
+    fn assignment_value(&mut self, a: &ast::Assignment, fds: &Fds) -> Result<(String, String), Fail> {
+        let name = match &a.name {
+            ast::AssignmentName::VariableName(n) => n.clone(),
+            ast::AssignmentName::ArrayElementName(n, _) => {
+                fds.error(&format!("{n}: arrays are not supported yet"));
+                return Err(Fail::Status(1));
+            }
+        };
+        let value = match &a.value {
+            ast::AssignmentValue::Scalar(w) => self.expand_string(&w.value, fds)?,
+            ast::AssignmentValue::Array(_) => {
+                fds.error(&format!("{name}: arrays are not supported yet"));
+                return Err(Fail::Status(1));
+            }
+        };
+        let value = if a.append { format!("{}{value}", self.get(&name).unwrap_or("")) } else { value };
+        Ok((name, value))
+    }
+
+    /// Starts a program from the image and waits for it.
+    fn run_external(&mut self, argv: Vec<String>, values: Vec<(String, String)>, fds: Fds) -> ExecResult {
+        let name = argv[0].clone();
+        let program = match self.find_program(&name) {
+            Lookup::Found(p) => p,
+            Lookup::NotFound if name.contains('/') => {
+                fds.error(&format!("{name}: No such file or directory"));
+                return Ok(127);
+            }
+            Lookup::NotFound => {
+                fds.error(&format!("{name}: command not found"));
+                return Ok(127);
+            }
+            Lookup::IsDir(_) => {
+                fds.error(&format!("{name}: Is a directory"));
+                return Ok(126);
+            }
+        };
+        let mut env: BTreeMap<String, String> = self.environment().into_iter().collect();
+        env.extend(values);
+        env.insert("PWD".into(), self.cwd.clone());
+        let cmd = Command {
+            program,
+            argv,
+            env: env.into_iter().collect(),
+            cwd: self.cwd.clone(),
+            stdin: fds.handle(0),
+            stdout: fds.handle(1),
+            stderr: fds.handle(2),
+        };
+        match self.sys.spawn(cmd) {
+            Ok(job) => {
+                // Release our copies of the handles first so readers see EOF when the job ends.
+                drop(fds);
+                Ok(job.wait())
+            }
+            Err(SpawnError::NotFound(_)) => {
+                fds.error(&format!("{name}: No such file or directory"));
+                Ok(127)
+            }
+            Err(SpawnError::NotExecutable(_, why)) => {
+                fds.error(&format!("{name}: {why}"));
+                Ok(126)
+            }
+            Err(SpawnError::Other(why)) => {
+                fds.error(&format!("{name}: {why}"));
+                Ok(126)
+            }
+        }
+    }
+
+    /// Runs `cmd` in a subshell and returns its output without trailing newlines.
+    pub(crate) fn command_substitution(&mut self, cmd: &str, fds: &Fds) -> String {
+        let prog = match Shell::parse(cmd) {
+            Ok(p) => p,
+            Err(e) => {
+                fds.error(&e.to_string());
+                self.status = 2;
+                self.last_subst = Some(2);
+                return String::new();
+            }
+        };
+        let (r, w) = pipe();
+        let mut f = fds.clone();
+        f.set(1, w);
+        let mut sub = self.subshell();
+        let (out, status) = std::thread::scope(|scope| {
+            let t = scope.spawn(move || {
+                let s = sub.run_program(&prog, &f);
+                drop(f);
+                s
+            });
+            let out = r.read_to_end().unwrap_or_default();
+            (out, t.join().unwrap_or(1))
+        });
+        self.status = status;
+        self.last_subst = Some(status);
+        let mut s = String::from_utf8_lossy(&out).into_owned();
+        while s.ends_with('\n') {
+            s.pop();
+        }
+        s
+    }
+}
