@@ -28,7 +28,11 @@ pub fn wsh_cmd(home: &Path) -> Command {
 
 /// Runs `wsh -c CMD`.
 pub fn wsh(cmd: &str) -> Output {
-    wsh_cmd(wsh_home()).arg("-c").arg(cmd).output().expect("wsh runs")
+    wsh_cmd(wsh_home())
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .expect("wsh runs")
 }
 
 /// Runs `bash -c CMD` on the host in `dir`, with GNU coreutils and a C locale.

@@ -152,7 +152,7 @@ fn the_guest_cannot_reach_the_host() {
 #[test]
 fn compiled_module_is_cached_after_first_run() {
     let home = tempfile::tempdir().unwrap();
-    let run = || wsh_cmd(home.path()).arg("-c").arg("echo hi").output().unwrap();
+    let run = || wsh_cmd(home.path()).arg("-c").arg("/bin/echo hi").output().unwrap();
     let cached = |dir: &std::path::Path| -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
         let modules = dir.join("cache/modules");
         let mut v: Vec<_> = std::fs::read_dir(&modules)

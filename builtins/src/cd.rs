@@ -12,7 +12,11 @@ pub struct Pwd;
 /// `..` at the root stays at the root.
 pub fn normalize(cwd: &str, path: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
-    let full = if path.starts_with('/') { path.to_string() } else { format!("{cwd}/{path}") };
+    let full = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{cwd}/{path}")
+    };
     for comp in full.split('/') {
         match comp {
             "" | "." => {}
@@ -29,7 +33,10 @@ impl Builtin for Cd {
     fn run(&self, sh: &mut dyn ShellState, args: &[String], io: &mut Stdio) -> i32 {
         let mut rest: Vec<&String> = args[1..].iter().collect();
         // -L (the default) and -P are accepted; both act logically for now.
-        while rest.first().is_some_and(|a| matches!(a.as_str(), "-L" | "-P" | "--")) {
+        while rest
+            .first()
+            .is_some_and(|a| matches!(a.as_str(), "-L" | "-P" | "--"))
+        {
             let stop = rest[0] == "--";
             rest.remove(0);
             if stop {

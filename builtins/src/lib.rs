@@ -5,6 +5,7 @@
 //! testable with a fake state and the interpreter stays free to change its internals.
 
 mod cd;
+mod print;
 mod simple;
 mod vars;
 
@@ -75,6 +76,8 @@ pub fn lookup(name: &str) -> Option<&'static dyn Builtin> {
         "true" => &simple::True,
         "false" => &simple::False,
         ":" => &simple::Colon,
+        "echo" => &print::Echo,
+        "printf" => &print::Printf,
         _ => return None,
     })
 }

@@ -19,7 +19,11 @@ impl ShellState for Fake {
         self.cwd.clone()
     }
     fn check_dir(&self, p: &str) -> Result<(), String> {
-        if self.dirs.contains(p) { Ok(()) } else { Err("No such file or directory".into()) }
+        if self.dirs.contains(p) {
+            Ok(())
+        } else {
+            Err("No such file or directory".into())
+        }
     }
     fn set_cwd(&mut self, p: &str) {
         self.cwd = p.into();
@@ -39,7 +43,10 @@ impl ShellState for Fake {
         self.exported.insert(n.into());
     }
     fn exported(&self) -> Vec<(String, String)> {
-        self.exported.iter().filter_map(|k| Some((k.clone(), self.vars.get(k)?.clone()))).collect()
+        self.exported
+            .iter()
+            .filter_map(|k| Some((k.clone(), self.vars.get(k)?.clone())))
+            .collect()
     }
     fn last_status(&self) -> i32 {
         5
@@ -55,14 +62,25 @@ fn run(sh: &mut Fake, args: &[&str]) -> (i32, String, String) {
     let (er, ew) = pipe();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let b = lookup(&args[0]).expect("a builtin");
-    let status = b.run(sh, &args, &mut Stdio { stdin: Handle::Null, stdout: ow, stderr: ew });
+    let status = b.run(
+        sh,
+        &args,
+        &mut Stdio {
+            stdin: Handle::Null,
+            stdout: ow,
+            stderr: ew,
+        },
+    );
     let out = String::from_utf8(or.read_to_end().unwrap()).unwrap();
     let err = String::from_utf8(er.read_to_end().unwrap()).unwrap();
     (status, out, err)
 }
 
 fn fake() -> Fake {
-    let mut f = Fake { cwd: "/".into(), ..Default::default() };
+    let mut f = Fake {
+        cwd: "/".into(),
+        ..Default::default()
+    };
     for d in ["/", "/tmp", "/tmp/a", "/root"] {
         f.dirs.insert(d.into());
     }
@@ -79,7 +97,10 @@ fn cd_relative_absolute_home_dash_and_dotdot_at_root() {
     assert_eq!(sh.cwd, "/tmp/a");
     assert_eq!(run(&mut sh, &["cd"]).0, 0);
     assert_eq!(sh.cwd, "/root");
-    assert_eq!(run(&mut sh, &["cd", "-"]), (0, "/tmp/a\n".into(), String::new()));
+    assert_eq!(
+        run(&mut sh, &["cd", "-"]),
+        (0, "/tmp/a\n".into(), String::new())
+    );
     assert_eq!(run(&mut sh, &["cd", "/"]).0, 0);
     assert_eq!(run(&mut sh, &["cd", "../.."]).0, 0);
     assert_eq!(sh.cwd, "/");
@@ -91,9 +112,16 @@ fn cd_errors_look_like_bash() {
     let mut sh = fake();
     assert_eq!(
         run(&mut sh, &["cd", "nope"]),
-        (1, String::new(), "wsh: cd: nope: No such file or directory\n".into())
+        (
+            1,
+            String::new(),
+            "wsh: cd: nope: No such file or directory\n".into()
+        )
     );
-    assert_eq!(run(&mut sh, &["cd", "a", "b"]).2, "wsh: cd: too many arguments\n");
+    assert_eq!(
+        run(&mut sh, &["cd", "a", "b"]).2,
+        "wsh: cd: too many arguments\n"
+    );
     assert_eq!(run(&mut sh, &["cd", "-"]).2, "wsh: cd: OLDPWD not set\n");
     sh.vars.remove("HOME");
     assert_eq!(run(&mut sh, &["cd"]).2, "wsh: cd: HOME not set\n");
@@ -105,9 +133,15 @@ fn export_sets_marks_and_lists() {
     let mut sh = fake();
     assert_eq!(run(&mut sh, &["export", "A=1", "HOME"]).0, 0);
     assert_eq!(sh.vars["A"], "1");
-    assert_eq!(run(&mut sh, &["export"]).1, "declare -x A=\"1\"\ndeclare -x HOME=\"/root\"\n");
+    assert_eq!(
+        run(&mut sh, &["export"]).1,
+        "declare -x A=\"1\"\ndeclare -x HOME=\"/root\"\n"
+    );
     let (st, _, err) = run(&mut sh, &["export", "1x=2"]);
-    assert_eq!((st, err.as_str()), (1, "wsh: export: `1x=2': not a valid identifier\n"));
+    assert_eq!(
+        (st, err.as_str()),
+        (1, "wsh: export: `1x=2': not a valid identifier\n")
+    );
     assert_eq!(run(&mut sh, &["unset", "A"]).0, 0);
     assert!(!sh.vars.contains_key("A"));
 }
@@ -126,4 +160,42 @@ fn exit_statuses() {
     assert_eq!(sh.exit, Some(2));
     assert_eq!(run(&mut sh, &["true"]).0, 0);
     assert_eq!(run(&mut sh, &["false"]).0, 1);
+}
+
+#[test]
+fn echo_options_and_escapes() {
+    let mut sh = Fake::default();
+    assert_eq!(run(&mut sh, &["echo", "a", "b"]).1, "a b\n");
+    assert_eq!(run(&mut sh, &["echo", "-n", "x"]).1, "x");
+    assert_eq!(run(&mut sh, &["echo", "-e", "a\\tb\\cign"]).1, "a\tb");
+    assert_eq!(run(&mut sh, &["echo", "-x", "-n"]).1, "-x -n\n");
+}
+
+#[test]
+fn printf_formats_and_reuse() {
+    let mut sh = Fake::default();
+    assert_eq!(
+        run(&mut sh, &["printf", "%s=%d\\n", "a", "1", "b", "2"]).1,
+        "a=1\nb=2\n"
+    );
+    assert_eq!(
+        run(
+            &mut sh,
+            &["printf", "[%5s|%-3s|%03d|%x]", "ab", "c", "7", "255"]
+        )
+        .1,
+        "[   ab|c  |007|ff]"
+    );
+    assert_eq!(
+        run(&mut sh, &["printf", "%.2f %c %%", "3.14159", "hello"]).1,
+        "3.14 h %"
+    );
+    assert_eq!(
+        run(&mut sh, &["printf", "-v", "out", "%s-%s", "x", "y"]).0,
+        0
+    );
+    assert_eq!(sh.vars.get("out").map(String::as_str), Some("x-y"));
+    let (status, _, err) = run(&mut sh, &["printf", "%d", "zz"]);
+    assert_eq!(status, 1);
+    assert!(err.contains("invalid number"), "{err}");
 }

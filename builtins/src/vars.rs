@@ -56,12 +56,10 @@ impl Builtin for Export {
                 status = 1;
                 continue;
             }
-            if let Some(v) = value {
-                if let Err(msg) = sh.set_var(name, v) {
-                    io.err(&msg);
-                    status = 1;
-                    continue;
-                }
+            if let Some(Err(msg)) = value.map(|v| sh.set_var(name, v)) {
+                io.err(&msg);
+                status = 1;
+                continue;
             }
             sh.export_var(name);
         }

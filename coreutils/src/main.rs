@@ -10,6 +10,9 @@
 // place only fails the build.
 #![deny(unused_crate_dependencies)]
 
+mod applets;
+mod wsh;
+
 use std::ffi::OsString;
 use std::io::Write as _;
 use std::path::Path;
@@ -21,7 +24,8 @@ use rustix as _;
 struct Applet {
     /// What argv[0]'s basename (or the first argument of `coreutils`) says.
     name: &'static str,
-    /// The utility name of the uutils crate, as uucore's localisation knows it.
+    /// The utility name of the uutils crate, as uucore's localisation knows it
+    /// (empty for our own applets, which need no localisation).
     util: &'static str,
     main: fn(Vec<OsString>) -> i32,
 }
@@ -123,7 +127,9 @@ fn main() -> ExitCode {
 
     // What uucore's own `bin!` main does before `uumain`.
     uucore::panic::mute_sigpipe_panic();
-    if let Err(err) = uucore::locale::setup_localization(applet.util) {
+    if !applet.util.is_empty()
+        && let Err(err) = uucore::locale::setup_localization(applet.util)
+    {
         eprintln!("coreutils: {name}: could not initialise localisation: {err}");
         return ExitCode::from(99);
     }

@@ -7,6 +7,7 @@
  * BlockDevice; libext2fs never touches a host file itself.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,12 +24,27 @@ extern struct struct_io_manager wsh_io_manager_struct;
 /* ------------------------------------------------------------------------ */
 /* Error handling.                                                          */
 
+/*
+ * libext2fs reports some damage (e.g. "Illegal block number passed to
+ * ext2fs_mark_block_bitmap") by printing through com_err as well as by
+ * returning an error; wsh reports the returned error, so printing is muted.
+ */
+static void quiet_com_err(const char *whoami, errcode_t code, const char *fmt,
+			  va_list args)
+{
+	(void)whoami;
+	(void)code;
+	(void)fmt;
+	(void)args;
+}
+
 const char *shim_strerror(long code)
 {
 	static int inited;
 
 	if (!inited) {
 		initialize_ext2_error_table();
+		set_com_err_hook(quiet_com_err);
 		inited = 1;
 	}
 	return error_message(code);
@@ -98,7 +114,14 @@ long shim_open(void *dev, int writable, ext2_filsys *out)
 		ext2fs_free(fs);
 		return EXT2_ET_UNSUPP_FEATURE;
 	}
-	rc = ext2fs_read_bitmaps(fs);
+	/*
+	 * Validate the group descriptors first (as e2fsck does): on damaged
+	 * ones (bitmaps at block 0, overlapping tables...) libext2fs' bitmap
+	 * reader corrupts the heap and aborts instead of returning an error.
+	 */
+	rc = ext2fs_check_desc(fs);
+	if (!rc)
+		rc = ext2fs_read_bitmaps(fs);
 	if (rc) {
 		ext2fs_free(fs);
 		return rc;

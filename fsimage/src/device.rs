@@ -22,6 +22,12 @@ pub trait BlockDevice: Send {
     fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()>;
     /// Makes earlier writes durable (as far as the layer can).
     fn flush(&mut self) -> io::Result<()>;
+    /// How many bytes from `offset` (at most `max`) are known to read as zeros without
+    /// being stored (holes); 0 when unknown. Lets export skip them.
+    fn zero_extent(&mut self, offset: u64, max: u64) -> io::Result<u64> {
+        let _ = (offset, max);
+        Ok(0)
+    }
 }
 
 fn out_of_range(offset: u64, len: usize, size: u64) -> io::Error {
@@ -230,6 +236,11 @@ pub fn export_raw(dev: &mut dyn BlockDevice, dest: &Path) -> Result<()> {
     let mut buf = vec![0u8; 256 * CHUNK];
     let mut pos = 0u64;
     while pos < size {
+        let hole = dev.zero_extent(pos, size - pos).map_err(io_err)? / CHUNK as u64 * CHUNK as u64;
+        if hole > 0 {
+            pos += hole;
+            continue;
+        }
         let n = (size - pos).min(buf.len() as u64) as usize;
         dev.read_at(pos, &mut buf[..n]).map_err(io_err)?;
         for (i, chunk) in buf[..n].chunks(CHUNK).enumerate() {

@@ -91,6 +91,14 @@ pub enum Error {
         /// Why it was refused.
         msg: String,
     },
+    /// A qcow2 layer file is damaged, unsupported, or its backing file is missing.
+    #[error("{path}: bad qcow2 layer: {msg}")]
+    BadLayer {
+        /// The layer file concerned.
+        path: PathBuf,
+        /// What is wrong.
+        msg: String,
+    },
 }
 
 impl Error {
@@ -98,7 +106,7 @@ impl Error {
     pub fn errno(&self) -> Errno {
         match self {
             Error::Errno(e) => *e,
-            Error::Io { .. } | Error::Corrupt { .. } => Errno::Io,
+            Error::Io { .. } | Error::Corrupt { .. } | Error::BadLayer { .. } => Errno::Io,
         }
     }
 }

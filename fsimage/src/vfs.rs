@@ -134,8 +134,10 @@ impl Vfs {
         let vfs = Vfs {
             inner: Mutex::new(inner),
         };
-        // A sanity check that the root directory is readable.
-        if let Err(e) = vfs.lock().need_dir(ROOT) {
+        // A sanity check that the root directory is readable. (The guard must be gone
+        // before the body locks again: an `if let` keeps its scrutinee's temporaries.)
+        let root = vfs.lock().need_dir(ROOT);
+        if let Err(e) = root {
             vfs.lock().writable = false;
             return Err(corrupt(format!("root directory unreadable: {e}")));
         }

@@ -48,6 +48,8 @@ pub fn shared() -> anyhow::Result<&'static Shared> {
             let engine = Engine::new(&config()).map_err(|e| format!("cannot start wasmtime: {e}"))?;
             let mut linker = Linker::new(&engine);
             wasi::add_to_linker(&mut linker).map_err(|e| format!("cannot link the WASI broker: {e}"))?;
+            wasi::wsh_ext::add_to_linker(&mut linker).map_err(|e| format!("cannot link the wsh host interface: {e}"))?;
+            start_ticker(&engine).map_err(|e| format!("cannot start the epoch ticker: {e}"))?;
             Ok(Shared {
                 engine,
                 linker,
@@ -56,6 +58,23 @@ pub fn shared() -> anyhow::Result<&'static Shared> {
         })
         .as_ref()
         .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// How often the epoch advances: the granularity of CPU-time checks and interrupts.
+pub const TICK: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Advances the engine's epoch every [`TICK`] for the life of the process, so every
+/// running guest's deadline callback gets to check its stop flag and CPU time.
+fn start_ticker(engine: &Engine) -> std::io::Result<()> {
+    let weak = engine.weak();
+    std::thread::Builder::new().name("wsh-epoch".into()).spawn(move || {
+        while let Some(engine) = weak.upgrade() {
+            engine.increment_epoch();
+            drop(engine);
+            std::thread::sleep(TICK);
+        }
+    })?;
+    Ok(())
 }
 
 impl Shared {

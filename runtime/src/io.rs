@@ -9,12 +9,16 @@
 use std::collections::VecDeque;
 use std::io;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use fsimage::{Ino, Vfs};
 
 /// How many bytes a pipe buffers before its writer blocks (Linux's default).
 pub const PIPE_CAPACITY: usize = 64 * 1024;
+
+/// How often a blocked read looks at its guest's stop flag.
+const STOP_CHECK: std::time::Duration = std::time::Duration::from_millis(10);
 
 #[derive(Default)]
 struct PipeState {
@@ -47,6 +51,22 @@ impl Pipe {
                 return Ok(0);
             }
             st = self.changed.wait(st).unwrap();
+        }
+    }
+
+    /// Like [`Pipe::read`], but gives up with `Interrupted` once `stop` is set
+    /// (looked at every 10ms), so Ctrl-C reaches a guest waiting for input.
+    pub fn read_or_stop(&self, buf: &mut [u8], stop: &AtomicBool) -> io::Result<usize> {
+        let mut st = self.state.lock().unwrap();
+        loop {
+            if !st.buf.is_empty() || st.writers == 0 || buf.is_empty() {
+                drop(st);
+                return self.read(buf);
+            }
+            if stop.load(Ordering::Relaxed) {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            st = self.changed.wait_timeout(st, STOP_CHECK).unwrap().0;
         }
     }
 
@@ -261,6 +281,30 @@ pub fn pipe() -> (Handle, Handle) {
     (Handle::PipeRead(Arc::new(r)), Handle::PipeWrite(Arc::new(w)))
 }
 
+/// Waits until the host's fd 0 has input (or EOF/error) or `stop` is set; in the
+/// latter case fails with `Interrupted`. A terminal read cannot be cancelled, so a
+/// guest reading it must not block in `read` while Ctrl-C is pending.
+pub fn wait_host_stdin(stop: &AtomicBool) -> io::Result<()> {
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Err(io::ErrorKind::Interrupted.into());
+        }
+        let mut pfd = libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, STOP_CHECK.as_millis() as libc::c_int) };
+        if n > 0 {
+            return Ok(());
+        }
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                // Let the read itself report the problem.
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// Reads the host's fd 0 without std's buffering, so bytes a guest does not
 /// consume stay in the host stream for the next reader.
 fn read_host_stdin(buf: &mut [u8]) -> io::Result<usize> {
@@ -328,5 +372,37 @@ impl Handle {
             }
             out.extend_from_slice(&buf[..n]);
         }
+    }
+}
+
+#[cfg(test)]
+mod interrupt_tests {
+    use super::{Handle, pipe};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_blocked_pipe_read_gives_way_to_the_stop_flag() {
+        let (r, w) = pipe();
+        let stop = Arc::new(AtomicBool::new(false));
+        let setter = stop.clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            setter.store(true, Ordering::Relaxed);
+        });
+        let Handle::PipeRead(end) = &r else { unreachable!() };
+        let started = Instant::now();
+        let err = end.pipe().read_or_stop(&mut [0u8; 8], &stop).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::Interrupted);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        t.join().unwrap();
+        // Data and EOF still come first when there is no stop request.
+        stop.store(false, Ordering::Relaxed);
+        w.write_all(b"hi").unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(end.pipe().read_or_stop(&mut buf, &stop).unwrap(), 2);
+        drop(w);
+        assert_eq!(end.pipe().read_or_stop(&mut buf, &stop).unwrap(), 0);
     }
 }

@@ -3,6 +3,7 @@
 
 mod engine;
 pub mod io;
+mod limits;
 pub mod wasi;
 
 use std::collections::HashMap;
@@ -13,8 +14,9 @@ use std::time::Instant;
 
 use fsimage::Vfs;
 pub use io::Handle;
+pub use limits::{Limits, default_limits, parse_size, set_default_limits};
 use wasi::Guest;
-use wasmtime::{InstancePre, Store, StoreLimitsBuilder};
+use wasmtime::{InstancePre, Store};
 
 /// Why a command could not start.
 #[derive(Debug, thiserror::Error)]
@@ -48,13 +50,42 @@ pub struct Command {
 /// A running command.
 pub struct Child {
     thread: std::thread::JoinHandle<i32>,
+    interrupt: Arc<AtomicBool>,
 }
 
 impl Child {
+    /// A child running on `thread` that stops when `interrupt` is set (for
+    /// [`CommandLineRunner`]s, whose command lines run on threads of their own).
+    pub fn new(thread: std::thread::JoinHandle<i32>, interrupt: Arc<AtomicBool>) -> Child {
+        Child { thread, interrupt }
+    }
+
     /// Waits for the command and returns its exit status (0-255; 128+N when stopped).
     pub fn wait(self) -> i32 {
         self.thread.join().unwrap_or(134)
     }
+
+    /// Whether the command has ended (so `wait` would not block).
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    /// Asks the command to stop, as Ctrl-C does: it ends with status 130.
+    pub fn kill(&self) {
+        self.interrupt.store(true, Ordering::Relaxed);
+        if let Ok(s) = engine::shared() {
+            s.engine.increment_epoch();
+        }
+    }
+}
+
+/// Runs shell command lines for guests (`sh -c LINE` through the host interface's
+/// spawn). The interpreter lives above the runtime, so the shell registers one
+/// with [`Runtime::set_command_line_runner`]; without it such spawns fail with ENOSYS.
+pub trait CommandLineRunner: Send + Sync {
+    /// Starts `line` with `cmd`'s environment, working directory and stdio
+    /// (`cmd.program` and `cmd.argv` are `sh` and `["sh", "-c", line]`).
+    fn start(&self, rt: &Runtime, line: &str, cmd: Command) -> Result<Child, SpawnError>;
 }
 
 /// The engine, the compiled-module cache and the image the guests see. Cheap to clone.
@@ -70,6 +101,19 @@ struct Inner {
     by_inode: Mutex<HashMap<ModuleKey, InstancePre<Guest>>>,
     /// Stop flags of the guests that may still run.
     running: Mutex<Vec<Weak<AtomicBool>>>,
+    /// Memory and CPU caps for each guest started from now on.
+    limits: Mutex<Limits>,
+    /// Who runs `sh -c` command lines for guests, once the shell registers itself.
+    runner: Mutex<Option<Arc<dyn CommandLineRunner>>>,
+}
+
+/// The runner of runtimes that have none of their own (the shell sets it once at start).
+static DEFAULT_RUNNER: Mutex<Option<Arc<dyn CommandLineRunner>>> = Mutex::new(None);
+
+/// Registers who runs `sh -c` command lines for the guests of every runtime
+/// without a runner of its own.
+pub fn set_default_command_line_runner(runner: Arc<dyn CommandLineRunner>) {
+    *DEFAULT_RUNNER.lock().unwrap_or_else(|e| e.into_inner()) = Some(runner);
 }
 
 /// What must be unchanged for a module file to be the same module.
@@ -88,8 +132,8 @@ pub(crate) fn monotonic_ns() -> u64 {
     START.get_or_init(Instant::now).elapsed().as_nanos() as u64 + 1_000_000_000
 }
 
-/// The largest linear memory one guest may have.
-pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
+/// The largest linear memory one guest may have unless [`Limits`] say otherwise.
+pub const DEFAULT_MEMORY_LIMIT: usize = limits::DEFAULT_MEMORY;
 
 impl Runtime {
     /// A runtime over `vfs`, keeping compiled modules in `cache_dir`.
@@ -101,8 +145,31 @@ impl Runtime {
                 cache_dir: cache_dir.to_path_buf(),
                 by_inode: Mutex::new(HashMap::new()),
                 running: Mutex::new(Vec::new()),
+                limits: Mutex::new(limits::default_limits()),
+                runner: Mutex::new(None),
             }),
         })
+    }
+
+    /// Sets the memory and CPU caps of every guest started from now on.
+    pub fn set_limits(&self, limits: Limits) {
+        *self.inner.limits.lock().unwrap() = limits;
+    }
+
+    /// The caps guests start with.
+    pub fn limits(&self) -> Limits {
+        *self.inner.limits.lock().unwrap()
+    }
+
+    /// Registers who runs `sh -c` command lines that guests spawn.
+    pub fn set_command_line_runner(&self, runner: Arc<dyn CommandLineRunner>) {
+        *self.inner.runner.lock().unwrap() = Some(runner);
+    }
+
+    /// The command-line runner: this runtime's own, else the process-wide default.
+    pub fn command_line_runner(&self) -> Option<Arc<dyn CommandLineRunner>> {
+        let own = self.inner.runner.lock().unwrap().clone();
+        own.or_else(|| DEFAULT_RUNNER.lock().unwrap_or_else(|e| e.into_inner()).clone())
     }
 
     /// The image every guest of this runtime shares.
@@ -166,6 +233,11 @@ impl Runtime {
 
     /// Starts `cmd` on its own thread.
     pub fn spawn(&self, cmd: Command) -> Result<Child, SpawnError> {
+        self.spawn_with_umask(cmd, wasi::DEFAULT_UMASK)
+    }
+
+    /// Starts `cmd` with file-creation mask `umask` (a guest's children inherit theirs).
+    pub(crate) fn spawn_with_umask(&self, cmd: Command, umask: u32) -> Result<Child, SpawnError> {
         let (pre, _) = self.module(&cmd.program)?;
         let interrupt = Arc::new(AtomicBool::new(false));
         {
@@ -189,6 +261,7 @@ impl Runtime {
             preopen: Some(b"/".to_vec()),
             listing: None,
         }));
+        let limits = self.limits();
         let guest = Guest {
             vfs: self.inner.vfs.clone(),
             args: cmd.argv.iter().map(|a| a.clone().into_bytes()).collect(),
@@ -197,15 +270,18 @@ impl Runtime {
             memory: None,
             exit: None,
             started: Instant::now(),
-            interrupt,
-            limits: StoreLimitsBuilder::new().memory_size(DEFAULT_MEMORY_LIMIT).build(),
+            interrupt: interrupt.clone(),
+            limits: limits::Limiter::new(limits.memory),
+            umask,
+            runtime: Some(self.clone()),
+            children: Default::default(),
         };
         let name = cmd.argv.first().cloned().unwrap_or_else(|| cmd.program.clone());
         let thread = std::thread::Builder::new()
             .name(name.clone())
-            .spawn(move || run_guest(pre, guest, &name, &cmd.stderr))
+            .spawn(move || run_guest(pre, guest, &name, &cmd.stderr, limits))
             .map_err(|e| SpawnError::Other(format!("cannot start a thread: {e}")))?;
-        Ok(Child { thread })
+        Ok(Child { thread, interrupt })
     }
 
     /// Stops every guest still running (Ctrl-C): each ends with status 130.
@@ -222,20 +298,26 @@ impl Runtime {
 }
 
 /// Instantiates and runs one guest to completion; returns its exit status.
-fn run_guest(pre: InstancePre<Guest>, guest: Guest, name: &str, stderr: &Handle) -> i32 {
+fn run_guest(pre: InstancePre<Guest>, guest: Guest, name: &str, stderr: &Handle, caps: Limits) -> i32 {
     let report = |msg: String| {
         let _ = stderr.write_all(format!("wsh: {name}: {msg}\n").as_bytes());
     };
     let engine = pre.module().engine().clone();
     let mut store = Store::new(&engine, guest);
     store.limiter(|g| &mut g.limits);
-    // Any epoch tick stops the guest if its stop flag is set; otherwise it runs on.
-    store.epoch_deadline_callback(|ctx| {
+    // The engine's ticker bumps the epoch every few milliseconds; at each tick the
+    // guest stops if its stop flag is set or its thread has used up its CPU time.
+    let cpu_start = limits::thread_cpu_time();
+    store.epoch_deadline_callback(move |ctx| {
         if ctx.data().interrupted() {
-            Err(wasmtime::Error::new(wasmtime::Trap::Interrupt))
-        } else {
-            Ok(wasmtime::UpdateDeadline::Continue(1))
+            return Err(wasmtime::Error::new(wasmtime::Trap::Interrupt));
         }
+        if let Some(max) = caps.cpu_time
+            && limits::thread_cpu_time().saturating_sub(cpu_start) > max
+        {
+            return Err(wasmtime::Error::new(limits::CpuLimitExceeded(max)));
+        }
+        Ok(wasmtime::UpdateDeadline::Continue(1))
     });
     store.set_epoch_deadline(1);
     let instance = match pre.instantiate(&mut store) {
@@ -265,6 +347,15 @@ fn exit_status(e: &wasmtime::Error, report: &dyn Fn(String)) -> i32 {
     use wasmtime::Trap;
     if let Some(wasi::Exit(code)) = e.downcast_ref::<wasi::Exit>() {
         return *code;
+    }
+    if let Some(limit) = e.downcast_ref::<limits::CpuLimitExceeded>() {
+        report(limit.to_string());
+        return 128 + libc::SIGXCPU;
+    }
+    if let Some(limit) = e.downcast_ref::<limits::MemoryLimitExceeded>() {
+        // What the kernel's OOM killer does to a process: SIGKILL.
+        report(limit.to_string());
+        return 128 + libc::SIGKILL;
     }
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => 128 + libc::SIGINT,

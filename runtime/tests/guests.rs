@@ -84,9 +84,30 @@ fn exit_code_and_stdout_come_through() {
 #[test]
 fn a_guest_eating_memory_stops_at_the_limit() {
     let f = fixture(&[("grow", GROW)]);
+    f.runtime.set_limits(wsh_runtime::Limits {
+        memory: 64 << 20,
+        ..Default::default()
+    });
     let (status, _, err) = capture(&f, "/bin/grow");
-    assert_eq!(status, 134, "{err}");
-    assert!(err.contains("grow"), "{err}");
+    // Stopped as the OOM killer would (SIGKILL), with one line saying why.
+    assert_eq!(status, 137, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("grow: memory limit exceeded"), "{err}");
+    assert!(err.contains("the limit is 64 MiB"), "{err}");
+}
+
+#[test]
+fn a_guest_looping_forever_stops_at_its_cpu_time() {
+    let f = fixture(&[("spin", LOOP)]);
+    f.runtime.set_limits(wsh_runtime::Limits {
+        cpu_time: Some(Duration::from_millis(300)),
+        ..Default::default()
+    });
+    let started = std::time::Instant::now();
+    let (status, _, err) = capture(&f, "/bin/spin");
+    assert_eq!(status, 128 + 24, "{err}");
+    assert_eq!(err.trim(), "wsh: /bin/spin: CPU time limit exceeded (0.3s)");
+    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[test]
@@ -110,4 +131,58 @@ fn missing_and_non_module_programs_are_refused() {
         Err(wsh_runtime::SpawnError::NotExecutable(..))
     ));
     assert!(matches!(f.runtime.spawn(cmd("/bin", Handle::Null, Handle::Null)), Err(wsh_runtime::SpawnError::NotExecutable(..))));
+}
+
+/// chmod then stat through the `wsh` host interface: exits 0 if the mode reads back.
+const CHMOD_STAT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (import "wsh" "chmod" (func $chmod (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wsh" "stat" (func $stat (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "/f")
+  (func (export "_start")
+    (if (call $chmod (i32.const 3) (i32.const 16) (i32.const 2) (i32.const 1) (i32.const 416))
+      (then (call $exit (i32.const 10))))
+    (if (call $stat (i32.const 3) (i32.const 16) (i32.const 2) (i32.const 1) (i32.const 64))
+      (then (call $exit (i32.const 11))))
+    ;; st_mode at offset 16: S_IFREG | 0640 (416 is 0640)
+    (call $exit (i32.ne (i32.load (i32.const 80)) (i32.const 0x81a0)))))"#;
+
+/// Spawns /bin/exit7 through the `wsh` host interface and exits with its status.
+const SPAWNER: &str = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (import "wsh" "spawn" (func $spawn (param i32 i32) (result i32)))
+  (import "wsh" "wait" (func $wait (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 200) "/bin/exit7\00")
+  (data (i32.const 220) "/")
+  (func (export "_start")
+    (i32.store (i32.const 128) (i32.const 200))
+    (i32.store (i32.const 132) (i32.const 11))
+    (i32.store (i32.const 136) (i32.const 0))
+    (i32.store (i32.const 140) (i32.const 0))
+    (i32.store (i32.const 144) (i32.const 220))
+    (i32.store (i32.const 148) (i32.const 1))
+    (i32.store (i32.const 152) (i32.const -1))
+    (i32.store (i32.const 156) (i32.const -1))
+    (i32.store (i32.const 160) (i32.const -1))
+    (i32.store (i32.const 164) (i32.const 0))
+    (if (call $spawn (i32.const 128) (i32.const 300)) (then (call $exit (i32.const 100))))
+    (if (call $wait (i32.load (i32.const 300)) (i32.const 0) (i32.const 304))
+      (then (call $exit (i32.const 101))))
+    (call $exit (i32.load (i32.const 304)))))"#;
+
+#[test]
+fn host_interface_chmod_is_seen_by_stat_and_the_image() {
+    let f = fixture(&[("chmodstat", CHMOD_STAT)]);
+    let vfs = f.runtime.vfs();
+    let ino = vfs.create(vfs.root(), b"f", 0o600).unwrap();
+    assert_eq!(capture(&f, "/bin/chmodstat").0, 0);
+    assert_eq!(vfs.stat(ino).unwrap().mode, 0o640);
+}
+
+#[test]
+fn host_interface_spawns_and_waits_for_a_program() {
+    let f = fixture(&[("exit7", EXIT7), ("spawner", SPAWNER)]);
+    assert_eq!(capture(&f, "/bin/spawner").0, 7);
 }

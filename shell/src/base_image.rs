@@ -1,10 +1,9 @@
 //! The built-in `base` image: the coreutils module once in /bin plus one symlink
 //! per applet (as busybox does), and the few files a Unix userland expects.
 
-use std::path::{Path, PathBuf};
+use fsimage::{BlockDevice, Vfs};
 
-use anyhow::Context;
-use fsimage::{FileDevice, Vfs};
+use crate::store::Store;
 
 /// The userland module, built for wasm32-wasip1 by build.rs and carried inside wsh.
 pub static COREUTILS_WASM: &[u8] = include_bytes!(env!("WSH_COREUTILS_WASM"));
@@ -14,27 +13,72 @@ pub fn applets() -> impl Iterator<Item = &'static str> {
     env!("WSH_APPLETS").split(',').filter(|a| !a.is_empty())
 }
 
-/// Size of the base image's file system (a sparse file: only used blocks take space).
-const IMAGE_SIZE: u64 = 1 << 30;
+/// Size of the base image's file system (a qcow2 layer: only used blocks take space).
+pub const IMAGE_SIZE: u64 = 1 << 30;
 
 /// Bumped when the layout below changes, so old stores get a fresh base image.
-const LAYOUT_VERSION: u32 = 1;
+const LAYOUT_VERSION: u32 = 2;
 
-/// The base image's path in `images_dir`, built on first use. Its name carries the
-/// module's hash so a new wsh never runs an old userland.
-pub fn ensure(images_dir: &Path) -> anyhow::Result<PathBuf> {
-    let tag = &env!("WSH_COREUTILS_SHA256")[..16];
-    let path = images_dir.join(format!("base-v{LAYOUT_VERSION}-{tag}.img"));
-    if path.exists() {
-        return Ok(path);
-    }
-    crate::store::write_atomic(&path, build).with_context(|| format!("cannot create the base image {}", path.display()))?;
-    Ok(path)
+/// The tag of the default image.
+pub const BASE_TAG: &str = "base:latest";
+
+/// The label that says which userland and layout a base image was built from.
+const VERSION_LABEL: &str = "org.wsh.base";
+
+fn version() -> String {
+    format!("v{LAYOUT_VERSION}-{}", &env!("WSH_COREUTILS_SHA256")[..16])
 }
 
-fn build(path: &Path) -> anyhow::Result<()> {
-    let dev = FileDevice::create(path, IMAGE_SIZE)?;
-    let vfs = Vfs::mkfs(Box::new(dev), "wsh-base")?;
+/// The id of the `base` image in `store`, built on first use (and rebuilt when this
+/// wsh carries another userland, so a new wsh never runs an old one).
+pub fn ensure(store: &Store) -> anyhow::Result<String> {
+    let current = |store: &Store| -> anyhow::Result<Option<String>> {
+        let Some(id) = store.tags()?.get(BASE_TAG).cloned() else {
+            return Ok(None);
+        };
+        let config = store.config(&id)?;
+        Ok((config.labels.get(VERSION_LABEL) == Some(&version())).then_some(id))
+    };
+    if let Some(id) = current(store)? {
+        return Ok(id);
+    }
+    let lock = store.lock()?;
+    // Another wsh may have built it while we waited for the lock.
+    if let Some(id) = current(store)? {
+        return Ok(id);
+    }
+    let (record, dev) = store.create_container(&lock, None, IMAGE_SIZE)?;
+    let made = build(Box::new(dev)).and_then(|()| {
+        store.commit(
+            &lock,
+            &record,
+            IMAGE_SIZE,
+            "wsh: base image (coreutils)",
+            |c| {
+                c.env = vec!["PATH=/usr/local/bin:/usr/bin:/bin".into()];
+                c.workdir = "/".into();
+                c.labels.insert(VERSION_LABEL.into(), version());
+            },
+        )
+    });
+    let id = match made {
+        Ok(id) => id,
+        Err(e) => {
+            let _ = store.remove_container(&record.id);
+            return Err(e.context("cannot create the base image"));
+        }
+    };
+    let replaced = store.tags()?.contains_key(BASE_TAG);
+    store.tag(&lock, BASE_TAG, &id)?;
+    if replaced {
+        // The old userland's layer is unreferenced now (unless a container still runs it).
+        store.prune(&lock)?;
+    }
+    Ok(id)
+}
+
+fn build(dev: Box<dyn BlockDevice>) -> anyhow::Result<()> {
+    let vfs = Vfs::mkfs(dev, "wsh-base")?;
     let root = vfs.root();
     let mkdir = |parent, name: &str, mode| vfs.mkdir(parent, name.as_bytes(), mode);
     let bin = mkdir(root, "bin", 0o755)?;
@@ -61,11 +105,6 @@ fn build(path: &Path) -> anyhow::Result<()> {
     write_file(etc, "passwd", 0o644, b"root:x:0:0:root:/root:/bin/sh\n")?;
     write_file(etc, "group", 0o644, b"root:x:0:\n")?;
     write_file(etc, "hostname", 0o644, b"wsh\n")?;
-    vfs.into_device()?;
-    Ok(())
-}
-
-/// Opens the base image for reading.
-pub fn open_device(path: &Path) -> anyhow::Result<FileDevice> {
-    Ok(FileDevice::open(path, false)?)
+    let mut dev = vfs.into_device()?;
+    crate::store::flush_device(dev.as_mut())
 }

@@ -1,6 +1,13 @@
 //! wsh: the command line, the interpreter, images and containers.
 
 pub mod base_image;
+pub mod build;
 pub mod container;
+pub mod image;
+pub mod image_cmds;
+pub mod import;
 pub mod store;
 pub mod interp;
+pub mod mount;
+pub mod repl;
+pub mod sh_runner;

@@ -7,7 +7,7 @@
 //! (with `args_conflicts_with_subcommands` so `wsh SCRIPT` keeps working); until
 //! they exist, a word like `build` is taken as a script name, as bash would.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,11 +17,23 @@ use wsh::interp::{ImageSystem, Shell, host_fds};
 
 /// A shell and container builder in which every program is WebAssembly.
 #[derive(Parser, Debug)]
-#[command(name = "wsh", version)]
+#[command(name = "wsh", version, args_conflicts_with_subcommands = true)]
 struct Cli {
+    /// An image-management subcommand (otherwise wsh runs shell text).
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+
     /// After the run, write the container's file system as a raw ext4 image to FILE.
     #[arg(long, value_name = "FILE", global = true)]
     save_image: Option<PathBuf>,
+
+    /// Cap each program's memory at SIZE (bytes, or with K/M/G: 512M, 2G).
+    #[arg(long, value_name = "SIZE", global = true, value_parser = parse_memory)]
+    memory: Option<usize>,
+
+    /// Stop any program that uses more than SECS seconds of CPU time (0: no limit).
+    #[arg(long, value_name = "SECS", global = true)]
+    timeout: Option<f64>,
 
     /// Run the command line CMD; further arguments become $0, $1, ...
     #[arg(short = 'c', value_name = "CMD")]
@@ -30,6 +42,120 @@ struct Cli {
     /// With -c: ARG0 and ARGS. Otherwise: SCRIPT (a host file) and its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
     args: Vec<String>,
+}
+
+/// The subcommands (DESIGN.md, "Command line").
+#[derive(clap::Subcommand, Debug)]
+enum Cmd {
+    /// Build an image from a Balenafile (Dockerfile syntax).
+    Build {
+        /// Name the image NAME[:TAG] (repeatable).
+        #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
+        tags: Vec<String>,
+        /// The Balenafile (default: CONTEXT/Balenafile).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Set a build-time variable declared by ARG (repeatable).
+        #[arg(long = "build-arg", value_name = "K=V", value_parser = wsh::build::parse_build_arg)]
+        build_args: Vec<(String, String)>,
+        /// Run every step, ignoring the build cache.
+        #[arg(long)]
+        no_cache: bool,
+        /// The build context directory.
+        #[arg(default_value = ".")]
+        context: PathBuf,
+    },
+    /// Run an image's command (ENTRYPOINT + CMD) in a throwaway container.
+    Run {
+        /// Accepted for Docker compatibility: containers are always removed.
+        #[arg(long)]
+        rm: bool,
+        /// Give the command wsh's stdin.
+        #[arg(short = 'i', long)]
+        interactive: bool,
+        /// Set an environment variable (repeatable).
+        #[arg(short = 'e', long = "env", value_name = "K=V", value_parser = wsh::build::container_run::parse_env)]
+        env: Vec<(String, String)>,
+        /// Working directory inside the container.
+        #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+        workdir: Option<String>,
+        /// NAME[:TAG] or image id.
+        image: String,
+        /// Command and arguments (replace the image's CMD).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        cmd: Vec<String>,
+    },
+    /// List images.
+    Images,
+    /// Remove an image tag (or an image id with all its tags) and the layers no image uses.
+    Rmi {
+        /// NAME[:TAG] or image id.
+        image: String,
+    },
+    /// Print an image's config as JSON.
+    Inspect {
+        /// NAME[:TAG] or image id.
+        image: String,
+    },
+    /// Show how an image was made, newest step first.
+    History {
+        /// NAME[:TAG] or image id.
+        image: String,
+    },
+    /// Give an image another NAME[:TAG].
+    Tag {
+        /// NAME[:TAG] or image id.
+        src: String,
+        /// The new NAME[:TAG].
+        dst: String,
+    },
+    /// Write an image's file system as one raw ext4 image.
+    Export {
+        /// NAME[:TAG] or image id.
+        image: String,
+        /// The raw image file to write.
+        file: PathBuf,
+    },
+    /// Make an image from a raw ext4 image (copied, never changed) or a host directory.
+    Import {
+        /// FILE.img or DIR.
+        src: PathBuf,
+        /// NAME[:TAG] of the new image.
+        name: String,
+    },
+    /// Serve an image (NAME[:TAG], id, or a raw/qcow2 file) at MOUNTPOINT through FUSE
+    /// until unmounted (`fusermount3 -u` or Ctrl-C).
+    Mount {
+        /// NAME[:TAG], image id, or FILE.img.
+        image: String,
+        /// An existing empty directory.
+        mountpoint: PathBuf,
+        /// Allow writes: a store image gets a new overlay, sealed as a new image at unmount
+        /// (its id is printed); a file is changed in place.
+        #[arg(long)]
+        rw: bool,
+    },
+}
+
+/// Runs an image-management subcommand; returns the exit status.
+fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
+    use wsh::image_cmds as ic;
+    match cmd {
+        Cmd::Build { tags, file, build_args, no_cache, context } => {
+            wsh::build::run(&wsh::build::Options { file, context, tags, build_args, no_cache })
+        }
+        Cmd::Run { rm: _, interactive, env, workdir, image, cmd } => {
+            wsh::build::container_run::run(&wsh::build::container_run::RunOptions { image, cmd, env, workdir, interactive })
+        }
+        Cmd::Images => ic::images(),
+        Cmd::Rmi { image } => ic::rmi(&image),
+        Cmd::Inspect { image } => ic::inspect(&image),
+        Cmd::History { image } => ic::history(&image),
+        Cmd::Tag { src, dst } => ic::tag(&src, &dst),
+        Cmd::Export { image, file } => ic::export(&image, &file),
+        Cmd::Import { src, name } => ic::import(&src, &name),
+        Cmd::Mount { image, mountpoint, rw } => wsh::mount::mount_cmd(&image, &mountpoint, rw),
+    }
 }
 
 /// Where the shell text comes from.
@@ -53,8 +179,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--memory` as bytes.
+fn parse_memory(s: &str) -> Result<usize, String> {
+    wsh_runtime::parse_size(s).ok_or_else(|| format!("invalid size {s:?} (try 512M or 2G)"))
+}
+
+/// Applies `--memory` and `--timeout` to every container this run starts.
+fn set_limits(memory: Option<usize>, timeout: Option<f64>) -> anyhow::Result<()> {
+    let mut limits = wsh_runtime::default_limits();
+    if let Some(m) = memory {
+        limits.memory = m;
+    }
+    if let Some(t) = timeout {
+        anyhow::ensure!(t.is_finite() && t >= 0.0, "--timeout: {t} is not a number of seconds");
+        limits.cpu_time = (t > 0.0).then(|| std::time::Duration::from_secs_f64(t));
+    }
+    wsh_runtime::set_default_limits(limits);
+    Ok(())
+}
+
 /// Runs the shell as `cli` asks; returns the exit status.
 fn run(cli: Cli) -> anyhow::Result<i32> {
+    set_limits(cli.memory, cli.timeout)?;
+    // Guests that spawn `sh -c LINE` (find -exec, xargs) get our interpreter.
+    wsh_runtime::set_default_command_line_runner(std::sync::Arc::new(wsh::sh_runner::ShRunner));
+    if let Some(cmd) = cli.cmd {
+        return run_cmd(cmd);
+    }
     let (source, arg0, args) = match cli.command {
         Some(cmd) => {
             let mut rest = cli.args.into_iter();
@@ -82,23 +233,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 return Ok(status);
             }
         },
+        // Commands from stdin run as they arrive: the REPL on a terminal, else line by line.
         Source::Stdin => {
-            if std::io::stdin().is_terminal() {
-                eprintln!("wsh: the interactive shell is not available yet; use `wsh -c CMD` or `wsh SCRIPT`");
-                return Ok(2);
-            }
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text)?;
-            text
-        }
-    };
-
-    // A syntax error is reported before anything runs (status 2, as bash).
-    let program = match Shell::parse(&text) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("wsh: {e}");
-            return Ok(2);
+            return if std::io::stdin().is_terminal() {
+                wsh::repl::interactive(cli.save_image.as_deref())
+            } else {
+                wsh::repl::non_interactive(arg0, args, cli.save_image.as_deref())
+            };
         }
     };
 
@@ -106,7 +247,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let status = {
         let mut shell = Shell::new(ImageSystem::new(container.runtime().clone()));
         shell.set_args(arg0, args);
-        shell.run_program(&program, &host_fds())
+        // A syntax error stops the script with status 2 after the complete commands
+        // before it ran (as bash reads and runs a script command by command).
+        shell.run_text(&text, &host_fds())
     };
     container.finish(cli.save_image.as_deref())?;
     Ok(status)

@@ -42,10 +42,10 @@ pub fn fd_write(m: &mut Mem, g: &mut Guest, fd: u32, iovs: u32, n: u32, out: u32
         Fd::Handle(h) => h.clone(),
         Fd::Dir(_) => return Err(Errno::BADF),
     };
-    if let Handle::File(f) = &handle {
-        if !f.writable {
-            return Err(Errno::BADF);
-        }
+    if let Handle::File(f) = &handle
+        && !f.writable
+    {
+        return Err(Errno::BADF);
     }
     match handle.write_all(&data) {
         Ok(()) => m.write_u32(out, data.len() as u32),
@@ -75,10 +75,30 @@ pub fn fd_read(m: &mut Mem, g: &mut Guest, fd: u32, iovs: u32, n: u32, out: u32)
             }
             f.read(&mut buf)?
         }
+        // Blocking reads give way to Ctrl-C: the guest ends with status 130.
+        Handle::PipeRead(end) => match end.pipe().read_or_stop(&mut buf, &g.interrupt) {
+            Ok(n) => n,
+            Err(e) => return Err(stopped(g, &e)),
+        },
+        Handle::HostStdin => match crate::io::wait_host_stdin(&g.interrupt) {
+            Ok(()) => Handle::HostStdin.read(&mut buf).map_err(|e| io_errno(&e))?,
+            Err(e) => return Err(stopped(g, &e)),
+        },
         h => h.read(&mut buf).map_err(|e| io_errno(&e))?,
     };
     let copied = m.scatter(&vecs, &buf[..got])?;
     m.write_u32(out, copied as u32)
+}
+
+/// The errno for a failed blocking read; an interruption also ends the guest
+/// as SIGINT would (status 130).
+fn stopped(g: &mut Guest, e: &std::io::Error) -> Errno {
+    if e.kind() == ErrorKind::Interrupted {
+        g.exit = Some(128 + libc::SIGINT);
+        Errno::INTR
+    } else {
+        io_errno(e)
+    }
 }
 
 pub fn fd_pread(m: &mut Mem, g: &mut Guest, fd: u32, iovs: u32, n: u32, off: u64, out: u32) -> Result<(), Errno> {
@@ -280,6 +300,8 @@ pub fn fd_readdir(m: &mut Mem, g: &mut Guest, fd: u32, buf: u32, len: u32, cooki
     m.write_u32(out, used as u32)
 }
 
+// The arguments are preview1's path_open parameters, one for one.
+#[allow(clippy::too_many_arguments)]
 pub fn path_open(
     m: &mut Mem,
     g: &mut Guest,
@@ -302,7 +324,7 @@ pub fn path_open(
                 return Err(Errno::ISDIR);
             }
             let (dir, name) = vfs.resolve_parent(base, &path)?;
-            vfs.create(dir, &name, 0o644)?
+            vfs.create(dir, &name, 0o666 & !g.umask)?
         }
         Err(e) => return Err(e.into()),
     };
@@ -362,7 +384,7 @@ pub fn path_filestat_set_times(
 
 pub fn path_create_directory(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
     let (dir, name) = g.vfs.resolve_parent(g.fds.dir(fd)?, &path)?;
-    g.vfs.mkdir(dir, &name, 0o755)?;
+    g.vfs.mkdir(dir, &name, 0o777 & !g.umask)?;
     Ok(())
 }
 

@@ -10,13 +10,14 @@ pub mod abi;
 mod fdtable;
 mod fs;
 mod proc;
+pub mod wsh_ext;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use fsimage::Vfs;
-use wasmtime::{Caller, Linker, Memory, StoreLimits};
+use wasmtime::{Caller, Linker, Memory};
 
 use abi::{Errno, Mem};
 pub use fdtable::{DirFd, Fd, FdTable};
@@ -42,8 +43,17 @@ pub struct Guest {
     /// Set from outside to stop the guest (Ctrl-C, timeouts).
     pub interrupt: Arc<AtomicBool>,
     /// Memory and table caps.
-    pub limits: StoreLimits,
+    pub(crate) limits: crate::limits::Limiter,
+    /// File-creation mask (`umask`), applied when the guest creates files and directories.
+    pub umask: u32,
+    /// The runtime, for starting the programs a guest spawns (wsh_ext).
+    pub(crate) runtime: Option<crate::Runtime>,
+    /// Programs this guest spawned and has not waited for, by child id.
+    pub(crate) children: wsh_ext::Children,
 }
+
+/// The umask a guest starts with unless its parent says otherwise.
+pub const DEFAULT_UMASK: u32 = 0o022;
 
 impl Guest {
     /// Whether someone asked this guest to stop.

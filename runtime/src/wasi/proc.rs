@@ -172,6 +172,9 @@ pub fn poll_oneoff(m: &mut Mem, g: &mut Guest, subs: u32, events: u32, n: u32, o
             return m.write_u32(out, fired.len() as u32);
         }
         if g.interrupted() {
+            // Stop the guest as SIGINT would (status 130): handing EINTR back makes
+            // Rust's `thread::sleep` panic ("unexpected result of poll_oneoff").
+            g.exit = Some(128 + libc::SIGINT);
             return Err(Errno::INTR);
         }
         // Sleep until the next deadline, waking often enough to see pipes and interrupts.

@@ -15,7 +15,10 @@ impl Shell {
                     None => 1,
                     Some(Ok(n)) if n >= 1 => n,
                     _ => {
-                        fds.error(&format!("{}: {}: loop count out of range", argv[0], args[0]));
+                        fds.error(&format!(
+                            "{}: {}: loop count out of range",
+                            argv[0], args[0]
+                        ));
                         return Some(Ok(1));
                     }
                 };
@@ -24,7 +27,11 @@ impl Shell {
                     return Some(Ok(0));
                 }
                 let n = n.min(self.loop_depth);
-                Err(if argv[0] == "break" { Flow::Break(n) } else { Flow::Continue(n) })
+                Err(if argv[0] == "break" {
+                    Flow::Break(n)
+                } else {
+                    Flow::Continue(n)
+                })
             }
             "return" => {
                 let s = match args.first().map(|a| a.parse::<i64>()) {
@@ -74,7 +81,14 @@ impl Shell {
                 };
                 let text = self
                     .sys
-                    .open(&self.cwd, file, OpenOptions { read: true, ..Default::default() })
+                    .open(
+                        &self.cwd,
+                        file,
+                        OpenOptions {
+                            read: true,
+                            ..Default::default()
+                        },
+                    )
                     .map_err(|e| e.0)
                     .and_then(|h| h.read_to_end().map_err(|e| e.to_string()));
                 let text = match text {
@@ -105,15 +119,18 @@ impl Shell {
                     }
                 }
             }
-            _ => return None,
+            _ => return self.state_builtin(argv, fds),
         })
     }
 
     /// Runs a program inside the current command (eval, source): flows propagate.
     fn run_program_inner(&mut self, prog: &brush_parser::ast::Program, fds: &Fds) -> ExecResult {
         let mut status = 0;
+        let start_gen = self.exec_gen;
         for cmd in &prog.complete_commands {
-            status = self.run_list(cmd, fds)?;
+            // `exec REDIRS` earlier in this text applies to the rest of it.
+            let cur = self.exec_fds.clone().filter(|_| self.exec_gen != start_gen);
+            status = self.run_list(cmd, cur.as_ref().unwrap_or(fds))?;
         }
         Ok(status)
     }
@@ -121,11 +138,21 @@ impl Shell {
     /// `set [-eux] [+eux] [-o NAME] [--] [ARGS]`.
     fn set_builtin(&mut self, args: &[String], fds: &Fds) -> ExecResult {
         if args.is_empty() {
-            let mut names: Vec<(&String, &str)> =
-                self.vars.iter().filter_map(|(k, v)| Some((k, v.value.as_deref()?))).collect();
+            let mut names: Vec<(&String, &str)> = self
+                .vars
+                .iter()
+                .filter_map(|(k, v)| Some((k, v.value.as_deref()?)))
+                .collect();
             names.sort();
-            let text: String = names.iter().map(|(k, v)| format!("{k}={}\n", shell_quote(v))).collect();
-            return Ok(if fds.handle(1).write_all(text.as_bytes()).is_ok() { 0 } else { 1 });
+            let text: String = names
+                .iter()
+                .map(|(k, v)| format!("{k}={}\n", shell_quote(v)))
+                .collect();
+            return Ok(if fds.handle(1).write_all(text.as_bytes()).is_ok() {
+                0
+            } else {
+                1
+            });
         }
         let mut i = 0;
         while i < args.len() {
@@ -150,6 +177,7 @@ impl Shell {
                     "errexit" => &mut self.options.errexit,
                     "nounset" => &mut self.options.nounset,
                     "xtrace" => &mut self.options.xtrace,
+                    "pipefail" => &mut self.options.pipefail,
                     _ => {
                         fds.error(&format!("set: {name}: invalid option name"));
                         return Ok(2);
@@ -165,7 +193,10 @@ impl Shell {
                     'u' => self.options.nounset = on,
                     'x' => self.options.xtrace = on,
                     _ => {
-                        fds.error(&format!("set: {}{c}: invalid option", if on { '-' } else { '+' }));
+                        fds.error(&format!(
+                            "set: {}{c}: invalid option",
+                            if on { '-' } else { '+' }
+                        ));
                         return Ok(2);
                     }
                 }
@@ -181,7 +212,10 @@ impl Shell {
 
 /// Quotes a value for `set` output so it can be read back.
 fn shell_quote(v: &str) -> String {
-    if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "_-./:,=+@%".contains(c)) {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:,=+@%".contains(c))
+    {
         v.to_string()
     } else {
         format!("'{}'", v.replace('\'', "'\\''"))

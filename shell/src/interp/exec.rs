@@ -11,6 +11,11 @@ use super::expand::Fail;
 use super::path::Lookup;
 use super::{ExecResult, Fds, Flow, Shell};
 
+/// Whether `name` is handled by [`Shell::interp_builtin`].
+fn is_interp_builtin(name: &str) -> bool {
+    super::commands::INTERP_BUILTINS.contains(&name)
+}
+
 /// Turns an expansion/redirection failure into a command status or unwinding.
 fn fail(f: Fail) -> ExecResult {
     match f {
@@ -20,9 +25,9 @@ fn fail(f: Fail) -> ExecResult {
 }
 
 /// Runs `f` in a subshell context: `exit` only ends it.
-fn sub_status(r: ExecResult) -> i32 {
+pub(crate) fn sub_status(r: ExecResult) -> i32 {
     match r {
-        Ok(s) | Err(Flow::Exit(s)) | Err(Flow::Return(s)) => s,
+        Ok(s) | Err(Flow::Exit(s) | Flow::Return(s) | Flow::Abort(s)) => s,
         Err(Flow::Break(_) | Flow::Continue(_)) => 0,
     }
 }
@@ -31,15 +36,25 @@ impl Shell {
     /// Runs a list (`a; b & c`), returning the last status.
     pub(crate) fn run_list(&mut self, list: &ast::CompoundList, fds: &Fds) -> ExecResult {
         let mut status = 0;
-        for ast::CompoundListItem(ao, _sep) in &list.0 {
-            // `&` runs synchronously for now: there is no job control yet.
-            status = self.run_and_or(ao, fds)?;
+        // After an `exec REDIRS` in this list, the rest of it uses the new fd table.
+        let mut seen_gen = self.exec_gen;
+        let mut adopted: Option<Fds> = None;
+        for ast::CompoundListItem(ao, sep) in &list.0 {
+            let fds = adopted.as_ref().unwrap_or(fds);
+            status = match sep {
+                ast::SeparatorOperator::Async => self.spawn_background(ao, fds),
+                ast::SeparatorOperator::Sequence => self.run_and_or(ao, fds)?,
+            };
             self.status = status;
+            if self.exec_gen != seen_gen {
+                seen_gen = self.exec_gen;
+                adopted = self.exec_fds.clone();
+            }
         }
         Ok(status)
     }
 
-    fn run_and_or(&mut self, ao: &ast::AndOrList, fds: &Fds) -> ExecResult {
+    pub(crate) fn run_and_or(&mut self, ao: &ast::AndOrList, fds: &Fds) -> ExecResult {
         let mut status = self.run_pipeline(&ao.first, fds)?;
         self.status = status;
         let mut last_ran = (&ao.first, ao.additional.is_empty());
@@ -56,8 +71,11 @@ impl Shell {
         }
         // `set -e`: only the last pipeline of an and-or list, not negated, outside conditions.
         let (p, is_last) = last_ran;
-        if status != 0 && self.options.errexit && self.cond_depth == 0 && is_last && !p.bang {
-            return Err(Flow::Exit(status));
+        if status != 0 && self.cond_depth == 0 && is_last && !p.bang {
+            self.run_err_trap(fds)?;
+            if self.options.errexit {
+                return Err(Flow::Exit(status));
+            }
         }
         Ok(status)
     }
@@ -66,7 +84,9 @@ impl Shell {
     /// its own thread with a copy of the shell (like bash's subshells).
     fn run_pipeline(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
         let status = if p.seq.len() == 1 {
-            self.run_command(&p.seq[0], fds)?
+            let s = self.run_command(&p.seq[0], fds)?;
+            self.pipestatus = vec![s];
+            s
         } else {
             let n = p.seq.len();
             std::thread::scope(|scope| {
@@ -86,11 +106,29 @@ impl Shell {
                     // The stage owns its ends of the pipes: they close when it ends.
                     threads.push(scope.spawn(move || sub_status(sub.run_command(cmd, &f))));
                 }
-                let statuses: Vec<i32> = threads.into_iter().map(|t| t.join().unwrap_or(1)).collect();
-                statuses[n - 1]
+                let statuses: Vec<i32> =
+                    threads.into_iter().map(|t| t.join().unwrap_or(1)).collect();
+                let last = statuses[n - 1];
+                // `set -o pipefail`: the last (rightmost) non-zero status wins.
+                let status = if self.options.pipefail {
+                    statuses
+                        .iter()
+                        .rev()
+                        .find(|s| **s != 0)
+                        .copied()
+                        .unwrap_or(0)
+                } else {
+                    last
+                };
+                self.pipestatus = statuses;
+                status
             })
         };
-        Ok(if p.bang { i32::from(status == 0) } else { status })
+        Ok(if p.bang {
+            i32::from(status == 0)
+        } else {
+            status
+        })
     }
 
     fn run_command(&mut self, cmd: &ast::Command, fds: &Fds) -> ExecResult {
@@ -105,12 +143,22 @@ impl Shell {
                 self.run_compound(c, &fds)
             }
             ast::Command::Function(def) => {
-                self.functions.insert(def.fname.value.clone(), Arc::new(def.body.clone()));
+                self.functions
+                    .insert(def.fname.value.clone(), Arc::new(def.body.clone()));
                 Ok(0)
             }
-            ast::Command::ExtendedTest(..) => {
-                fds.error("[[ ]]: not supported yet");
-                Ok(2)
+            ast::Command::ExtendedTest(t, redirs) => {
+                let list: Vec<&ast::IoRedirect> = redirs.iter().flat_map(|r| r.0.iter()).collect();
+                let fds = match self.apply_redirects(&list, fds) {
+                    Ok(f) => f,
+                    Err(e) => return fail(e),
+                };
+                self.lineno = t.loc.start.line;
+                match self.extended_test(&t.expr, &fds) {
+                    Ok(true) => Ok(0),
+                    Ok(false) => Ok(1),
+                    Err(e) => fail(e),
+                }
             }
         }
     }
@@ -119,7 +167,11 @@ impl Shell {
         use ast::CompoundCommand as C;
         match c {
             C::BraceGroup(b) => self.run_list(&b.list, fds),
-            C::Subshell(s) => Ok(sub_status(self.subshell().run_list(&s.list, fds))),
+            C::Subshell(s) => {
+                let mut sub = self.subshell();
+                sub.status = sub_status(sub.run_list(&s.list, fds));
+                Ok(sub.run_exit_trap(fds))
+            }
             C::IfClause(i) => {
                 if self.condition(&i.condition, fds)? == 0 {
                     return self.run_list(&i.then, fds);
@@ -176,9 +228,36 @@ impl Shell {
                 Ok(status)
             }
             C::CaseClause(cc) => self.run_case(cc, fds),
-            C::Arithmetic(_) | C::ArithmeticForClause(_) => {
-                fds.error("arithmetic commands are not supported yet");
-                Ok(1)
+            C::Arithmetic(a) => {
+                self.lineno = a.loc.start.line;
+                self.arith_command(&a.expr.value, fds).or_else(fail)
+            }
+            C::ArithmeticForClause(f) => {
+                // A missing (or empty) expression counts as true (non-zero).
+                let eval = |sh: &mut Shell, e: &Option<ast::UnexpandedArithmeticExpr>| match e {
+                    Some(e) if !e.value.trim().is_empty() => sh.arith_command(&e.value, fds),
+                    _ => Ok(0),
+                };
+                if let Err(e) = eval(self, &f.initializer) {
+                    return fail(e);
+                }
+                let mut status = 0;
+                loop {
+                    match eval(self, &f.condition) {
+                        Ok(0) => {}
+                        Ok(_) => break,
+                        Err(e) => return fail(e),
+                    }
+                    let (s, stop) = self.loop_body(&f.body.list, fds)?;
+                    status = s;
+                    if stop {
+                        break;
+                    }
+                    if let Err(e) = eval(self, &f.updater) {
+                        return fail(e);
+                    }
+                }
+                Ok(status)
             }
             C::Coprocess(_) => {
                 fds.error("coproc: not supported");
@@ -248,6 +327,9 @@ impl Shell {
     }
 
     fn run_simple(&mut self, cmd: &ast::SimpleCommand, fds: &Fds) -> ExecResult {
+        if let Some(r) = self.try_alias(cmd, fds) {
+            return r;
+        }
         let mut assigns: Vec<&ast::Assignment> = Vec::new();
         let mut words: Vec<&str> = Vec::new();
         let mut redirs: Vec<&ast::IoRedirect> = Vec::new();
@@ -266,12 +348,30 @@ impl Shell {
         }
         if let Some(w) = &cmd.word_or_name {
             words.push(&w.value);
+            if let Some(loc) = &w.loc {
+                self.lineno = loc.start.line;
+            }
         }
+        self.pending_arrays.clear();
         for item in suffix {
             match item {
                 Item::IoRedirect(r) => redirs.push(r),
-                // After the command name an assignment is just a word (`export A=1`).
-                Item::AssignmentWord(_, w) | Item::Word(w) => words.push(&w.value),
+                Item::AssignmentWord(a, w) => {
+                    // `declare a=(x "y z")`: expand the elements here, with the other words.
+                    if let (
+                        ast::AssignmentValue::Array(elems),
+                        ast::AssignmentName::VariableName(n),
+                    ) = (&a.value, &a.name)
+                    {
+                        match self.array_items(elems, &fds.clone()) {
+                            Ok(items) => self.pending_arrays.push((n.clone(), items)),
+                            Err(e) => return fail(e),
+                        }
+                    }
+                    // After the command name an assignment is just a word (`export A=1`).
+                    words.push(&w.value)
+                }
+                Item::Word(w) => words.push(&w.value),
                 Item::ProcessSubstitution(..) => {
                     fds.error("process substitution is not supported yet");
                     return Ok(1);
@@ -288,6 +388,15 @@ impl Shell {
             Ok(f) => f,
             Err(e) => return fail(e),
         };
+        if argv.is_empty() {
+            // Assignments only: they stay in the shell, and run in order (`a=1 b=$a`).
+            for a in &assigns {
+                if let Err(e) = self.assign_in_place(a, &fds) {
+                    return fail(e);
+                }
+            }
+            return Ok(self.last_subst.unwrap_or(0));
+        }
         let mut values = Vec::with_capacity(assigns.len());
         for a in &assigns {
             match self.assignment_value(a, &fds) {
@@ -296,31 +405,64 @@ impl Shell {
             }
         }
 
-        if argv.is_empty() {
-            // Assignments only: they stay in the shell.
-            for (name, value) in values {
-                if let Err(e) = self.set(&name, value) {
-                    fds.error(&e);
-                    return Ok(1);
-                }
-            }
-            return Ok(self.last_subst.unwrap_or(0));
-        }
         if self.options.xtrace {
-            let line: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).chain(argv.iter().cloned()).collect();
-            let _ = fds.handle(2).write_all(format!("+ {}\n", line.join(" ")).as_bytes());
+            let line: Vec<String> = values
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .chain(argv.iter().cloned())
+                .collect();
+            let _ = fds
+                .handle(2)
+                .write_all(format!("+ {}\n", line.join(" ")).as_bytes());
         }
 
+        self.dispatch(argv, values, fds, true)
+    }
+
+    /// Runs an expanded command: builtin, function (unless `functions` is false, as
+    /// under `command`) or program.
+    fn dispatch(
+        &mut self,
+        argv: Vec<String>,
+        values: Vec<(String, String)>,
+        fds: Fds,
+        functions: bool,
+    ) -> ExecResult {
         let name = argv[0].as_str();
-        if let Some(r) = self.interp_builtin(&argv, &fds) {
-            return r;
+        match name {
+            "exec" if argv.len() == 1 => {
+                // `exec REDIRS`: the redirections stay for the rest of the shell.
+                self.exec_fds = Some(fds);
+                self.exec_gen += 1;
+                return Ok(0);
+            }
+            "exec" => {
+                let s = sub_status(self.dispatch(argv[1..].to_vec(), values, fds, false));
+                return Err(Flow::Exit(s));
+            }
+            "command" if argv.len() > 1 => {
+                if matches!(argv[1].as_str(), "-v" | "-V") {
+                    return Ok(self.command_v(&argv[2..], argv[1] == "-V", &fds));
+                }
+                return self.dispatch(argv[1..].to_vec(), values, fds, false);
+            }
+            "command" => return Ok(0),
+            _ => {}
         }
-        if let Some(body) = self.functions.get(name).cloned() {
+        if is_interp_builtin(name) {
+            return self
+                .with_temp_vars(values, |sh| sh.interp_builtin(&argv, &fds).unwrap_or(Ok(0)));
+        }
+        if let Some(body) = self.functions.get(name).cloned().filter(|_| functions) {
             return self.with_temp_vars(values, |sh| sh.call_function(&body, &argv, &fds));
         }
         if let Some(b) = builtins::lookup(name) {
             let run = |sh: &mut Shell| {
-                let mut io = builtins::Stdio { stdin: fds.handle(0), stdout: fds.handle(1), stderr: fds.handle(2) };
+                let mut io = builtins::Stdio {
+                    stdin: fds.handle(0),
+                    stdout: fds.handle(1),
+                    stderr: fds.handle(2),
+                };
                 let status = b.run(sh, &argv, &mut io);
                 match sh.exit_request.take() {
                     Some(s) => Err(Flow::Exit(s)),
@@ -342,9 +484,15 @@ impl Shell {
     }
 
     /// Runs `f` with `values` assigned (and exported) only for its duration.
-    fn with_temp_vars(&mut self, values: Vec<(String, String)>, f: impl FnOnce(&mut Shell) -> ExecResult) -> ExecResult {
-        let saved: Vec<(String, Option<super::Var>)> =
-            values.iter().map(|(k, _)| (k.clone(), self.vars.get(k).cloned())).collect();
+    fn with_temp_vars(
+        &mut self,
+        values: Vec<(String, String)>,
+        f: impl FnOnce(&mut Shell) -> ExecResult,
+    ) -> ExecResult {
+        let saved: Vec<(String, Option<super::Var>)> = values
+            .iter()
+            .map(|(k, _)| (k.clone(), self.vars.get(k).cloned()))
+            .collect();
         for (k, v) in values {
             let var = self.vars.entry(k).or_default();
             var.value = Some(v);
@@ -360,14 +508,21 @@ impl Shell {
         r
     }
 
-    fn call_function(&mut self, body: &ast::FunctionBody, argv: &[String], fds: &Fds) -> ExecResult {
+    fn call_function(
+        &mut self,
+        body: &ast::FunctionBody,
+        argv: &[String],
+        fds: &Fds,
+    ) -> ExecResult {
         let saved = std::mem::replace(&mut self.positional, argv[1..].to_vec());
         self.func_depth += 1;
+        self.locals.push(Vec::new());
         let list: Vec<&ast::IoRedirect> = body.1.iter().flat_map(|r| r.0.iter()).collect();
         let r = match self.apply_redirects(&list, fds) {
             Ok(f) => self.run_compound(&body.0, &f),
             Err(e) => fail(e),
         };
+        self.pop_locals();
         self.func_depth -= 1;
         self.positional = saved;
         match r {
@@ -376,8 +531,101 @@ impl Shell {
         }
     }
 
+    /// Expands array-literal elements `(a [k]=v "b c")` into (subscript, value) pairs.
+    fn array_items(
+        &mut self,
+        elems: &[(Option<ast::Word>, ast::Word)],
+        fds: &Fds,
+    ) -> Result<Vec<(Option<String>, String)>, Fail> {
+        let mut items = Vec::new();
+        for (k, v) in elems {
+            match k {
+                Some(k) => {
+                    let key = self.subscript(&k.value, fds)?;
+                    items.push((Some(key), self.expand_string(&v.value, fds)?));
+                }
+                None => items.extend(
+                    self.expand_fields(&[v.value.as_str()], fds)?
+                        .into_iter()
+                        .map(|v| (None, v)),
+                ),
+            }
+        }
+        Ok(items)
+    }
+
+    /// Evaluates an array subscript: arithmetic for indexed arrays, text for associative ones.
+    fn subscript_for(&mut self, name: &str, raw: &str, fds: &Fds) -> Result<String, Fail> {
+        if self.is_assoc(name) {
+            self.expand_string(raw, fds)
+        } else {
+            Ok(self.arith_text(raw, None, fds)?.to_string())
+        }
+    }
+
+    /// A subscript in an array literal (the array's kind decides at assignment).
+    fn subscript(&mut self, raw: &str, fds: &Fds) -> Result<String, Fail> {
+        self.expand_string(raw, fds)
+    }
+
+    /// Performs one assignment word of an assignment-only command.
+    fn assign_in_place(&mut self, a: &ast::Assignment, fds: &Fds) -> Result<(), Fail> {
+        let report = |e: String| {
+            fds.error(&e);
+            Fail::Status(1)
+        };
+        match (&a.name, &a.value) {
+            (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Array(elems)) => {
+                let mut items = self.array_items(elems, fds)?;
+                if !self.is_assoc(n) {
+                    for (k, _) in items.iter_mut() {
+                        if let Some(key) = k {
+                            *key = self.arith_text(key, None, fds)?.to_string();
+                        }
+                    }
+                }
+                self.assign_array(n, items, a.append).map_err(report)
+            }
+            (ast::AssignmentName::ArrayElementName(n, idx), ast::AssignmentValue::Scalar(w)) => {
+                let key = self.subscript_for(n, idx, fds)?;
+                let mut value = self.expand_string(&w.value, fds)?;
+                if self.vars.get(n).is_some_and(|v| v.integer) {
+                    let old = if a.append {
+                        self.get_element(n, &key)
+                    } else {
+                        None
+                    };
+                    let expr = match old {
+                        Some(o) => format!("{o}+({value})"),
+                        None => value,
+                    };
+                    value = self.arith_text(&expr, None, fds)?.to_string();
+                } else if a.append {
+                    value = format!("{}{value}", self.get_element(n, &key).unwrap_or_default());
+                }
+                self.set_element(n, &key, value).map_err(report)
+            }
+            (ast::AssignmentName::ArrayElementName(n, _), ast::AssignmentValue::Array(_)) => {
+                Err(report(format!("{n}: cannot assign list to array member")))
+            }
+            (ast::AssignmentName::VariableName(_), ast::AssignmentValue::Scalar(_)) => {
+                let (name, value) = self.assignment_value(a, fds)?;
+                if self.options.xtrace {
+                    let _ = fds
+                        .handle(2)
+                        .write_all(format!("+ {name}={value}\n").as_bytes());
+                }
+                self.set(&name, value).map_err(report)
+            }
+        }
+    }
+
     /// The (name, value) an assignment word sets.
-    fn assignment_value(&mut self, a: &ast::Assignment, fds: &Fds) -> Result<(String, String), Fail> {
+    fn assignment_value(
+        &mut self,
+        a: &ast::Assignment,
+        fds: &Fds,
+    ) -> Result<(String, String), Fail> {
         let name = match &a.name {
             ast::AssignmentName::VariableName(n) => n.clone(),
             ast::AssignmentName::ArrayElementName(n, _) => {
@@ -392,12 +640,29 @@ impl Shell {
                 return Err(Fail::Status(1));
             }
         };
-        let value = if a.append { format!("{}{value}", self.get(&name).unwrap_or("")) } else { value };
+        if self.vars.get(&name).is_some_and(|v| v.integer) {
+            let expr = if a.append {
+                format!("{}+({value})", self.get(&name).unwrap_or("0"))
+            } else {
+                value
+            };
+            return Ok((name, self.arith_text(&expr, None, fds)?.to_string()));
+        }
+        let value = if a.append {
+            format!("{}{value}", self.get(&name).unwrap_or(""))
+        } else {
+            value
+        };
         Ok((name, value))
     }
 
     /// Starts a program from the image and waits for it.
-    fn run_external(&mut self, argv: Vec<String>, values: Vec<(String, String)>, fds: Fds) -> ExecResult {
+    fn run_external(
+        &mut self,
+        argv: Vec<String>,
+        values: Vec<(String, String)>,
+        fds: Fds,
+    ) -> ExecResult {
         let name = argv[0].clone();
         let program = match self.find_program(&name) {
             Lookup::Found(p) => p,

@@ -3,12 +3,13 @@
 //!
 //! A word first becomes a list of [`Item`]s that remember which text was quoted
 //! and which came from an unquoted expansion (only that is split on IFS); fields are
-//! cut from those. Pathname expansion (globbing in the image) is not done yet: the
-//! quoting information it needs is kept until field splitting.
+//! cut from those, each with its pattern form so that only unquoted `*?[` glob in
+//! the image (see `glob.rs`). Brace expansion comes first, on the raw word.
+//! Parameter expansion itself lives in `param.rs`.
 
-use brush_parser::word::{self, Parameter, ParameterExpr, ParameterTestType, SpecialParameter, WordPiece};
+use brush_parser::word::{self, Parameter, ParameterExpr, SpecialParameter, WordPiece};
 
-use super::pattern::{self, PatChar};
+use super::pattern::PatChar;
 use super::{Fds, Flow, Shell, parser_options};
 
 /// Why an expansion stopped: a failed command (status) or unwinding (`${x:?}` exits).
@@ -23,19 +24,27 @@ pub type ExpResult<T> = Result<T, Fail>;
 
 /// A piece of expanded text.
 #[derive(Debug, Clone)]
-enum Item {
+pub(super) enum Item {
     /// `quoted`: from quotes (literal, never split). `split`: from an unquoted
     /// expansion (subject to field splitting).
-    Text { text: String, quoted: bool, split: bool },
+    Text {
+        text: String,
+        quoted: bool,
+        split: bool,
+    },
     /// A field boundary that is not an IFS character ("$@").
     Break,
 }
 
-fn lit(text: impl Into<String>, quoted: bool) -> Item {
-    Item::Text { text: text.into(), quoted, split: false }
+pub(super) fn lit(text: impl Into<String>, quoted: bool) -> Item {
+    Item::Text {
+        text: text.into(),
+        quoted,
+        split: false,
+    }
 }
 
-fn bad_subst(fds: &Fds, word: &str) -> Fail {
+pub(super) fn bad_subst(fds: &Fds, word: &str) -> Fail {
     fds.error(&format!("{word}: bad substitution"));
     Fail::Status(1)
 }
@@ -45,8 +54,19 @@ impl Shell {
     pub(crate) fn expand_fields(&mut self, words: &[&str], fds: &Fds) -> ExpResult<Vec<String>> {
         let mut out = Vec::new();
         for w in words {
-            let items = self.expand_raw(w, false, fds)?;
-            out.extend(self.split_fields(items));
+            for w in super::glob::brace_expand(w) {
+                let items = self.expand_raw(&w, false, fds)?;
+                for (field, pat) in self.split_fields(items) {
+                    if super::glob::has_glob(&pat) {
+                        let found = self.glob(&pat);
+                        if !found.is_empty() {
+                            out.extend(found);
+                            continue;
+                        }
+                    }
+                    out.push(field);
+                }
+            }
         }
         Ok(out)
     }
@@ -72,8 +92,8 @@ impl Shell {
 
     /// Expands a here-document body (parameters and substitutions; quotes are literal).
     pub(crate) fn expand_heredoc(&mut self, body: &str, fds: &Fds) -> ExpResult<String> {
-        let pieces = word::parse_heredoc(body, &parser_options())
-            .map_err(|_| bad_subst(fds, body))?;
+        let pieces =
+            word::parse_heredoc(body, &parser_options()).map_err(|_| bad_subst(fds, body))?;
         let mut items = Vec::new();
         for p in pieces {
             self.expand_piece(&p.piece, true, fds, &mut items)?;
@@ -82,7 +102,12 @@ impl Shell {
     }
 
     /// Expands a raw word into items. `quoted`: the word sits inside double quotes.
-    fn expand_raw(&mut self, raw: &str, quoted: bool, fds: &Fds) -> ExpResult<Vec<Item>> {
+    pub(super) fn expand_raw(
+        &mut self,
+        raw: &str,
+        quoted: bool,
+        fds: &Fds,
+    ) -> ExpResult<Vec<Item>> {
         let pieces = word::parse(raw, &parser_options()).map_err(|_| bad_subst(fds, raw))?;
         let mut items = Vec::new();
         for p in pieces {
@@ -91,7 +116,13 @@ impl Shell {
         Ok(items)
     }
 
-    fn expand_piece(&mut self, piece: &WordPiece, quoted: bool, fds: &Fds, out: &mut Vec<Item>) -> ExpResult<()> {
+    fn expand_piece(
+        &mut self,
+        piece: &WordPiece,
+        quoted: bool,
+        fds: &Fds,
+        out: &mut Vec<Item>,
+    ) -> ExpResult<()> {
         match piece {
             WordPiece::Text(t) => out.push(lit(t.clone(), quoted)),
             WordPiece::SingleQuotedText(t) => out.push(lit(t.clone(), true)),
@@ -99,9 +130,15 @@ impl Shell {
             WordPiece::DoubleQuotedSequence(seq) | WordPiece::GettextDoubleQuotedSequence(seq) => {
                 // An empty "" still makes a field, except "$@" with no parameters.
                 let only_at = seq.len() == 1
-                    && matches!(&seq[0].piece, WordPiece::ParameterExpansion(ParameterExpr::Parameter {
-                        parameter: Parameter::Special(SpecialParameter::AllPositionalParameters { concatenate: false }), ..
-                    }));
+                    && matches!(
+                        &seq[0].piece,
+                        WordPiece::ParameterExpansion(ParameterExpr::Parameter {
+                            parameter: Parameter::Special(
+                                SpecialParameter::AllPositionalParameters { concatenate: false }
+                            ),
+                            ..
+                        })
+                    );
                 if !only_at {
                     out.push(lit("", true));
                 }
@@ -129,285 +166,70 @@ impl Shell {
             WordPiece::ParameterExpansion(expr) => self.expand_param(expr, quoted, fds, out)?,
             WordPiece::CommandSubstitution(cmd) | WordPiece::BackquotedCommandSubstitution(cmd) => {
                 let text = self.command_substitution(cmd, fds);
-                out.push(Item::Text { text, quoted, split: !quoted });
+                out.push(Item::Text {
+                    text,
+                    quoted,
+                    split: !quoted,
+                });
             }
             WordPiece::ArithmeticExpression(e) => {
-                fds.error(&format!("$(({})): arithmetic expansion is not supported yet", e.value));
-                return Err(Fail::Status(1));
+                let v = self.arith_text(&e.value, None, fds)?;
+                out.push(Item::Text {
+                    text: v.to_string(),
+                    quoted,
+                    split: !quoted,
+                });
             }
         }
         Ok(())
     }
 
-    /// The values of a parameter: None when unset; several for `$@`/`$*`.
-    fn param_values(&self, p: &Parameter) -> Option<Vec<String>> {
-        let one = |s: &str| Some(vec![s.to_string()]);
-        match p {
-            Parameter::Positional(n) => self.positional.get(*n as usize - 1).map(|v| vec![v.clone()]),
-            Parameter::Named(name) => self.get(name).map(|v| vec![v.to_string()]),
-            // Arrays are not there yet: a scalar is element 0.
-            Parameter::NamedWithIndex { name, index } => {
-                if index.trim() == "0" { self.get(name).map(|v| vec![v.to_string()]) } else { None }
-            }
-            Parameter::NamedWithAllIndices { name, .. } => Some(self.get(name).map(|v| vec![v.to_string()]).unwrap_or_default()),
-            Parameter::Special(s) => match s {
-                SpecialParameter::AllPositionalParameters { .. } => Some(self.positional.clone()),
-                SpecialParameter::PositionalParameterCount => one(&self.positional.len().to_string()),
-                SpecialParameter::LastExitStatus => one(&self.status.to_string()),
-                SpecialParameter::CurrentOptionFlags => {
-                    let o = &self.options;
-                    let flags: String = [(o.errexit, 'e'), (o.nounset, 'u'), (o.xtrace, 'x')]
-                        .iter()
-                        .filter(|f| f.0)
-                        .map(|f| f.1)
-                        .chain("hB".chars())
-                        .collect();
-                    one(&flags)
-                }
-                SpecialParameter::ProcessId => one(&std::process::id().to_string()),
-                SpecialParameter::LastBackgroundProcessId => None,
-                SpecialParameter::ShellName => one(&self.arg0),
-            },
-        }
-    }
-
-    /// A parameter as one string (`$*`-joined), None when unset; applies `indirect`.
-    fn param_string(&self, p: &Parameter, indirect: bool) -> Option<String> {
-        let v = self.param_values(p)?.join(&self.ifs_first());
-        if indirect { self.get(&v).map(str::to_string) } else { Some(v) }
-    }
-
-    fn ifs_first(&self) -> String {
-        match self.get("IFS") {
-            None => " ".into(),
-            Some(s) => s.chars().next().map(String::from).unwrap_or_default(),
-        }
-    }
-
-    fn expand_param(&mut self, expr: &ParameterExpr, quoted: bool, fds: &Fds, out: &mut Vec<Item>) -> ExpResult<()> {
-        let push = |out: &mut Vec<Item>, text: String| out.push(Item::Text { text, quoted, split: !quoted });
-        let is_set = |v: &Option<String>, t: &ParameterTestType| match t {
-            ParameterTestType::Unset => v.is_some(),
-            ParameterTestType::UnsetOrNull => v.as_deref().is_some_and(|s| !s.is_empty()),
-        };
-        match expr {
-            ParameterExpr::Parameter { parameter, indirect } => {
-                if let (Parameter::Special(SpecialParameter::AllPositionalParameters { concatenate }), false) =
-                    (parameter, indirect)
-                {
-                    // "$@" keeps the parameters as separate fields; unquoted $@ / $* too.
-                    if quoted && *concatenate {
-                        push(out, self.positional.join(&self.ifs_first()));
-                    } else {
-                        for (i, v) in self.positional.iter().enumerate() {
-                            if i > 0 {
-                                out.push(Item::Break);
-                            }
-                            push(out, v.clone());
-                        }
-                    }
-                    return Ok(());
-                }
-                match self.param_string(parameter, *indirect) {
-                    Some(v) => push(out, v),
-                    None => self.unbound(parameter, fds)?,
-                }
-            }
-            ParameterExpr::UseDefaultValues { parameter, indirect, test_type, default_value } => {
-                let v = self.param_string(parameter, *indirect);
-                if is_set(&v, test_type) {
-                    push(out, v.unwrap_or_default());
-                } else if let Some(d) = default_value {
-                    out.extend(self.expand_raw(d, quoted, fds)?);
-                }
-            }
-            ParameterExpr::AssignDefaultValues { parameter, indirect, test_type, default_value } => {
-                let v = self.param_string(parameter, *indirect);
-                if is_set(&v, test_type) {
-                    push(out, v.unwrap_or_default());
-                } else {
-                    let d = match default_value {
-                        Some(d) => join_items(&self.expand_raw(d, quoted, fds)?, " "),
-                        None => String::new(),
-                    };
-                    let Parameter::Named(name) = parameter else {
-                        fds.error(&format!("${parameter}: cannot assign in this way"));
-                        return Err(Fail::Status(1));
-                    };
-                    if let Err(e) = self.set(name, d.clone()) {
-                        fds.error(&e);
-                        return Err(Fail::Status(1));
-                    }
-                    push(out, d);
-                }
-            }
-            ParameterExpr::IndicateErrorIfNullOrUnset { parameter, indirect, test_type, error_message } => {
-                let v = self.param_string(parameter, *indirect);
-                if is_set(&v, test_type) {
-                    push(out, v.unwrap_or_default());
-                } else {
-                    let msg = match error_message {
-                        Some(m) => join_items(&self.expand_raw(m, quoted, fds)?, " "),
-                        None => "parameter null or not set".into(),
-                    };
-                    fds.error(&format!("{}: {msg}", param_name(parameter)));
-                    // A non-interactive shell exits here.
-                    return Err(Fail::Flow(Flow::Exit(1)));
-                }
-            }
-            ParameterExpr::UseAlternativeValue { parameter, indirect, test_type, alternative_value } => {
-                let v = self.param_string(parameter, *indirect);
-                if is_set(&v, test_type) {
-                    if let Some(a) = alternative_value {
-                        out.extend(self.expand_raw(a, quoted, fds)?);
-                    }
-                }
-            }
-            ParameterExpr::ParameterLength { parameter, indirect } => {
-                let n = match parameter {
-                    Parameter::Special(SpecialParameter::AllPositionalParameters { .. }) => self.positional.len(),
-                    _ => match self.param_string(parameter, *indirect) {
-                        Some(v) => v.chars().count(),
-                        None => {
-                            self.unbound(parameter, fds)?;
-                            0
-                        }
-                    },
-                };
-                push(out, n.to_string());
-            }
-            ParameterExpr::RemoveSmallestSuffixPattern { parameter, indirect, pattern }
-            | ParameterExpr::RemoveLargestSuffixPattern { parameter, indirect, pattern }
-            | ParameterExpr::RemoveSmallestPrefixPattern { parameter, indirect, pattern }
-            | ParameterExpr::RemoveLargestPrefixPattern { parameter, indirect, pattern } => {
-                let v = self.param_string(parameter, *indirect).unwrap_or_default();
-                let pat = match pattern {
-                    Some(p) => self.expand_pattern(p, fds)?,
-                    None => Vec::new(),
-                };
-                let (suffix, largest) = match expr {
-                    ParameterExpr::RemoveSmallestSuffixPattern { .. } => (true, false),
-                    ParameterExpr::RemoveLargestSuffixPattern { .. } => (true, true),
-                    ParameterExpr::RemoveSmallestPrefixPattern { .. } => (false, false),
-                    _ => (false, true),
-                };
-                push(out, remove_affix(&v, &pat, suffix, largest));
-            }
-            ParameterExpr::Transform { parameter, indirect, op } => {
-                use brush_parser::word::ParameterTransformOp as Op;
-                let v = self.param_string(parameter, *indirect).unwrap_or_default();
-                let t = match op {
-                    Op::ToUpperCase => v.to_uppercase(),
-                    Op::ToLowerCase => v.to_lowercase(),
-                    Op::CapitalizeInitial => capitalize(&v),
-                    Op::Quoted => format!("'{}'", v.replace('\'', "'\\''")),
-                    _ => return Err(bad_subst(fds, &format!("${{{}}}", param_name(parameter)))),
-                };
-                push(out, t);
-            }
-            ParameterExpr::UppercaseFirstChar { parameter, indirect, pattern }
-            | ParameterExpr::UppercasePattern { parameter, indirect, pattern }
-            | ParameterExpr::LowercaseFirstChar { parameter, indirect, pattern }
-            | ParameterExpr::LowercasePattern { parameter, indirect, pattern } => {
-                let v = self.param_string(parameter, *indirect).unwrap_or_default();
-                // No pattern (brush gives Some("") for `${v^^}`) means every character.
-                let pat = match pattern.as_deref() {
-                    None | Some("") => vec![('?', false)],
-                    Some(p) => self.expand_pattern(p, fds)?,
-                };
-                let upper = matches!(expr, ParameterExpr::UppercaseFirstChar { .. } | ParameterExpr::UppercasePattern { .. });
-                let all = matches!(expr, ParameterExpr::UppercasePattern { .. } | ParameterExpr::LowercasePattern { .. });
-                let mut t = String::new();
-                for (i, c) in v.chars().enumerate() {
-                    if (all || i == 0) && pattern::matches(&pat, &[c]) {
-                        if upper { t.extend(c.to_uppercase()) } else { t.extend(c.to_lowercase()) }
-                    } else {
-                        t.push(c);
-                    }
-                }
-                push(out, t);
-            }
-            ParameterExpr::ReplaceSubstring { parameter, indirect, pattern, replacement, match_kind } => {
-                let v = self.param_string(parameter, *indirect).unwrap_or_default();
-                let pat = self.expand_pattern(pattern, fds)?;
-                let rep = match replacement {
-                    Some(r) => self.expand_string(r, fds)?,
-                    None => String::new(),
-                };
-                push(out, replace(&v, &pat, &rep, match_kind));
-            }
-            ParameterExpr::Substring { parameter, indirect, offset, length } => {
-                let v: Vec<char> = self.param_string(parameter, *indirect).unwrap_or_default().chars().collect();
-                // Only literal numbers until arithmetic lands.
-                let num = |s: &str| s.trim().parse::<i64>().ok();
-                let Some(off) = num(&offset.value) else {
-                    return Err(bad_subst(fds, &format!("${{{}:{}}}", param_name(parameter), offset.value)));
-                };
-                let len = v.len() as i64;
-                let start = if off < 0 { (len + off).max(0) } else { off.min(len) };
-                let end = match length.as_ref().map(|l| num(&l.value)) {
-                    None => len,
-                    Some(Some(l)) if l < 0 => (len + l).max(start),
-                    Some(Some(l)) => (start + l).min(len),
-                    Some(None) => return Err(bad_subst(fds, &format!("${{{}}}", param_name(parameter)))),
-                };
-                push(out, v[start as usize..end as usize].iter().collect());
-            }
-            ParameterExpr::VariableNames { prefix, .. } => {
-                let mut names: Vec<&String> = self.vars.keys().filter(|k| k.starts_with(prefix.as_str())).collect();
-                names.sort();
-                let joined = names.into_iter().cloned().collect::<Vec<_>>().join(" ");
-                push(out, joined);
-            }
-            ParameterExpr::MemberKeys { variable_name, .. } => {
-                if self.get(variable_name).is_some() {
-                    push(out, "0".into());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// `set -u`: an unset parameter is an error that ends a non-interactive shell.
-    fn unbound(&self, p: &Parameter, fds: &Fds) -> ExpResult<()> {
-        let special = matches!(p, Parameter::Special(_));
-        if self.options.nounset && !special {
-            fds.error(&format!("{}: unbound variable", param_name(p)));
-            return Err(Fail::Flow(Flow::Exit(1)));
-        }
-        Ok(())
-    }
-
-    /// Splits items into fields on IFS (only text from unquoted expansions is split).
-    fn split_fields(&self, items: Vec<Item>) -> Vec<String> {
+    /// Splits items into fields on IFS (only text from unquoted expansions is split);
+    /// each field comes with its pattern form (quoted characters marked literal).
+    fn split_fields(&self, items: Vec<Item>) -> Vec<(String, Vec<PatChar>)> {
         let ifs = self.get("IFS").unwrap_or(" \t\n").to_string();
         let mut fields = Vec::new();
         let mut cur = String::new();
+        let mut pat: Vec<PatChar> = Vec::new();
         // Whether the current field exists even if empty (quotes were seen).
         let mut exists = false;
+        let end_field =
+            |cur: &mut String, pat: &mut Vec<PatChar>, fields: &mut Vec<(String, Vec<PatChar>)>| {
+                fields.push((std::mem::take(cur), std::mem::take(pat)));
+            };
         for it in items {
             match it {
                 Item::Break => {
-                    fields.push(std::mem::take(&mut cur));
+                    end_field(&mut cur, &mut pat, &mut fields);
                     exists = false;
                 }
-                Item::Text { text, split: false, .. } => {
+                Item::Text {
+                    text,
+                    split: false,
+                    quoted,
+                } => {
                     cur.push_str(&text);
+                    pat.extend(text.chars().map(|c| (c, quoted)));
                     exists = true;
                 }
-                Item::Text { text, split: true, .. } => {
+                Item::Text {
+                    text,
+                    split: true,
+                    quoted,
+                } => {
                     for c in text.chars() {
                         if !ifs.contains(c) {
                             cur.push(c);
+                            pat.push((c, quoted));
                             exists = true;
                         } else if c.is_ascii_whitespace() {
                             if exists || !cur.is_empty() {
-                                fields.push(std::mem::take(&mut cur));
+                                end_field(&mut cur, &mut pat, &mut fields);
                                 exists = false;
                             }
                         } else {
                             // A non-whitespace IFS char always ends a field, even an empty one.
-                            fields.push(std::mem::take(&mut cur));
+                            end_field(&mut cur, &mut pat, &mut fields);
                             exists = false;
                         }
                     }
@@ -415,13 +237,13 @@ impl Shell {
             }
         }
         if exists || !cur.is_empty() {
-            fields.push(cur);
+            end_field(&mut cur, &mut pat, &mut fields);
         }
         fields
     }
 }
 
-fn join_items(items: &[Item], sep: &str) -> String {
+pub(super) fn join_items(items: &[Item], sep: &str) -> String {
     let mut s = String::new();
     for it in items {
         match it {
@@ -432,82 +254,14 @@ fn join_items(items: &[Item], sep: &str) -> String {
     s
 }
 
-fn param_name(p: &Parameter) -> String {
-    let s = p.to_string();
-    s.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}').to_string()
-}
-
 fn tilde_text(t: &brush_parser::word::TildeExpr) -> String {
     use brush_parser::word::TildeExpr;
     match t {
-        TildeExpr::NthDirFromTopOfDirStack { n, plus_used } => format!("{}{n}", if *plus_used { "+" } else { "" }),
+        TildeExpr::NthDirFromTopOfDirStack { n, plus_used } => {
+            format!("{}{n}", if *plus_used { "+" } else { "" })
+        }
         TildeExpr::NthDirFromBottomOfDirStack { n } => format!("-{n}"),
         _ => String::new(),
-    }
-}
-
-fn capitalize(v: &str) -> String {
-    let mut c = v.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
-}
-
-/// `${v%pat}` and friends.
-fn remove_affix(v: &str, pat: &[PatChar], suffix: bool, largest: bool) -> String {
-    let chars: Vec<char> = v.chars().collect();
-    let n = chars.len();
-    // Candidate cut points, tried from the smallest removal to the largest (or back).
-    let mut cuts: Vec<usize> = (0..=n).collect();
-    if largest {
-        cuts.reverse();
-    }
-    for k in cuts {
-        let (part, keep) = if suffix { (&chars[n - k..], &chars[..n - k]) } else { (&chars[..k], &chars[k..]) };
-        if pattern::matches(pat, part) {
-            return keep.iter().collect();
-        }
-    }
-    v.to_string()
-}
-
-/// `${v/pat/rep}` and friends.
-fn replace(v: &str, pat: &[PatChar], rep: &str, kind: &brush_parser::word::SubstringMatchKind) -> String {
-    use brush_parser::word::SubstringMatchKind as K;
-    let chars: Vec<char> = v.chars().collect();
-    let n = chars.len();
-    if pat.is_empty() {
-        return v.to_string();
-    }
-    // Longest match starting at `i` (and ending at n when `anchored_end`).
-    let longest_at = |i: usize, anchored_end: bool| -> Option<usize> {
-        (i..=n).rev().find(|&j| (!anchored_end || j == n) && pattern::matches(pat, &chars[i..j]))
-    };
-    match kind {
-        K::Prefix => match longest_at(0, false) {
-            Some(j) => format!("{rep}{}", chars[j..].iter().collect::<String>()),
-            None => v.to_string(),
-        },
-        K::Suffix => match (0..=n).find(|&i| longest_at(i, true).is_some()) {
-            Some(i) => format!("{}{rep}", chars[..i].iter().collect::<String>()),
-            None => v.to_string(),
-        },
-        K::FirstOccurrence | K::Anywhere => {
-            let mut out = String::new();
-            let mut i = 0;
-            let mut done = false;
-            while i < n {
-                if !done {
-                    if let Some(j) = longest_at(i, false).filter(|&j| j > i) {
-                        out.push_str(rep);
-                        i = j;
-                        done = matches!(kind, K::FirstOccurrence);
-                        continue;
-                    }
-                }
-                out.push(chars[i]);
-                i += 1;
-            }
-            out
-        }
     }
 }
 

@@ -5,15 +5,24 @@
 //! stage or a command substitution runs on a copy, so nothing it changes leaks back.
 //! Programs are started through [`sys::System`]; the runtime never calls back in here.
 
+mod arith;
+mod commands;
+mod cond;
 mod control;
 mod exec;
 mod expand;
+mod glob;
+mod heredoc_fix;
+mod jobs;
+mod param;
 mod path;
 mod pattern;
 mod redirect;
 pub mod sys;
 #[cfg(test)]
 mod tests;
+mod trap;
+mod vars;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -34,6 +43,10 @@ pub struct Var {
     pub value: Option<String>,
     pub exported: bool,
     pub readonly: bool,
+    /// `declare -i`: assignments are evaluated arithmetically.
+    pub integer: bool,
+    /// The elements when the variable is an array (then `value` is None).
+    pub array: Option<vars::Array>,
 }
 
 /// `set -o` style options (only the ones the interpreter consults so far).
@@ -45,6 +58,8 @@ pub struct Options {
     pub nounset: bool,
     /// `set -x`.
     pub xtrace: bool,
+    /// `set -o pipefail`.
+    pub pipefail: bool,
 }
 
 /// Why execution unwinds past the normal flow of a list.
@@ -58,6 +73,8 @@ pub enum Flow {
     Break(u32),
     /// `continue N`.
     Continue(u32),
+    /// An expansion error (bad arithmetic) abandons the rest of the complete command.
+    Abort(i32),
 }
 
 /// Result of running something: its status, or unwinding.
@@ -89,6 +106,34 @@ pub struct Shell {
     /// Status of the last command substitution of the command being expanded
     /// (an assignment-only command takes it as its status).
     pub(crate) last_subst: Option<i32>,
+    /// One frame per running function: the variables its `local`s shadow.
+    pub(crate) locals: Vec<Vec<(String, Option<Var>)>>,
+    /// Array values of `declare a=(...)` words, expanded with the command line.
+    pub(crate) pending_arrays: Vec<(String, vars::ArrayItems)>,
+    /// `$LINENO`: the line of the complete command being run.
+    pub(crate) lineno: usize,
+    /// `$PIPESTATUS`.
+    pub(crate) pipestatus: Vec<i32>,
+    /// State of the `$RANDOM` generator.
+    pub(crate) random: u32,
+    /// `$!`: the id of the last background job.
+    pub(crate) last_bg: Option<u32>,
+    /// Background jobs of this shell.
+    pub(crate) jobs: jobs::JobTable,
+    /// The element a per-element `${a[@]op}` expansion is working on.
+    pub(crate) elem_override: Option<String>,
+    /// The fd table set by the last `exec REDIRS`, and a counter of such changes.
+    pub(crate) exec_fds: Option<Fds>,
+    pub(crate) exec_gen: u64,
+    /// `trap` commands by condition name (EXIT, ERR, INT...).
+    pub(crate) traps: BTreeMap<String, String>,
+    /// Set while a trap runs (an ERR trap does not trigger itself).
+    pub(crate) in_trap: bool,
+    /// `alias` definitions, and the ones being expanded (no recursion).
+    pub(crate) aliases: BTreeMap<String, String>,
+    pub(crate) alias_active: Vec<String>,
+    /// `shopt -s` options that are on.
+    pub(crate) shopts: std::collections::BTreeSet<String>,
 }
 
 /// A syntax error, formatted for the user ("syntax error at line L col C", or
@@ -99,7 +144,11 @@ pub struct SyntaxError(pub String);
 impl std::fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // brush's parser errors already start with "syntax error"; its tokenizer's do not.
-        if self.0.starts_with("syntax error") { f.write_str(&self.0) } else { write!(f, "syntax error: {}", self.0) }
+        if self.0.starts_with("syntax error") {
+            f.write_str(&self.0)
+        } else {
+            write!(f, "syntax error: {}", self.0)
+        }
     }
 }
 
@@ -127,6 +176,21 @@ impl Shell {
             func_depth: 0,
             cond_depth: 0,
             last_subst: None,
+            locals: Vec::new(),
+            pending_arrays: Vec::new(),
+            lineno: 0,
+            pipestatus: Vec::new(),
+            random: std::process::id().wrapping_mul(2654435761),
+            shopts: Default::default(),
+            last_bg: None,
+            traps: BTreeMap::new(),
+            in_trap: false,
+            aliases: BTreeMap::new(),
+            alias_active: Vec::new(),
+            exec_fds: None,
+            exec_gen: 0,
+            elem_override: None,
+            jobs: Default::default(),
         };
         let term = std::env::var("TERM").ok();
         let initial = [
@@ -141,11 +205,24 @@ impl Shell {
         ];
         for (k, v) in initial {
             if let Some(v) = v {
-                sh.vars.insert(k.into(), Var { value: Some(v), exported: true, readonly: false });
+                sh.vars.insert(
+                    k.into(),
+                    Var {
+                        value: Some(v),
+                        exported: true,
+                        ..Var::default()
+                    },
+                );
             }
         }
         // Not exported, like bash's own defaults.
-        sh.vars.insert("IFS".into(), Var { value: Some(" \t\n".into()), ..Var::default() });
+        sh.vars.insert(
+            "IFS".into(),
+            Var {
+                value: Some(" \t\n".into()),
+                ..Var::default()
+            },
+        );
         sh
     }
 
@@ -153,6 +230,9 @@ impl Shell {
     pub(crate) fn subshell(&self) -> Shell {
         let mut sub = self.clone();
         sub.exit_request = None;
+        sub.jobs = Default::default();
+        // A subshell starts with no traps, except ignored conditions stay ignored.
+        sub.traps.retain(|_, v| v.is_empty());
         sub
     }
 
@@ -174,7 +254,12 @@ impl Shell {
 
     /// A variable's value.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name)?.value.as_deref()
+        let v = self.vars.get(name)?;
+        match &v.array {
+            // An array's scalar value is its element 0.
+            Some(a) => a.get("0").map(String::as_str),
+            None => v.value.as_deref(),
+        }
     }
 
     /// Sets a variable; fails on a read-only one.
@@ -183,7 +268,15 @@ impl Shell {
         if v.readonly {
             return Err(format!("{name}: readonly variable"));
         }
-        v.value = Some(value);
+        match &mut v.array {
+            Some(vars::Array::Indexed(m)) => {
+                m.insert(0, value);
+            }
+            Some(vars::Array::Assoc(m)) => {
+                m.insert("0".into(), value);
+            }
+            None => v.value = Some(value),
+        }
         Ok(())
     }
 
@@ -201,17 +294,34 @@ impl Shell {
     /// Parses `text` into a program.
     pub fn parse(text: &str) -> Result<ast::Program, SyntaxError> {
         let opts = parser_options();
+        let text = heredoc_fix::rewrite(text);
         let mut parser = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts);
-        parser.parse_program().map_err(|e| SyntaxError(e.to_string()))
+        parser
+            .parse_program()
+            .map_err(|e| SyntaxError(e.to_string()))
     }
 
     /// Parses and runs `text` with the given standard streams; returns the final status.
     /// A syntax error is reported on `fds`' stderr and gives status 2. `exit` ends the
     /// run early: check [`Shell::exited`].
     pub fn run_text(&mut self, text: &str, fds: &Fds) -> i32 {
+        self.run_text_inner(text, fds);
+        let status = self.run_exit_trap(fds);
+        self.wait_all_jobs();
+        status
+    }
+
+    fn run_text_inner(&mut self, text: &str, fds: &Fds) -> i32 {
         match Shell::parse(text) {
             Ok(prog) => self.run_program(&prog, fds),
             Err(e) => {
+                // Like bash, run the complete commands before the error first.
+                if let Some(prefix) = runnable_prefix(text, &e) {
+                    self.run_program(&prefix, fds);
+                    if self.exit_request.is_some() {
+                        return self.status;
+                    }
+                }
                 fds.error(&e.to_string());
                 self.status = 2;
                 2
@@ -221,7 +331,10 @@ impl Shell {
 
     /// Runs a parsed program; returns the final status.
     pub fn run_program(&mut self, prog: &ast::Program, fds: &Fds) -> i32 {
+        let start_gen = self.exec_gen;
         for cmd in &prog.complete_commands {
+            let cur = self.exec_fds.clone().filter(|_| self.exec_gen != start_gen);
+            let fds = cur.as_ref().unwrap_or(fds);
             match self.run_list(cmd, fds) {
                 Ok(s) => self.status = s,
                 Err(Flow::Exit(s)) => {
@@ -230,7 +343,7 @@ impl Shell {
                     return s;
                 }
                 // break/continue/return outside their construct: bash ignores them at top level.
-                Err(Flow::Return(s)) => self.status = s,
+                Err(Flow::Return(s) | Flow::Abort(s)) => self.status = s,
                 Err(Flow::Break(_) | Flow::Continue(_)) => {}
             }
         }
@@ -243,6 +356,22 @@ impl Shell {
     }
 }
 
+/// The longest run of whole lines before a syntax error that parses on its own.
+fn runnable_prefix(text: &str, e: &SyntaxError) -> Option<ast::Program> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    // "... line L col C": the error's line; at end of input, the whole text.
+    let err_line =
+        e.0.split("line ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(lines.len() + 1);
+    let limit = err_line.saturating_sub(1).min(lines.len());
+    (1..=limit)
+        .rev()
+        .find_map(|k| Shell::parse(&lines[..k].concat()).ok())
+}
+
 /// The parser options wsh uses everywhere (bash mode, extglob on).
 pub(crate) fn parser_options() -> brush_parser::ParserOptions {
     brush_parser::ParserOptions::default()
@@ -251,6 +380,12 @@ pub(crate) fn parser_options() -> brush_parser::ParserOptions {
 /// The standard streams of the host process, as the top-level fd table.
 pub fn host_fds() -> Fds {
     Fds::standard(Handle::HostStdin, Handle::HostStdout, Handle::HostStderr)
+}
+
+/// An fd table whose every stream is /dev/null (for expansions whose errors are
+/// not reported, like a subscript evaluated while testing a parameter).
+pub(crate) fn host_null_fds() -> Fds {
+    Fds::standard(Handle::Null, Handle::Null, Handle::Null)
 }
 
 /// The builtins see the shell through this (see the `builtins` crate).

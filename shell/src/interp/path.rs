@@ -29,7 +29,11 @@ impl Shell {
         }
         let path = self.get("PATH").unwrap_or(super::DEFAULT_PATH).to_string();
         for dir in path.split(':') {
-            let dir = if dir.is_empty() { self.cwd.as_str() } else { dir };
+            let dir = if dir.is_empty() {
+                self.cwd.as_str()
+            } else {
+                dir
+            };
             let candidate = absolute(&self.cwd, &format!("{dir}/{name}"));
             if let Ok(Kind::Regular) = self.sys.kind("/", &candidate) {
                 return Lookup::Found(candidate);

@@ -107,7 +107,9 @@ fn bracket(pat: &[PatChar], start: usize, c: char) -> Option<(bool, usize)> {
                 continue;
             }
         }
-        if matches!(pat.get(i + 1), Some(('-', false))) && pat.get(i + 2).is_some_and(|p| p.0 != ']') {
+        if matches!(pat.get(i + 1), Some(('-', false)))
+            && pat.get(i + 2).is_some_and(|p| p.0 != ']')
+        {
             let hi = pat[i + 2].0;
             matched |= pc <= c && c <= hi;
             i += 3;
@@ -122,7 +124,8 @@ fn bracket(pat: &[PatChar], start: usize, c: char) -> Option<(bool, usize)> {
 /// Whether the pattern has any unquoted special character (otherwise it is plain text).
 #[allow(dead_code)]
 pub fn has_magic(pat: &[PatChar]) -> bool {
-    pat.iter().any(|&(c, lit)| !lit && matches!(c, '*' | '?' | '['))
+    pat.iter()
+        .any(|&(c, lit)| !lit && matches!(c, '*' | '?' | '['))
 }
 
 #[cfg(test)]

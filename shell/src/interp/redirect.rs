@@ -20,7 +20,9 @@ pub struct Fds {
 impl Fds {
     /// A table with just fd 0, 1 and 2.
     pub fn standard(stdin: Handle, stdout: Handle, stderr: Handle) -> Fds {
-        Fds { map: BTreeMap::from([(0, stdin), (1, stdout), (2, stderr)]) }
+        Fds {
+            map: BTreeMap::from([(0, stdin), (1, stdout), (2, stderr)]),
+        }
     }
 
     /// The handle at `fd`, if open.
@@ -77,11 +79,33 @@ impl Shell {
     fn apply_one(&mut self, r: &IoRedirect, new: &mut Fds, orig: &Fds) -> ExpResult<()> {
         match r {
             IoRedirect::File(fd, kind, target) => {
-                let default_fd = if matches!(kind, K::Read | K::ReadAndWrite | K::DuplicateInput) { 0 } else { 1 };
+                let default_fd = if matches!(kind, K::Read | K::ReadAndWrite | K::DuplicateInput) {
+                    0
+                } else {
+                    1
+                };
                 let fd = fd.unwrap_or(default_fd);
                 match target {
                     T::Filename(w) => {
                         let path = self.redirect_target(&w.value, orig)?;
+                        if let Some(doc) =
+                            super::heredoc_fix::lookup(&path).filter(|_| matches!(kind, K::Read))
+                        {
+                            // A here-document lifted out by the tokenizer workaround.
+                            let mut body = if doc.expand {
+                                self.expand_heredoc(&doc.body, orig)?
+                            } else {
+                                doc.body.clone()
+                            };
+                            if doc.strip_tabs {
+                                body = body
+                                    .lines()
+                                    .map(|l| format!("{}\n", l.trim_start_matches('\t')))
+                                    .collect();
+                            }
+                            new.set(fd, data_pipe(body));
+                            return Ok(());
+                        }
                         let h = self.open_for(kind, &path, new, orig)?;
                         new.set(fd, h);
                     }
@@ -90,7 +114,9 @@ impl Shell {
                         let word = self.redirect_target(&w.value, orig)?;
                         if word == "-" {
                             new.close(fd);
-                        } else if let Ok(src) = word.strip_suffix('-').unwrap_or(&word).parse::<i32>() {
+                        } else if let Ok(src) =
+                            word.strip_suffix('-').unwrap_or(&word).parse::<i32>()
+                        {
                             // `N>&M-` moves M to N.
                             self.dup_fd(src, fd, new, orig)?;
                             if word.ends_with('-') {
@@ -131,7 +157,10 @@ impl Shell {
                     doc.doc.value.clone()
                 };
                 if doc.remove_tabs {
-                    body = body.lines().map(|l| format!("{}\n", l.trim_start_matches('\t'))).collect();
+                    body = body
+                        .lines()
+                        .map(|l| format!("{}\n", l.trim_start_matches('\t')))
+                        .collect();
                 }
                 new.set(fd.unwrap_or(0), data_pipe(body));
             }
@@ -180,12 +209,28 @@ impl Shell {
             });
         }
         let opts = match kind {
-            K::Read | K::DuplicateInput => OpenOptions { read: true, ..Default::default() },
-            K::Write | K::Clobber | K::DuplicateOutput => {
-                OpenOptions { write: true, create: true, truncate: true, ..Default::default() }
-            }
-            K::Append => OpenOptions { write: true, create: true, append: true, ..Default::default() },
-            K::ReadAndWrite => OpenOptions { read: true, write: true, create: true, ..Default::default() },
+            K::Read | K::DuplicateInput => OpenOptions {
+                read: true,
+                ..Default::default()
+            },
+            K::Write | K::Clobber | K::DuplicateOutput => OpenOptions {
+                write: true,
+                create: true,
+                truncate: true,
+                ..Default::default()
+            },
+            K::Append => OpenOptions {
+                write: true,
+                create: true,
+                append: true,
+                ..Default::default()
+            },
+            K::ReadAndWrite => OpenOptions {
+                read: true,
+                write: true,
+                create: true,
+                ..Default::default()
+            },
         };
         if path.is_empty() {
             orig.error(": No such file or directory");

@@ -28,6 +28,22 @@ pub enum Kind {
     Other,
 }
 
+/// What `test -f/-s/-x/-L/-nt` need to know about a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    /// The file's kind; `symlink` tells whether the path itself is a symbolic link.
+    pub kind: Kind,
+    pub symlink: bool,
+    /// Size in bytes.
+    pub size: u64,
+    /// Permission bits (0o7777).
+    pub mode: u32,
+    /// Modification time, seconds and nanoseconds.
+    pub mtime: (i64, u32),
+    /// Inode number (for `-ef`).
+    pub ino: u64,
+}
+
 /// A failed file operation, as the strerror text bash would print.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SysError(pub String);
@@ -61,6 +77,23 @@ pub trait System: Send + Sync {
     fn kind(&self, cwd: &str, path: &str) -> Result<Kind, SysError>;
     /// Opens `path` for a redirection.
     fn open(&self, cwd: &str, path: &str, opts: OpenOptions) -> Result<Handle, SysError>;
+    /// Facts about the file at `path` (following a final symlink for everything but
+    /// `Meta::symlink`). The default knows only the kind.
+    fn stat(&self, cwd: &str, path: &str) -> Result<Meta, SysError> {
+        let kind = self.kind(cwd, path)?;
+        Ok(Meta {
+            kind,
+            symlink: false,
+            size: 0,
+            mode: 0o755,
+            mtime: (0, 0),
+            ino: 0,
+        })
+    }
+    /// The names in directory `path` (without `.` and `..`), for globbing.
+    fn read_dir(&self, _cwd: &str, _path: &str) -> Result<Vec<String>, SysError> {
+        Err(SysError("Operation not supported".into()))
+    }
 }
 
 /// The real system: guests run by the runtime over its image.
@@ -76,7 +109,8 @@ impl ImageSystem {
 
     fn cwd_ino(&self, cwd: &str) -> Result<fsimage::Ino, SysError> {
         let vfs = self.rt.vfs();
-        vfs.resolve(vfs.root(), cwd.as_bytes(), true).map_err(|e| e.errno().into())
+        vfs.resolve(vfs.root(), cwd.as_bytes(), true)
+            .map_err(|e| e.errno().into())
     }
 }
 
@@ -88,13 +122,56 @@ impl System for ImageSystem {
     fn kind(&self, cwd: &str, path: &str) -> Result<Kind, SysError> {
         let vfs = self.rt.vfs();
         let base = self.cwd_ino(cwd)?;
-        let ino = vfs.resolve(base, path.as_bytes(), true).map_err(|e| SysError::from(e.errno()))?;
+        let ino = vfs
+            .resolve(base, path.as_bytes(), true)
+            .map_err(|e| SysError::from(e.errno()))?;
         let st = vfs.stat(ino).map_err(|e| SysError::from(e.errno()))?;
         Ok(match st.kind {
             FileType::Regular => Kind::Regular,
             FileType::Directory => Kind::Directory,
             _ => Kind::Other,
         })
+    }
+
+    fn stat(&self, cwd: &str, path: &str) -> Result<Meta, SysError> {
+        let vfs = self.rt.vfs();
+        let base = self.cwd_ino(cwd)?;
+        let link = vfs
+            .resolve(base, path.as_bytes(), false)
+            .map_err(|e| SysError::from(e.errno()))?;
+        let symlink =
+            vfs.stat(link).map_err(|e| SysError::from(e.errno()))?.kind == FileType::Symlink;
+        let ino = vfs
+            .resolve(base, path.as_bytes(), true)
+            .map_err(|e| SysError::from(e.errno()))?;
+        let st = vfs.stat(ino).map_err(|e| SysError::from(e.errno()))?;
+        let kind = match st.kind {
+            FileType::Regular => Kind::Regular,
+            FileType::Directory => Kind::Directory,
+            _ => Kind::Other,
+        };
+        Ok(Meta {
+            kind,
+            symlink,
+            size: st.size,
+            mode: st.mode,
+            mtime: (st.mtime.sec, st.mtime.nsec),
+            ino: u64::from(st.ino),
+        })
+    }
+
+    fn read_dir(&self, cwd: &str, path: &str) -> Result<Vec<String>, SysError> {
+        let vfs = self.rt.vfs();
+        let base = self.cwd_ino(cwd)?;
+        let dir = vfs
+            .resolve(base, path.as_bytes(), true)
+            .map_err(|e| SysError::from(e.errno()))?;
+        let entries = vfs.readdir(dir).map_err(|e| SysError::from(e.errno()))?;
+        Ok(entries
+            .into_iter()
+            .filter(|e| e.name != b"." && e.name != b"..")
+            .map(|e| String::from_utf8_lossy(&e.name).into_owned())
+            .collect())
     }
 
     fn open(&self, cwd: &str, path: &str, opts: OpenOptions) -> Result<Handle, SysError> {

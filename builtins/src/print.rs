@@ -1,0 +1,439 @@
+//! Output builtins: `echo` and `printf`, in-process (as bash's are) so scripts that
+//! print in loops do not start a program per line.
+
+use crate::{Builtin, ShellState, Stdio};
+
+/// `echo [-neE] ARGS...`.
+pub struct Echo;
+/// `printf [-v VAR] FORMAT [ARGS...]`.
+pub struct Printf;
+
+impl Builtin for Echo {
+    fn run(&self, _: &mut dyn ShellState, args: &[String], io: &mut Stdio) -> i32 {
+        let mut newline = true;
+        let mut escapes = false;
+        let mut i = 1;
+        // Only words made entirely of n/e/E after `-` are options, as in bash.
+        while let Some(a) = args.get(i) {
+            let Some(flags) = a.strip_prefix('-') else {
+                break;
+            };
+            if flags.is_empty() || !flags.chars().all(|c| matches!(c, 'n' | 'e' | 'E')) {
+                break;
+            }
+            for c in flags.chars() {
+                match c {
+                    'n' => newline = false,
+                    'e' => escapes = true,
+                    _ => escapes = false,
+                }
+            }
+            i += 1;
+        }
+        let mut out = String::new();
+        for (k, a) in args[i..].iter().enumerate() {
+            if k > 0 {
+                out.push(' ');
+            }
+            if escapes {
+                let (text, stop) = backslash_escapes(a, true);
+                out.push_str(&text);
+                if stop {
+                    return i32::from(io.out(&out).is_err());
+                }
+            } else {
+                out.push_str(a);
+            }
+        }
+        if newline {
+            out.push('\n');
+        }
+        i32::from(io.out(&out).is_err())
+    }
+}
+
+/// Decodes echo -e / printf %b escapes; the bool is true at `\c` (stop output).
+/// `echo_octal`: octal is `\0NNN` (echo, %b) rather than `\NNN` (printf formats).
+fn backslash_escapes(s: &str, echo_octal: bool) -> (String, bool) {
+    let mut out = String::new();
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        if c != '\\' || i >= chars.len() {
+            out.push(c);
+            continue;
+        }
+        let e = chars[i];
+        i += 1;
+        let simple = match e {
+            'n' => Some('\n'),
+            't' => Some('\t'),
+            'r' => Some('\r'),
+            'a' => Some('\x07'),
+            'b' => Some('\x08'),
+            'f' => Some('\x0c'),
+            'v' => Some('\x0b'),
+            'e' | 'E' => Some('\x1b'),
+            '\\' => Some('\\'),
+            _ => None,
+        };
+        if let Some(s) = simple {
+            out.push(s);
+            continue;
+        }
+        match e {
+            'c' => return (out, true),
+            'x' => {
+                let mut v = 0u32;
+                let mut n = 0;
+                while n < 2 && i < chars.len() && chars[i].is_ascii_hexdigit() {
+                    v = v * 16 + chars[i].to_digit(16).unwrap_or(0);
+                    i += 1;
+                    n += 1;
+                }
+                if n == 0 {
+                    out.push_str("\\x");
+                } else {
+                    out.extend(char::from_u32(v));
+                }
+            }
+            '0'..='7' => {
+                let (mut v, mut n, max) = if echo_octal && e == '0' {
+                    (0, 0, 3)
+                } else {
+                    (e.to_digit(8).unwrap_or(0), 1, 3)
+                };
+                if !echo_octal || e == '0' {
+                    while n < max && i < chars.len() && ('0'..='7').contains(&chars[i]) {
+                        v = v * 8 + chars[i].to_digit(8).unwrap_or(0);
+                        i += 1;
+                        n += 1;
+                    }
+                    out.extend(char::from_u32(v & 0xff));
+                } else {
+                    out.push('\\');
+                    out.push(e);
+                }
+            }
+            _ => {
+                out.push('\\');
+                out.push(e);
+            }
+        }
+    }
+    (out, false)
+}
+
+impl Builtin for Printf {
+    fn run(&self, sh: &mut dyn ShellState, args: &[String], io: &mut Stdio) -> i32 {
+        let mut rest = &args[1..];
+        let mut var = None;
+        if rest.first().map(String::as_str) == Some("-v") {
+            let Some(v) = rest.get(1) else {
+                io.err("printf: -v: option requires an argument");
+                return 2;
+            };
+            var = Some(v.clone());
+            rest = &rest[2..];
+        }
+        if rest.first().map(String::as_str) == Some("--") {
+            rest = &rest[1..];
+        }
+        let Some(format) = rest.first() else {
+            io.err("printf: usage: printf [-v var] format [arguments]");
+            return 2;
+        };
+        let mut args = rest[1..].iter();
+        let mut out = String::new();
+        let mut status = 0;
+        loop {
+            let before = args.len();
+            match format_once(format, &mut args, &mut out, io) {
+                Ok(stop) if stop => break,
+                Ok(_) => {}
+                Err(s) => {
+                    status = s;
+                }
+            }
+            // The format is reused while arguments remain (and it consumed some).
+            if args.len() == 0 || args.len() == before {
+                break;
+            }
+        }
+        if let Some(v) = var {
+            if let Err(e) = sh.set_var(&v, &out) {
+                io.err(&format!("printf: {e}"));
+                return 1;
+            }
+            return status;
+        }
+        if io.out(&out).is_err() {
+            return 1;
+        }
+        status
+    }
+}
+
+/// One pass over the format; Ok(true) when `\c` stopped the output.
+fn format_once(
+    fmt: &str,
+    args: &mut std::slice::Iter<'_, String>,
+    out: &mut String,
+    io: &Stdio,
+) -> Result<bool, i32> {
+    let chars: Vec<char> = fmt.chars().collect();
+    let mut i = 0;
+    let mut status = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            // Find the extent of one escape and decode it.
+            let start = i;
+            i += 1;
+            if i < chars.len() {
+                let e = chars[i];
+                i += 1;
+                if e == 'x' {
+                    while i < chars.len() && i < start + 4 && chars[i].is_ascii_hexdigit() {
+                        i += 1;
+                    }
+                } else if ('0'..='7').contains(&e) {
+                    while i < chars.len() && i < start + 4 && ('0'..='7').contains(&chars[i]) {
+                        i += 1;
+                    }
+                }
+            }
+            let piece: String = chars[start..i].iter().collect();
+            let (text, stop) = backslash_escapes(&piece, false);
+            out.push_str(&text);
+            if stop {
+                return Ok(true);
+            }
+            continue;
+        }
+        if c != '%' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if chars.get(i) == Some(&'%') {
+            out.push('%');
+            i += 1;
+            continue;
+        }
+        let mut flags = String::new();
+        while let Some(&f) = chars.get(i).filter(|f| "-+ #0".contains(**f)) {
+            flags.push(f);
+            i += 1;
+        }
+        let number = |i: &mut usize, args: &mut std::slice::Iter<'_, String>| -> Option<i64> {
+            if chars.get(*i) == Some(&'*') {
+                *i += 1;
+                return Some(args.next().and_then(|a| a.parse().ok()).unwrap_or(0));
+            }
+            let s = *i;
+            while chars.get(*i).is_some_and(char::is_ascii_digit) {
+                *i += 1;
+            }
+            (s < *i).then(|| chars[s..*i].iter().collect::<String>().parse().unwrap_or(0))
+        };
+        let mut width = number(&mut i, args);
+        if width.is_some_and(|w| w < 0) {
+            flags.push('-');
+            width = width.map(i64::abs);
+        }
+        let precision = if chars.get(i) == Some(&'.') {
+            i += 1;
+            Some(number(&mut i, args).unwrap_or(0))
+        } else {
+            None
+        };
+        // Length modifiers mean nothing here.
+        while chars.get(i).is_some_and(|c| "hlLjzt".contains(*c)) {
+            i += 1;
+        }
+        let Some(&conv) = chars.get(i) else {
+            io.err("printf: missing format character");
+            return Err(1);
+        };
+        i += 1;
+        let arg = args.next().map(String::as_str);
+        let body = match conv {
+            's' => {
+                let s = arg.unwrap_or("");
+                match precision {
+                    Some(p) => s.chars().take(p as usize).collect(),
+                    None => s.to_string(),
+                }
+            }
+            'b' => {
+                let (t, stop) = backslash_escapes(arg.unwrap_or(""), true);
+                if stop {
+                    out.push_str(&pad(&t, width, &flags));
+                    return Ok(true);
+                }
+                t
+            }
+            'q' => quote(arg.unwrap_or("")),
+            'c' => arg
+                .and_then(|a| a.chars().next())
+                .map(String::from)
+                .unwrap_or_default(),
+            'd' | 'i' | 'u' | 'x' | 'X' | 'o' => {
+                let n = match arg.map(parse_int) {
+                    None => 0,
+                    Some(Ok(n)) => n,
+                    Some(Err(n)) => {
+                        io.err(&format!("printf: {}: invalid number", arg.unwrap_or("")));
+                        status = 1;
+                        n
+                    }
+                };
+                let digits = match conv {
+                    'x' => format!("{:x}", n),
+                    'X' => format!("{:X}", n),
+                    'o' => format!("{:o}", n),
+                    'u' => format!("{}", n as u64),
+                    _ => n.unsigned_abs().to_string(),
+                };
+                let digits = match precision {
+                    Some(p) if digits.len() < p as usize => {
+                        format!("{}{digits}", "0".repeat(p as usize - digits.len()))
+                    }
+                    _ => digits,
+                };
+                let sign = if matches!(conv, 'd' | 'i') {
+                    if n < 0 {
+                        "-"
+                    } else if flags.contains('+') {
+                        "+"
+                    } else if flags.contains(' ') {
+                        " "
+                    } else {
+                        ""
+                    }
+                } else {
+                    ""
+                };
+                let prefix = if flags.contains('#') && n != 0 {
+                    match conv {
+                        'x' => "0x",
+                        'X' => "0X",
+                        'o' => "0",
+                        _ => "",
+                    }
+                } else {
+                    ""
+                };
+                let head = format!("{sign}{prefix}");
+                if flags.contains('0') && !flags.contains('-') && precision.is_none() {
+                    let w = width.unwrap_or(0) as usize;
+                    let fill = w.saturating_sub(head.len() + digits.len());
+                    format!("{head}{}{digits}", "0".repeat(fill))
+                } else {
+                    format!("{head}{digits}")
+                }
+            }
+            'f' | 'F' | 'e' | 'E' | 'g' | 'G' => {
+                let v: f64 = arg.map(|a| a.trim().parse().unwrap_or(0.0)).unwrap_or(0.0);
+                let p = precision.unwrap_or(6) as usize;
+                let s = match conv {
+                    'f' | 'F' => format!("{v:.p$}"),
+                    'e' | 'E' => c_exp(v, p, conv == 'E'),
+                    _ => format!("{v}"),
+                };
+                let s = if flags.contains('+') && v >= 0.0 {
+                    format!("+{s}")
+                } else {
+                    s
+                };
+                if flags.contains('0') && !flags.contains('-') {
+                    let w = width.unwrap_or(0) as usize;
+                    let (sign, digits) = if s.starts_with(['-', '+']) {
+                        s.split_at(1)
+                    } else {
+                        ("", s.as_str())
+                    };
+                    format!("{sign}{}{digits}", "0".repeat(w.saturating_sub(s.len())))
+                } else {
+                    s
+                }
+            }
+            other => {
+                io.err(&format!("printf: `{other}': invalid format character"));
+                return Err(1);
+            }
+        };
+        out.push_str(&pad(&body, width, &flags));
+    }
+    if status != 0 { Err(status) } else { Ok(false) }
+}
+
+/// `%e` as C prints it (`1.500000e+00`).
+fn c_exp(v: f64, p: usize, upper: bool) -> String {
+    let s = format!("{v:.p$e}");
+    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let t = format!("{mant}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+    if upper { t.to_uppercase() } else { t }
+}
+
+fn pad(s: &str, width: Option<i64>, flags: &str) -> String {
+    let w = width.unwrap_or(0) as usize;
+    let n = s.chars().count();
+    if n >= w {
+        return s.to_string();
+    }
+    if flags.contains('-') {
+        format!("{s}{}", " ".repeat(w - n))
+    } else {
+        format!("{}{s}", " ".repeat(w - n))
+    }
+}
+
+/// A printf numeric argument: decimal, 0x hex, 0 octal, or 'c (a character's code).
+/// Err carries the value of the valid prefix (printed while reporting the error).
+fn parse_int(a: &str) -> Result<i64, i64> {
+    let t = a.trim();
+    if let Some(c) = t.strip_prefix(['\'', '"']) {
+        return Ok(c.chars().next().map_or(0, |c| c as i64));
+    }
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let r = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        i64::from_str_radix(h, 16)
+    } else if body.len() > 1 && body.starts_with('0') {
+        i64::from_str_radix(&body[1..], 8)
+    } else {
+        body.parse()
+    };
+    match r {
+        Ok(v) => Ok(if neg { -v } else { v }),
+        Err(_) => {
+            let digits: String = body.chars().take_while(char::is_ascii_digit).collect();
+            Err(digits.parse::<i64>().unwrap_or(0) * if neg { -1 } else { 1 })
+        }
+    }
+}
+
+/// `%q`: quotes so the shell reads the same word back.
+fn quote(s: &str) -> String {
+    if s.is_empty() {
+        return "''".into();
+    }
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || "_-./:,=+@%^".contains(c) {
+            out.push(c);
+        } else {
+            out.push('\\');
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,357 @@
+//! Safe wrappers over the broker's `wsh` import module (docs/host-interface.md):
+//! full stat, chmod, chown, utimens, umask, isatty, terminal size, pipes and spawn.
+//!
+//! Paths are made absolute against the current directory and resolved from the
+//! image root, which wsh always preopens as fd 3. The whole interface is wrapped
+//! here even where no applet uses a call yet (fstat, pipe).
+#![allow(dead_code)]
+
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::os::wasi::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// The preopened image root.
+const ROOT_FD: i32 = 3;
+/// Path-call flag: follow a final symlink.
+const FOLLOW: i32 = 1;
+
+#[link(wasm_import_module = "wsh")]
+unsafe extern "C" {
+    #[link_name = "stat"]
+    fn wsh_stat(dirfd: i32, path: *const u8, len: usize, flags: i32, out: *mut u8) -> i32;
+    #[link_name = "fstat"]
+    fn wsh_fstat(fd: i32, out: *mut u8) -> i32;
+    #[link_name = "chmod"]
+    fn wsh_chmod(dirfd: i32, path: *const u8, len: usize, flags: i32, mode: i32) -> i32;
+    #[link_name = "chown"]
+    fn wsh_chown(dirfd: i32, path: *const u8, len: usize, flags: i32, uid: i32, gid: i32) -> i32;
+    #[link_name = "umask"]
+    fn wsh_umask(new: i32, old: *mut u32) -> i32;
+    #[link_name = "isatty"]
+    fn wsh_isatty(fd: i32) -> i32;
+    #[link_name = "term_size"]
+    fn wsh_term_size(fd: i32, out: *mut u16) -> i32;
+    #[link_name = "identity"]
+    fn wsh_identity(out: *mut u32) -> i32;
+    #[link_name = "statfs"]
+    fn wsh_statfs(out: *mut u64) -> i32;
+    #[link_name = "pipe"]
+    fn wsh_pipe(out: *mut u32) -> i32;
+    #[link_name = "spawn"]
+    fn wsh_spawn(req: *const u32, child: *mut u32) -> i32;
+    #[link_name = "wait"]
+    fn wsh_wait(child: u32, flags: i32, status: *mut u32) -> i32;
+    #[link_name = "kill"]
+    fn wsh_kill(child: u32) -> i32;
+}
+
+fn check(errno: i32) -> io::Result<()> {
+    if errno == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(errno))
+    }
+}
+
+/// `path` made absolute against the current directory, as bytes.
+fn absolute(path: &Path) -> Vec<u8> {
+    if path.is_absolute() {
+        return path.as_os_str().as_bytes().to_vec();
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    cwd.join(path).as_os_str().as_bytes().to_vec()
+}
+
+/// Linux `st_mode` type bits.
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFREG: u32 = 0o100000;
+pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFBLK: u32 = 0o060000;
+pub const S_IFIFO: u32 = 0o010000;
+pub const S_IFSOCK: u32 = 0o140000;
+
+/// What `stat(2)` says about a file.
+#[derive(Debug, Clone, Default)]
+pub struct Stat {
+    pub dev: u64,
+    pub ino: u64,
+    /// Type bits and permission bits, as Linux's st_mode.
+    pub mode: u32,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: u64,
+    /// 512-byte blocks.
+    pub blocks: u64,
+    pub blksize: u32,
+    /// Nanoseconds since the epoch.
+    pub atime: i64,
+    pub mtime: i64,
+    pub ctime: i64,
+}
+
+impl Stat {
+    fn parse(rec: &[u8; 88]) -> Stat {
+        let u64_at = |i: usize| u64::from_le_bytes(rec[i..i + 8].try_into().unwrap());
+        let u32_at = |i: usize| u32::from_le_bytes(rec[i..i + 4].try_into().unwrap());
+        Stat {
+            dev: u64_at(0),
+            ino: u64_at(8),
+            mode: u32_at(16),
+            nlink: u32_at(20),
+            uid: u32_at(24),
+            gid: u32_at(28),
+            rdev: u64_at(32),
+            size: u64_at(40),
+            blocks: u64_at(48),
+            blksize: u32_at(56),
+            atime: u64_at(64) as i64,
+            mtime: u64_at(72) as i64,
+            ctime: u64_at(80) as i64,
+        }
+    }
+
+    /// Whether this is a directory.
+    pub fn is_dir(&self) -> bool {
+        self.mode & S_IFMT == S_IFDIR
+    }
+
+    /// Whether this is a symbolic link.
+    pub fn is_symlink(&self) -> bool {
+        self.mode & S_IFMT == S_IFLNK
+    }
+}
+
+/// stat (follow) or lstat (no follow) of `path`.
+pub fn stat(path: &Path, follow: bool) -> io::Result<Stat> {
+    let p = absolute(path);
+    let mut rec = [0u8; 88];
+    // SAFETY: the pointers are valid for the lengths given; the host writes 88 bytes.
+    check(unsafe {
+        wsh_stat(
+            ROOT_FD,
+            p.as_ptr(),
+            p.len(),
+            if follow { FOLLOW } else { 0 },
+            rec.as_mut_ptr(),
+        )
+    })?;
+    Ok(Stat::parse(&rec))
+}
+
+/// fstat of an open descriptor.
+pub fn fstat(fd: i32) -> io::Result<Stat> {
+    let mut rec = [0u8; 88];
+    // SAFETY: the host writes 88 bytes into `rec`.
+    check(unsafe { wsh_fstat(fd, rec.as_mut_ptr()) })?;
+    Ok(Stat::parse(&rec))
+}
+
+/// Sets the permission bits of `path` (following symlinks, as chmod(2)).
+pub fn chmod(path: &Path, mode: u32) -> io::Result<()> {
+    let p = absolute(path);
+    // SAFETY: the pointer is valid for the length given.
+    check(unsafe { wsh_chmod(ROOT_FD, p.as_ptr(), p.len(), FOLLOW, mode as i32) })
+}
+
+/// Sets owner and/or group of `path` (None keeps one).
+pub fn chown(path: &Path, uid: Option<u32>, gid: Option<u32>, follow: bool) -> io::Result<()> {
+    let p = absolute(path);
+    let id = |x: Option<u32>| x.map_or(-1, |v| v as i32);
+    // SAFETY: the pointer is valid for the length given.
+    check(unsafe {
+        wsh_chown(
+            ROOT_FD,
+            p.as_ptr(),
+            p.len(),
+            if follow { FOLLOW } else { 0 },
+            id(uid),
+            id(gid),
+        )
+    })
+}
+
+/// The file-creation mask; sets it to `new` when given. Returns the old one.
+pub fn umask(new: Option<u32>) -> u32 {
+    let mut old = 0u32;
+    // SAFETY: `old` is a valid out-pointer.
+    let _ = unsafe { wsh_umask(new.map_or(-1, |m| m as i32), &mut old) };
+    old
+}
+
+/// Whether `fd` is a terminal.
+pub fn isatty(fd: i32) -> bool {
+    // SAFETY: plain value.
+    unsafe { wsh_isatty(fd) == 0 }
+}
+
+/// (rows, columns) of the terminal on `fd`.
+pub fn term_size(fd: i32) -> Option<(u16, u16)> {
+    let mut out = [0u16; 2];
+    // SAFETY: the host writes two u16 into `out`.
+    (unsafe { wsh_term_size(fd, out.as_mut_ptr()) } == 0).then_some((out[0], out[1]))
+}
+
+/// (uid, gid) the guest runs as.
+pub fn identity() -> (u32, u32) {
+    let mut out = [0u32; 2];
+    // SAFETY: the host writes two u32 into `out`.
+    let _ = unsafe { wsh_identity(out.as_mut_ptr()) };
+    (out[0], out[1])
+}
+
+/// The image's (total, free) bytes.
+pub fn statfs() -> io::Result<(u64, u64)> {
+    let mut out = [0u64; 2];
+    // SAFETY: the host writes two u64 into `out`.
+    check(unsafe { wsh_statfs(out.as_mut_ptr()) })?;
+    Ok((out[0], out[1]))
+}
+
+/// A new pipe: (read fd, write fd).
+pub fn pipe() -> io::Result<(i32, i32)> {
+    let mut out = [0u32; 2];
+    // SAFETY: the host writes two u32 into `out`.
+    check(unsafe { wsh_pipe(out.as_mut_ptr()) })?;
+    Ok((out[0] as i32, out[1] as i32))
+}
+
+/// Where a spawned program's stdio goes: a descriptor of ours, or /dev/null.
+#[derive(Debug, Clone, Copy)]
+pub enum Stdio {
+    /// Our own descriptor (0, 1, 2 to inherit; a pipe end or an open file otherwise).
+    Fd(i32),
+    /// /dev/null.
+    Null,
+}
+
+impl Stdio {
+    fn raw(self) -> u32 {
+        match self {
+            Stdio::Fd(fd) => fd as u32,
+            Stdio::Null => u32::MAX,
+        }
+    }
+}
+
+/// A program to start in the same container.
+pub struct Spawn {
+    /// argv; argv[0] is looked up on PATH unless it has a slash.
+    pub argv: Vec<OsString>,
+    /// The whole environment of the new program.
+    pub env: Vec<(OsString, OsString)>,
+    pub stdin: Stdio,
+    pub stdout: Stdio,
+    pub stderr: Stdio,
+}
+
+impl Spawn {
+    /// `argv` with our environment and stdio.
+    pub fn new(argv: Vec<OsString>) -> Spawn {
+        Spawn {
+            argv,
+            env: std::env::vars_os().collect(),
+            stdin: Stdio::Fd(0),
+            stdout: Stdio::Fd(1),
+            stderr: Stdio::Fd(2),
+        }
+    }
+
+    /// Starts the program; returns its child id.
+    pub fn start(&self) -> io::Result<Child> {
+        let mut argv = Vec::new();
+        for a in &self.argv {
+            argv.extend_from_slice(a.as_bytes());
+            argv.push(0);
+        }
+        let mut env = Vec::new();
+        for (k, v) in &self.env {
+            env.extend_from_slice(k.as_bytes());
+            env.push(b'=');
+            env.extend_from_slice(v.as_bytes());
+            env.push(0);
+        }
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        let cwd = cwd.as_os_str().as_bytes();
+        let req: [u32; 10] = [
+            argv.as_ptr() as u32,
+            argv.len() as u32,
+            env.as_ptr() as u32,
+            env.len() as u32,
+            cwd.as_ptr() as u32,
+            cwd.len() as u32,
+            self.stdin.raw(),
+            self.stdout.raw(),
+            self.stderr.raw(),
+            0,
+        ];
+        let mut id = 0u32;
+        // SAFETY: every pointer in `req` is valid for its length during the call.
+        check(unsafe { wsh_spawn(req.as_ptr(), &mut id) })?;
+        Ok(Child(id))
+    }
+}
+
+/// A started program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Child(u32);
+
+impl Child {
+    /// Blocks until it ends; returns its exit status (128+N when stopped).
+    pub fn wait(self) -> io::Result<i32> {
+        let mut status = 0u32;
+        // SAFETY: `status` is a valid out-pointer.
+        check(unsafe { wsh_wait(self.0, 0, &mut status) })?;
+        Ok(status as i32)
+    }
+
+    /// Its exit status if it has ended, without blocking.
+    pub fn try_wait(self) -> io::Result<Option<i32>> {
+        let mut status = 0u32;
+        // SAFETY: `status` is a valid out-pointer.
+        match unsafe { wsh_wait(self.0, 1, &mut status) } {
+            0 => Ok(Some(status as i32)),
+            6 => Ok(None),
+            e => Err(io::Error::from_raw_os_error(e)),
+        }
+    }
+
+    /// Stops it as Ctrl-C would.
+    pub fn kill(self) -> io::Result<()> {
+        // SAFETY: plain value.
+        check(unsafe { wsh_kill(self.0) })
+    }
+}
+
+/// The shell's status for a program that could not start: 127 not found, 126 otherwise.
+pub fn spawn_failure_status(e: &io::Error) -> i32 {
+    if e.kind() == io::ErrorKind::NotFound {
+        127
+    } else {
+        126
+    }
+}
+
+/// Runs `argv` with our stdio and waits: its status, or 126/127 after a message.
+pub fn run(applet: &str, argv: Vec<OsString>, env: Option<Vec<(OsString, OsString)>>) -> i32 {
+    let name = argv.first().cloned().unwrap_or_default();
+    let mut sp = Spawn::new(argv);
+    if let Some(env) = env {
+        sp.env = env;
+    }
+    match sp.start().and_then(Child::wait) {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!(
+                "{applet}: '{}': {}",
+                OsStr::new(&name).to_string_lossy(),
+                crate::applets::strerror(&e)
+            );
+            spawn_failure_status(&e)
+        }
+    }
+}

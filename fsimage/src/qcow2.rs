@@ -1,0 +1,351 @@
+//! qcow2 layers (through the `imago` crate): a block device over a qcow2 file and
+//! its chain of backing files. Writes land in the top file only, in 4 KiB clusters,
+//! so a 1-byte change costs one data cluster plus the metadata that maps it.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use imago::file::File;
+use imago::qcow2::Qcow2;
+use imago::{
+    DenyImplicitOpenGate, FormatAccess, FormatCreateBuilder, FormatDriverBuilder, Mapping, Storage,
+    StorageCreateOptions, StorageOpenOptions,
+};
+
+use crate::device::{BlockDevice, CHUNK};
+use crate::error::{Error, Result};
+
+/// Cluster size of every layer wsh writes: one ext4 block, so copy-on-write never
+/// copies more than the block that changed.
+pub const CLUSTER_SIZE: usize = CHUNK;
+
+/// Longest backing chain accepted (guards against a cycle of backing files).
+const MAX_CHAIN: usize = 1024;
+
+/// A qcow2 file (plus its backing chain) used as a block device.
+pub struct Qcow2Device {
+    image: FormatAccess<File>,
+    path: PathBuf,
+    size: u64,
+    writable: bool,
+}
+
+fn corrupt(path: &Path, msg: impl Into<String>) -> Error {
+    Error::BadLayer {
+        path: path.to_path_buf(),
+        msg: msg.into(),
+    }
+}
+
+fn io_err(path: &Path) -> impl Fn(io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Whether the file starts with the qcow2 magic (`QFI\xfb`).
+pub fn is_qcow2(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let mut f = std::fs::File::open(path).map_err(io_err(path))?;
+    match f.read_exact(&mut magic) {
+        Ok(()) => Ok(&magic == b"QFI\xfb"),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(io_err(path)(e)),
+    }
+}
+
+/// Opens one qcow2 file and, recursively, its backing files (each read-only), so that
+/// an error names the very file that is missing or damaged.
+fn open_chain(path: &Path, writable: bool, depth: usize) -> Result<Qcow2<File>> {
+    if depth > MAX_CHAIN {
+        return Err(corrupt(path, "backing chain too long (a cycle?)"));
+    }
+    if !is_qcow2(path)? {
+        return Err(corrupt(path, "not a qcow2 file"));
+    }
+    let file = File::open(StorageOpenOptions::new().filename(path).write(writable))
+        .map_err(io_err(path))?;
+    let mut q = Qcow2::<File>::builder(file)
+        .write(writable)
+        .backing(None)
+        .open(DenyImplicitOpenGate::default())
+        .map_err(|e| corrupt(path, e.to_string()))?;
+    if q.requires_external_data_file() {
+        return Err(corrupt(path, "external data files are not supported"));
+    }
+    if let Some(name) = q.implicit_backing_file().cloned() {
+        if let Some(fmt) = q.implicit_backing_format()
+            && fmt != "qcow2"
+        {
+            return Err(corrupt(
+                path,
+                format!("backing file {name} has format {fmt}, only qcow2 is supported"),
+            ));
+        }
+        // Relative names are relative to the layer's own directory (as in qemu).
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let parent = dir.join(&name);
+        if !parent.exists() {
+            return Err(corrupt(
+                path,
+                format!("backing file {} is missing", parent.display()),
+            ));
+        }
+        let lower = open_chain(&parent, false, depth + 1)?;
+        q.set_backing(Some(FormatAccess::new(lower)));
+    }
+    Ok(q)
+}
+
+impl Qcow2Device {
+    /// Opens the qcow2 file at `path` and its backing chain; with `writable`, writes go
+    /// into `path` (never into a backing file).
+    pub fn open(path: &Path, writable: bool) -> Result<Qcow2Device> {
+        let q = open_chain(path, writable, 0)?;
+        let image = FormatAccess::new(q);
+        let size = image.size();
+        Ok(Qcow2Device {
+            image,
+            path: path.to_path_buf(),
+            size,
+            writable,
+        })
+    }
+
+    /// Creates a new qcow2 file of `size` bytes at `path` (which must not exist), with
+    /// 4 KiB clusters and, if given, the backing file `backing` (a qcow2 path relative
+    /// to `path`'s directory, written into the header as is), and opens it for writing.
+    pub fn create(path: &Path, size: u64, backing: Option<&str>) -> Result<Qcow2Device> {
+        let lower = match backing {
+            Some(name) => {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                let lower = FormatAccess::new(open_chain(&dir.join(name), false, 1)?);
+                // The new layer is a view of the backing file: sizes must match.
+                if lower.size() != size {
+                    return Err(corrupt(
+                        path,
+                        format!("size {size} differs from backing file's {}", lower.size()),
+                    ));
+                }
+                Some(lower)
+            }
+            None => None,
+        };
+        let file = File::create_open(
+            StorageCreateOptions::new()
+                .filename(path)
+                .size(0)
+                .overwrite(false),
+        )
+        .map_err(io_err(path))?;
+        let mut builder = Qcow2::<File>::create_builder(file)
+            .size(size)
+            .cluster_size(CLUSTER_SIZE);
+        if let Some(name) = backing {
+            builder = builder.backing(name.to_string(), "qcow2".to_string());
+        }
+        let q = builder
+            .create_open(DenyImplicitOpenGate::default(), |img| {
+                Ok(Qcow2::<File>::builder(img).write(true).backing(lower))
+            })
+            .map_err(io_err(path))?;
+        let image = FormatAccess::new(q);
+        image.flush().map_err(io_err(path))?;
+        Ok(Qcow2Device {
+            image,
+            path: path.to_path_buf(),
+            size,
+            writable: true,
+        })
+    }
+
+    /// The host path of the top file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes all metadata back and makes the top file durable (before sealing it).
+    pub fn sync_all(&mut self) -> Result<()> {
+        if self.writable {
+            self.image.flush().map_err(io_err(&self.path))?;
+            self.image.sync().map_err(io_err(&self.path))?;
+        }
+        Ok(())
+    }
+}
+
+impl BlockDevice for Qcow2Device {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.image.read(buf, offset)
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        if !self.writable {
+            return Err(io::Error::from_raw_os_error(libc::EROFS));
+        }
+        self.image.write(data, offset)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.writable {
+            self.image.flush()?;
+            self.image.sync()?;
+        }
+        Ok(())
+    }
+
+    fn zero_extent(&mut self, offset: u64, max: u64) -> io::Result<u64> {
+        let mut done = 0;
+        while done < max {
+            match self.image.get_mapping(offset + done, max - done)? {
+                (Mapping::Zero { .. }, len) if len > 0 => done += len,
+                _ => break,
+            }
+        }
+        Ok(done.min(max))
+    }
+}
+
+/// Copies the raw image file `src` onto the start of `dev` (a fresh layer), writing
+/// only the 4 KiB blocks that are not all zero, then flushes `dev`. `src` is only read.
+pub fn copy_raw(src: &Path, dev: &mut dyn BlockDevice) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(src).map_err(io_err(src))?;
+    let size = file.metadata().map_err(io_err(src))?.len();
+    if size > dev.size() {
+        return Err(Error::Corrupt {
+            path: src.to_path_buf(),
+            msg: format!("{size} bytes do not fit a device of {}", dev.size()),
+        });
+    }
+    let mut buf = vec![0u8; 256 * CHUNK];
+    let mut pos = 0u64;
+    while pos < size {
+        let n = (size - pos).min(buf.len() as u64) as usize;
+        file.read_exact_at(&mut buf[..n], pos)
+            .map_err(io_err(src))?;
+        for (i, chunk) in buf[..n].chunks(CHUNK).enumerate() {
+            if chunk.iter().any(|&b| b != 0) {
+                dev.write_at(pos + (i * CHUNK) as u64, chunk)
+                    .map_err(io_err(src))?;
+            }
+        }
+        pos += n as u64;
+    }
+    dev.flush().map_err(io_err(src))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_reads_through_and_writes_only_the_top() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base.qcow2");
+        let mut b = Qcow2Device::create(&base, 1 << 30, None).unwrap();
+        b.write_at(4096 * 100, &[7u8; 8192]).unwrap();
+        b.sync_all().unwrap();
+        drop(b);
+        let top = dir.path().join("top.qcow2");
+        let mut t = Qcow2Device::create(&top, 1 << 30, Some("base.qcow2")).unwrap();
+        let mut buf = [0u8; 4];
+        t.read_at(4096 * 100 + 10, &mut buf).unwrap();
+        assert_eq!(buf, [7; 4]);
+        t.write_at(4096 * 100 + 11, &[42]).unwrap();
+        t.sync_all().unwrap();
+        drop(t);
+        let mut t = Qcow2Device::open(&top, false).unwrap();
+        t.read_at(4096 * 100 + 10, &mut buf).unwrap();
+        assert_eq!(buf, [7, 42, 7, 7]);
+        let mut b = Qcow2Device::open(&base, false).unwrap();
+        b.read_at(4096 * 100 + 10, &mut buf).unwrap();
+        assert_eq!(buf, [7; 4]);
+        // One changed byte: a header, tables and one 4 KiB data cluster.
+        let len = std::fs::metadata(&top).unwrap().len();
+        assert!(len <= 64 * 1024, "1-byte change made a {len}-byte layer");
+        assert!(
+            t.write_at(0, &[1]).is_err(),
+            "read-only layer accepted a write"
+        );
+        // Holes are known down the chain: the data at block 100 ends the first one.
+        assert_eq!(t.zero_extent(0, 1 << 30).unwrap(), 4096 * 100);
+        assert_eq!(t.zero_extent(4096 * 100, 4096).unwrap(), 0);
+        for f in [&base, &top] {
+            let out = std::process::Command::new("qemu-img")
+                .arg("check")
+                .arg(f)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+
+    #[test]
+    fn missing_backing_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base.qcow2");
+        drop(Qcow2Device::create(&base, 1 << 20, None).unwrap());
+        let top = dir.path().join("top.qcow2");
+        drop(Qcow2Device::create(&top, 1 << 20, Some("base.qcow2")).unwrap());
+        std::fs::remove_file(&base).unwrap();
+        let err = Qcow2Device::open(&top, false).err().unwrap().to_string();
+        assert!(
+            err.contains("top.qcow2") && err.contains("base.qcow2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn junk_is_refused_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.qcow2");
+        std::fs::write(&junk, b"QFI\xfbnot really a qcow2 header").unwrap();
+        let err = Qcow2Device::open(&junk, false).err().unwrap().to_string();
+        assert!(err.contains("junk.qcow2"), "{err}");
+        std::fs::write(&junk, vec![0u8; 65536]).unwrap();
+        let err = Qcow2Device::open(&junk, false).err().unwrap().to_string();
+        assert!(err.contains("not a qcow2"), "{err}");
+    }
+
+    #[test]
+    fn reopened_layer_keeps_its_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.qcow2");
+        let mut d = Qcow2Device::create(&p, 1 << 30, None).unwrap();
+        d.write_at(0, &[1u8; 4096]).unwrap();
+        d.sync_all().unwrap();
+        drop(d);
+        let mut d = Qcow2Device::open(&p, true).unwrap();
+        d.write_at(4096 * 1000, &[2u8; 8192]).unwrap();
+        d.write_at(1 << 29, &[3u8; 4096]).unwrap();
+        d.sync_all().unwrap();
+        drop(d);
+        let out = std::process::Command::new("qemu-img")
+            .arg("check")
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let mut d = Qcow2Device::open(&p, false).unwrap();
+        let mut b = [0u8; 1];
+        d.read_at(4096 * 1001, &mut b).unwrap();
+        assert_eq!(b, [2]);
+        d.read_at(0, &mut b).unwrap();
+        assert_eq!(b, [1]);
+    }
+}

@@ -1,0 +1,529 @@
+//! The `wsh` import module: what WASI preview1 lacks and a Unix userland needs —
+//! full stat (mode, owner, times in ns), chmod, chown, utimens, umask, isatty and
+//! the terminal size, pipes, and starting programs in the same container.
+//!
+//! Exact signatures and record layouts are in docs/host-interface.md. Every
+//! function returns a WASI errno; guests that never import "wsh" are unaffected.
+
+use std::collections::HashMap;
+
+use fsimage::{FileType, Ino};
+use wasmtime::{Caller, Linker};
+
+use super::abi::{Errno, Mem, fstflags};
+use super::fdtable::Fd;
+use super::{Guest, call};
+use crate::io::Handle;
+use crate::{Child, Command, SpawnError};
+
+/// The import module name guests link against.
+pub const MODULE: &str = "wsh";
+
+/// Size of the `wsh_stat` record.
+pub const STAT_SIZE: usize = 88;
+/// Size of the `wsh_spawn` request record.
+pub const SPAWN_REQ_SIZE: u32 = 40;
+
+/// `flags` bit of the path calls: follow a final symlink.
+pub const FOLLOW: u32 = 1;
+/// `wsh_spawn.flags` bit: `argv` holds one string, a shell command line.
+pub const SPAWN_COMMAND_LINE: u32 = 1;
+/// `wait` flag: return EAGAIN instead of blocking while the child runs.
+pub const WAIT_NOHANG: u32 = 1;
+
+/// Errnos this module adds to the ones the broker already uses.
+const CHILD: Errno = Errno(12);
+const NOEXEC: Errno = Errno(45);
+const NOTTY: Errno = Errno(59);
+
+/// PATH when the spawn request's environment has none (as bash's default).
+const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// Programs a guest started and has not yet waited for.
+#[derive(Default)]
+pub struct Children {
+    next: u32,
+    running: HashMap<u32, Child>,
+}
+
+/// Linux `st_mode` file-type bits.
+fn type_bits(kind: FileType) -> u32 {
+    match kind {
+        FileType::Regular => libc::S_IFREG,
+        FileType::Directory => libc::S_IFDIR,
+        FileType::Symlink => libc::S_IFLNK,
+        FileType::CharDevice => libc::S_IFCHR,
+        FileType::BlockDevice => libc::S_IFBLK,
+        FileType::Fifo => libc::S_IFIFO,
+        FileType::Socket => libc::S_IFSOCK,
+    }
+}
+
+fn ns(t: fsimage::Timestamp) -> i64 {
+    t.sec
+        .saturating_mul(1_000_000_000)
+        .saturating_add(t.nsec as i64)
+}
+
+/// The fields of a `wsh_stat` record.
+#[derive(Default)]
+struct Stat {
+    dev: u64,
+    ino: u64,
+    mode: u32,
+    nlink: u32,
+    uid: u32,
+    gid: u32,
+    rdev: u64,
+    size: u64,
+    blocks: u64,
+    blksize: u32,
+    atime: i64,
+    mtime: i64,
+    ctime: i64,
+}
+
+impl Stat {
+    fn of(st: &fsimage::Stat) -> Stat {
+        Stat {
+            dev: 1,
+            ino: st.ino as u64,
+            mode: type_bits(st.kind) | (st.mode & 0o7777),
+            nlink: st.nlink,
+            uid: st.uid,
+            gid: st.gid,
+            // fsimage does not expose device numbers; images hold no device nodes yet.
+            rdev: 0,
+            size: st.size,
+            blocks: st.blocks,
+            blksize: 4096,
+            atime: ns(st.atime),
+            mtime: ns(st.mtime),
+            ctime: ns(st.ctime),
+        }
+    }
+
+    /// A stream (pipe, terminal, /dev/null) has no inode in the image.
+    fn stream(mode: u32) -> Stat {
+        Stat {
+            mode,
+            nlink: 1,
+            blksize: 4096,
+            ..Default::default()
+        }
+    }
+
+    fn write(&self, m: &mut Mem, ptr: u32) -> Result<(), Errno> {
+        let mut rec = [0u8; STAT_SIZE];
+        rec[0..8].copy_from_slice(&self.dev.to_le_bytes());
+        rec[8..16].copy_from_slice(&self.ino.to_le_bytes());
+        rec[16..20].copy_from_slice(&self.mode.to_le_bytes());
+        rec[20..24].copy_from_slice(&self.nlink.to_le_bytes());
+        rec[24..28].copy_from_slice(&self.uid.to_le_bytes());
+        rec[28..32].copy_from_slice(&self.gid.to_le_bytes());
+        rec[32..40].copy_from_slice(&self.rdev.to_le_bytes());
+        rec[40..48].copy_from_slice(&self.size.to_le_bytes());
+        rec[48..56].copy_from_slice(&self.blocks.to_le_bytes());
+        rec[56..60].copy_from_slice(&self.blksize.to_le_bytes());
+        rec[64..72].copy_from_slice(&self.atime.to_le_bytes());
+        rec[72..80].copy_from_slice(&self.mtime.to_le_bytes());
+        rec[80..88].copy_from_slice(&self.ctime.to_le_bytes());
+        m.write(ptr, &rec)
+    }
+}
+
+/// The host descriptor behind a host stdio handle, for tty questions.
+fn host_fd(h: &Handle) -> Option<i32> {
+    match h {
+        Handle::HostStdin => Some(0),
+        Handle::HostStdout => Some(1),
+        Handle::HostStderr => Some(2),
+        _ => None,
+    }
+}
+
+fn host_isatty(fd: i32) -> bool {
+    // SAFETY: isatty only inspects the descriptor number.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// The inode a path call names, relative to directory `dirfd`.
+fn resolve(g: &Guest, dirfd: u32, path: &[u8], flags: u32) -> Result<Ino, Errno> {
+    let base = g.fds.dir(dirfd)?;
+    Ok(g.vfs.resolve(base, path, flags & FOLLOW != 0)?)
+}
+
+/// The inode behind descriptor `fd` (a directory or a file in the image).
+fn fd_ino(g: &Guest, fd: u32) -> Result<Ino, Errno> {
+    match g.fds.get(fd)? {
+        Fd::Dir(d) => Ok(d.ino),
+        Fd::Handle(Handle::File(f)) => Ok(f.ino()),
+        Fd::Handle(_) => Err(Errno::BADF),
+    }
+}
+
+fn stat(
+    m: &mut Mem,
+    g: &mut Guest,
+    dirfd: u32,
+    path: &[u8],
+    flags: u32,
+    out: u32,
+) -> Result<(), Errno> {
+    let ino = resolve(g, dirfd, path, flags)?;
+    Stat::of(&g.vfs.stat(ino)?).write(m, out)
+}
+
+fn fstat(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
+    let st = match g.fds.get(fd)? {
+        Fd::Dir(d) => Stat::of(&g.vfs.stat(d.ino)?),
+        Fd::Handle(Handle::File(f)) => Stat::of(&f.vfs().stat(f.ino())?),
+        Fd::Handle(Handle::Null) => Stat {
+            rdev: (1 << 8) | 3,
+            ..Stat::stream(libc::S_IFCHR | 0o666)
+        },
+        Fd::Handle(Handle::PipeRead(_) | Handle::PipeWrite(_)) => {
+            Stat::stream(libc::S_IFIFO | 0o600)
+        }
+        Fd::Handle(h) => match host_fd(h) {
+            Some(n) if host_isatty(n) => Stat::stream(libc::S_IFCHR | 0o620),
+            _ => Stat::stream(libc::S_IFIFO | 0o600),
+        },
+    };
+    st.write(m, out)
+}
+
+fn chmod_ino(g: &Guest, ino: Ino, mode: u32) -> Result<(), Errno> {
+    // Linux has no lchmod: a symlink's own mode cannot change.
+    if g.vfs.stat(ino)?.kind == FileType::Symlink {
+        return Err(Errno::NOTSUP);
+    }
+    Ok(g.vfs.set_mode(ino, mode & 0o7777)?)
+}
+
+fn chown_ino(g: &Guest, ino: Ino, uid: i32, gid: i32) -> Result<(), Errno> {
+    let keep = |id: i32| (id >= 0).then_some(id as u32);
+    Ok(g.vfs.set_owner(ino, keep(uid), keep(gid))?)
+}
+
+fn utimens(g: &Guest, ino: Ino, atime: i64, mtime: i64, fst: u16) -> Result<(), Errno> {
+    use fsimage::{SetTime, Timestamp};
+    let at = |t: i64| Timestamp {
+        sec: t.div_euclid(1_000_000_000),
+        nsec: t.rem_euclid(1_000_000_000) as u32,
+    };
+    let pick = |set: u16, now: u16, t: i64| match (fst & set != 0, fst & now != 0) {
+        (true, true) => Err(Errno::INVAL),
+        (true, false) => Ok(Some(SetTime::At(at(t)))),
+        (false, true) => Ok(Some(SetTime::Now)),
+        (false, false) => Ok(None),
+    };
+    let a = pick(fstflags::ATIM, fstflags::ATIM_NOW, atime)?;
+    let m = pick(fstflags::MTIM, fstflags::MTIM_NOW, mtime)?;
+    Ok(g.vfs.set_times(ino, a, m)?)
+}
+
+fn term_size(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
+    let n = match g.fds.get(fd)? {
+        Fd::Handle(h) => host_fd(h).filter(|n| host_isatty(*n)).ok_or(NOTTY)?,
+        Fd::Dir(_) => return Err(NOTTY),
+    };
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize into the valid `ws`.
+    if unsafe { libc::ioctl(n, libc::TIOCGWINSZ, &mut ws) } != 0 {
+        return Err(NOTTY);
+    }
+    m.write_u16(out, ws.ws_row)?;
+    m.write_u16(out + 2, ws.ws_col)
+}
+
+fn isatty(g: &Guest, fd: u32) -> Result<(), Errno> {
+    match g.fds.get(fd)? {
+        Fd::Handle(h) if host_fd(h).is_some_and(host_isatty) => Ok(()),
+        _ => Err(NOTTY),
+    }
+}
+
+fn pipe(m: &mut Mem, g: &mut Guest, out: u32) -> Result<(), Errno> {
+    let (r, w) = crate::io::pipe();
+    let rfd = g.fds.insert(Fd::Handle(r));
+    let wfd = g.fds.insert(Fd::Handle(w));
+    m.write_u32(out, rfd)?;
+    m.write_u32(out + 4, wfd)
+}
+
+/// NUL-separated strings (a trailing NUL is optional).
+fn strings(bytes: &[u8]) -> Result<Vec<String>, Errno> {
+    let bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    bytes
+        .split(|b| *b == 0)
+        .map(|s| String::from_utf8(s.to_vec()).map_err(|_| Errno(25)))
+        .collect()
+}
+
+/// Joins `path` onto directory `cwd` (both image paths).
+fn join(cwd: &str, path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{}/{path}", cwd.trim_end_matches('/'))
+    }
+}
+
+/// Finds `name` as bash would: as given when it has a slash, else the first
+/// executable regular file of that name on `path`.
+fn find_program(g: &Guest, name: &str, path: &str, cwd: &str) -> Option<String> {
+    if name.contains('/') {
+        return Some(join(cwd, name));
+    }
+    path.split(':').find_map(|dir| {
+        let dir = if dir.is_empty() { "." } else { dir };
+        let candidate = join(cwd, &format!("{}/{name}", dir.trim_end_matches('/')));
+        let ino = g
+            .vfs
+            .resolve(g.vfs.root(), candidate.as_bytes(), true)
+            .ok()?;
+        let st = g.vfs.stat(ino).ok()?;
+        (st.kind == FileType::Regular && st.mode & 0o111 != 0).then_some(candidate)
+    })
+}
+
+/// The stream a spawn request's stdio slot names: a guest fd, or -1 for /dev/null.
+fn stdio(g: &Guest, fd: i32) -> Result<Handle, Errno> {
+    if fd < 0 {
+        return Ok(Handle::Null);
+    }
+    match g.fds.get(fd as u32)? {
+        Fd::Handle(h) => Ok(h.clone()),
+        Fd::Dir(_) => Err(Errno::ISDIR),
+    }
+}
+
+fn spawn(m: &mut Mem, g: &mut Guest, req: u32, out: u32) -> Result<(), Errno> {
+    let field = |i: u32| m.read_u32(req + 4 * i);
+    let (argv_ptr, argv_len, env_ptr, env_len) = (field(0)?, field(1)?, field(2)?, field(3)?);
+    let (cwd_ptr, cwd_len) = (field(4)?, field(5)?);
+    let fds = [field(6)? as i32, field(7)? as i32, field(8)? as i32];
+    let flags = field(9)?;
+    let argv = strings(m.slice(argv_ptr, argv_len)?)?;
+    let env: Vec<(String, String)> = strings(m.slice(env_ptr, env_len)?)?
+        .into_iter()
+        .filter_map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect();
+    let cwd = String::from_utf8(m.slice(cwd_ptr, cwd_len)?.to_vec()).map_err(|_| Errno(25))?;
+    let cwd = if cwd.starts_with('/') {
+        cwd
+    } else {
+        "/".to_string()
+    };
+    if argv.is_empty() {
+        return Err(Errno::INVAL);
+    }
+    let rt = g.runtime.clone().ok_or(Errno::NOSYS)?;
+    let mut cmd = Command {
+        program: String::new(),
+        argv,
+        env,
+        cwd,
+        stdin: stdio(g, fds[0])?,
+        stdout: stdio(g, fds[1])?,
+        stderr: stdio(g, fds[2])?,
+    };
+    let path = cmd
+        .env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map_or(DEFAULT_PATH, |(_, v)| v.as_str());
+    let found = if flags & SPAWN_COMMAND_LINE != 0 {
+        None
+    } else {
+        find_program(g, &cmd.argv[0], path, &cmd.cwd)
+    };
+    let child = match found {
+        Some(program) => {
+            cmd.program = program;
+            rt.spawn_with_umask(cmd, g.umask)
+        }
+        None => {
+            // A command line, or `sh -c LINE` with no sh in the image: the shell's interpreter runs it.
+            let line = if flags & SPAWN_COMMAND_LINE != 0 {
+                (cmd.argv.len() == 1).then(|| cmd.argv[0].clone())
+            } else if cmd.argv.len() >= 3
+                && matches!(cmd.argv[0].as_str(), "sh" | "bash")
+                && cmd.argv[1] == "-c"
+            {
+                Some(cmd.argv[2].clone())
+            } else {
+                return Err(Errno::NOENT);
+            };
+            let line = line.ok_or(Errno::INVAL)?;
+            let runner = rt.command_line_runner().ok_or(Errno::NOSYS)?;
+            if flags & SPAWN_COMMAND_LINE != 0 {
+                cmd.argv = vec!["sh".into(), "-c".into(), line.clone()];
+            }
+            cmd.program = "sh".into();
+            runner.start(&rt, &line, cmd)
+        }
+    };
+    let child = child.map_err(|e| match e {
+        SpawnError::NotFound(_) => Errno::NOENT,
+        SpawnError::NotExecutable(..) => NOEXEC,
+        SpawnError::Other(_) => Errno::IO,
+    })?;
+    let id = g.children.next;
+    g.children.next += 1;
+    g.children.running.insert(id, child);
+    m.write_u32(out, id)
+}
+
+fn wait(m: &mut Mem, g: &mut Guest, child: u32, flags: u32, out: u32) -> Result<(), Errno> {
+    let running = g.children.running.get(&child).ok_or(CHILD)?;
+    if flags & WAIT_NOHANG != 0 && !running.is_finished() {
+        return Err(Errno::AGAIN);
+    }
+    let status = g.children.running.remove(&child).ok_or(CHILD)?.wait();
+    m.write_u32(out, status as u32)
+}
+
+type C<'a> = Caller<'a, Guest>;
+
+/// Defines every function of the `wsh` import module on `linker`.
+pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
+    let u = |x: i32| x as u32;
+    linker.func_wrap(
+        MODULE,
+        "stat",
+        move |mut c: C, fd: i32, p: i32, l: i32, fl: i32, out: i32| {
+            call(&mut c, |m, g| {
+                let path = m.path(u(p), u(l))?;
+                stat(m, g, u(fd), &path, u(fl), u(out))
+            })
+        },
+    )?;
+    linker.func_wrap(MODULE, "fstat", move |mut c: C, fd: i32, out: i32| {
+        call(&mut c, |m, g| fstat(m, g, u(fd), u(out)))
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "chmod",
+        move |mut c: C, fd: i32, p: i32, l: i32, fl: i32, mode: i32| {
+            call(&mut c, |m, g| {
+                let path = m.path(u(p), u(l))?;
+                let ino = resolve(g, u(fd), &path, u(fl))?;
+                chmod_ino(g, ino, u(mode))
+            })
+        },
+    )?;
+    linker.func_wrap(MODULE, "fchmod", move |mut c: C, fd: i32, mode: i32| {
+        call(&mut c, |_, g| chmod_ino(g, fd_ino(g, u(fd))?, u(mode)))
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "chown",
+        move |mut c: C, fd: i32, p: i32, l: i32, fl: i32, uid: i32, gid: i32| {
+            call(&mut c, |m, g| {
+                let path = m.path(u(p), u(l))?;
+                let ino = resolve(g, u(fd), &path, u(fl))?;
+                chown_ino(g, ino, uid, gid)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fchown",
+        move |mut c: C, fd: i32, uid: i32, gid: i32| {
+            call(&mut c, |_, g| chown_ino(g, fd_ino(g, u(fd))?, uid, gid))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "utimens",
+        move |mut c: C, fd: i32, p: i32, l: i32, fl: i32, at: i64, mt: i64, fst: i32| {
+            call(&mut c, |m, g| {
+                let path = m.path(u(p), u(l))?;
+                let ino = resolve(g, u(fd), &path, u(fl))?;
+                utimens(g, ino, at, mt, fst as u16)
+            })
+        },
+    )?;
+    linker.func_wrap(MODULE, "umask", move |mut c: C, new: i32, out: i32| {
+        call(&mut c, |m, g| {
+            m.write_u32(u(out), g.umask)?;
+            if new >= 0 {
+                g.umask = u(new) & 0o777;
+            }
+            Ok(())
+        })
+    })?;
+    linker.func_wrap(MODULE, "isatty", move |mut c: C, fd: i32| {
+        call(&mut c, |_, g| isatty(g, u(fd)))
+    })?;
+    linker.func_wrap(MODULE, "term_size", move |mut c: C, fd: i32, out: i32| {
+        call(&mut c, |m, g| term_size(m, g, u(fd), u(out)))
+    })?;
+    linker.func_wrap(MODULE, "identity", move |mut c: C, out: i32| {
+        // Every guest runs as root inside its container (no user namespaces yet).
+        call(&mut c, |m, _| {
+            m.write_u32(u(out), 0)?;
+            m.write_u32(u(out) + 4, 0)
+        })
+    })?;
+    linker.func_wrap(MODULE, "statfs", move |mut c: C, out: i32| {
+        call(&mut c, |m, g| {
+            let (total, free) = g.vfs.space();
+            m.write_u64(u(out), total)?;
+            m.write_u64(u(out) + 8, free)
+        })
+    })?;
+    linker.func_wrap(MODULE, "pipe", move |mut c: C, out: i32| {
+        call(&mut c, |m, g| pipe(m, g, u(out)))
+    })?;
+    linker.func_wrap(MODULE, "spawn", move |mut c: C, req: i32, out: i32| {
+        call(&mut c, |m, g| spawn(m, g, u(req), u(out)))
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "wait",
+        move |mut c: C, child: i32, fl: i32, out: i32| {
+            call(&mut c, |m, g| wait(m, g, u(child), u(fl), u(out)))
+        },
+    )?;
+    linker.func_wrap(MODULE, "kill", move |mut c: C, child: i32| {
+        call(&mut c, |_, g| {
+            g.children.running.get(&u(child)).ok_or(CHILD)?.kill();
+            Ok(())
+        })
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_separated_strings_split() {
+        assert_eq!(strings(b"a\0bc\0").unwrap(), vec!["a", "bc"]);
+        assert_eq!(strings(b"a\0\0b").unwrap(), vec!["a", "", "b"]);
+        assert!(strings(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn paths_join_onto_the_working_directory() {
+        assert_eq!(join("/home", "x/y"), "/home/x/y");
+        assert_eq!(join("/", "x"), "/x");
+        assert_eq!(join("/home", "/bin/ls"), "/bin/ls");
+    }
+}

@@ -1,0 +1,149 @@
+//! `wsh run IMAGE [CMD...]`: a throwaway container of a built image running its
+//! command (ENTRYPOINT + CMD, Docker's combination), with the image's ENV and WORKDIR.
+//!
+//! Commands run through wsh's interpreter: Docker's shell form (`/bin/sh -c TEXT`)
+//! runs TEXT; an exec form runs its words as one quoted command line (no expansion,
+//! PATH lookup in the image). The container is always removed at the end (`--rm`
+//! is what wsh does anyway). Not implemented: `-it` (the REPL in a container) and
+//! `-v` (host directories in the guest tree).
+
+use anyhow::Context as _;
+use wsh_runtime::Handle;
+
+use crate::container::Container;
+use crate::interp::{Fds, ImageSystem, Shell};
+use crate::store::{Dirs, Store};
+
+/// What `wsh run` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// NAME[:TAG] or image id.
+    pub image: String,
+    /// Replaces the image's CMD (appended to its ENTRYPOINT).
+    pub cmd: Vec<String>,
+    /// `-e K=V`: extra environment.
+    pub env: Vec<(String, String)>,
+    /// `-w DIR`: working directory instead of the image's WORKDIR.
+    pub workdir: Option<String>,
+    /// `-i`: the command reads wsh's stdin (otherwise it reads nothing, as in Docker).
+    pub interactive: bool,
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// Docker's rule: ENTRYPOINT + (the run's command, else the image's CMD).
+pub fn effective_argv(entrypoint: &[String], cmd: &[String], args: &[String]) -> Vec<String> {
+    let tail = if args.is_empty() { cmd } else { args };
+    entrypoint.iter().chain(tail).cloned().collect()
+}
+
+/// The shell text that runs `argv`: `/bin/sh -c TEXT [ARG0 ARGS]` is TEXT itself.
+pub fn shell_text(argv: &[String]) -> String {
+    match argv {
+        [sh, c, text, ..] if (sh == "/bin/sh" || sh == "sh") && c == "-c" => text.clone(),
+        _ => argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// Runs the container; returns the command's exit status.
+pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
+    let dirs = Dirs::locate()?;
+    let store = Store::open(&dirs)?;
+    if crate::image::normalize_ref(&opts.image).ok().as_deref() == Some(crate::base_image::BASE_TAG)
+    {
+        crate::base_image::ensure(&store)?;
+    }
+    let (id, config) = store.resolve(&opts.image)?;
+    let argv = effective_argv(&config.entrypoint, &config.cmd, &opts.cmd);
+    anyhow::ensure!(
+        !argv.is_empty(),
+        "{}: no command given and the image has no CMD or ENTRYPOINT",
+        opts.image
+    );
+    let container = Container::create(store, &dirs, &id)
+        .with_context(|| format!("cannot start {}", opts.image))?;
+    let status = {
+        let mut sh = Shell::new(ImageSystem::new(container.runtime().clone()));
+        let stdin = if opts.interactive {
+            Handle::HostStdin
+        } else {
+            Handle::Null
+        };
+        let fds = Fds::standard(stdin, Handle::HostStdout, Handle::HostStderr);
+        let mut prelude = String::new();
+        let valid = |k: &str| {
+            !k.is_empty()
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !k.starts_with(|c: char| c.is_ascii_digit())
+        };
+        let image_env = config.env.iter().filter_map(|kv| kv.split_once('='));
+        for (k, v) in image_env.chain(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+            anyhow::ensure!(valid(k), "-e {k}=...: not a valid variable name");
+            prelude.push_str(&format!("export {k}={}\n", quote(v)));
+        }
+        let wd = opts
+            .workdir
+            .clone()
+            .unwrap_or_else(|| config.workdir.clone());
+        let wd = if wd.is_empty() { "/".to_string() } else { wd };
+        prelude.push_str(&format!("cd {}\n", quote(&wd)));
+        let s = sh.run_text(&prelude, &fds);
+        if s != 0 {
+            anyhow::bail!("cannot enter the working directory {wd} in {}", opts.image);
+        }
+        // `sh -c TEXT ARG0 ARGS...`: the words after TEXT become $0, $1, ... (so a CMD
+        // after a shell-form ENTRYPOINT lands there, as with Docker).
+        let sh_c =
+            matches!(argv.as_slice(), [s, c, _, ..] if (s == "/bin/sh" || s == "sh") && c == "-c");
+        if sh_c && argv.len() > 3 {
+            sh.set_args(argv[3].clone(), argv[4..].to_vec());
+        }
+        sh.run_text(&shell_text(&argv), &fds)
+    };
+    drop(container);
+    Ok(status)
+}
+
+/// Parses `-e K=V`.
+pub fn parse_env(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("-e {s:?}: expected KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn entrypoint_plus_cmd_or_run_args() {
+        assert_eq!(
+            effective_argv(&v(&["echo", "a"]), &v(&["b"]), &[]),
+            v(&["echo", "a", "b"])
+        );
+        assert_eq!(
+            effective_argv(&v(&["echo", "a"]), &v(&["b"]), &v(&["c"])),
+            v(&["echo", "a", "c"])
+        );
+        assert_eq!(effective_argv(&[], &v(&["ls"]), &[]), v(&["ls"]));
+    }
+
+    #[test]
+    fn sh_c_runs_its_text_and_exec_form_is_quoted() {
+        assert_eq!(
+            shell_text(&v(&["/bin/sh", "-c", "echo $HOME"])),
+            "echo $HOME"
+        );
+        assert_eq!(
+            shell_text(&v(&["echo", "$HOME", "it's"])),
+            r"'echo' '$HOME' 'it'\''s'"
+        );
+    }
+}

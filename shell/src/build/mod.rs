@@ -1,0 +1,145 @@
+//! `wsh build`: a Balenafile (Dockerfile syntax and semantics) becomes an image.
+//!
+//! Text → [`parse`] (stages and steps, via the `parse-dockerfile` crate) → [`exec`]
+//! (each step found in the [`cache`] or run: metadata steps make a new config,
+//! RUN/COPY/ADD/WORKDIR a new layer through [`steps`]) → a tagged image in the
+//! store. [`context`] is the build context with `.balenaignore`; [`output`] the
+//! progress display.
+//!
+//! [`container_run`] is `wsh run`: an image's ENTRYPOINT + CMD in a throwaway container.
+//!
+//! Not yet recorded in the image config (its type has no fields for them): USER,
+//! VOLUME, STOPSIGNAL and HEALTHCHECK are parsed, substituted and validated, and
+//! kept in the image history only; RUN always runs as root. Not supported: SHELL,
+//! ONBUILD, `RUN --mount/--network`, `COPY --link/--parents/--exclude`, globs in
+//! `COPY --from` sources, and heredocs after a command (`RUN cmd <<EOF`; the
+//! `parse-dockerfile` crate reads heredocs only right after RUN) — each is an error.
+
+pub mod cache;
+pub mod container_run;
+pub mod context;
+pub mod copy;
+mod exec;
+pub mod output;
+pub mod parse;
+mod steps;
+pub mod vars;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// A Balenafile error at a line: prints as `FILE:LINE: message (in: offending text)`.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {msg}{}", if text.is_empty() { String::new() } else { format!(" (in: {text})") })]
+pub struct BuildError {
+    /// The Balenafile as named on the command line.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub msg: String,
+    /// The offending line's text.
+    pub text: String,
+}
+
+impl BuildError {
+    /// An error at `file:line`.
+    pub fn new(file: &str, line: usize, msg: String, text: String) -> BuildError {
+        // One line: the message's own newlines would break `FILE:LINE:` parsing.
+        let one = |s: String| s.replace('\n', " ");
+        BuildError {
+            file: file.to_string(),
+            line,
+            msg: one(msg),
+            text: one(text),
+        }
+    }
+}
+
+/// What `wsh build` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `-f FILE` (default: `CONTEXT/Balenafile`).
+    pub file: Option<PathBuf>,
+    /// The build context directory.
+    pub context: PathBuf,
+    /// `-t NAME[:TAG]`, any number.
+    pub tags: Vec<String>,
+    /// `--build-arg K=V`.
+    pub build_args: Vec<(String, String)>,
+    /// `--no-cache`.
+    pub no_cache: bool,
+}
+
+/// Parses `K=V` for `--build-arg` (a bare `K` is left out, as Docker takes it from the
+/// host environment, which wsh never passes to guests).
+pub fn parse_build_arg(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("--build-arg {s:?}: expected KEY=VALUE")),
+    }
+}
+
+/// Builds an image; returns its id. Balenafile errors are [`BuildError`]s.
+pub fn build(opts: &Options) -> anyhow::Result<String> {
+    for t in &opts.tags {
+        crate::image::normalize_ref(t)?;
+    }
+    let path = opts
+        .file
+        .clone()
+        .unwrap_or_else(|| opts.context.join("Balenafile"));
+    let shown = path.to_string_lossy().trim_start_matches("./").to_string();
+    let text = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    let text = String::from_utf8(text).map_err(|_| anyhow::anyhow!("{shown}: not UTF-8 text"))?;
+    let bf = parse::parse(&shown, &text)?;
+    let ctx = context::Context::open(&opts.context)?;
+    let (dirs, store) = exec::open_store()?;
+    let cache = cache::Cache::load(&dirs.data);
+    let mut b = exec::Builder {
+        file: shown,
+        bf: &bf,
+        ctx,
+        dirs,
+        store,
+        cache,
+        no_cache: opts.no_cache,
+        build_args: opts.build_args.iter().cloned().collect::<BTreeMap<_, _>>(),
+        used_args: BTreeSet::new(),
+        globals: BTreeMap::new(),
+        done: Vec::new(),
+        progress: output::Progress::new(),
+    };
+    let built = b.run();
+    // Good steps stay cached even when a later one fails.
+    b.cache.save()?;
+    let id = built?;
+    b.tag(&id, &opts.tags)?;
+    let unused = exec::unused_args(opts, &b.used_args);
+    if !unused.is_empty() {
+        eprintln!(
+            "warning: build args not used by any ARG: {}",
+            unused.join(", ")
+        );
+    }
+    b.progress.finished(&id, &opts.tags);
+    Ok(id)
+}
+
+/// `wsh build`: builds, prints the image id; returns the exit status. A Balenafile
+/// error prints as one `FILE:LINE: message` line and gives status 1.
+pub fn run(opts: &Options) -> anyhow::Result<i32> {
+    match build(opts) {
+        Ok(id) => {
+            println!("{id}");
+            Ok(0)
+        }
+        Err(e) => match e.downcast_ref::<BuildError>() {
+            Some(be) => {
+                eprintln!("{be}");
+                Ok(1)
+            }
+            None => Err(e),
+        },
+    }
+}

@@ -1,0 +1,148 @@
+//! Image configurations as stored (serde JSON) and image references (`NAME[:TAG]`).
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// One image: its layer chain and how containers of it start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImageConfig {
+    /// Layer digests (sha256 of the qcow2 file), bottom first; the last one is the top.
+    pub layers: Vec<String>,
+    /// Size in bytes of the block device the layers describe.
+    pub size: u64,
+    /// Environment of processes started in containers (`K=V`).
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Working directory inside the image.
+    #[serde(default)]
+    pub workdir: String,
+    /// Default command.
+    #[serde(default)]
+    pub cmd: Vec<String>,
+    /// Entrypoint prepended to the command.
+    #[serde(default)]
+    pub entrypoint: Vec<String>,
+    /// Exposed ports (`80/tcp`).
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
+    /// Free-form labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// How the image came to be, oldest first.
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+    /// Creation time (seconds since the Unix epoch).
+    pub created: u64,
+}
+
+/// One step of an image's history.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// When (seconds since the Unix epoch).
+    pub created: u64,
+    /// What made it (a Balenafile line, `import DIR`, ...).
+    pub created_by: String,
+    /// The layer it added, if any (metadata-only steps add none).
+    #[serde(default)]
+    pub layer: Option<String>,
+    /// Size in bytes of that layer's file.
+    #[serde(default)]
+    pub layer_size: u64,
+}
+
+impl ImageConfig {
+    /// The image id: sha256 of the canonical JSON text of the config.
+    pub fn id(&self) -> String {
+        hex::encode(Sha256::digest(self.to_json()))
+    }
+
+    /// The canonical JSON text (what is stored and hashed).
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("an ImageConfig always serializes")
+    }
+
+    /// The top layer's digest.
+    pub fn top_layer(&self) -> Option<&str> {
+        self.layers.last().map(String::as_str)
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// "3 minutes ago" for a timestamp in seconds.
+pub fn ago(secs: u64) -> String {
+    let d = now_secs().saturating_sub(secs);
+    let (n, unit) = match d {
+        0..60 => return "less than a minute ago".into(),
+        60..3600 => (d / 60, "minute"),
+        3600..86400 => (d / 3600, "hour"),
+        _ => (d / 86400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+/// Sizes as `du -h` prints them.
+pub fn human_size(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+/// `NAME[:TAG]` with the tag defaulting to `latest`: the key of the tags table.
+pub fn normalize_ref(name: &str) -> anyhow::Result<String> {
+    let (repo, tag) = match name.rsplit_once(':') {
+        Some((r, t)) if !t.contains('/') => (r, t),
+        _ => (name, "latest"),
+    };
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b))
+    };
+    if !ok(repo) || !ok(tag) || repo.starts_with(['.', '-', '/']) {
+        anyhow::bail!("invalid image name {name:?} (expected NAME[:TAG])");
+    }
+    Ok(format!("{repo}:{tag}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs_get_latest() {
+        assert_eq!(normalize_ref("base").unwrap(), "base:latest");
+        assert_eq!(normalize_ref("a/b:v1").unwrap(), "a/b:v1");
+        assert!(normalize_ref("../x").is_err());
+        assert!(normalize_ref("a b").is_err());
+        assert!(normalize_ref("x:").is_err());
+    }
+
+    #[test]
+    fn id_follows_content() {
+        let mut c = ImageConfig::default();
+        let a = c.id();
+        c.cmd.push("sh".into());
+        assert_ne!(a, c.id());
+        let back: ImageConfig = serde_json::from_slice(&c.to_json()).unwrap();
+        assert_eq!(back, c);
+    }
+}

@@ -1,0 +1,146 @@
+//! The image-management subcommands: images, rmi, inspect, history, tag, export, import.
+//! Each prints its result and returns the exit status.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::image::{ago, human_size};
+use crate::store::{Dirs, Store};
+
+/// Opens the user's store.
+pub fn open_store() -> anyhow::Result<Store> {
+    Store::open(&Dirs::locate()?)
+}
+
+/// Opens the store and makes sure the `base` image exists (so it is always listed).
+fn store_with_base() -> anyhow::Result<Store> {
+    let store = open_store()?;
+    crate::base_image::ensure(&store)?;
+    Ok(store)
+}
+
+/// Total size of an image's layer files.
+fn layers_size(store: &Store, layers: &[String]) -> u64 {
+    layers
+        .iter()
+        .filter_map(|l| std::fs::metadata(store.layer_path(l)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// `wsh images`: one line per tag.
+pub fn images() -> anyhow::Result<i32> {
+    let store = store_with_base()?;
+    println!(
+        "{:<30} {:<14} {:<14} {:<24} {:>7} {:>10}",
+        "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "LAYERS", "SIZE"
+    );
+    for e in store.list()? {
+        let (repo, tag) = e.tag.rsplit_once(':').unwrap_or((&e.tag, ""));
+        println!(
+            "{:<30} {:<14} {:<14} {:<24} {:>7} {:>10}",
+            repo,
+            tag,
+            &e.id[..12],
+            ago(e.config.created),
+            e.config.layers.len(),
+            human_size(layers_size(&store, &e.config.layers))
+        );
+    }
+    Ok(0)
+}
+
+/// `wsh rmi IMAGE`: removes a tag (or an id with its tags) and the layers no image uses.
+pub fn rmi(name: &str) -> anyhow::Result<i32> {
+    let store = open_store()?;
+    let lock = store.lock()?;
+    let (tags, layers) = store.remove_image(&lock, name)?;
+    for t in tags {
+        println!("Untagged: {t}");
+    }
+    for l in layers {
+        println!("Deleted layer: {l}");
+    }
+    Ok(0)
+}
+
+/// `wsh inspect IMAGE`: the id, tags and config as JSON.
+pub fn inspect(name: &str) -> anyhow::Result<i32> {
+    let store = store_with_base()?;
+    let (id, config) = store.resolve(name)?;
+    let tags: Vec<String> = store
+        .tags()?
+        .into_iter()
+        .filter(|(_, v)| *v == id)
+        .map(|(k, _)| k)
+        .collect();
+    let mut v = serde_json::to_value(&config)?;
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("id".into(), id.into());
+        obj.insert("tags".into(), tags.into());
+        let top = config
+            .top_layer()
+            .map(|l| store.layer_path(l).display().to_string());
+        obj.insert("top_layer_file".into(), top.into());
+    }
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(0)
+}
+
+/// `wsh history IMAGE`: its steps, newest first.
+pub fn history(name: &str) -> anyhow::Result<i32> {
+    let store = store_with_base()?;
+    let (_, config) = store.resolve(name)?;
+    println!(
+        "{:<14} {:<24} {:>10}  CREATED BY",
+        "LAYER", "CREATED", "SIZE"
+    );
+    for h in config.history.iter().rev() {
+        let layer = h
+            .layer
+            .as_deref()
+            .map_or("<none>", |l| &l[..12.min(l.len())]);
+        println!(
+            "{:<14} {:<24} {:>10}  {}",
+            layer,
+            ago(h.created),
+            human_size(h.layer_size),
+            h.created_by
+        );
+    }
+    Ok(0)
+}
+
+/// `wsh tag SRC DST`.
+pub fn tag(src: &str, dst: &str) -> anyhow::Result<i32> {
+    let store = store_with_base()?;
+    let lock = store.lock()?;
+    let (id, _) = store.resolve(src)?;
+    store.tag(&lock, dst, &id)?;
+    Ok(0)
+}
+
+/// `wsh export IMAGE FILE.img`: the flattened layer chain as one raw ext4 image.
+pub fn export(name: &str, dest: &Path) -> anyhow::Result<i32> {
+    let store = store_with_base()?;
+    let (_, config) = store.resolve(name)?;
+    let mut dev = {
+        // Held while opening, so a concurrent rmi cannot take the layers away half-way.
+        let _lock = store.lock()?;
+        store.open_image(&config)?
+    };
+    crate::store::write_atomic(dest, |tmp| {
+        fsimage::export_raw(&mut dev, tmp)
+            .with_context(|| format!("cannot export to {}", dest.display()))
+    })?;
+    Ok(0)
+}
+
+/// `wsh import FILE.img|DIR NAME[:TAG]`.
+pub fn import(src: &Path, name: &str) -> anyhow::Result<i32> {
+    let store = open_store()?;
+    let id = crate::import::import(&store, src, name)?;
+    println!("{id}");
+    Ok(0)
+}

@@ -1,0 +1,542 @@
+//! Builtins that need the interpreter's own state (arrays, functions, options, the
+//! conditional evaluator): let, declare/typeset/local/readonly, unset, test/[, read,
+//! type, command, getopts, shopt.
+
+use super::expand::{ExpResult, Fail};
+use super::{ExecResult, Fds, Shell};
+
+/// Names `type` reports as shell keywords.
+const KEYWORDS: &[&str] = &[
+    "if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until", "do",
+    "done", "in", "function", "time", "{", "}", "!", "[[", "]]", "coproc",
+];
+
+/// Names handled in the interpreter (reported by `type` as builtins).
+pub(crate) const INTERP_BUILTINS: &[&str] = &[
+    "break", "continue", "return", "shift", "set", "eval", ".", "source", "let", "declare",
+    "typeset", "local", "readonly", "unset", "test", "[", "read", "type", "getopts", "shopt",
+    "wait", "jobs", "trap", "alias", "unalias",
+];
+
+fn status(r: ExpResult<i32>) -> ExecResult {
+    match r {
+        Ok(s) => Ok(s),
+        Err(Fail::Status(s)) => Ok(s),
+        Err(Fail::Flow(f)) => Err(f),
+    }
+}
+
+impl Shell {
+    /// Runs `argv` if it is one of this file's builtins.
+    pub(crate) fn state_builtin(&mut self, argv: &[String], fds: &Fds) -> Option<ExecResult> {
+        let args = &argv[1..];
+        Some(match argv[0].as_str() {
+            "let" => status(self.let_builtin(args, fds)),
+            "declare" | "typeset" | "local" | "readonly" => {
+                status(self.declare_builtin(&argv[0], args, fds))
+            }
+            "unset" => Ok(self.unset_builtin(args, fds)),
+            "test" | "[" => Ok(self.test_builtin(argv, fds)),
+            "read" => Ok(self.read_builtin(args, fds)),
+            "type" => Ok(self.type_builtin(args, fds)),
+            "getopts" => Ok(self.getopts_builtin(args, fds)),
+            "shopt" => Ok(self.shopt_builtin(args, fds)),
+            "wait" => Ok(self.wait_builtin(args, fds)),
+            "jobs" => Ok(self.jobs_builtin(fds)),
+            "trap" => Ok(self.trap_builtin(args, fds)),
+            "alias" => Ok(self.alias_builtin(args, fds)),
+            "unalias" => Ok(self.unalias_builtin(args, fds)),
+            _ => return None,
+        })
+    }
+
+    /// Expands an alias in command position (when `shopt -s expand_aliases` is on,
+    /// as bash requires in scripts): the command is re-read with the alias text.
+    pub(crate) fn try_alias(
+        &mut self,
+        cmd: &brush_parser::ast::SimpleCommand,
+        fds: &Fds,
+    ) -> Option<ExecResult> {
+        if self.aliases.is_empty() || !self.shopts.contains("expand_aliases") {
+            return None;
+        }
+        let name = &cmd.word_or_name.as_ref()?.value;
+        let value = self.aliases.get(name)?.clone();
+        if self.alias_active.contains(name) {
+            return None;
+        }
+        let mut text = String::new();
+        if let Some(p) = &cmd.prefix {
+            text.push_str(&format!("{p} "));
+        }
+        text.push_str(&value);
+        if let Some(s) = &cmd.suffix {
+            text.push_str(&format!(" {s}"));
+        }
+        let prog = match Shell::parse(&text) {
+            Ok(p) => p,
+            Err(e) => {
+                fds.error(&e.to_string());
+                return Some(Ok(2));
+            }
+        };
+        self.alias_active.push(name.clone());
+        let mut r = Ok(0);
+        for c in &prog.complete_commands {
+            r = self.run_list(c, fds);
+            if r.is_err() {
+                break;
+            }
+        }
+        self.alias_active.pop();
+        Some(r)
+    }
+
+    /// `alias [NAME[=VALUE]...]`.
+    fn alias_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
+        let args: Vec<&String> = args.iter().filter(|a| *a != "-p").collect();
+        let quote = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
+        let mut out = String::new();
+        let mut st = 0;
+        if args.is_empty() {
+            for (k, v) in &self.aliases {
+                out.push_str(&format!("alias {k}={}\n", quote(v)));
+            }
+        }
+        for a in args {
+            match a.split_once('=') {
+                Some((k, v)) => {
+                    self.aliases.insert(k.to_string(), v.to_string());
+                }
+                None => match self.aliases.get(a.as_str()) {
+                    Some(v) => out.push_str(&format!("alias {a}={}\n", quote(v))),
+                    None => {
+                        fds.error(&format!("alias: {a}: not found"));
+                        st = 1;
+                    }
+                },
+            }
+        }
+        if fds.handle(1).write_all(out.as_bytes()).is_err() {
+            return 1;
+        }
+        st
+    }
+
+    /// `unalias [-a] NAME...`.
+    fn unalias_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
+        let mut st = 0;
+        for a in args {
+            if a == "-a" {
+                self.aliases.clear();
+            } else if self.aliases.remove(a).is_none() {
+                fds.error(&format!("unalias: {a}: not found"));
+                st = 1;
+            }
+        }
+        st
+    }
+
+    /// `unset [-f|-v] NAME...` (also `unset 'a[i]'`).
+    fn unset_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
+        let (funcs, names) = match args.first().map(String::as_str) {
+            Some("-f") => (true, &args[1..]),
+            Some("-v") => (false, &args[1..]),
+            _ => (false, args),
+        };
+        let mut st = 0;
+        for n in names {
+            if funcs {
+                self.functions.remove(n);
+                continue;
+            }
+            if let Some((name, rest)) = n.split_once('[') {
+                let key = rest.trim_end_matches(']');
+                let assoc = self.is_assoc(name);
+                let key = if assoc {
+                    key.to_string()
+                } else {
+                    self.arith_text(key, None, fds)
+                        .map(|k| k.to_string())
+                        .unwrap_or_default()
+                };
+                if let Some(arr) = self.vars.get_mut(name).and_then(|v| v.array.as_mut()) {
+                    match arr {
+                        super::vars::Array::Indexed(m) => {
+                            if let Ok(i) = key.parse::<i64>() {
+                                m.remove(&i);
+                            }
+                        }
+                        super::vars::Array::Assoc(m) => {
+                            m.remove(&key);
+                        }
+                    }
+                }
+                continue;
+            }
+            if self.vars.get(n).is_some_and(|v| v.readonly) {
+                fds.error(&format!("unset: {n}: cannot unset: readonly variable"));
+                st = 1;
+                continue;
+            }
+            if self.vars.remove(n).is_some() {
+                continue;
+            }
+            if !builtins::is_name(n) {
+                fds.error(&format!("unset: `{n}': not a valid identifier"));
+                st = 1;
+            } else {
+                // bash: with no variable of that name, `unset NAME` removes a function.
+                self.functions.remove(n);
+            }
+        }
+        st
+    }
+
+    /// `read [-r] [-p PROMPT] [-a ARRAY] [-d DELIM] [-t SECS] [NAME...]`.
+    fn read_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
+        let mut raw = false;
+        let mut array: Option<String> = None;
+        let mut delim = b'\n';
+        let mut i = 0;
+        while let Some(a) = args.get(i) {
+            match a.as_str() {
+                "-r" => raw = true,
+                "-p" | "-a" | "-d" | "-t" | "-n" | "-u" => {
+                    let Some(v) = args.get(i + 1) else {
+                        fds.error(&format!("read: {a}: option requires an argument"));
+                        return 2;
+                    };
+                    match a.as_str() {
+                        // The prompt goes to stderr, and only when reading from a terminal.
+                        "-p" => {}
+                        "-a" => array = Some(v.clone()),
+                        "-d" => delim = v.bytes().next().unwrap_or(0),
+                        // Input here is a pipe or file that is complete or at EOF; no waiting.
+                        "-t" => {}
+                        _ => {
+                            fds.error(&format!("read: {a}: not supported"));
+                            return 2;
+                        }
+                    }
+                    i += 1;
+                }
+                "-rs" | "-sr" => raw = true,
+                "-s" | "-e" => {}
+                "--" => {
+                    i += 1;
+                    break;
+                }
+                _ => break,
+            }
+            i += 1;
+        }
+        let names = &args[i..];
+        // One byte at a time, so what follows the line stays for the next reader.
+        let input = fds.handle(0);
+        let mut line = Vec::new();
+        let mut got_delim = false;
+        let mut b = [0u8; 1];
+        while let Ok(1) = input.read(&mut b) {
+            if b[0] == b'\\' && !raw {
+                match input.read(&mut b) {
+                    Ok(1) if b[0] == b'\n' => continue,
+                    Ok(1) => {
+                        // Keep the escaped byte marked as literal for splitting.
+                        line.push(0);
+                        line.push(b[0]);
+                        continue;
+                    }
+                    _ => break,
+                }
+            }
+            if b[0] == delim {
+                got_delim = true;
+                break;
+            }
+            line.push(b[0]);
+        }
+        let eof_empty = !got_delim && line.is_empty();
+        let text = String::from_utf8_lossy(&line).into_owned();
+        let ifs = self.get("IFS").unwrap_or(" \t\n").to_string();
+        let fields = split_read(
+            &text,
+            &ifs,
+            if array.is_some() {
+                usize::MAX
+            } else {
+                names.len().max(1)
+            },
+        );
+        let r = if let Some(a) = array {
+            self.assign_array(&a, fields.into_iter().map(|f| (None, f)).collect(), false)
+        } else if names.is_empty() {
+            // REPLY gets the line as read, without IFS trimming.
+            self.set("REPLY", text.replace('\0', ""))
+        } else {
+            let mut res = Ok(());
+            for (k, n) in names.iter().enumerate() {
+                res = res.and(self.set(n, fields.get(k).cloned().unwrap_or_default()));
+            }
+            res
+        };
+        if let Err(e) = r {
+            fds.error(&format!("read: {e}"));
+            return 1;
+        }
+        i32::from(eof_empty || !got_delim)
+    }
+
+    /// `command -v NAME...` (the word to run) and `command -V` (like `type`).
+    pub(crate) fn command_v(&mut self, names: &[String], verbose: bool, fds: &Fds) -> i32 {
+        if verbose {
+            return self.type_builtin(names, fds);
+        }
+        let mut out = String::new();
+        let mut st = 0;
+        for n in names {
+            if self.functions.contains_key(n)
+                || KEYWORDS.contains(&n.as_str())
+                || INTERP_BUILTINS.contains(&n.as_str())
+                || builtins::lookup(n).is_some()
+                || matches!(n.as_str(), "exec" | "command")
+            {
+                out.push_str(&format!("{n}\n"));
+            } else if let super::path::Lookup::Found(p) = self.find_program(n) {
+                out.push_str(&format!("{p}\n"));
+            } else {
+                st = 1;
+            }
+        }
+        if fds.handle(1).write_all(out.as_bytes()).is_err() {
+            return 1;
+        }
+        st
+    }
+
+    /// `type [-t] NAME...`.
+    fn type_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
+        let (terse, names) = match args.first().map(String::as_str) {
+            Some("-t") => (true, &args[1..]),
+            _ => (false, args),
+        };
+        let mut out = String::new();
+        let mut st = 0;
+        for n in names {
+            let (kind, text) = if KEYWORDS.contains(&n.as_str()) {
+                ("keyword", format!("{n} is a shell keyword"))
+            } else if let Some(f) = self.functions.get(n) {
+                ("function", format!("{n} is a function\n{n} () \n{}", f.0))
+            } else if INTERP_BUILTINS.contains(&n.as_str())
+                || builtins::lookup(n).is_some()
+                || matches!(n.as_str(), "exec" | "command")
+            {
+                ("builtin", format!("{n} is a shell builtin"))
+            } else if let super::path::Lookup::Found(p) = self.find_program(n) {
+                ("file", format!("{n} is {p}"))
+            } else {
+                if !terse {
+                    fds.error(&format!("type: {n}: not found"));
+                }
+                st = 1;
+                continue;
+            };
+            out.push_str(if terse { kind } else { &text });
+            out.push('\n');
+        }
+        if fds.handle(1).write_all(out.as_bytes()).is_err() {
+            return 1;
+        }
+        st
+    }
+
+    /// `getopts OPTSTRING NAME [ARGS...]`.
+    fn getopts_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
+        let (Some(spec), Some(name)) = (args.first(), args.get(1)) else {
+            fds.error("getopts: usage: getopts optstring name [arg ...]");
+            return 2;
+        };
+        let params: Vec<String> = if args.len() > 2 {
+            args[2..].to_vec()
+        } else {
+            self.positional.clone()
+        };
+        let silent = spec.starts_with(':');
+        let spec = spec.trim_start_matches(':');
+        let mut optind: usize = self
+            .get("OPTIND")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1)
+            .max(1);
+        // Position inside a group of flags (`-abc`), kept across calls.
+        let mut pos: usize = self
+            .get("__WSH_OPTPOS")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        let finish = |sh: &mut Shell, optind: usize, pos: usize| {
+            let _ = sh.set("OPTIND", optind.to_string());
+            let _ = sh.set("__WSH_OPTPOS", pos.to_string());
+        };
+        let Some(arg) = params.get(optind - 1) else {
+            let _ = self.set(name, "?".into());
+            finish(self, optind, 1);
+            return 1;
+        };
+        if pos == 1 && (arg == "--" || !arg.starts_with('-') || arg == "-") {
+            if arg == "--" {
+                optind += 1;
+            }
+            let _ = self.set(name, "?".into());
+            finish(self, optind, 1);
+            return 1;
+        }
+        let chars: Vec<char> = arg.chars().collect();
+        let c = chars[pos];
+        pos += 1;
+        let at_end = pos >= chars.len();
+        let idx = spec.find(c).filter(|_| c != ':');
+        let next = |optind: &mut usize, pos: &mut usize| {
+            *optind += 1;
+            *pos = 1;
+        };
+        match idx {
+            None => {
+                if silent {
+                    let _ = self.set("OPTARG", c.to_string());
+                } else {
+                    fds.error(&format!("illegal option -- {c}"));
+                    self.vars.remove("OPTARG");
+                }
+                let _ = self.set(name, "?".into());
+                if at_end {
+                    next(&mut optind, &mut pos);
+                }
+            }
+            Some(k) if spec[k + 1..].starts_with(':') => {
+                if !at_end {
+                    let _ = self.set("OPTARG", chars[pos..].iter().collect());
+                    next(&mut optind, &mut pos);
+                    let _ = self.set(name, c.to_string());
+                } else if let Some(v) = params.get(optind) {
+                    let _ = self.set("OPTARG", v.clone());
+                    optind += 1;
+                    next(&mut optind, &mut pos);
+                    let _ = self.set(name, c.to_string());
+                } else {
+                    next(&mut optind, &mut pos);
+                    if silent {
+                        let _ = self.set(name, ":".into());
+                        let _ = self.set("OPTARG", c.to_string());
+                    } else {
+                        fds.error(&format!("option requires an argument -- {c}"));
+                        let _ = self.set(name, "?".into());
+                    }
+                }
+            }
+            Some(_) => {
+                let _ = self.set(name, c.to_string());
+                self.vars.remove("OPTARG");
+                if at_end {
+                    next(&mut optind, &mut pos);
+                }
+            }
+        }
+        finish(self, optind, pos);
+        0
+    }
+
+    /// `shopt [-s|-u] [NAME...]`: accepts the common options (they do not change
+    /// behaviour yet except as recorded); `-q` queries.
+    fn shopt_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
+        let known = [
+            "extglob",
+            "nullglob",
+            "dotglob",
+            "failglob",
+            "nocaseglob",
+            "globstar",
+            "expand_aliases",
+            "lastpipe",
+        ];
+        let (mode, names) = match args.first().map(String::as_str) {
+            Some(m @ ("-s" | "-u" | "-q")) => (m, &args[1..]),
+            _ => ("", args),
+        };
+        let mut st = 0;
+        for n in names {
+            if !known.contains(&n.as_str()) {
+                fds.error(&format!("shopt: {n}: invalid shell option name"));
+                st = 1;
+                continue;
+            }
+            match mode {
+                "-s" => {
+                    self.shopts.insert(n.clone());
+                }
+                "-u" => {
+                    self.shopts.remove(n);
+                }
+                _ => {
+                    let on = self.shopts.contains(n);
+                    if mode != "-q" {
+                        let line = format!("{n:<15}\t{}\n", if on { "on" } else { "off" });
+                        let _ = fds.handle(1).write_all(line.as_bytes());
+                    }
+                    if !on {
+                        st = 1;
+                    }
+                }
+            }
+        }
+        st
+    }
+}
+
+/// Splits a `read` line into at most `n` fields (the last keeps the rest of the line,
+/// minus trailing IFS whitespace). Bytes after a NUL marker are escaped literals.
+fn split_read(text: &str, ifs: &str, n: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let is_ws = |c: char| ifs.contains(c) && c.is_ascii_whitespace();
+    let is_sep = |c: char| ifs.contains(c);
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while i < chars.len() && is_ws(chars[i]) {
+        i += 1;
+    }
+    let mut cur = String::new();
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\0' {
+            if let Some(&e) = chars.get(i + 1) {
+                cur.push(e);
+            }
+            i += 2;
+            continue;
+        }
+        if is_sep(c) && fields.len() + 1 < n {
+            fields.push(std::mem::take(&mut cur));
+            // One separator: surrounding IFS whitespace plus at most one non-space IFS char.
+            while i < chars.len() && is_ws(chars[i]) {
+                i += 1;
+            }
+            let non_ws_next = i < chars.len() && is_sep(chars[i]) && !is_ws(chars[i]);
+            if !c.is_ascii_whitespace() || non_ws_next {
+                i += 1;
+                while i < chars.len() && is_ws(chars[i]) {
+                    i += 1;
+                }
+            }
+            continue;
+        }
+        cur.push(c);
+        i += 1;
+    }
+    // The last field loses trailing IFS whitespace.
+    while cur.ends_with(is_ws) {
+        cur.pop();
+    }
+    if !cur.is_empty() || !fields.is_empty() {
+        fields.push(cur);
+    }
+    fields
+}

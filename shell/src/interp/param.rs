@@ -1,0 +1,686 @@
+//! Parameter expansion: `$x`, `${x...}` with bash's operators, special and array
+//! parameters, `$RANDOM`/`$LINENO`/`$PIPESTATUS`, and per-element operations on
+//! `$@`/`${a[@]}`. Called from the word expander in `expand.rs`.
+
+use brush_parser::word::{self, Parameter, ParameterExpr, ParameterTestType, SpecialParameter};
+
+use super::expand::{ExpResult, Fail, Item, bad_subst, join_items};
+use super::pattern::{self, PatChar};
+use super::{Fds, Flow, Shell, parser_options};
+
+impl Shell {
+    /// The values of a parameter: None when unset; several for `$@`/`$*`.
+    fn param_values(&mut self, p: &Parameter) -> Option<Vec<String>> {
+        let one = |s: &str| Some(vec![s.to_string()]);
+        match p {
+            Parameter::Positional(0) => one(&self.arg0),
+            Parameter::Positional(n) => self
+                .positional
+                .get(*n as usize - 1)
+                .map(|v| vec![v.clone()]),
+            Parameter::Named(name) => match name.as_str() {
+                "RANDOM" if !self.vars.contains_key(name) => one(&self.next_random().to_string()),
+                "LINENO" => one(&self.lineno.to_string()),
+                "PIPESTATUS" => Some(vec![
+                    self.pipestatus.first().copied().unwrap_or(0).to_string(),
+                ]),
+                _ => self.get(name).map(|v| vec![v.to_string()]),
+            },
+            Parameter::NamedWithIndex { name, index } => {
+                if name == "PIPESTATUS" {
+                    let i: usize = self.eval_index(index)?.parse().ok()?;
+                    return self.pipestatus.get(i).map(|s| vec![s.to_string()]);
+                }
+                let key = if self.is_assoc(name) {
+                    self.expand_index_text(index)?
+                } else {
+                    self.eval_index(index)?
+                };
+                self.get_element(name, &key).map(|v| vec![v])
+            }
+            Parameter::NamedWithAllIndices { name, .. } => {
+                if name == "PIPESTATUS" {
+                    return Some(self.pipestatus.iter().map(|s| s.to_string()).collect());
+                }
+                let v = self.vars.get(name)?;
+                Some(match &v.array {
+                    Some(a) => a.values(),
+                    None => v.value.iter().cloned().collect(),
+                })
+            }
+            Parameter::Special(s) => match s {
+                SpecialParameter::AllPositionalParameters { .. } => Some(self.positional.clone()),
+                SpecialParameter::PositionalParameterCount => {
+                    one(&self.positional.len().to_string())
+                }
+                SpecialParameter::LastExitStatus => one(&self.status.to_string()),
+                SpecialParameter::CurrentOptionFlags => {
+                    let o = &self.options;
+                    let flags: String = [(o.errexit, 'e'), (o.nounset, 'u'), (o.xtrace, 'x')]
+                        .iter()
+                        .filter(|f| f.0)
+                        .map(|f| f.1)
+                        .chain("hB".chars())
+                        .collect();
+                    one(&flags)
+                }
+                SpecialParameter::ProcessId => one(&std::process::id().to_string()),
+                SpecialParameter::LastBackgroundProcessId => {
+                    self.last_bg.map(|p| vec![p.to_string()])
+                }
+                SpecialParameter::ShellName => one(&self.arg0),
+            },
+        }
+    }
+
+    /// A parameter as one string (`$*`-joined), None when unset; applies `indirect`.
+    fn param_string(&mut self, p: &Parameter, indirect: bool) -> Option<String> {
+        if let Some(v) = self.elem_override.take() {
+            return Some(v);
+        }
+        let v = self.param_values(p)?.join(&self.ifs_first());
+        if indirect {
+            // `${!ref}` where ref may itself name an element (`a[1]`).
+            let param = word::parse_parameter(&v, &parser_options()).ok()?;
+            self.param_values(&param)
+                .map(|vals| vals.join(&self.ifs_first()))
+        } else {
+            Some(v)
+        }
+    }
+
+    /// For value-transforming operators on `$@`/`${a[@]}`: the elements to transform
+    /// one by one, and whether they are joined (`*`). None otherwise (or when already
+    /// transforming one element).
+    fn per_element(&mut self, expr: &ParameterExpr) -> Option<(Vec<String>, bool)> {
+        use ParameterExpr as P;
+        if self.elem_override.is_some() {
+            return None;
+        }
+        let (parameter, indirect) = match expr {
+            P::RemoveSmallestSuffixPattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::RemoveLargestSuffixPattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::RemoveSmallestPrefixPattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::RemoveLargestPrefixPattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::Transform {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::UppercaseFirstChar {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::UppercasePattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::LowercaseFirstChar {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::LowercasePattern {
+                parameter,
+                indirect,
+                ..
+            }
+            | P::ReplaceSubstring {
+                parameter,
+                indirect,
+                ..
+            } => (parameter, *indirect),
+            _ => return None,
+        };
+        if indirect {
+            return None;
+        }
+        match parameter {
+            Parameter::Special(SpecialParameter::AllPositionalParameters { concatenate }) => {
+                Some((self.positional.clone(), *concatenate))
+            }
+            Parameter::NamedWithAllIndices { concatenate, .. } => Some((
+                self.param_values(parameter).unwrap_or_default(),
+                *concatenate,
+            )),
+            _ => None,
+        }
+    }
+
+    /// The next `$RANDOM` (0..32767), from a small xorshift generator.
+    fn next_random(&mut self) -> u32 {
+        let mut x = self.random.max(1);
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.random = x;
+        (x >> 8) % 32768
+    }
+
+    /// An indexed array's subscript: arithmetic on the expanded text (None on error).
+    fn eval_index(&mut self, index: &str) -> Option<String> {
+        let text = self.expand_index_text(index)?;
+        let null = super::host_null_fds();
+        self.arith_text(&text, None, &null)
+            .ok()
+            .map(|n| n.to_string())
+    }
+
+    /// Expands `$x` inside a subscript.
+    fn expand_index_text(&mut self, index: &str) -> Option<String> {
+        if !index.contains(['$', '`', '"', '\\', '\'']) {
+            return Some(index.to_string());
+        }
+        let null = super::host_null_fds();
+        self.expand_string(index, &null).ok()
+    }
+
+    fn ifs_first(&self) -> String {
+        match self.get("IFS") {
+            None => " ".into(),
+            Some(s) => s.chars().next().map(String::from).unwrap_or_default(),
+        }
+    }
+
+    pub(super) fn expand_param(
+        &mut self,
+        expr: &ParameterExpr,
+        quoted: bool,
+        fds: &Fds,
+        out: &mut Vec<Item>,
+    ) -> ExpResult<()> {
+        let push = |out: &mut Vec<Item>, text: String| {
+            out.push(Item::Text {
+                text,
+                quoted,
+                split: !quoted,
+            })
+        };
+        let is_set = |v: &Option<String>, t: &ParameterTestType| match t {
+            ParameterTestType::Unset => v.is_some(),
+            ParameterTestType::UnsetOrNull => v.as_deref().is_some_and(|s| !s.is_empty()),
+        };
+        if let Some((values, concatenate)) = self.per_element(expr) {
+            // `${a[@]/x/y}`, `${@%.c}`...: the operation applies to each element.
+            let mut results = Vec::with_capacity(values.len());
+            for v in values {
+                self.elem_override = Some(v);
+                let mut tmp = Vec::new();
+                let r = self.expand_param(expr, quoted, fds, &mut tmp);
+                self.elem_override = None;
+                r?;
+                results.push(join_items(&tmp, ""));
+            }
+            if quoted && concatenate {
+                push(out, results.join(&self.ifs_first()));
+            } else {
+                for (i, v) in results.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(Item::Break);
+                    }
+                    push(out, v);
+                }
+            }
+            return Ok(());
+        }
+        match expr {
+            ParameterExpr::Parameter {
+                parameter,
+                indirect,
+            } => {
+                let all = match (parameter, indirect) {
+                    (
+                        Parameter::Special(SpecialParameter::AllPositionalParameters {
+                            concatenate,
+                        }),
+                        false,
+                    ) => Some((self.positional.clone(), *concatenate)),
+                    (Parameter::NamedWithAllIndices { concatenate, .. }, false) => Some((
+                        self.param_values(parameter).unwrap_or_default(),
+                        *concatenate,
+                    )),
+                    _ => None,
+                };
+                if let Some((values, concatenate)) = all {
+                    // "$@" keeps the parameters as separate fields; unquoted $@ / $* too.
+                    if quoted && concatenate {
+                        push(out, values.join(&self.ifs_first()));
+                    } else {
+                        for (i, v) in values.iter().enumerate() {
+                            if i > 0 {
+                                out.push(Item::Break);
+                            }
+                            push(out, v.clone());
+                        }
+                    }
+                    return Ok(());
+                }
+                match self.param_string(parameter, *indirect) {
+                    Some(v) => push(out, v),
+                    None => self.unbound(parameter, fds)?,
+                }
+            }
+            ParameterExpr::UseDefaultValues {
+                parameter,
+                indirect,
+                test_type,
+                default_value,
+            } => {
+                let v = self.param_string(parameter, *indirect);
+                if is_set(&v, test_type) {
+                    push(out, v.unwrap_or_default());
+                } else if let Some(d) = default_value {
+                    out.extend(self.expand_raw(d, quoted, fds)?);
+                }
+            }
+            ParameterExpr::AssignDefaultValues {
+                parameter,
+                indirect,
+                test_type,
+                default_value,
+            } => {
+                let v = self.param_string(parameter, *indirect);
+                if is_set(&v, test_type) {
+                    push(out, v.unwrap_or_default());
+                } else {
+                    let d = match default_value {
+                        Some(d) => join_items(&self.expand_raw(d, quoted, fds)?, " "),
+                        None => String::new(),
+                    };
+                    let Parameter::Named(name) = parameter else {
+                        fds.error(&format!("${parameter}: cannot assign in this way"));
+                        return Err(Fail::Status(1));
+                    };
+                    if let Err(e) = self.set(name, d.clone()) {
+                        fds.error(&e);
+                        return Err(Fail::Status(1));
+                    }
+                    push(out, d);
+                }
+            }
+            ParameterExpr::IndicateErrorIfNullOrUnset {
+                parameter,
+                indirect,
+                test_type,
+                error_message,
+            } => {
+                let v = self.param_string(parameter, *indirect);
+                if is_set(&v, test_type) {
+                    push(out, v.unwrap_or_default());
+                } else {
+                    let msg = match error_message {
+                        Some(m) => join_items(&self.expand_raw(m, quoted, fds)?, " "),
+                        None => "parameter null or not set".into(),
+                    };
+                    fds.error(&format!("{}: {msg}", param_name(parameter)));
+                    // A non-interactive shell exits here.
+                    return Err(Fail::Flow(Flow::Exit(1)));
+                }
+            }
+            ParameterExpr::UseAlternativeValue {
+                parameter,
+                indirect,
+                test_type,
+                alternative_value,
+            } => {
+                let v = self.param_string(parameter, *indirect);
+                if is_set(&v, test_type)
+                    && let Some(a) = alternative_value
+                {
+                    out.extend(self.expand_raw(a, quoted, fds)?);
+                }
+            }
+            ParameterExpr::ParameterLength {
+                parameter,
+                indirect,
+            } => {
+                let n = match parameter {
+                    Parameter::Special(SpecialParameter::AllPositionalParameters { .. }) => {
+                        self.positional.len()
+                    }
+                    Parameter::NamedWithAllIndices { .. } => {
+                        self.param_values(parameter).map_or(0, |v| v.len())
+                    }
+                    _ => match self.param_string(parameter, *indirect) {
+                        Some(v) => v.chars().count(),
+                        None => {
+                            self.unbound(parameter, fds)?;
+                            0
+                        }
+                    },
+                };
+                push(out, n.to_string());
+            }
+            ParameterExpr::RemoveSmallestSuffixPattern {
+                parameter,
+                indirect,
+                pattern,
+            }
+            | ParameterExpr::RemoveLargestSuffixPattern {
+                parameter,
+                indirect,
+                pattern,
+            }
+            | ParameterExpr::RemoveSmallestPrefixPattern {
+                parameter,
+                indirect,
+                pattern,
+            }
+            | ParameterExpr::RemoveLargestPrefixPattern {
+                parameter,
+                indirect,
+                pattern,
+            } => {
+                let v = self.param_string(parameter, *indirect).unwrap_or_default();
+                let pat = match pattern {
+                    Some(p) => self.expand_pattern(p, fds)?,
+                    None => Vec::new(),
+                };
+                let (suffix, largest) = match expr {
+                    ParameterExpr::RemoveSmallestSuffixPattern { .. } => (true, false),
+                    ParameterExpr::RemoveLargestSuffixPattern { .. } => (true, true),
+                    ParameterExpr::RemoveSmallestPrefixPattern { .. } => (false, false),
+                    _ => (false, true),
+                };
+                push(out, remove_affix(&v, &pat, suffix, largest));
+            }
+            ParameterExpr::Transform {
+                parameter,
+                indirect,
+                op,
+            } => {
+                use brush_parser::word::ParameterTransformOp as Op;
+                let v = self.param_string(parameter, *indirect).unwrap_or_default();
+                let t = match op {
+                    Op::ToUpperCase => v.to_uppercase(),
+                    Op::ToLowerCase => v.to_lowercase(),
+                    Op::CapitalizeInitial => capitalize(&v),
+                    Op::Quoted => format!("'{}'", v.replace('\'', "'\\''")),
+                    _ => return Err(bad_subst(fds, &format!("${{{}}}", param_name(parameter)))),
+                };
+                push(out, t);
+            }
+            ParameterExpr::UppercaseFirstChar {
+                parameter,
+                indirect,
+                pattern,
+            }
+            | ParameterExpr::UppercasePattern {
+                parameter,
+                indirect,
+                pattern,
+            }
+            | ParameterExpr::LowercaseFirstChar {
+                parameter,
+                indirect,
+                pattern,
+            }
+            | ParameterExpr::LowercasePattern {
+                parameter,
+                indirect,
+                pattern,
+            } => {
+                let v = self.param_string(parameter, *indirect).unwrap_or_default();
+                // No pattern (brush gives Some("") for `${v^^}`) means every character.
+                let pat = match pattern.as_deref() {
+                    None | Some("") => vec![('?', false)],
+                    Some(p) => self.expand_pattern(p, fds)?,
+                };
+                let upper = matches!(
+                    expr,
+                    ParameterExpr::UppercaseFirstChar { .. }
+                        | ParameterExpr::UppercasePattern { .. }
+                );
+                let all = matches!(
+                    expr,
+                    ParameterExpr::UppercasePattern { .. } | ParameterExpr::LowercasePattern { .. }
+                );
+                let mut t = String::new();
+                for (i, c) in v.chars().enumerate() {
+                    if (all || i == 0) && pattern::matches(&pat, &[c]) {
+                        if upper {
+                            t.extend(c.to_uppercase())
+                        } else {
+                            t.extend(c.to_lowercase())
+                        }
+                    } else {
+                        t.push(c);
+                    }
+                }
+                push(out, t);
+            }
+            ParameterExpr::ReplaceSubstring {
+                parameter,
+                indirect,
+                pattern,
+                replacement,
+                match_kind,
+            } => {
+                let v = self.param_string(parameter, *indirect).unwrap_or_default();
+                let pat = self.expand_pattern(pattern, fds)?;
+                let rep = match replacement {
+                    Some(r) => self.expand_string(r, fds)?,
+                    None => String::new(),
+                };
+                push(out, replace(&v, &pat, &rep, match_kind));
+            }
+            ParameterExpr::Substring {
+                parameter,
+                indirect,
+                offset,
+                length,
+            } => {
+                let off = self.arith_text(&offset.value, None, fds)?;
+                let count = match length {
+                    Some(l) => Some(self.arith_text(&l.value, None, fds)?),
+                    None => None,
+                };
+                let slice = |len: i64| -> Option<(usize, usize)> {
+                    let start = if off < 0 { len + off } else { off };
+                    if start < 0 || start > len {
+                        return None;
+                    }
+                    let end = match count {
+                        None => len,
+                        Some(l) if l < 0 => len + l,
+                        Some(l) => (start + l).min(len),
+                    };
+                    (end >= start).then_some((start as usize, end as usize))
+                };
+                let list = match parameter {
+                    Parameter::Special(SpecialParameter::AllPositionalParameters {
+                        concatenate,
+                    }) => {
+                        // `${@:1:2}`: offset 0 is $0.
+                        let mut all = vec![self.arg0.clone()];
+                        all.extend(self.positional.iter().cloned());
+                        let start = if off == 0 { 0 } else { off };
+                        Some((all, start, *concatenate))
+                    }
+                    Parameter::NamedWithAllIndices { concatenate, .. } => Some((
+                        self.param_values(parameter).unwrap_or_default(),
+                        off,
+                        *concatenate,
+                    )),
+                    _ => None,
+                };
+                if let Some((all, _, concatenate)) = list {
+                    let Some((a, b)) = slice(all.len() as i64) else {
+                        return Ok(());
+                    };
+                    let part = &all[a..b];
+                    if quoted && concatenate {
+                        push(out, part.join(&self.ifs_first()));
+                    } else {
+                        for (i, v) in part.iter().enumerate() {
+                            if i > 0 {
+                                out.push(Item::Break);
+                            }
+                            push(out, v.clone());
+                        }
+                    }
+                    return Ok(());
+                }
+                let v: Vec<char> = self
+                    .param_string(parameter, *indirect)
+                    .unwrap_or_default()
+                    .chars()
+                    .collect();
+                if let Some((a, b)) = slice(v.len() as i64) {
+                    push(out, v[a..b].iter().collect());
+                } else if count.is_some_and(|c| c < 0) && off >= 0 {
+                    fds.error(&format!("{}: substring expression < 0", count.unwrap_or(0)));
+                    return Err(Fail::Flow(Flow::Abort(1)));
+                } else {
+                    push(out, String::new());
+                }
+            }
+            ParameterExpr::VariableNames { prefix, .. } => {
+                let mut names: Vec<&String> = self
+                    .vars
+                    .keys()
+                    .filter(|k| k.starts_with(prefix.as_str()))
+                    .collect();
+                names.sort();
+                let joined = names.into_iter().cloned().collect::<Vec<_>>().join(" ");
+                push(out, joined);
+            }
+            ParameterExpr::MemberKeys {
+                variable_name,
+                concatenate,
+            } => {
+                let keys = match self.vars.get(variable_name) {
+                    Some(v) => match &v.array {
+                        Some(a) => a.keys(),
+                        None if v.value.is_some() => vec!["0".to_string()],
+                        None => Vec::new(),
+                    },
+                    None => Vec::new(),
+                };
+                if quoted && *concatenate {
+                    push(out, keys.join(&self.ifs_first()));
+                } else {
+                    for (i, k) in keys.into_iter().enumerate() {
+                        if i > 0 {
+                            out.push(Item::Break);
+                        }
+                        push(out, k);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `set -u`: an unset parameter is an error that ends a non-interactive shell.
+    fn unbound(&self, p: &Parameter, fds: &Fds) -> ExpResult<()> {
+        let special = matches!(p, Parameter::Special(_));
+        if self.options.nounset && !special {
+            fds.error(&format!("{}: unbound variable", param_name(p)));
+            return Err(Fail::Flow(Flow::Exit(1)));
+        }
+        Ok(())
+    }
+}
+
+fn param_name(p: &Parameter) -> String {
+    let s = p.to_string();
+    s.trim_start_matches('$')
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .to_string()
+}
+
+fn capitalize(v: &str) -> String {
+    let mut c = v.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// `${v%pat}` and friends.
+fn remove_affix(v: &str, pat: &[PatChar], suffix: bool, largest: bool) -> String {
+    let chars: Vec<char> = v.chars().collect();
+    let n = chars.len();
+    // Candidate cut points, tried from the smallest removal to the largest (or back).
+    let mut cuts: Vec<usize> = (0..=n).collect();
+    if largest {
+        cuts.reverse();
+    }
+    for k in cuts {
+        let (part, keep) = if suffix {
+            (&chars[n - k..], &chars[..n - k])
+        } else {
+            (&chars[..k], &chars[k..])
+        };
+        if pattern::matches(pat, part) {
+            return keep.iter().collect();
+        }
+    }
+    v.to_string()
+}
+
+/// `${v/pat/rep}` and friends.
+fn replace(
+    v: &str,
+    pat: &[PatChar],
+    rep: &str,
+    kind: &brush_parser::word::SubstringMatchKind,
+) -> String {
+    use brush_parser::word::SubstringMatchKind as K;
+    let chars: Vec<char> = v.chars().collect();
+    let n = chars.len();
+    if pat.is_empty() {
+        return v.to_string();
+    }
+    // Longest match starting at `i` (and ending at n when `anchored_end`).
+    let longest_at = |i: usize, anchored_end: bool| -> Option<usize> {
+        (i..=n)
+            .rev()
+            .find(|&j| (!anchored_end || j == n) && pattern::matches(pat, &chars[i..j]))
+    };
+    match kind {
+        K::Prefix => match longest_at(0, false) {
+            Some(j) => format!("{rep}{}", chars[j..].iter().collect::<String>()),
+            None => v.to_string(),
+        },
+        K::Suffix => match (0..=n).find(|&i| longest_at(i, true).is_some()) {
+            Some(i) => format!("{}{rep}", chars[..i].iter().collect::<String>()),
+            None => v.to_string(),
+        },
+        K::FirstOccurrence | K::Anywhere => {
+            let mut out = String::new();
+            let mut i = 0;
+            let mut done = false;
+            while i < n {
+                if !done && let Some(j) = longest_at(i, false).filter(|&j| j > i) {
+                    out.push_str(rep);
+                    i = j;
+                    done = matches!(kind, K::FirstOccurrence);
+                    continue;
+                }
+                out.push(chars[i]);
+                i += 1;
+            }
+            out
+        }
+    }
+}

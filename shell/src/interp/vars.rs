@@ -1,0 +1,409 @@
+//! Variable storage beyond plain scalars: indexed and associative arrays, the
+//! integer attribute, and function-local scopes (`local`), plus the `declare`
+//! family of builtins that manipulate them.
+
+use std::collections::BTreeMap;
+
+use super::expand::ExpResult;
+use super::{Fds, Shell, Var};
+
+/// Elements to assign to an array: (subscript, value); no subscript means "next".
+pub(crate) type ArrayItems = Vec<(Option<String>, String)>;
+
+/// The elements of an array variable.
+#[derive(Clone, Debug)]
+pub enum Array {
+    /// `a=(x y)`, `a[3]=z`: sparse, ordered by index.
+    Indexed(BTreeMap<i64, String>),
+    /// `declare -A m; m[k]=v` (listed in key order; bash's order is its hash order).
+    Assoc(BTreeMap<String, String>),
+}
+
+impl Array {
+    /// The element values in order.
+    pub fn values(&self) -> Vec<String> {
+        match self {
+            Array::Indexed(m) => m.values().cloned().collect(),
+            Array::Assoc(m) => m.values().cloned().collect(),
+        }
+    }
+
+    /// The subscripts in order.
+    pub fn keys(&self) -> Vec<String> {
+        match self {
+            Array::Indexed(m) => m.keys().map(|k| k.to_string()).collect(),
+            Array::Assoc(m) => m.keys().cloned().collect(),
+        }
+    }
+
+    /// How many elements are set.
+    pub fn len(&self) -> usize {
+        match self {
+            Array::Indexed(m) => m.len(),
+            Array::Assoc(m) => m.len(),
+        }
+    }
+
+    /// One element by subscript text (an indexed array's key is already evaluated).
+    pub fn get(&self, key: &str) -> Option<&String> {
+        match self {
+            Array::Indexed(m) => {
+                let i: i64 = key.parse().ok()?;
+                let i = if i < 0 {
+                    m.keys().next_back().map_or(i, |last| last + 1 + i)
+                } else {
+                    i
+                };
+                m.get(&i)
+            }
+            Array::Assoc(m) => m.get(key),
+        }
+    }
+}
+
+impl Shell {
+    /// Whether `name` is an associative array.
+    pub(crate) fn is_assoc(&self, name: &str) -> bool {
+        matches!(
+            self.vars.get(name).and_then(|v| v.array.as_ref()),
+            Some(Array::Assoc(_))
+        )
+    }
+
+    /// `${name[key]}` (a scalar is element 0).
+    pub(crate) fn get_element(&self, name: &str, key: &str) -> Option<String> {
+        let v = self.vars.get(name)?;
+        match &v.array {
+            Some(a) => a.get(key).cloned(),
+            None if key == "0" => v.value.clone(),
+            None => None,
+        }
+    }
+
+    /// `name[key]=value`; a scalar becomes an indexed array keeping its value at 0.
+    pub(crate) fn set_element(
+        &mut self,
+        name: &str,
+        key: &str,
+        value: String,
+    ) -> Result<(), String> {
+        let v = self.vars.entry(name.to_string()).or_default();
+        if v.readonly {
+            return Err(format!("{name}: readonly variable"));
+        }
+        let arr = v.array.get_or_insert_with(|| {
+            let mut m = BTreeMap::new();
+            if let Some(old) = v.value.take() {
+                m.insert(0, old);
+            }
+            Array::Indexed(m)
+        });
+        match arr {
+            Array::Assoc(m) => {
+                m.insert(key.to_string(), value);
+            }
+            Array::Indexed(m) => {
+                let i: i64 = key
+                    .parse()
+                    .map_err(|_| format!("{name}[{key}]: bad array subscript"))?;
+                let i = if i < 0 {
+                    m.keys().next_back().map_or(i, |last| last + 1 + i)
+                } else {
+                    i
+                };
+                if i < 0 {
+                    return Err(format!("{name}[{key}]: bad array subscript"));
+                }
+                m.insert(i, value);
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces (or, with `append`, extends) an array's elements from `(k, v)` pairs;
+    /// `k` is None for positional elements.
+    pub(crate) fn assign_array(
+        &mut self,
+        name: &str,
+        items: Vec<(Option<String>, String)>,
+        append: bool,
+    ) -> Result<(), String> {
+        let assoc = self.is_assoc(name);
+        let v = self.vars.entry(name.to_string()).or_default();
+        if v.readonly {
+            return Err(format!("{name}: readonly variable"));
+        }
+        let old_scalar = v.value.take();
+        let mut arr = match (append, v.array.take()) {
+            (true, Some(a)) => a,
+            (true, None) => Array::Indexed(old_scalar.into_iter().map(|s| (0, s)).collect()),
+            _ if assoc => Array::Assoc(BTreeMap::new()),
+            _ => Array::Indexed(BTreeMap::new()),
+        };
+        match &mut arr {
+            Array::Indexed(m) => {
+                let mut next = m.keys().next_back().map_or(0, |k| k + 1);
+                for (k, val) in items {
+                    if let Some(k) = k {
+                        next = k
+                            .parse()
+                            .map_err(|_| format!("{name}[{k}]: bad array subscript"))?;
+                    }
+                    m.insert(next, val);
+                    next += 1;
+                }
+            }
+            Array::Assoc(m) => {
+                for (k, val) in items {
+                    let Some(k) = k else {
+                        return Err(format!(
+                            "{name}: {val}: must use subscript when assigning associative array"
+                        ));
+                    };
+                    m.insert(k, val);
+                }
+            }
+        }
+        self.vars.get_mut(name).expect("inserted above").array = Some(arr);
+        Ok(())
+    }
+
+    /// Makes `name` local to the running function (saving the caller's variable).
+    pub(crate) fn make_local(&mut self, name: &str) {
+        let Some(frame) = self.locals.last_mut() else {
+            return;
+        };
+        if frame.iter().any(|(n, _)| n == name) {
+            return;
+        }
+        let old = self.vars.remove(name);
+        // A local inherits nothing but the exported attribute's absence: a fresh variable.
+        frame.push((name.to_string(), old));
+        self.vars.insert(name.to_string(), Var::default());
+    }
+
+    /// Restores the variables a function's `local`s shadowed.
+    pub(crate) fn pop_locals(&mut self) {
+        if let Some(frame) = self.locals.pop() {
+            for (name, old) in frame.into_iter().rev() {
+                match old {
+                    Some(v) => self.vars.insert(name, v),
+                    None => self.vars.remove(&name),
+                };
+            }
+        }
+    }
+
+    /// `declare`/`typeset`/`local`/`readonly` [-aAirxpg] [NAME[=VALUE]...].
+    pub(crate) fn declare_builtin(
+        &mut self,
+        cmd: &str,
+        args: &[String],
+        fds: &Fds,
+    ) -> ExpResult<i32> {
+        if cmd == "local" && self.locals.is_empty() {
+            fds.error("local: can only be used in a function");
+            return Ok(1);
+        }
+        let mut flags = String::new();
+        let mut unflags = String::new();
+        let mut i = 0;
+        while let Some(a) = args.get(i) {
+            if let Some(f) = a.strip_prefix('-').filter(|f| !f.is_empty()) {
+                if f == "-" {
+                    i += 1;
+                    break;
+                }
+                flags.push_str(f);
+            } else if let Some(f) = a.strip_prefix('+').filter(|f| !f.is_empty()) {
+                unflags.push_str(f);
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        if cmd == "readonly" {
+            flags.push('r');
+        }
+        if let Some(bad) = flags
+            .chars()
+            .chain(unflags.chars())
+            .find(|c| !"aAirxpgf".contains(*c))
+        {
+            fds.error(&format!("{cmd}: -{bad}: invalid option"));
+            return Ok(2);
+        }
+        let names = &args[i..];
+        if flags.contains('p') || names.is_empty() {
+            return Ok(self.declare_print(cmd, names, &flags, fds));
+        }
+        let mut status = 0;
+        for a in names {
+            let (name, value) = match a.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (a.as_str(), None),
+            };
+            let (name, append) = match name.strip_suffix('+') {
+                Some(n) => (n, true),
+                None => (name, false),
+            };
+            if !builtins::is_name(name) {
+                fds.error(&format!("{cmd}: `{a}': not a valid identifier"));
+                status = 1;
+                continue;
+            }
+            if self.vars.get(name).is_some_and(|v| v.readonly)
+                && (value.is_some() || !flags.is_empty())
+            {
+                fds.error(&format!("{cmd}: {name}: readonly variable"));
+                status = 1;
+                continue;
+            }
+            let local = cmd == "local"
+                || (!flags.contains('g')
+                    && !self.locals.is_empty()
+                    && cmd != "readonly"
+                    && cmd != "export");
+            if local {
+                self.make_local(name);
+            }
+            let var = self.vars.entry(name.to_string()).or_default();
+            if flags.contains('a') && var.array.is_none() {
+                let old = var.value.take();
+                var.array = Some(Array::Indexed(old.into_iter().map(|v| (0, v)).collect()));
+            }
+            if flags.contains('A') && !matches!(var.array, Some(Array::Assoc(_))) {
+                var.value = None;
+                var.array = Some(Array::Assoc(BTreeMap::new()));
+            }
+            if flags.contains('i') {
+                var.integer = true;
+            }
+            if unflags.contains('i') {
+                var.integer = false;
+            }
+            if flags.contains('x') {
+                var.exported = true;
+            }
+            if unflags.contains('x') {
+                var.exported = false;
+            }
+            if let Some(v) = value {
+                let pending = self.pending_arrays.iter().position(|(n, _)| n == name);
+                let r = if let (Some(p), true) = (pending, v.starts_with('(')) {
+                    // `declare a=(x y)`: the elements were expanded with the command's words.
+                    let (_, items) = self.pending_arrays.remove(p);
+                    self.assign_array(name, items, append)
+                } else {
+                    let v = if self.vars.get(name).is_some_and(|v| v.integer) {
+                        self.arith_text(v, None, fds)?.to_string()
+                    } else {
+                        v.to_string()
+                    };
+                    let v = if append {
+                        format!("{}{v}", self.get(name).unwrap_or(""))
+                    } else {
+                        v
+                    };
+                    match self.vars.get(name).and_then(|v| v.array.as_ref()) {
+                        Some(_) => self.set_element(name, "0", v),
+                        None => self.set(name, v),
+                    }
+                };
+                if let Err(e) = r {
+                    fds.error(&format!("{cmd}: {e}"));
+                    status = 1;
+                    continue;
+                }
+            }
+            if flags.contains('r') {
+                self.vars.entry(name.to_string()).or_default().readonly = true;
+            }
+        }
+        Ok(status)
+    }
+
+    /// `declare -p [NAME...]`, or the listing of `declare` without names.
+    fn declare_print(&self, cmd: &str, names: &[String], flags: &str, fds: &Fds) -> i32 {
+        let mut out = String::new();
+        let mut status = 0;
+        let list: Vec<String> = if names.is_empty() {
+            let mut all: Vec<String> = self
+                .vars
+                .iter()
+                .filter(|(_, v)| {
+                    (cmd != "readonly" || v.readonly) && (!flags.contains('x') || v.exported)
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            all.sort();
+            all
+        } else {
+            names.to_vec()
+        };
+        for name in &list {
+            let Some(v) = self.vars.get(name) else {
+                fds.error(&format!("{cmd}: {name}: not found"));
+                status = 1;
+                continue;
+            };
+            out.push_str(&describe(name, v));
+            out.push('\n');
+        }
+        if fds.handle(1).write_all(out.as_bytes()).is_err() {
+            return 1;
+        }
+        status
+    }
+}
+
+/// One `declare -p` line.
+fn describe(name: &str, v: &Var) -> String {
+    let mut attrs = String::new();
+    match &v.array {
+        Some(Array::Indexed(_)) => attrs.push('a'),
+        Some(Array::Assoc(_)) => attrs.push('A'),
+        None => {}
+    }
+    if v.integer {
+        attrs.push('i');
+    }
+    if v.readonly {
+        attrs.push('r');
+    }
+    if v.exported {
+        attrs.push('x');
+    }
+    if attrs.is_empty() {
+        attrs.push('-');
+    }
+    let q = |s: &str| {
+        let mut o = String::from("\"");
+        for c in s.chars() {
+            if matches!(c, '"' | '\\' | '$' | '`') {
+                o.push('\\');
+            }
+            o.push(c);
+        }
+        o.push('"');
+        o
+    };
+    match (&v.array, &v.value) {
+        (Some(Array::Indexed(m)), _) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|(k, val)| format!("[{k}]={}", q(val)))
+                .collect();
+            format!("declare -{attrs} {name}=({})", items.join(" "))
+        }
+        (Some(Array::Assoc(m)), _) => {
+            let items: String = m
+                .iter()
+                .map(|(k, val)| format!("[{k}]={} ", q(val)))
+                .collect();
+            format!("declare -{attrs} {name}=({items})")
+        }
+        (None, Some(val)) => format!("declare -{attrs} {name}={}", q(val)),
+        (None, None) => format!("declare -{attrs} {name}"),
+    }
+}

@@ -1,0 +1,268 @@
+//! The interactive shell (REPL) over reedline, and the line-by-line reader used
+//! when stdin is not a terminal.
+//!
+//! Both keep one [`Shell`] for the whole session, so `cd` and variables persist
+//! from one command to the next, and run in one throwaway container.
+
+mod complete;
+mod context;
+mod highlight;
+mod prompt;
+mod validate;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+use reedline::{
+    ColumnarMenu, Emacs, FileBackedHistory, KeyCode, KeyModifiers, MenuBuilder, Reedline,
+    ReedlineEvent, ReedlineMenu, Signal, default_emacs_keybindings,
+};
+use wsh_runtime::Runtime;
+
+use crate::container::Container;
+use crate::interp::{ImageSystem, Shell, host_fds};
+use crate::store::Dirs;
+use prompt::PROMPT_INDICATOR;
+pub use validate::{Completeness, completeness};
+
+/// The image a plain `wsh` runs in (the only one so far).
+const DEFAULT_IMAGE: &str = "base";
+
+/// How many history entries are kept.
+const HISTORY_SIZE: usize = 10_000;
+
+/// Runs the interactive shell on the terminal until `exit` or Ctrl-D; returns the
+/// last status. With `save_image`, the container's file system is written there at the end.
+pub fn interactive(save_image: Option<&Path>) -> anyhow::Result<i32> {
+    let container = Container::throwaway()?;
+    let status = {
+        let rt = container.runtime().clone();
+        let interrupts = InterruptForwarder::start(rt.clone())?;
+        let mut shell = Shell::new(ImageSystem::new(rt.clone()));
+        let ctx = Arc::new(context::Context::new(rt.vfs().clone()));
+        ctx.refresh(&shell);
+        let mut editor = editor(&ctx)?;
+        let status = loop {
+            let prompt = prompt::ShellPrompt {
+                image: DEFAULT_IMAGE.into(),
+                cwd: shell.cwd().to_string(),
+                home: shell.get("HOME").unwrap_or_default().to_string(),
+                status: shell.status(),
+            };
+            match editor
+                .read_line(&prompt)
+                .context("cannot read from the terminal")?
+            {
+                Signal::Success(text) => {
+                    if text.trim().is_empty() {
+                        continue;
+                    }
+                    // Saved at once, so a crash or a kill keeps what was typed.
+                    let _ = editor.sync_history();
+                    interrupts.begin();
+                    // With its newline, as typed: a heredoc's last line and a syntax
+                    // error's position ("line 1 col 11" rather than "end of input") need it.
+                    shell.run_text(&format!("{text}\n"), &host_fds());
+                    if interrupts.end() {
+                        // The terminal echoed ^C; start the prompt on a fresh line, as bash does.
+                        println!();
+                    }
+                    ctx.refresh(&shell);
+                    if let Some(s) = shell.exited() {
+                        break s;
+                    }
+                }
+                Signal::CtrlC => continue,
+                Signal::CtrlD => {
+                    println!("exit");
+                    break shell.status();
+                }
+                _ => continue,
+            }
+        };
+        let _ = editor.sync_history();
+        drop(editor);
+        drop(ctx);
+        drop(shell);
+        interrupts.stop();
+        status
+    };
+    container.finish(save_image)?;
+    Ok(status)
+}
+
+/// The line editor: history file, multi-line validation, highlighting, Tab completion.
+fn editor(ctx: &Arc<context::Context>) -> anyhow::Result<Reedline> {
+    let history_file = Dirs::locate()?.data.join("history.txt");
+    let history = FileBackedHistory::with_file(HISTORY_SIZE, history_file.clone())
+        .with_context(|| format!("cannot open the history file {}", history_file.display()))?;
+    let mut keys = default_emacs_keybindings();
+    keys.add_binding(
+        KeyModifiers::NONE,
+        KeyCode::Tab,
+        ReedlineEvent::UntilFound(vec![
+            ReedlineEvent::Menu("completion".into()),
+            ReedlineEvent::MenuNext,
+        ]),
+    );
+    Ok(Reedline::create()
+        .with_history(Box::new(history))
+        .with_validator(Box::new(validate::ShellValidator))
+        .with_highlighter(Box::new(highlight::ShellHighlighter { ctx: ctx.clone() }))
+        .with_completer(Box::new(complete::ShellCompleter { ctx: ctx.clone() }))
+        .with_quick_completions(true)
+        .with_partial_completions(true)
+        .with_menu(ReedlineMenu::EngineCompleter(Box::new(
+            ColumnarMenu::default()
+                .with_name("completion")
+                .with_marker(PROMPT_INDICATOR),
+        )))
+        .with_edit_mode(Box::new(Emacs::new(keys))))
+}
+
+/// Turns SIGINT (Ctrl-C while a command runs; the editor sees Ctrl-C as a key)
+/// into [`Runtime::interrupt_all`], which stops every running guest with status 130.
+struct InterruptForwarder {
+    handle: signal_hook::iterator::Handle,
+    thread: std::thread::JoinHandle<()>,
+    state: Arc<InterruptState>,
+}
+
+/// Shared between the REPL loop and the signal thread.
+#[derive(Default)]
+struct InterruptState {
+    /// A command line is running.
+    running: AtomicBool,
+    /// Ctrl-C was pressed while it ran.
+    fired: AtomicBool,
+}
+
+/// How often guests are stopped again after a Ctrl-C, until the command line ends.
+const REINTERRUPT: std::time::Duration = std::time::Duration::from_millis(10);
+
+impl InterruptForwarder {
+    fn start(rt: Runtime) -> anyhow::Result<InterruptForwarder> {
+        let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])
+            .context("cannot install the Ctrl-C handler")?;
+        let handle = signals.handle();
+        let state = Arc::new(InterruptState::default());
+        let shared = state.clone();
+        let thread = std::thread::Builder::new()
+            .name("wsh-sigint".into())
+            .spawn(move || {
+                for _ in signals.forever() {
+                    shared.fired.store(true, Ordering::SeqCst);
+                    // Not once but until the command line ends: a guest that starts
+                    // after the press (the next stage or command being spawned right
+                    // then) must stop too, as the whole foreground job would in bash.
+                    while shared.running.load(Ordering::SeqCst) {
+                        rt.interrupt_all();
+                        std::thread::sleep(REINTERRUPT);
+                    }
+                }
+            })
+            .context("cannot start the Ctrl-C thread")?;
+        Ok(InterruptForwarder {
+            handle,
+            thread,
+            state,
+        })
+    }
+
+    /// A command line starts: forget earlier presses.
+    fn begin(&self) {
+        self.state.fired.store(false, Ordering::SeqCst);
+        self.state.running.store(true, Ordering::SeqCst);
+    }
+
+    /// The command line ended; returns whether Ctrl-C was pressed while it ran.
+    fn end(&self) -> bool {
+        self.state.running.store(false, Ordering::SeqCst);
+        self.state.fired.load(Ordering::SeqCst)
+    }
+
+    /// Uninstalls the handler and lets go of the runtime.
+    fn stop(self) {
+        self.state.running.store(false, Ordering::SeqCst);
+        self.handle.close();
+        let _ = self.thread.join();
+    }
+}
+
+/// Runs commands from a non-terminal stdin as bash does: each complete command as
+/// soon as its last line arrives, reading no further than that line (so programs
+/// that read stdin get the rest). A syntax error stops with status 2.
+pub fn non_interactive(
+    arg0: String,
+    args: Vec<String>,
+    save_image: Option<&Path>,
+) -> anyhow::Result<i32> {
+    let container = Container::throwaway()?;
+    let status = {
+        let mut shell = Shell::new(ImageSystem::new(container.runtime().clone()));
+        shell.set_args(arg0, args);
+        let mut pending = String::new();
+        loop {
+            let line = read_stdin_line().context("cannot read stdin")?;
+            let at_eof = line.is_none();
+            if let Some(line) = line {
+                pending.push_str(&line);
+                let text = pending.strip_suffix('\n').unwrap_or(&pending);
+                if completeness(text) == Completeness::Incomplete {
+                    continue;
+                }
+            }
+            if !pending.trim().is_empty() {
+                if !pending.ends_with('\n') {
+                    pending.push('\n');
+                }
+                match Shell::parse(&pending) {
+                    Ok(program) => {
+                        shell.run_program(&program, &host_fds());
+                    }
+                    Err(e) => {
+                        eprintln!("wsh: {e}");
+                        break 2;
+                    }
+                }
+                pending.clear();
+                if let Some(s) = shell.exited() {
+                    break s;
+                }
+            }
+            if at_eof {
+                break shell.status();
+            }
+        }
+    };
+    container.finish(save_image)?;
+    Ok(status)
+}
+
+/// One line of fd 0 with its newline (without it at EOF); None at EOF. Reads a
+/// byte at a time, as bash does on a pipe, so nothing past the line is consumed.
+fn read_stdin_line() -> std::io::Result<Option<String>> {
+    let mut line = Vec::new();
+    loop {
+        let mut byte = 0u8;
+        // SAFETY: reads at most one byte into a valid one-byte buffer.
+        let n = unsafe { libc::read(0, (&raw mut byte).cast(), 1) };
+        if n < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        if n == 0 {
+            break;
+        }
+        line.push(byte);
+        if byte == b'\n' {
+            break;
+        }
+    }
+    Ok((!line.is_empty()).then(|| String::from_utf8_lossy(&line).into_owned()))
+}

@@ -1,0 +1,375 @@
+//! The REPL driven in a real terminal: tmux runs `wsh` in a pane, the test types
+//! with send-keys and reads the screen with capture-pane, polling (never fixed
+//! sleeps) with a bounded wait for each expected screen.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// How long one expected screen may take to appear (debug builds, 2 busy cores).
+const WAIT: Duration = Duration::from_secs(60);
+
+/// A WSH_HOME of its own (own history file) sharing the built image and module
+/// cache of the test binary's common home.
+fn private_home(name: &str) -> PathBuf {
+    let shared = common::wsh_home();
+    // Build the base image and compile the userland once, outside any terminal.
+    static WARM: std::sync::Once = std::sync::Once::new();
+    WARM.call_once(|| {
+        let out = common::wsh("true");
+        assert!(
+            out.status.success(),
+            "wsh -c true failed: {}",
+            common::text(&out.stderr)
+        );
+    });
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("repl-{name}"));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(home.join("data")).unwrap();
+    std::os::unix::fs::symlink(shared.join("data/images"), home.join("data/images")).unwrap();
+    std::os::unix::fs::symlink(shared.join("cache"), home.join("cache")).unwrap();
+    home
+}
+
+/// One tmux server (own socket) with one pane running wsh.
+struct Term {
+    socket: PathBuf,
+    home: PathBuf,
+}
+
+impl Term {
+    /// Starts `wsh` (no arguments) in an 100x30 terminal, and waits for its prompt.
+    fn start(home: &Path) -> Term {
+        // A new server each time: a restart must not race the old server's exit.
+        static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let socket = home.join(format!("tmux-{n}.sock"));
+        let conf = home.join("tmux.conf");
+        // Keep the pane after wsh exits, so its last screen can still be read.
+        std::fs::write(
+            &conf,
+            "set -g remain-on-exit on\nset -g history-limit 5000\n",
+        )
+        .unwrap();
+        let t = Term {
+            socket,
+            home: home.to_path_buf(),
+        };
+        let cmd = format!(
+            "env -i WSH_HOME='{}' TERM=xterm-256color PATH=/usr/bin:/bin '{}'",
+            home.display(),
+            env!("CARGO_BIN_EXE_wsh")
+        );
+        t.tmux(&[
+            "-f",
+            conf.to_str().unwrap(),
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &cmd,
+        ]);
+        let started = Instant::now();
+        t.wait_for("the first prompt", |s| prompt_lines(s) >= 1);
+        eprintln!("first prompt after {:?}", started.elapsed());
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            common::text(&out.stderr)
+        );
+        common::text(&out.stdout)
+    }
+
+    /// The pane's text, scrollback included, without colors.
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "t"])
+    }
+
+    /// Types `text` literally.
+    fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "t", "-l", text]);
+    }
+
+    /// Presses keys by tmux name (Enter, C-c, Up, Tab, C-d).
+    fn key(&self, key: &str) {
+        self.tmux(&["send-keys", "-t", "t", key]);
+    }
+
+    /// Types a line and presses Enter.
+    fn line(&self, text: &str) {
+        self.type_text(text);
+        self.key("Enter");
+    }
+
+    /// Polls the screen until `ok` holds; panics with the screen after [`WAIT`].
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        self.wait_for_within(WAIT, what, ok)
+            .unwrap_or_else(|s| panic!("timed out waiting for {what}; screen:\n{s}"))
+    }
+
+    /// Polls the screen until `ok` holds or `limit` passes (then returns the last screen as Err).
+    fn wait_for_within(
+        &self,
+        limit: Duration,
+        _what: &str,
+        ok: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return Ok(s);
+            }
+            if start.elapsed() > limit {
+                return Err(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Whether the pane's process has ended.
+    fn dead(&self) -> bool {
+        self.tmux(&["display-message", "-p", "-t", "t", "#{pane_dead}"])
+            .trim()
+            == "1"
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+        let _ = &self.home;
+    }
+}
+
+/// Lines that are a bare prompt (`base DIR $` with nothing typed, maybe `[N]`).
+fn prompt_lines(screen: &str) -> usize {
+    screen.lines().filter(|l| is_prompt(l.trim_end())).count()
+}
+
+fn is_prompt(line: &str) -> bool {
+    line.starts_with("base ") && line.ends_with(" $")
+}
+
+/// Whether some screen line is exactly `text` (so the echoed command line does not count).
+fn has_line(screen: &str, text: &str) -> bool {
+    screen.lines().any(|l| l.trim_end() == text)
+}
+
+#[test]
+fn command_and_its_output() {
+    let t = Term::start(&private_home("command"));
+    t.line("echo hello from the repl | tr a-z A-Z");
+    t.wait_for("the pipeline's output", |s| {
+        has_line(s, "HELLO FROM THE REPL")
+    });
+    // The shell state persists from line to line.
+    t.line("cd /etc; X=kept");
+    t.wait_for("the prompt in /etc", |s| {
+        s.lines().any(|l| l.trim_end() == "base /etc $")
+    });
+    t.line("echo $X; pwd");
+    t.wait_for("the variable and the cwd", |s| {
+        has_line(s, "kept") && has_line(s, "/etc")
+    });
+}
+
+#[test]
+fn multi_line_if() {
+    let t = Term::start(&private_home("multiline"));
+    t.line("if true; then");
+    t.wait_for("a continuation line", |s| {
+        s.lines().any(|l| l.trim_end() == ">")
+    });
+    t.line("echo inside the if");
+    t.line("fi");
+    let s = t.wait_for("the if's output", |s| has_line(s, "inside the if"));
+    assert!(!s.contains("syntax error"), "{s}");
+}
+
+#[test]
+fn syntax_error_then_a_command() {
+    let t = Term::start(&private_home("syntax"));
+    t.line("echo a; fi");
+    let s = t.wait_for("a syntax error", |s| {
+        s.contains("syntax error") && prompt_lines(s) >= 1
+    });
+    assert!(s.contains("line 1"), "the message names the line: {s}");
+    t.wait_for("a prompt with status 2", |s| {
+        s.lines().any(|l| l.trim_end() == "base / [2] $")
+    });
+    assert!(!has_line(&s, "a"), "nothing of the line ran: {s}");
+    t.line("echo still running");
+    t.wait_for("the next command's output", |s| {
+        has_line(s, "still running")
+    });
+}
+
+/// Runs `cmd` after printing `started`, presses Ctrl-C once, and expects the prompt
+/// back with status 130 and a working shell. One press must do even when it lands
+/// before the guest has started.
+fn interrupt(t: &Term, cmd: &str) {
+    t.line(&format!("echo started; {cmd}"));
+    t.wait_for("the command to start", |s| has_line(s, "started"));
+    let pressed = Instant::now();
+    t.key("C-c");
+    t.wait_for("the prompt after Ctrl-C", |s| {
+        s.lines().any(|l| l.trim_end() == "base / [130] $")
+    });
+    eprintln!("`{cmd}`: prompt back {:?} after Ctrl-C", pressed.elapsed());
+    t.line("echo after ctrl-c");
+    let s = t.wait_for("a command after Ctrl-C", |s| has_line(s, "after ctrl-c"));
+    assert!(
+        !s.contains("panicked") && !s.contains("aborted"),
+        "the guest must stop cleanly:\n{s}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_sleep() {
+    let t = Term::start(&private_home("sleep"));
+    interrupt(&t, "sleep 100");
+}
+
+#[test]
+fn ctrl_c_stops_a_spinning_guest() {
+    let t = Term::start(&private_home("yes"));
+    interrupt(&t, "yes > /dev/null");
+}
+
+#[test]
+fn ctrl_c_stops_a_guest_reading_the_terminal() {
+    let t = Term::start(&private_home("cat"));
+    interrupt(&t, "cat");
+}
+
+#[test]
+fn ctrl_d_exits() {
+    let t = Term::start(&private_home("ctrl-d"));
+    t.key("C-d");
+    t.wait_for_within(WAIT, "wsh to exit", |_| t.dead())
+        .unwrap_or_else(|s| panic!("wsh still runs:\n{s}"));
+}
+
+#[test]
+fn history_survives_a_restart() {
+    let home = private_home("history");
+    {
+        let t = Term::start(&home);
+        t.line("echo remembered line");
+        t.wait_for("the output", |s| has_line(s, "remembered line"));
+        t.line("exit");
+        t.wait_for_within(WAIT, "wsh to exit", |_| t.dead())
+            .unwrap_or_else(|s| panic!("no exit:\n{s}"));
+    }
+    assert!(
+        home.join("data/history.txt").exists(),
+        "the history lives in the data dir"
+    );
+    let t = Term::start(&home);
+    t.key("Up");
+    t.wait_for("the recalled line", |s| {
+        s.lines().any(|l| l.trim_end() == "base / $ exit")
+    });
+    t.key("Up");
+    t.wait_for("the line before", |s| {
+        s.lines()
+            .any(|l| l.trim_end() == "base / $ echo remembered line")
+    });
+    t.key("Enter");
+    t.wait_for("its output again", |s| has_line(s, "remembered line"));
+}
+
+#[test]
+fn tab_completes_commands_and_image_paths() {
+    let t = Term::start(&private_home("tab"));
+    // An applet on the image's PATH.
+    t.type_text("unam");
+    t.key("Tab");
+    t.wait_for("the completed command", |s| {
+        s.lines().any(|l| l.trim_end() == "base / $ uname")
+    });
+    t.key("C-u");
+    // A path inside the image (the host has no /etc/hostname of this content).
+    t.type_text("cat /etc/hostn");
+    t.key("Tab");
+    t.wait_for("the completed path", |s| {
+        s.lines()
+            .any(|l| l.trim_end() == "base / $ cat /etc/hostname")
+    });
+    t.key("Enter");
+    t.wait_for("the image's file", |s| has_line(s, "wsh"));
+    // A directory completes with its slash.
+    t.type_text("ls /usr/loc");
+    t.key("Tab");
+    t.wait_for("the completed directory", |s| {
+        s.lines().any(|l| l.trim_end() == "base / $ ls /usr/local/")
+    });
+}
+
+/// Runs `input` as the stdin of wsh and of bash; both must print the same and exit alike.
+fn same_as_bash_on_stdin(input: &str) {
+    use std::io::Write;
+    let run = |mut cmd: Command| {
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let mut wsh = common::wsh_cmd(common::wsh_home());
+    wsh.env("LC_ALL", "C");
+    let ours = run(wsh);
+    let mut bash = Command::new("bash");
+    bash.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("LC_ALL", "C");
+    let theirs = run(bash);
+    assert_eq!(
+        (common::text(&ours.stdout), ours.status.code()),
+        (common::text(&theirs.stdout), theirs.status.code()),
+        "stdin {input:?}; wsh stderr: {}",
+        common::text(&ours.stderr)
+    );
+}
+
+#[test]
+fn piped_stdin_runs_line_by_line_as_bash_does() {
+    // Each complete command runs when its last line arrives; `read` gets the next line.
+    same_as_bash_on_stdin("echo one\nread x\nthis line is data\necho \"got $x\"\n");
+    // Multi-line commands, quotes and continuations wait for their end.
+    same_as_bash_on_stdin("if true; then\n  echo in\nfi\necho 'a\nb'\necho c \\\n d\n");
+    // A syntax error stops the input with status 2, after what ran before it.
+    same_as_bash_on_stdin("echo before\nfi\necho after\n");
+    // `exit` stops reading; a last line without its newline still runs.
+    same_as_bash_on_stdin("echo x\nexit 3\necho never\n");
+    same_as_bash_on_stdin("echo no newline");
+}

@@ -1,0 +1,2 @@
+echo hello world
+echo "two  spaces" 'single  quoted'

@@ -1,0 +1,5 @@
+false
+echo $?
+true
+echo $?
+exit 3

@@ -1,0 +1,1 @@
+echo "b a c" | tr ' ' '\n' | sort

@@ -1,0 +1,2 @@
+s=
+until [ "$s" = aaa ]; do s="${s}a"; echo "$s"; done

@@ -1,0 +1,2 @@
+set -- one two three
+for a; do echo "arg $a"; done

@@ -1,0 +1,6 @@
+f() { return 3; }
+f
+echo $?
+g() { true; return; }
+g
+echo $?

@@ -1,0 +1,3 @@
+outer() { inner() { echo inner-called; }; inner; }
+outer
+inner

@@ -1,0 +1,3 @@
+unset v
+echo "${v:=assigned}"
+echo "$v"

@@ -1,0 +1,2 @@
+x=set
+echo "${x:+alt}" "[${unset_var:+alt}]"

@@ -1,0 +1,4 @@
+s=hello
+echo ${#s}
+set -- a b c d
+echo $#

@@ -1,0 +1,6 @@
+s="hello world hello"
+echo "${s/hello/bye}"
+echo "${s//hello/bye}"
+echo "${s/#hello/start}"
+echo "${s/%hello/end}"
+echo "${s//o/}"

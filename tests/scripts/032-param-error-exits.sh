@@ -1,0 +1,4 @@
+unset nope
+echo before
+: "${nope:?is required}"
+echo after

@@ -1,0 +1,3 @@
+s="a  b   c"
+for w in $s; do echo "[$w]"; done
+for w in "$s"; do echo "[$w]"; done

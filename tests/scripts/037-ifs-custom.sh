@@ -1,0 +1,3 @@
+IFS=:
+s="a:b::c"
+for w in $s; do echo "[$w]"; done

@@ -1,0 +1,2 @@
+printf 'x\ny\n' > in.txt
+wc -l < in.txt

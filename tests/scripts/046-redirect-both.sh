@@ -1,0 +1,2 @@
+{ echo out; echo err >&2; } &> both.txt
+sort both.txt

@@ -1,0 +1,4 @@
+name=world
+cat <<'EOF'
+hello $name
+EOF

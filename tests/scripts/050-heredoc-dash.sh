@@ -1,0 +1,4 @@
+	cat <<-EOF
+	tabs stripped
+		more
+	EOF

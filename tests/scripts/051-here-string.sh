@@ -1,0 +1,3 @@
+tr a-z A-Z <<< "shout this"
+x=abc
+cat <<< "$x$x"

@@ -1,0 +1,4 @@
+exec 3>&1
+echo via3 >&3
+exec 3>&-
+echo done

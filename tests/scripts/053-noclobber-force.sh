@@ -1,0 +1,2 @@
+echo a >| clob.txt
+cat clob.txt

@@ -1,0 +1,6 @@
+set -e
+echo start
+false || echo handled
+if false; then :; fi
+false
+echo never

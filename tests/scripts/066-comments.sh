@@ -1,0 +1,3 @@
+echo a # comment
+# full line
+echo b#not-comment

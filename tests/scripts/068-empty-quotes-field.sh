@@ -1,0 +1,3 @@
+set -- "" a ""
+echo $#
+for x in "" ; do echo "[$x]"; done

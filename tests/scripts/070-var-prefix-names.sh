@@ -1,0 +1,2 @@
+abc1=1 abc2=2
+echo ${!abc*}

@@ -1,0 +1,4 @@
+[ 1 -eq x ] 2>/dev/null
+echo $?
+[ a = b
+echo $?

@@ -1,0 +1,2 @@
+[[ apple < banana ]] && echo lt
+[[ b > a ]] && echo gt

@@ -1,0 +1,3 @@
+mkdir -p dd
+[[ -d dd && ! -f dd ]] && echo dir
+[[ -e dd/nothing ]] || echo absent

@@ -1,0 +1,2 @@
+a=(hello hi)
+echo ${#a[0]} ${#a[1]}

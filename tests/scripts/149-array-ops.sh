@@ -1,0 +1,2 @@
+a=(apple banana cherry)
+echo "${a[@]^}" "${a[@]/a/A}" "${a[@]#?}"

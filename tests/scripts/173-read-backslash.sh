@@ -1,0 +1,4 @@
+read x <<< 'a\tb'
+echo "$x"
+read -r y <<< 'a\tb'
+echo "$y"

@@ -1,0 +1,4 @@
+read <<< "  padded  "
+echo "[$REPLY]"
+read -d , f <<< "first,second"
+echo "$f"

@@ -1,0 +1,4 @@
+true | false | true
+echo "${PIPESTATUS[@]}"
+false
+echo "${PIPESTATUS[0]}"

@@ -1,0 +1,7 @@
+false | true
+echo $?
+set -o pipefail
+false | true
+echo $?
+true | true
+echo $?

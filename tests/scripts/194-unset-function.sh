@@ -1,0 +1,3 @@
+f() { echo f; }
+unset -f f
+type -t f || echo "f gone"

@@ -1,0 +1,2 @@
+printf -v out '%05d' 42
+echo "$out"

@@ -1,0 +1,2 @@
+echo {a,b{1,2},c}
+echo x{,y}z

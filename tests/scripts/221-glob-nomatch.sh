@@ -1,0 +1,5 @@
+mkdir g && cd g
+echo *.none
+echo "*.txt"
+touch x.txt
+echo '*'.txt

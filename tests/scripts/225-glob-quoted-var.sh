@@ -1,0 +1,5 @@
+mkdir g && cd g
+touch aa ab
+p='a*'
+echo $p
+echo "$p"

@@ -1,0 +1,4 @@
+X=value
+cat <<EOF | tr a-z A-Z
+x is ${X:-default}
+EOF

@@ -1,0 +1,3 @@
+cat <<EOF | tr a-z A-Z; echo "${Y:-fallback}" "$(echo sub)" "$((1+2))"
+body
+EOF

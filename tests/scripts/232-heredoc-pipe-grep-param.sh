@@ -1,0 +1,5 @@
+printf '' >/dev/null
+cat <<END | while read -r l; do echo "[$l] ${MISSING:-d}"; done
+first
+second
+END

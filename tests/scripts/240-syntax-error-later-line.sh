@@ -1,0 +1,4 @@
+echo "before error"
+echo "second line"
+if then fi
+echo "never"

@@ -1,0 +1,3 @@
+echo start
+case x in
+echo unreachable

@@ -1,0 +1,2 @@
+eval 'if true; then'
+echo "after eval $?"

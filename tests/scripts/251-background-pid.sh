@@ -1,0 +1,5 @@
+true &
+pid=$!
+wait $pid
+echo "waited $?"
+[ -n "$pid" ] && echo has-pid

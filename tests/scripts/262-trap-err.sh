@@ -1,0 +1,6 @@
+trap 'echo "ERR caught"' ERR
+false
+echo after
+if false; then :; fi
+false || true
+echo end

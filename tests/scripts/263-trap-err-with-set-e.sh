@@ -1,0 +1,5 @@
+set -e
+trap 'echo "failing: $?"' ERR
+echo one
+false
+echo never

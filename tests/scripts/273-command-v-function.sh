@@ -1,0 +1,3 @@
+f() { :; }
+command -v f
+command -v if

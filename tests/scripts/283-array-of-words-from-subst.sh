@@ -1,0 +1,2 @@
+words=($(echo "x y z"))
+echo ${#words[@]} ${words[2]}

@@ -1,0 +1,3 @@
+s=""
+for i in {1..5}; do s+="$i,"; done
+echo "${s%,}"

@@ -1,0 +1,3 @@
+f() { echo "to file"; } > fout.txt
+f
+cat fout.txt

@@ -1,0 +1,2 @@
+read -r first rest <<< "alpha beta gamma"
+echo "$first|$rest"

@@ -1,0 +1,4 @@
+set -e
+f() { false; echo "continues in cond context"; }
+if f; then echo ok; fi
+echo end
