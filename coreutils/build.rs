@@ -13,8 +13,8 @@ fn main() {
     println!("cargo:rerun-if-changed={}", list.display());
     println!("cargo:rerun-if-changed=build.rs");
 
-    let text = fs::read_to_string(&list)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", list.display()));
+    let text =
+        fs::read_to_string(&list).unwrap_or_else(|e| panic!("cannot read {}: {e}", list.display()));
 
     let mut applets: Vec<(String, String)> = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -24,15 +24,26 @@ fn main() {
         }
         let mut words = line.split_whitespace();
         let name = words.next().unwrap().to_string();
-        let krate = words.next().map_or_else(|| format!("uu_{name}"), str::to_string);
+        let krate = words
+            .next()
+            .map_or_else(|| format!("uu_{name}"), str::to_string);
         if words.next().is_some() {
-            panic!("applets.txt:{}: expected `NAME [CRATE]`, got {line:?}", n + 1);
+            panic!(
+                "applets.txt:{}: expected `NAME [CRATE]`, got {line:?}",
+                n + 1
+            );
         }
         // `@MODULE[::FN]` names one of our own applets, in src/applets/MODULE.rs.
-        let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let valid =
+            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         let own = |s: &str| s.split("::").all(valid);
-        if !(krate.starts_with("uu_") && valid(&krate[3..]) || krate.starts_with('@') && own(&krate[1..])) {
-            panic!("applets.txt:{}: {krate:?} is not a uutils crate name", n + 1);
+        if !(krate.starts_with("uu_") && valid(&krate[3..])
+            || krate.starts_with('@') && own(&krate[1..]))
+        {
+            panic!(
+                "applets.txt:{}: {krate:?} is not a uutils crate name",
+                n + 1
+            );
         }
         if name.contains(['/', ',', '"', '\\']) {
             panic!("applets.txt:{}: bad applet name {name:?}", n + 1);
@@ -51,8 +62,16 @@ fn main() {
         if let Some(path) = krate.strip_prefix('@') {
             // `@MODULE` runs applets::MODULE::main, `@MODULE::FN` applets::MODULE::FN.
             // Our own applets need no uucore localisation: util stays empty.
-            let f = if path.contains("::") { path.to_string() } else { format!("{path}::main") };
-            writeln!(out, "    Applet {{ name: {name:?}, util: \"\", main: applets::{f} }},").unwrap();
+            let f = if path.contains("::") {
+                path.to_string()
+            } else {
+                format!("{path}::main")
+            };
+            writeln!(
+                out,
+                "    Applet {{ name: {name:?}, util: \"\", main: applets::{f} }},"
+            )
+            .unwrap();
             continue;
         }
         // The name uucore's embedded localisation knows the utility by.

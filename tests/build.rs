@@ -364,6 +364,20 @@ fn label_and_expose_are_recorded_in_the_config() {
 }
 
 #[test]
+fn user_volume_stopsignal_and_healthcheck_are_recorded_in_the_config() {
+    let dir = context(
+        &[],
+        "FROM base\nUSER 1000:1000\nVOLUME /data /cache\nSTOPSIGNAL SIGTERM\nHEALTHCHECK --interval=5s CMD [\"test\", \"-e\", \"/tmp\"]\n",
+    );
+    let c = inspect(&built(dir.path(), &[]));
+    assert_eq!(c["user"], "1000:1000");
+    assert_eq!(c["volumes"], serde_json::json!(["/data", "/cache"]));
+    assert_eq!(c["stop_signal"], "SIGTERM");
+    assert_eq!(c["healthcheck"]["test"], serde_json::json!(["test", "-e", "/tmp"]));
+    assert_eq!(c["healthcheck"]["options"]["interval"], "5s");
+}
+
+#[test]
 fn unchanged_rebuild_is_all_cached_and_a_changed_file_rebuilds_from_its_copy() {
     let dir = context(
         &[("data.txt", "v1\n")],

@@ -186,3 +186,18 @@ fn syntax_error_is_status_2_with_a_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("syntax error"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn save_image_accepts_a_relative_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wsh_cmd(wsh_home())
+        .current_dir(dir.path())
+        .args(["--save-image", "rel.img", "-c", "echo x > /f"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let img = dir.path().join("rel.img");
+    let img = img.to_str().unwrap();
+    assert!(host("e2fsck", &["-fn", img]).status.success());
+    assert_eq!(text(&host("debugfs", &["-R", "cat /f", img]).stdout), "x\n");
+}

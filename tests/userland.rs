@@ -94,6 +94,7 @@ const CASES: &[&str] = &[
     "seq 5 | awk '{s+=$1} END {print s}'; echo a:b:c | awk -F: '{print $2}'; awk -v n=3 'BEGIN{print n*2}'",
     "printf 'x 1\\ny 2\\nx 3\\n' | awk '$1==\"x\" {t+=$2} END {print t, NR}'",
     // the rest
+    "seq 3 > a; seq 2 > b; more a b; seq 2 | more",
     "timeout 0.3 sleep 5; echo $?",
     "timeout 5 true; echo $?; timeout 5 false; echo $?",
     "timeout 1 no-such-program 2>/dev/null; echo $?",
@@ -201,7 +202,7 @@ fn every_new_applet_answers_help() {
     let applets = [
         "chmod", "chown", "stat", "du", "df", "id", "whoami", "env", "xargs", "timeout", "which",
         "hostname", "find", "grep", "gzip", "gunzip", "zcat", "tar", "clear", "ls", "sed", "diff",
-        "cmp", "awk",
+        "cmp", "awk", "more",
     ];
     for a in applets {
         let out = wsh(&format!("{a} --help"));

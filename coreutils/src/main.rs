@@ -89,7 +89,11 @@ fn main() -> ExitCode {
     let mut name = basename(argv0);
 
     if SELF_NAMES.contains(&name.as_str()) {
-        match args.get(1).map(|a| a.to_string_lossy().into_owned()).as_deref() {
+        match args
+            .get(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .as_deref()
+        {
             Some("--list") => {
                 let mut out = std::io::stdout().lock();
                 for a in APPLETS {
@@ -97,7 +101,11 @@ fn main() -> ExitCode {
                         return ExitCode::from(1);
                     }
                 }
-                return if out.flush().is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+                return if out.flush().is_ok() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                };
             }
             Some("--help" | "-h") => {
                 usage(std::io::stdout());

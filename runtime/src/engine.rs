@@ -63,17 +63,51 @@ pub fn shared() -> anyhow::Result<&'static Shared> {
 /// How often the epoch advances: the granularity of CPU-time checks and interrupts.
 pub const TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
-/// Advances the engine's epoch every [`TICK`] for the life of the process, so every
-/// running guest's deadline callback gets to check its stop flag and CPU time.
+/// How many guests are running: the ticker sleeps while there are none.
+static ACTIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// The ticker thread, to wake it when the first guest starts.
+static TICKER: OnceLock<std::thread::Thread> = OnceLock::new();
+
+/// Marks one guest as running for as long as it lives (see [`start_ticker`]).
+pub(crate) struct Running(());
+
+impl Running {
+    /// Counts a guest in, waking the ticker if it was idle.
+    pub(crate) fn start() -> Running {
+        if ACTIVE.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0
+            && let Some(t) = TICKER.get()
+        {
+            t.unpark();
+        }
+        Running(())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        ACTIVE.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Advances the engine's epoch every [`TICK`] while any guest runs, so every
+/// running guest's deadline callback gets to check its stop flag and CPU time;
+/// with no guest (an idle REPL) it parks instead of waking 100 times a second.
 fn start_ticker(engine: &Engine) -> std::io::Result<()> {
     let weak = engine.weak();
-    std::thread::Builder::new().name("wsh-epoch".into()).spawn(move || {
+    let handle = std::thread::Builder::new().name("wsh-epoch".into()).spawn(move || {
         while let Some(engine) = weak.upgrade() {
+            if ACTIVE.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                drop(engine);
+                // An unpark that came first makes this return at once: no lost wake-up.
+                std::thread::park();
+                continue;
+            }
             engine.increment_epoch();
             drop(engine);
             std::thread::sleep(TICK);
         }
     })?;
+    let _ = TICKER.set(handle.thread().clone());
     Ok(())
 }
 

@@ -302,6 +302,7 @@ fn run_guest(pre: InstancePre<Guest>, guest: Guest, name: &str, stderr: &Handle,
     let report = |msg: String| {
         let _ = stderr.write_all(format!("wsh: {name}: {msg}\n").as_bytes());
     };
+    let _running = engine::Running::start();
     let engine = pre.module().engine().clone();
     let mut store = Store::new(&engine, guest);
     store.limiter(|g| &mut g.limits);

@@ -31,11 +31,32 @@ pub struct ImageConfig {
     /// Free-form labels.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// The user commands run as (`USER`; recorded, not yet enforced).
+    #[serde(default)]
+    pub user: String,
+    /// Paths declared as volumes (`VOLUME`).
+    #[serde(default)]
+    pub volumes: Vec<String>,
+    /// The signal that stops a container (`STOPSIGNAL`).
+    #[serde(default)]
+    pub stop_signal: String,
+    /// The health check (`HEALTHCHECK`): its options and command; `NONE` disables an inherited one.
+    #[serde(default)]
+    pub healthcheck: Option<Healthcheck>,
     /// How the image came to be, oldest first.
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
     /// Creation time (seconds since the Unix epoch).
     pub created: u64,
+}
+
+/// A recorded `HEALTHCHECK`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Healthcheck {
+    /// `--interval=30s` style options, as given.
+    pub options: BTreeMap<String, String>,
+    /// The check command (`["NONE"]` disables the check).
+    pub test: Vec<String>,
 }
 
 /// One step of an image's history.

@@ -54,7 +54,11 @@ pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let dir = path.parent().context("path without a parent")?;
+    // A bare file name's parent is "" (the current directory).
+    let dir = match path.parent().context("path without a parent")? {
+        d if d.as_os_str().is_empty() => Path::new("."),
+        d => d,
+    };
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = tempfile::Builder::new()
         .prefix(".partial-")
@@ -520,6 +524,10 @@ impl Store {
                 .to_string_lossy()
                 .into_owned();
             let Some(id) = name.strip_suffix(".json") else {
+                // Raw base images of wsh before the layer store are no longer used.
+                if name.starts_with("base-v") && name.ends_with(".img") {
+                    let _ = std::fs::remove_file(&path);
+                }
                 continue;
             };
             if !live_images.contains(id) {

@@ -255,6 +255,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             }
             "--reverse" => o.reverse = true,
             "--inode" => o.inode = true,
+            // Our long listings are never coloured.
+            s if s == "--color" || s.starts_with("--color=") => {}
             s if !s.starts_with("--") => {
                 for c in s[1..].chars() {
                     match c {

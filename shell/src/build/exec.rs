@@ -263,11 +263,13 @@ impl Builder<'_> {
                         "USER {u:?}: expected USER NAME[:GROUP] or UID[:GID]"
                     )));
                 }
+                c.user = u;
             }
             Instr::Stopsignal(s) => {
                 let s = vars::word(s, esc, &look).map_err(e)?;
                 signal_number(&s)
                     .ok_or_else(|| e(format!("STOPSIGNAL {s}: not a signal name or number")))?;
+                c.stop_signal = s;
             }
             Instr::Volume(vs) => {
                 for v in vs {
@@ -275,9 +277,23 @@ impl Builder<'_> {
                     if v.is_empty() {
                         return Err(e("VOLUME with an empty path".into()));
                     }
+                    if !c.volumes.contains(&v) {
+                        c.volumes.push(v);
+                    }
                 }
             }
-            Instr::Healthcheck(_) => {}
+            Instr::Healthcheck(h) => {
+                c.healthcheck = Some(match h {
+                    None => crate::image::Healthcheck {
+                        options: Default::default(),
+                        test: vec!["NONE".into()],
+                    },
+                    Some((opts, form)) => crate::image::Healthcheck {
+                        options: opts.iter().cloned().collect(),
+                        test: docker_argv(form),
+                    },
+                });
+            }
             _ => {
                 return Err(e(format!(
                     "{} is not a metadata instruction",

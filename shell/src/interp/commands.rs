@@ -368,14 +368,17 @@ impl Shell {
             .and_then(|v| v.parse().ok())
             .unwrap_or(1)
             .max(1);
-        // Position inside a group of flags (`-abc`), kept across calls.
-        let mut pos: usize = self
-            .get("__WSH_OPTPOS")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
+        // Position inside a group of flags (`-abc`), kept across calls while OPTIND
+        // stays where this function left it (a reset OPTIND starts over).
+        let (seen_optind, seen_pos) = self.getopts_pos;
+        let mut pos: usize = if seen_optind == optind {
+            seen_pos.max(1)
+        } else {
+            1
+        };
         let finish = |sh: &mut Shell, optind: usize, pos: usize| {
             let _ = sh.set("OPTIND", optind.to_string());
-            let _ = sh.set("__WSH_OPTPOS", pos.to_string());
+            sh.getopts_pos = (optind, pos);
         };
         let Some(arg) = params.get(optind - 1) else {
             let _ = self.set(name, "?".into());
@@ -391,7 +394,11 @@ impl Shell {
             return 1;
         }
         let chars: Vec<char> = arg.chars().collect();
-        let c = chars[pos];
+        let Some(&c) = chars.get(pos) else {
+            let _ = self.set(name, "?".into());
+            finish(self, optind + 1, 1);
+            return 1;
+        };
         pos += 1;
         let at_end = pos >= chars.len();
         let idx = spec.find(c).filter(|_| c != ':');

@@ -9,6 +9,7 @@ use brush_parser::ast::{
 use super::expand::{ExpResult, Fail};
 use super::sys::Kind;
 use super::{Fds, Shell};
+use wsh_runtime::Handle;
 
 impl Shell {
     /// `test ARGS` / `[ ARGS ]`: 0 true, 1 false, 2 on a usage error.
@@ -47,7 +48,7 @@ impl Shell {
             T::Or(a, b) => self.eval_test(a, fds)? || self.eval_test(b, fds)?,
             T::Not(a) => !self.eval_test(a, fds)?,
             T::Parenthesized(a) => self.eval_test(a, fds)?,
-            T::UnaryTest(p, s) => self.unary(p, s)?,
+            T::UnaryTest(p, s) => self.unary(p, s, fds)?,
             T::BinaryTest(p, a, b) => match p {
                 // `test` compares strings literally: patterns are for [[ ]].
                 BP::StringExactlyMatchesPattern | BP::StringExactlyMatchesString => a == b,
@@ -91,7 +92,7 @@ impl Shell {
             X::Parenthesized(a) => self.extended_test(a, fds)?,
             X::UnaryTest(p, w) => {
                 let s = self.expand_string(&w.value, fds)?;
-                self.unary(p, &s).map_err(|e| {
+                self.unary(p, &s, fds).map_err(|e| {
                     fds.error(&e);
                     Fail::Status(2)
                 })?
@@ -158,7 +159,7 @@ impl Shell {
         }
     }
 
-    fn unary(&self, p: &UP, s: &str) -> Result<bool, String> {
+    fn unary(&self, p: &UP, s: &str, fds: &Fds) -> Result<bool, String> {
         let stat = || self.sys.stat(&self.cwd, s).ok();
         Ok(match p {
             UP::StringHasZeroLength => s.is_empty(),
@@ -186,8 +187,16 @@ impl Shell {
                 stat().is_some_and(|m| m.kind == Kind::Other && !m.symlink)
             }
             UP::FileExistsAndModifiedSinceLastRead => false,
-            // No fd of a script is a terminal we can see from here.
-            UP::FdIsOpenTerminal => false,
+            // Only the host's own streams can be terminals (pipes and image files never are).
+            UP::FdIsOpenTerminal => {
+                use std::io::IsTerminal;
+                match s.trim().parse::<i32>().ok().and_then(|n| fds.get(n)) {
+                    Some(Handle::HostStdin) => std::io::stdin().is_terminal(),
+                    Some(Handle::HostStdout) => std::io::stdout().is_terminal(),
+                    Some(Handle::HostStderr) => std::io::stderr().is_terminal(),
+                    _ => false,
+                }
+            }
             UP::ShellOptionEnabled => match s {
                 "errexit" => self.options.errexit,
                 "nounset" => self.options.nounset,

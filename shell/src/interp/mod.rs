@@ -132,6 +132,8 @@ pub struct Shell {
     /// `alias` definitions, and the ones being expanded (no recursion).
     pub(crate) aliases: BTreeMap<String, String>,
     pub(crate) alias_active: Vec<String>,
+    /// `getopts`: (OPTIND it last set, position inside that argument's flag group).
+    pub(crate) getopts_pos: (usize, usize),
     /// `shopt -s` options that are on.
     pub(crate) shopts: std::collections::BTreeSet<String>,
 }
@@ -185,6 +187,7 @@ impl Shell {
             last_bg: None,
             traps: BTreeMap::new(),
             in_trap: false,
+            getopts_pos: (0, 1),
             aliases: BTreeMap::new(),
             alias_active: Vec::new(),
             exec_fds: None,

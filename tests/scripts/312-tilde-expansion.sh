@@ -1,0 +1,5 @@
+HOME=/home/tester
+echo ~ ~/docs
+echo "~" '~'
+x=~/path
+echo $x

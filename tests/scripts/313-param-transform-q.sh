@@ -1,0 +1,2 @@
+v="it's here"
+echo ${v@Q}

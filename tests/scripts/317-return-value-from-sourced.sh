@@ -1,0 +1,3 @@
+echo 'return 4' > r.sh
+. ./r.sh
+echo $?

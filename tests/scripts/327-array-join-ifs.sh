@@ -1,0 +1,5 @@
+a=(x y z)
+IFS=-
+echo "${a[*]}"
+unset IFS
+echo "${a[*]}"

@@ -1,0 +1,4 @@
+export V=1
+declare +x V
+printenv V || echo "not exported"
+echo $V

@@ -1,0 +1,5 @@
+x=global
+f() { local x=f; g; echo "f sees $x"; }
+g() { x=changed-by-g; }
+f
+echo "global $x"

@@ -1,0 +1,3 @@
+eval 'arr=(one two three)'
+echo ${arr[1]}
+eval "echo \${#arr[@]}"

@@ -1,0 +1,4 @@
+n=4
+cat <<EOF
+square $((n * n)), cmd $(echo ok), var ${n}
+EOF

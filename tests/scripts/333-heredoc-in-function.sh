@@ -1,0 +1,6 @@
+f() {
+  cat <<-EOT
+	indented body $1
+	EOT
+}
+f arg

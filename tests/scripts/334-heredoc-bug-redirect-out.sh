@@ -1,0 +1,5 @@
+X=out
+cat <<EOF > "${X}.txt"
+written
+EOF
+cat out.txt
