@@ -201,3 +201,13 @@ fn save_image_accepts_a_relative_path() {
     assert!(host("e2fsck", &["-fn", img]).status.success());
     assert_eq!(text(&host("debugfs", &["-R", "cat /f", img]).stdout), "x\n");
 }
+
+#[test]
+fn a_changed_module_file_is_never_run_from_the_cache() {
+    // Warm both caches (in-process by inode, on-disk index by image identity), then
+    // replace the module's content in the container: the next run must see the change.
+    let out = wsh("/bin/true; echo 'not wasm' > /bin/coreutils; /bin/true; echo $?");
+    assert_eq!(text(&out.stdout), "126\n", "stderr: {}", text(&out.stderr));
+    // And a fresh process over the unchanged image still runs it.
+    assert_eq!(text(&wsh("/bin/echo ok").stdout), "ok\n");
+}

@@ -120,13 +120,14 @@ impl Shared {
     }
 
     /// The pre-linked module for `bytes`: from memory, else the disk cache, else compiled
-    /// (and then written to the cache). Returns whether it had to compile.
-    pub fn instance_pre(&self, bytes: &[u8], cache_dir: &Path) -> anyhow::Result<(InstancePre<Guest>, bool)> {
+    /// (and then written to the cache). Returns it, whether it had to compile, and the
+    /// module's sha256.
+    pub fn instance_pre(&self, bytes: &[u8], cache_dir: &Path) -> anyhow::Result<(InstancePre<Guest>, bool, [u8; 32])> {
         let digest: [u8; 32] = Sha256::digest(bytes).into();
         if let Some(pre) = self.modules.lock().unwrap().get(&digest) {
-            return Ok((pre.clone(), false));
+            return Ok((pre.clone(), false, digest));
         }
-        let path = cache_dir.join("modules").join(format!("{}-{}.cwasm", hex::encode(digest), self.compat_key()));
+        let path = self.cache_path(&digest, cache_dir);
         let (module, compiled) = match self.load_cached(&path) {
             Some(m) => (m, false),
             None => {
@@ -140,7 +141,24 @@ impl Shared {
         };
         let pre = self.linker.instantiate_pre(&module).map_err(|e| anyhow::anyhow!("{e:#}"))?;
         self.modules.lock().unwrap().insert(digest, pre.clone());
-        Ok((pre, compiled))
+        Ok((pre, compiled, digest))
+    }
+
+    /// Where the compiled form of the module with sha256 `digest` is cached.
+    fn cache_path(&self, digest: &[u8; 32], cache_dir: &Path) -> PathBuf {
+        cache_dir.join("modules").join(format!("{}-{}.cwasm", hex::encode(digest), self.compat_key()))
+    }
+
+    /// The pre-linked module whose bytes hash to `digest`, if it is in memory or in the
+    /// disk cache (never compiles: the caller does not have the bytes).
+    pub fn cached_instance_pre(&self, digest: &[u8; 32], cache_dir: &Path) -> Option<InstancePre<Guest>> {
+        if let Some(pre) = self.modules.lock().unwrap().get(digest) {
+            return Some(pre.clone());
+        }
+        let module = self.load_cached(&self.cache_path(digest, cache_dir))?;
+        let pre = self.linker.instantiate_pre(&module).ok()?;
+        self.modules.lock().unwrap().insert(*digest, pre.clone());
+        Some(pre)
     }
 
     fn load_cached(&self, path: &Path) -> Option<Module> {

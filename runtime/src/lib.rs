@@ -105,6 +105,8 @@ struct Inner {
     limits: Mutex<Limits>,
     /// Who runs `sh -c` command lines for guests, once the shell registers itself.
     runner: Mutex<Option<Arc<dyn CommandLineRunner>>>,
+    /// Names the image this file system started as (see `set_image_identity`).
+    identity: OnceLock<String>,
 }
 
 /// The runner of runtimes that have none of their own (the shell sets it once at start).
@@ -147,6 +149,7 @@ impl Runtime {
                 running: Mutex::new(Vec::new()),
                 limits: Mutex::new(limits::default_limits()),
                 runner: Mutex::new(None),
+                identity: OnceLock::new(),
             }),
         })
     }
@@ -205,6 +208,11 @@ impl Runtime {
         if let Some(pre) = self.inner.by_inode.lock().unwrap().get(&key) {
             return Ok((pre.clone(), false));
         }
+        let index = self.index_path(&key);
+        if let Some(pre) = index.as_deref().and_then(|p| self.indexed_module(p)) {
+            self.inner.by_inode.lock().unwrap().insert(key, pre.clone());
+            return Ok((pre, false));
+        }
         let mut bytes = vec![0u8; st.size as usize];
         let mut at = 0;
         while at < bytes.len() {
@@ -224,11 +232,40 @@ impl Runtime {
                 "cannot execute binary file: Exec format error".into(),
             ));
         }
-        let (pre, compiled) = engine::shared()
+        let (pre, compiled, digest) = engine::shared()
             .and_then(|s| s.instance_pre(&bytes, &self.inner.cache_dir))
             .map_err(|e| SpawnError::NotExecutable(program.into(), format!("invalid module: {e}")))?;
+        if let Some(index) = index {
+            // Only a hint for later processes: failing to write it costs speed, not correctness.
+            let _ = write_index(&index, &digest);
+        }
         self.inner.by_inode.lock().unwrap().insert(key, pre.clone());
         Ok((pre, compiled))
+    }
+
+    /// Names the image this runtime's file system was opened from (an image id). Then
+    /// a module file still as the image has it (same inode, size, mtime and ctime) is
+    /// found in the compiled cache by that identity, without reading and hashing its
+    /// bytes: the start-up cost of a fresh wsh process. A guest cannot forge a match:
+    /// any change to the file sets its ctime to the host's current time.
+    pub fn set_image_identity(&self, id: &str) {
+        let _ = self.inner.identity.set(id.to_string());
+    }
+
+    fn index_path(&self, key: &ModuleKey) -> Option<PathBuf> {
+        let id = self.inner.identity.get()?;
+        let text = format!(
+            "{id}\n{}\n{}\n{}.{}\n{}.{}",
+            key.ino, key.size, key.mtime.0, key.mtime.1, key.ctime.0, key.ctime.1
+        );
+        let name = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+        Some(self.inner.cache_dir.join("index").join(name))
+    }
+
+    fn indexed_module(&self, index: &Path) -> Option<InstancePre<Guest>> {
+        let text = std::fs::read_to_string(index).ok()?;
+        let digest: [u8; 32] = hex::decode(text.trim()).ok()?.try_into().ok()?;
+        engine::shared().ok()?.cached_instance_pre(&digest, &self.inner.cache_dir)
     }
 
     /// Starts `cmd` on its own thread.
@@ -295,6 +332,16 @@ impl Runtime {
             s.engine.increment_epoch();
         }
     }
+}
+
+/// Records which module digest an index entry names (atomically: temp file + rename).
+fn write_index(path: &Path, digest: &[u8; 32]) -> std::io::Result<()> {
+    let dir = path.parent().expect("index path has a parent");
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::fs::write(tmp.path(), hex::encode(digest))?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Instantiates and runs one guest to completion; returns its exit status.

@@ -49,7 +49,9 @@ impl Container {
             store,
             record,
         };
-        c.runtime = Some(Runtime::new(Arc::new(vfs), &dirs.cache)?);
+        let runtime = Runtime::new(Arc::new(vfs), &dirs.cache)?;
+        runtime.set_image_identity(image_id);
+        c.runtime = Some(runtime);
         Ok(c)
     }
 
