@@ -20,7 +20,8 @@ use sha2::{Digest, Sha256};
 const WASM_TARGET: &str = "wasm32-wasip1";
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir
         .parent()
         .expect("the wsh crate lives one level below the workspace root")
@@ -79,15 +80,18 @@ fn main() {
     println!("cargo:rustc-env=WSH_APPLETS={}", applets.join(","));
     // Names the base image, so a wsh with a new userland builds a new one.
     let bytes = fs::read(&wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
-    let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let digest: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     println!("cargo:rustc-env=WSH_COREUTILS_SHA256={digest}");
 }
 
 /// The applet names of applets.txt: the first word of each line that is
 /// neither blank nor a `#` comment.
 fn read_applets(path: &Path) -> Vec<String> {
-    let text = fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text =
+        fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let mut names: Vec<String> = text
         .lines()
         .map(str::trim)
@@ -134,7 +138,10 @@ fn ensure_wasm_target(rustc: &OsString) {
         cmd.arg("--toolchain").arg(name);
     }
     cmd.stdout(stderr_as_stdio()).stderr(Stdio::inherit());
-    eprintln!("wsh build.rs: {WASM_TARGET} is missing from {}: running {cmd:?}", sysroot.display());
+    eprintln!(
+        "wsh build.rs: {WASM_TARGET} is missing from {}: running {cmd:?}",
+        sysroot.display()
+    );
     match cmd.status() {
         Ok(s) if s.success() => {}
         Ok(s) => panic!(

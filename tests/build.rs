@@ -373,7 +373,10 @@ fn user_volume_stopsignal_and_healthcheck_are_recorded_in_the_config() {
     assert_eq!(c["user"], "1000:1000");
     assert_eq!(c["volumes"], serde_json::json!(["/data", "/cache"]));
     assert_eq!(c["stop_signal"], "SIGTERM");
-    assert_eq!(c["healthcheck"]["test"], serde_json::json!(["test", "-e", "/tmp"]));
+    assert_eq!(
+        c["healthcheck"]["test"],
+        serde_json::json!(["test", "-e", "/tmp"])
+    );
     assert_eq!(c["healthcheck"]["options"]["interval"], "5s");
 }
 

@@ -85,14 +85,23 @@ fn command_lines_match_bash() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ from bash:\n{}", failures.len(), CASES.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from bash:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn missing_command_says_command_not_found() {
     let out = wsh("definitely-not-here arg");
     assert_eq!(out.status.code(), Some(127));
-    assert_eq!(text(&out.stderr), "wsh: definitely-not-here: command not found\n");
+    assert_eq!(
+        text(&out.stderr),
+        "wsh: definitely-not-here: command not found\n"
+    );
 }
 
 #[test]
@@ -109,21 +118,36 @@ fn guest_writes_land_in_a_clean_ext4_image() {
     assert_eq!(text(&out.stdout), "done\n", "stderr: {}", text(&out.stderr));
     let img = img.to_str().unwrap();
     let fsck = host("e2fsck", &["-fn", img]);
-    assert!(fsck.status.success(), "e2fsck -fn failed:\n{}{}", text(&fsck.stdout), text(&fsck.stderr));
+    assert!(
+        fsck.status.success(),
+        "e2fsck -fn failed:\n{}{}",
+        text(&fsck.stdout),
+        text(&fsck.stderr)
+    );
     let cat = host("debugfs", &["-R", "cat /data/sub/g", img]);
     assert_eq!(text(&cat.stdout), "guest-wrote\n");
     let big = host("debugfs", &["-R", "cat /data/big", img]);
     let expected: String = (1..=20000).map(|i| format!("{i}\n")).collect();
-    assert!(text(&big.stdout) == expected, "debugfs shows a different /data/big");
+    assert!(
+        text(&big.stdout) == expected,
+        "debugfs shows a different /data/big"
+    );
     let link = host("debugfs", &["-R", "stat /data/sub/link", img]);
-    assert!(text(&link.stdout).contains("Fast link dest: \"../f\""), "{}", text(&link.stdout));
+    assert!(
+        text(&link.stdout).contains("Fast link dest: \"../f\""),
+        "{}",
+        text(&link.stdout)
+    );
 }
 
 #[test]
 fn the_guest_cannot_reach_the_host() {
     // The root is the image's root, not the host's.
     let out = wsh("ls /");
-    assert_eq!(text(&out.stdout), "bin\netc\nhome\nlost+found\nroot\ntmp\nusr\n");
+    assert_eq!(
+        text(&out.stdout),
+        "bin\netc\nhome\nlost+found\nroot\ntmp\nusr\n"
+    );
     // `cd ..` from / stays at /.
     let out = wsh("cd /; cd ..; cd ../..; pwd; ls / | wc -l");
     assert_eq!(text(&out.stdout), "/\n7\n");
@@ -136,27 +160,46 @@ fn the_guest_cannot_reach_the_host() {
         "cat /etc/shadow",
     ] {
         let out = wsh(cmd);
-        assert_ne!(out.status.code(), Some(0), "{cmd} succeeded: {}", text(&out.stdout));
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{cmd} succeeded: {}",
+            text(&out.stdout)
+        );
         assert!(out.stdout.is_empty(), "{cmd} printed {}", text(&out.stdout));
     }
     // Writes stay inside: a file written at a host-looking path does not appear on the host.
     let marker = format!("/tmp/wsh-escape-check-{}", std::process::id());
     let out = wsh(&format!("echo leaked > {marker}; cat {marker}"));
     assert_eq!(text(&out.stdout), "leaked\n");
-    assert!(!std::path::Path::new(&marker).exists(), "the guest wrote {marker} on the host");
+    assert!(
+        !std::path::Path::new(&marker).exists(),
+        "the guest wrote {marker} on the host"
+    );
     // A symlink pointing at a host path resolves inside the image.
-    let out = wsh("ln -s /etc /tmp/hostetc; cat /tmp/hostetc/hostname; cat /tmp/hostetc/shadow; echo $?");
+    let out =
+        wsh("ln -s /etc /tmp/hostetc; cat /tmp/hostetc/hostname; cat /tmp/hostetc/shadow; echo $?");
     assert_eq!(text(&out.stdout), "wsh\n1\n");
 }
 
 #[test]
 fn compiled_module_is_cached_after_first_run() {
     let home = tempfile::tempdir().unwrap();
-    let run = || wsh_cmd(home.path()).arg("-c").arg("/bin/echo hi").output().unwrap();
+    let run = || {
+        wsh_cmd(home.path())
+            .arg("-c")
+            .arg("/bin/echo hi")
+            .output()
+            .unwrap()
+    };
     let cached = |dir: &std::path::Path| -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
         let modules = dir.join("cache/modules");
         let mut v: Vec<_> = std::fs::read_dir(&modules)
-            .map(|rd| rd.map(|e| e.unwrap()).map(|e| (e.path(), e.metadata().unwrap().modified().unwrap())).collect())
+            .map(|rd| {
+                rd.map(|e| e.unwrap())
+                    .map(|e| (e.path(), e.metadata().unwrap().modified().unwrap()))
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
@@ -164,7 +207,11 @@ fn compiled_module_is_cached_after_first_run() {
     assert!(cached(home.path()).is_empty());
     assert_eq!(text(&run().stdout), "hi\n");
     let first = cached(home.path());
-    assert_eq!(first.len(), 1, "one compiled module after the first run: {first:?}");
+    assert_eq!(
+        first.len(),
+        1,
+        "one compiled module after the first run: {first:?}"
+    );
     assert_eq!(text(&run().stdout), "hi\n");
     assert_eq!(cached(home.path()), first, "the second run compiled again");
 }
@@ -174,8 +221,18 @@ fn script_file_runs_with_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("s.sh");
     std::fs::write(&script, "echo \"$1-$2\"\necho $0 | wc -c\nexit 7\n").unwrap();
-    let ours = wsh_cmd(wsh_home()).arg(&script).arg("a").arg("b").output().unwrap();
-    let theirs = std::process::Command::new("bash").arg(&script).arg("a").arg("b").output().unwrap();
+    let ours = wsh_cmd(wsh_home())
+        .arg(&script)
+        .arg("a")
+        .arg("b")
+        .output()
+        .unwrap();
+    let theirs = std::process::Command::new("bash")
+        .arg(&script)
+        .arg("a")
+        .arg("b")
+        .output()
+        .unwrap();
     assert_eq!(text(&ours.stdout), text(&theirs.stdout));
     assert_eq!(ours.status.code(), Some(7));
 }
@@ -184,7 +241,11 @@ fn script_file_runs_with_arguments() {
 fn syntax_error_is_status_2_with_a_message() {
     let out = wsh("echo (");
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("syntax error"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("syntax error"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

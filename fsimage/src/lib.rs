@@ -11,7 +11,7 @@ mod types;
 mod vfs;
 
 pub use device::{BlockDevice, FileDevice, MemOverlay, export_raw};
-pub use qcow2::{CLUSTER_SIZE, Qcow2Device, copy_raw, is_qcow2};
 pub use error::{Errno, Error, Result};
+pub use qcow2::{CLUSTER_SIZE, Qcow2Device, copy_raw, is_qcow2};
 pub use types::{DirEntry, FileType, Ino, SetTime, Stat, Timestamp};
 pub use vfs::Vfs;

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, OptLevel, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, OptLevel,
+    PoolingAllocationConfig,
+};
 
 use crate::wasi::{self, Guest};
 
@@ -45,10 +48,13 @@ fn config() -> Config {
 pub fn shared() -> anyhow::Result<&'static Shared> {
     SHARED
         .get_or_init(|| {
-            let engine = Engine::new(&config()).map_err(|e| format!("cannot start wasmtime: {e}"))?;
+            let engine =
+                Engine::new(&config()).map_err(|e| format!("cannot start wasmtime: {e}"))?;
             let mut linker = Linker::new(&engine);
-            wasi::add_to_linker(&mut linker).map_err(|e| format!("cannot link the WASI broker: {e}"))?;
-            wasi::wsh_ext::add_to_linker(&mut linker).map_err(|e| format!("cannot link the wsh host interface: {e}"))?;
+            wasi::add_to_linker(&mut linker)
+                .map_err(|e| format!("cannot link the WASI broker: {e}"))?;
+            wasi::wsh_ext::add_to_linker(&mut linker)
+                .map_err(|e| format!("cannot link the wsh host interface: {e}"))?;
             start_ticker(&engine).map_err(|e| format!("cannot start the epoch ticker: {e}"))?;
             Ok(Shared {
                 engine,
@@ -94,19 +100,21 @@ impl Drop for Running {
 /// with no guest (an idle REPL) it parks instead of waking 100 times a second.
 fn start_ticker(engine: &Engine) -> std::io::Result<()> {
     let weak = engine.weak();
-    let handle = std::thread::Builder::new().name("wsh-epoch".into()).spawn(move || {
-        while let Some(engine) = weak.upgrade() {
-            if ACTIVE.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+    let handle = std::thread::Builder::new()
+        .name("wsh-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                if ACTIVE.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                    drop(engine);
+                    // An unpark that came first makes this return at once: no lost wake-up.
+                    std::thread::park();
+                    continue;
+                }
+                engine.increment_epoch();
                 drop(engine);
-                // An unpark that came first makes this return at once: no lost wake-up.
-                std::thread::park();
-                continue;
+                std::thread::sleep(TICK);
             }
-            engine.increment_epoch();
-            drop(engine);
-            std::thread::sleep(TICK);
-        }
-    })?;
+        })?;
     let _ = TICKER.set(handle.thread().clone());
     Ok(())
 }
@@ -122,7 +130,11 @@ impl Shared {
     /// The pre-linked module for `bytes`: from memory, else the disk cache, else compiled
     /// (and then written to the cache). Returns it, whether it had to compile, and the
     /// module's sha256.
-    pub fn instance_pre(&self, bytes: &[u8], cache_dir: &Path) -> anyhow::Result<(InstancePre<Guest>, bool, [u8; 32])> {
+    pub fn instance_pre(
+        &self,
+        bytes: &[u8],
+        cache_dir: &Path,
+    ) -> anyhow::Result<(InstancePre<Guest>, bool, [u8; 32])> {
         let digest: [u8; 32] = Sha256::digest(bytes).into();
         if let Some(pre) = self.modules.lock().unwrap().get(&digest) {
             return Ok((pre.clone(), false, digest));
@@ -131,27 +143,42 @@ impl Shared {
         let (module, compiled) = match self.load_cached(&path) {
             Some(m) => (m, false),
             None => {
-                let module = Module::new(&self.engine, bytes).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                let module =
+                    Module::new(&self.engine, bytes).map_err(|e| anyhow::anyhow!("{e:#}"))?;
                 // A cache we cannot write only costs speed, never correctness.
                 if let Err(e) = store_cached(&path, &module) {
-                    eprintln!("wsh: warning: cannot cache compiled module at {}: {e:#}", path.display());
+                    eprintln!(
+                        "wsh: warning: cannot cache compiled module at {}: {e:#}",
+                        path.display()
+                    );
                 }
                 (module, true)
             }
         };
-        let pre = self.linker.instantiate_pre(&module).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         self.modules.lock().unwrap().insert(digest, pre.clone());
         Ok((pre, compiled, digest))
     }
 
     /// Where the compiled form of the module with sha256 `digest` is cached.
     fn cache_path(&self, digest: &[u8; 32], cache_dir: &Path) -> PathBuf {
-        cache_dir.join("modules").join(format!("{}-{}.cwasm", hex::encode(digest), self.compat_key()))
+        cache_dir.join("modules").join(format!(
+            "{}-{}.cwasm",
+            hex::encode(digest),
+            self.compat_key()
+        ))
     }
 
     /// The pre-linked module whose bytes hash to `digest`, if it is in memory or in the
     /// disk cache (never compiles: the caller does not have the bytes).
-    pub fn cached_instance_pre(&self, digest: &[u8; 32], cache_dir: &Path) -> Option<InstancePre<Guest>> {
+    pub fn cached_instance_pre(
+        &self,
+        digest: &[u8; 32],
+        cache_dir: &Path,
+    ) -> Option<InstancePre<Guest>> {
         if let Some(pre) = self.modules.lock().unwrap().get(digest) {
             return Some(pre.clone());
         }

@@ -278,7 +278,10 @@ pub fn pipe() -> (Handle, Handle) {
         write: false,
     };
     let w = PipeEnd { pipe, write: true };
-    (Handle::PipeRead(Arc::new(r)), Handle::PipeWrite(Arc::new(w)))
+    (
+        Handle::PipeRead(Arc::new(r)),
+        Handle::PipeWrite(Arc::new(w)),
+    )
 }
 
 /// Waits until the host's fd 0 has input (or EOF/error) or `stop` is set; in the
@@ -289,7 +292,11 @@ pub fn wait_host_stdin(stop: &AtomicBool) -> io::Result<()> {
         if stop.load(Ordering::Relaxed) {
             return Err(io::ErrorKind::Interrupted.into());
         }
-        let mut pfd = libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd: 0,
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd.
         let n = unsafe { libc::poll(&mut pfd, 1, STOP_CHECK.as_millis() as libc::c_int) };
         if n > 0 {
@@ -329,9 +336,7 @@ impl Handle {
     /// Reads some bytes; 0 means end of file.
     pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Handle::Null | Handle::HostStdout | Handle::HostStderr | Handle::PipeWrite(_) => {
-                Ok(0)
-            }
+            Handle::Null | Handle::HostStdout | Handle::HostStderr | Handle::PipeWrite(_) => Ok(0),
             Handle::HostStdin => read_host_stdin(buf),
             Handle::PipeRead(end) => end.pipe.read(buf),
             Handle::File(f) => f.read(buf).map_err(fs_err),
@@ -342,7 +347,9 @@ impl Handle {
     pub fn write_all(&self, data: &[u8]) -> io::Result<()> {
         match self {
             Handle::Null => Ok(()),
-            Handle::HostStdin | Handle::PipeRead(_) => Err(io::Error::from_raw_os_error(libc::EBADF)),
+            Handle::HostStdin | Handle::PipeRead(_) => {
+                Err(io::Error::from_raw_os_error(libc::EBADF))
+            }
             Handle::HostStdout => {
                 let mut out = io::stdout().lock();
                 out.write_all(data)?;
@@ -391,7 +398,9 @@ mod interrupt_tests {
             std::thread::sleep(Duration::from_millis(50));
             setter.store(true, Ordering::Relaxed);
         });
-        let Handle::PipeRead(end) = &r else { unreachable!() };
+        let Handle::PipeRead(end) = &r else {
+            unreachable!()
+        };
         let started = Instant::now();
         let err = end.pipe().read_or_stop(&mut [0u8; 8], &stop).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::Interrupted);

@@ -172,7 +172,12 @@ impl Runtime {
     /// The command-line runner: this runtime's own, else the process-wide default.
     pub fn command_line_runner(&self) -> Option<Arc<dyn CommandLineRunner>> {
         let own = self.inner.runner.lock().unwrap().clone();
-        own.or_else(|| DEFAULT_RUNNER.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        own.or_else(|| {
+            DEFAULT_RUNNER
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+        })
     }
 
     /// The image every guest of this runtime shares.
@@ -189,15 +194,29 @@ impl Runtime {
         use fsimage::{Errno, FileType};
         let vfs = &self.inner.vfs;
         let not_found = || SpawnError::NotFound(program.to_string());
-        let ino = vfs.resolve(vfs.root(), program.as_bytes(), true).map_err(|e| match e.errno() {
-            Errno::NoEnt | Errno::NotDir => not_found(),
-            _ => SpawnError::Other(format!("{program}: {e}")),
-        })?;
-        let st = vfs.stat(ino).map_err(|e| SpawnError::Other(format!("{program}: {e}")))?;
+        let ino = vfs
+            .resolve(vfs.root(), program.as_bytes(), true)
+            .map_err(|e| match e.errno() {
+                Errno::NoEnt | Errno::NotDir => not_found(),
+                _ => SpawnError::Other(format!("{program}: {e}")),
+            })?;
+        let st = vfs
+            .stat(ino)
+            .map_err(|e| SpawnError::Other(format!("{program}: {e}")))?;
         match st.kind {
             FileType::Regular => {}
-            FileType::Directory => return Err(SpawnError::NotExecutable(program.into(), "Is a directory".into())),
-            _ => return Err(SpawnError::NotExecutable(program.into(), "Permission denied".into())),
+            FileType::Directory => {
+                return Err(SpawnError::NotExecutable(
+                    program.into(),
+                    "Is a directory".into(),
+                ));
+            }
+            _ => {
+                return Err(SpawnError::NotExecutable(
+                    program.into(),
+                    "Permission denied".into(),
+                ));
+            }
         }
         let key = ModuleKey {
             ino,
@@ -234,7 +253,9 @@ impl Runtime {
         }
         let (pre, compiled, digest) = engine::shared()
             .and_then(|s| s.instance_pre(&bytes, &self.inner.cache_dir))
-            .map_err(|e| SpawnError::NotExecutable(program.into(), format!("invalid module: {e}")))?;
+            .map_err(|e| {
+                SpawnError::NotExecutable(program.into(), format!("invalid module: {e}"))
+            })?;
         if let Some(index) = index {
             // Only a hint for later processes: failing to write it costs speed, not correctness.
             let _ = write_index(&index, &digest);
@@ -265,7 +286,9 @@ impl Runtime {
     fn indexed_module(&self, index: &Path) -> Option<InstancePre<Guest>> {
         let text = std::fs::read_to_string(index).ok()?;
         let digest: [u8; 32] = hex::decode(text.trim()).ok()?.try_into().ok()?;
-        engine::shared().ok()?.cached_instance_pre(&digest, &self.inner.cache_dir)
+        engine::shared()
+            .ok()?
+            .cached_instance_pre(&digest, &self.inner.cache_dir)
     }
 
     /// Starts `cmd` on its own thread.
@@ -313,7 +336,11 @@ impl Runtime {
             runtime: Some(self.clone()),
             children: Default::default(),
         };
-        let name = cmd.argv.first().cloned().unwrap_or_else(|| cmd.program.clone());
+        let name = cmd
+            .argv
+            .first()
+            .cloned()
+            .unwrap_or_else(|| cmd.program.clone());
         let thread = std::thread::Builder::new()
             .name(name.clone())
             .spawn(move || run_guest(pre, guest, &name, &cmd.stderr, limits))
@@ -345,7 +372,13 @@ fn write_index(path: &Path, digest: &[u8; 32]) -> std::io::Result<()> {
 }
 
 /// Instantiates and runs one guest to completion; returns its exit status.
-fn run_guest(pre: InstancePre<Guest>, guest: Guest, name: &str, stderr: &Handle, caps: Limits) -> i32 {
+fn run_guest(
+    pre: InstancePre<Guest>,
+    guest: Guest,
+    name: &str,
+    stderr: &Handle,
+    caps: Limits,
+) -> i32 {
     let report = |msg: String| {
         let _ = stderr.write_all(format!("wsh: {name}: {msg}\n").as_bytes());
     };

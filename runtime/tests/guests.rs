@@ -78,7 +78,10 @@ fn capture(f: &Fixture, program: &str) -> (i32, String, String) {
 fn exit_code_and_stdout_come_through() {
     let f = fixture(&[("exit7", EXIT7), ("hello", HELLO)]);
     assert_eq!(capture(&f, "/bin/exit7").0, 7);
-    assert_eq!(capture(&f, "/bin/hello"), (0, "hello\n".into(), String::new()));
+    assert_eq!(
+        capture(&f, "/bin/hello"),
+        (0, "hello\n".into(), String::new())
+    );
 }
 
 #[test]
@@ -113,7 +116,10 @@ fn a_guest_looping_forever_stops_at_its_cpu_time() {
 #[test]
 fn an_interrupted_guest_stops_with_130() {
     let f = fixture(&[("spin", LOOP)]);
-    let child = f.runtime.spawn(cmd("/bin/spin", Handle::Null, Handle::Null)).unwrap();
+    let child = f
+        .runtime
+        .spawn(cmd("/bin/spin", Handle::Null, Handle::Null))
+        .unwrap();
     std::thread::sleep(Duration::from_millis(100));
     f.runtime.interrupt_all();
     assert_eq!(child.wait(), 130);
@@ -125,12 +131,19 @@ fn missing_and_non_module_programs_are_refused() {
     let vfs = f.runtime.vfs();
     let ino = vfs.create(vfs.root(), b"script", 0o755).unwrap();
     vfs.write(ino, 0, b"#!/bin/sh\necho hi\n").unwrap();
-    assert!(matches!(f.runtime.spawn(cmd("/bin/nope", Handle::Null, Handle::Null)), Err(wsh_runtime::SpawnError::NotFound(_))));
+    assert!(matches!(
+        f.runtime
+            .spawn(cmd("/bin/nope", Handle::Null, Handle::Null)),
+        Err(wsh_runtime::SpawnError::NotFound(_))
+    ));
     assert!(matches!(
         f.runtime.spawn(cmd("/script", Handle::Null, Handle::Null)),
         Err(wsh_runtime::SpawnError::NotExecutable(..))
     ));
-    assert!(matches!(f.runtime.spawn(cmd("/bin", Handle::Null, Handle::Null)), Err(wsh_runtime::SpawnError::NotExecutable(..))));
+    assert!(matches!(
+        f.runtime.spawn(cmd("/bin", Handle::Null, Handle::Null)),
+        Err(wsh_runtime::SpawnError::NotExecutable(..))
+    ));
 }
 
 /// chmod then stat through the `wsh` host interface: exits 0 if the mode reads back.

@@ -40,7 +40,11 @@ struct Cli {
     command: Option<String>,
 
     /// With -c: ARG0 and ARGS. Otherwise: SCRIPT (a host file) and its arguments.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     args: Vec<String>,
 }
 
@@ -141,12 +145,33 @@ enum Cmd {
 fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
     use wsh::image_cmds as ic;
     match cmd {
-        Cmd::Build { tags, file, build_args, no_cache, context } => {
-            wsh::build::run(&wsh::build::Options { file, context, tags, build_args, no_cache })
-        }
-        Cmd::Run { rm: _, interactive, env, workdir, image, cmd } => {
-            wsh::build::container_run::run(&wsh::build::container_run::RunOptions { image, cmd, env, workdir, interactive })
-        }
+        Cmd::Build {
+            tags,
+            file,
+            build_args,
+            no_cache,
+            context,
+        } => wsh::build::run(&wsh::build::Options {
+            file,
+            context,
+            tags,
+            build_args,
+            no_cache,
+        }),
+        Cmd::Run {
+            rm: _,
+            interactive,
+            env,
+            workdir,
+            image,
+            cmd,
+        } => wsh::build::container_run::run(&wsh::build::container_run::RunOptions {
+            image,
+            cmd,
+            env,
+            workdir,
+            interactive,
+        }),
         Cmd::Images => ic::images(),
         Cmd::Rmi { image } => ic::rmi(&image),
         Cmd::Inspect { image } => ic::inspect(&image),
@@ -154,7 +179,11 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
         Cmd::Tag { src, dst } => ic::tag(&src, &dst),
         Cmd::Export { image, file } => ic::export(&image, &file),
         Cmd::Import { src, name } => ic::import(&src, &name),
-        Cmd::Mount { image, mountpoint, rw } => wsh::mount::mount_cmd(&image, &mountpoint, rw),
+        Cmd::Mount {
+            image,
+            mountpoint,
+            rw,
+        } => wsh::mount::mount_cmd(&image, &mountpoint, rw),
     }
 }
 
@@ -191,7 +220,10 @@ fn set_limits(memory: Option<usize>, timeout: Option<f64>) -> anyhow::Result<()>
         limits.memory = m;
     }
     if let Some(t) = timeout {
-        anyhow::ensure!(t.is_finite() && t >= 0.0, "--timeout: {t} is not a number of seconds");
+        anyhow::ensure!(
+            t.is_finite() && t >= 0.0,
+            "--timeout: {t} is not a number of seconds"
+        );
         limits.cpu_time = (t > 0.0).then(|| std::time::Duration::from_secs_f64(t));
     }
     wsh_runtime::set_default_limits(limits);

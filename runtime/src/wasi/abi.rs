@@ -140,7 +140,8 @@ impl Mem<'_> {
 
     /// Copies `data` to `ptr`.
     pub fn write(&mut self, ptr: u32, data: &[u8]) -> Result<(), Errno> {
-        self.slice_mut(ptr, data.len() as u32)?.copy_from_slice(data);
+        self.slice_mut(ptr, data.len() as u32)?
+            .copy_from_slice(data);
         Ok(())
     }
 
@@ -189,7 +190,9 @@ impl Mem<'_> {
     pub fn iovecs(&self, iovs: u32, count: u32) -> Result<Vec<(u32, u32)>, Errno> {
         (0..count)
             .map(|i| {
-                let at = iovs.checked_add(i.checked_mul(8).ok_or(Errno::FAULT)?).ok_or(Errno::FAULT)?;
+                let at = iovs
+                    .checked_add(i.checked_mul(8).ok_or(Errno::FAULT)?)
+                    .ok_or(Errno::FAULT)?;
                 Ok((self.read_u32(at)?, self.read_u32(at + 4)?))
             })
             .collect()
@@ -252,7 +255,9 @@ pub fn timestamp(t: fsimage::Timestamp) -> u64 {
     if t.sec < 0 {
         0
     } else {
-        (t.sec as u64).saturating_mul(1_000_000_000).saturating_add(t.nsec as u64)
+        (t.sec as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(t.nsec as u64)
     }
 }
 

@@ -32,12 +32,18 @@ pub struct FdTable {
 impl FdTable {
     /// The entry at `fd`, or EBADF.
     pub fn get(&self, fd: u32) -> Result<&Fd, Errno> {
-        self.slots.get(fd as usize).and_then(Option::as_ref).ok_or(Errno::BADF)
+        self.slots
+            .get(fd as usize)
+            .and_then(Option::as_ref)
+            .ok_or(Errno::BADF)
     }
 
     /// The entry at `fd` for mutation, or EBADF.
     pub fn get_mut(&mut self, fd: u32) -> Result<&mut Fd, Errno> {
-        self.slots.get_mut(fd as usize).and_then(Option::as_mut).ok_or(Errno::BADF)
+        self.slots
+            .get_mut(fd as usize)
+            .and_then(Option::as_mut)
+            .ok_or(Errno::BADF)
     }
 
     /// The directory inode behind `fd` (path_* calls resolve from it), or ENOTDIR/EBADF.
@@ -73,6 +79,9 @@ impl FdTable {
 
     /// Closes `fd`, returning what it held.
     pub fn remove(&mut self, fd: u32) -> Result<Fd, Errno> {
-        self.slots.get_mut(fd as usize).and_then(Option::take).ok_or(Errno::BADF)
+        self.slots
+            .get_mut(fd as usize)
+            .and_then(Option::take)
+            .ok_or(Errno::BADF)
     }
 }

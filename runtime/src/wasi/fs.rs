@@ -36,7 +36,14 @@ fn file(g: &Guest, fd: u32) -> Result<Arc<FileHandle>, Errno> {
     }
 }
 
-pub fn fd_write(m: &mut Mem, g: &mut Guest, fd: u32, iovs: u32, n: u32, out: u32) -> Result<(), Errno> {
+pub fn fd_write(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    out: u32,
+) -> Result<(), Errno> {
     let data = m.gather(iovs, n)?;
     let handle = match g.fds.get(fd)? {
         Fd::Handle(h) => h.clone(),
@@ -53,14 +60,23 @@ pub fn fd_write(m: &mut Mem, g: &mut Guest, fd: u32, iovs: u32, n: u32, out: u32
             g.exit = Some(SIGPIPE_STATUS);
             Err(Errno::PIPE)
         }
-        Err(e) => Err(match e.get_ref().and_then(|i| i.downcast_ref::<fsimage::Error>()) {
-            Some(fe) => fe.errno().into(),
-            None => io_errno(&e),
-        }),
+        Err(e) => Err(
+            match e.get_ref().and_then(|i| i.downcast_ref::<fsimage::Error>()) {
+                Some(fe) => fe.errno().into(),
+                None => io_errno(&e),
+            },
+        ),
     }
 }
 
-pub fn fd_read(m: &mut Mem, g: &mut Guest, fd: u32, iovs: u32, n: u32, out: u32) -> Result<(), Errno> {
+pub fn fd_read(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    out: u32,
+) -> Result<(), Errno> {
     let vecs = m.iovecs(iovs, n)?;
     let want: usize = vecs.iter().map(|v| v.1 as usize).sum();
     let handle = match g.fds.get(fd)? {
@@ -101,7 +117,15 @@ fn stopped(g: &mut Guest, e: &std::io::Error) -> Errno {
     }
 }
 
-pub fn fd_pread(m: &mut Mem, g: &mut Guest, fd: u32, iovs: u32, n: u32, off: u64, out: u32) -> Result<(), Errno> {
+pub fn fd_pread(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    off: u64,
+    out: u32,
+) -> Result<(), Errno> {
     let f = file(g, fd)?;
     let vecs = m.iovecs(iovs, n)?;
     let want: usize = vecs.iter().map(|v| v.1 as usize).sum();
@@ -111,7 +135,15 @@ pub fn fd_pread(m: &mut Mem, g: &mut Guest, fd: u32, iovs: u32, n: u32, off: u64
     m.write_u32(out, copied as u32)
 }
 
-pub fn fd_pwrite(m: &mut Mem, g: &mut Guest, fd: u32, iovs: u32, n: u32, off: u64, out: u32) -> Result<(), Errno> {
+pub fn fd_pwrite(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    off: u64,
+    out: u32,
+) -> Result<(), Errno> {
     let f = file(g, fd)?;
     if !f.writable {
         return Err(Errno::BADF);
@@ -121,7 +153,14 @@ pub fn fd_pwrite(m: &mut Mem, g: &mut Guest, fd: u32, iovs: u32, n: u32, off: u6
     m.write_u32(out, wrote as u32)
 }
 
-pub fn fd_seek(m: &mut Mem, g: &mut Guest, fd: u32, delta: i64, whence: u8, out: u32) -> Result<(), Errno> {
+pub fn fd_seek(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    delta: i64,
+    whence: u8,
+    out: u32,
+) -> Result<(), Errno> {
     let f = file(g, fd)?;
     let base = match whence {
         0 => 0,
@@ -129,7 +168,10 @@ pub fn fd_seek(m: &mut Mem, g: &mut Guest, fd: u32, delta: i64, whence: u8, out:
         2 => f.vfs().stat(f.ino())?.size as i64,
         _ => return Err(Errno::INVAL),
     };
-    let pos = base.checked_add(delta).filter(|p| *p >= 0).ok_or(Errno::INVAL)?;
+    let pos = base
+        .checked_add(delta)
+        .filter(|p| *p >= 0)
+        .ok_or(Errno::INVAL)?;
     f.set_position(pos as u64);
     m.write_u64(out, pos as u64)
 }
@@ -164,7 +206,11 @@ pub fn fd_fdstat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<()
         Fd::Handle(h) => match h {
             Handle::File(f) => {
                 let append = f.append.load(Ordering::Relaxed);
-                (filetype::REGULAR_FILE, if append { abi::FDFLAGS_APPEND } else { 0 }, rights::ALL)
+                (
+                    filetype::REGULAR_FILE,
+                    if append { abi::FDFLAGS_APPEND } else { 0 },
+                    rights::ALL,
+                )
             }
             Handle::Null => (filetype::CHARACTER_DEVICE, 0, rights::ALL),
             Handle::HostStdin if host_isatty(0) => (filetype::CHARACTER_DEVICE, 0, stream),
@@ -184,7 +230,8 @@ pub fn fd_fdstat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<()
 pub fn fd_fdstat_set_flags(g: &mut Guest, fd: u32, flags: u16) -> Result<(), Errno> {
     match g.fds.get(fd)? {
         Fd::Handle(Handle::File(f)) => {
-            f.append.store(flags & abi::FDFLAGS_APPEND != 0, Ordering::Relaxed);
+            f.append
+                .store(flags & abi::FDFLAGS_APPEND != 0, Ordering::Relaxed);
             Ok(())
         }
         Fd::Handle(_) | Fd::Dir(_) => Ok(()),
@@ -223,7 +270,11 @@ pub fn fd_allocate(g: &mut Guest, fd: u32, off: u64, len: u64) -> Result<(), Err
     Ok(())
 }
 
-fn set_times(atim: u64, mtim: u64, flags: u16) -> Result<(Option<SetTime>, Option<SetTime>), Errno> {
+fn set_times(
+    atim: u64,
+    mtim: u64,
+    flags: u16,
+) -> Result<(Option<SetTime>, Option<SetTime>), Errno> {
     let pick = |set: u16, now: u16, t: u64| -> Result<Option<SetTime>, Errno> {
         match (flags & set != 0, flags & now != 0) {
             (true, true) => Err(Errno::INVAL),
@@ -238,7 +289,13 @@ fn set_times(atim: u64, mtim: u64, flags: u16) -> Result<(Option<SetTime>, Optio
     ))
 }
 
-pub fn fd_filestat_set_times(g: &mut Guest, fd: u32, atim: u64, mtim: u64, flags: u16) -> Result<(), Errno> {
+pub fn fd_filestat_set_times(
+    g: &mut Guest,
+    fd: u32,
+    atim: u64,
+    mtim: u64,
+    flags: u16,
+) -> Result<(), Errno> {
     let ino = match g.fds.get(fd)? {
         Fd::Dir(d) => d.ino,
         Fd::Handle(Handle::File(f)) => f.ino(),
@@ -250,7 +307,10 @@ pub fn fd_filestat_set_times(g: &mut Guest, fd: u32, atim: u64, mtim: u64, flags
 
 pub fn fd_prestat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
     match g.fds.get(fd)? {
-        Fd::Dir(DirFd { preopen: Some(name), .. }) => {
+        Fd::Dir(DirFd {
+            preopen: Some(name),
+            ..
+        }) => {
             m.write_u32(out, 0)?;
             m.write_u32(out + 4, name.len() as u32)
         }
@@ -258,9 +318,18 @@ pub fn fd_prestat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(
     }
 }
 
-pub fn fd_prestat_dir_name(m: &mut Mem, g: &mut Guest, fd: u32, ptr: u32, len: u32) -> Result<(), Errno> {
+pub fn fd_prestat_dir_name(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    ptr: u32,
+    len: u32,
+) -> Result<(), Errno> {
     match g.fds.get(fd)? {
-        Fd::Dir(DirFd { preopen: Some(name), .. }) => {
+        Fd::Dir(DirFd {
+            preopen: Some(name),
+            ..
+        }) => {
             if (len as usize) < name.len() {
                 return Err(Errno::NAMETOOLONG);
             }
@@ -270,7 +339,15 @@ pub fn fd_prestat_dir_name(m: &mut Mem, g: &mut Guest, fd: u32, ptr: u32, len: u
     }
 }
 
-pub fn fd_readdir(m: &mut Mem, g: &mut Guest, fd: u32, buf: u32, len: u32, cookie: u64, out: u32) -> Result<(), Errno> {
+pub fn fd_readdir(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    buf: u32,
+    len: u32,
+    cookie: u64,
+    out: u32,
+) -> Result<(), Errno> {
     let vfs = g.vfs.clone();
     let dir = match g.fds.get_mut(fd)? {
         Fd::Dir(d) => d,
@@ -317,7 +394,9 @@ pub fn path_open(
     let follow = dirflags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
     let vfs = g.vfs.clone();
     let ino = match vfs.resolve(base, &path, follow) {
-        Ok(_) if oflags & oflags::CREAT != 0 && oflags & oflags::EXCL != 0 => return Err(Errno::EXIST),
+        Ok(_) if oflags & oflags::CREAT != 0 && oflags & oflags::EXCL != 0 => {
+            return Err(Errno::EXIST);
+        }
         Ok(ino) => ino,
         Err(e) if oflags & oflags::CREAT != 0 && e.errno() == fsimage::Errno::NoEnt => {
             if path.ends_with(b"/") {
@@ -354,16 +433,27 @@ pub fn path_open(
                 append: fdflags & abi::FDFLAGS_APPEND != 0,
                 ..Default::default()
             };
-            Fd::Handle(Handle::File(Arc::new(FileHandle::from_ino(&vfs, ino, opts))))
+            Fd::Handle(Handle::File(Arc::new(FileHandle::from_ino(
+                &vfs, ino, opts,
+            ))))
         }
     };
     let n = g.fds.insert(entry);
     m.write_u32(out, n)
 }
 
-pub fn path_filestat_get(m: &mut Mem, g: &mut Guest, fd: u32, flags: u32, path: Vec<u8>, out: u32) -> Result<(), Errno> {
+pub fn path_filestat_get(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    flags: u32,
+    path: Vec<u8>,
+    out: u32,
+) -> Result<(), Errno> {
     let base = g.fds.dir(fd)?;
-    let ino = g.vfs.resolve(base, &path, flags & abi::LOOKUP_SYMLINK_FOLLOW != 0)?;
+    let ino = g
+        .vfs
+        .resolve(base, &path, flags & abi::LOOKUP_SYMLINK_FOLLOW != 0)?;
     abi::write_filestat(m, out, &FileStat::of(&g.vfs.stat(ino)?))
 }
 
@@ -377,7 +467,9 @@ pub fn path_filestat_set_times(
     fst: u16,
 ) -> Result<(), Errno> {
     let base = g.fds.dir(fd)?;
-    let ino = g.vfs.resolve(base, &path, flags & abi::LOOKUP_SYMLINK_FOLLOW != 0)?;
+    let ino = g
+        .vfs
+        .resolve(base, &path, flags & abi::LOOKUP_SYMLINK_FOLLOW != 0)?;
     let (a, mt) = set_times(atim, mtim, fst)?;
     Ok(g.vfs.set_times(ino, a, mt)?)
 }
@@ -406,7 +498,13 @@ pub fn path_unlink_file(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Err
     Ok(g.vfs.unlink(dir, &name)?)
 }
 
-pub fn path_rename(g: &mut Guest, fd: u32, from: Vec<u8>, to_fd: u32, to: Vec<u8>) -> Result<(), Errno> {
+pub fn path_rename(
+    g: &mut Guest,
+    fd: u32,
+    from: Vec<u8>,
+    to_fd: u32,
+    to: Vec<u8>,
+) -> Result<(), Errno> {
     let (fdir, fname) = g.vfs.resolve_parent(g.fds.dir(fd)?, &from)?;
     let (tdir, tname) = g.vfs.resolve_parent(g.fds.dir(to_fd)?, &to)?;
     Ok(g.vfs.rename(fdir, &fname, tdir, &tname)?)
@@ -418,8 +516,19 @@ pub fn path_symlink(g: &mut Guest, target: Vec<u8>, fd: u32, path: Vec<u8>) -> R
     Ok(())
 }
 
-pub fn path_link(g: &mut Guest, fd: u32, flags: u32, from: Vec<u8>, to_fd: u32, to: Vec<u8>) -> Result<(), Errno> {
-    let ino = g.vfs.resolve(g.fds.dir(fd)?, &from, flags & abi::LOOKUP_SYMLINK_FOLLOW != 0)?;
+pub fn path_link(
+    g: &mut Guest,
+    fd: u32,
+    flags: u32,
+    from: Vec<u8>,
+    to_fd: u32,
+    to: Vec<u8>,
+) -> Result<(), Errno> {
+    let ino = g.vfs.resolve(
+        g.fds.dir(fd)?,
+        &from,
+        flags & abi::LOOKUP_SYMLINK_FOLLOW != 0,
+    )?;
     if g.vfs.stat(ino)?.kind == FileType::Directory {
         return Err(Errno::PERM);
     }
@@ -427,7 +536,15 @@ pub fn path_link(g: &mut Guest, fd: u32, flags: u32, from: Vec<u8>, to_fd: u32, 
     Ok(g.vfs.link(ino, dir, &name)?)
 }
 
-pub fn path_readlink(m: &mut Mem, g: &mut Guest, fd: u32, path: Vec<u8>, buf: u32, len: u32, out: u32) -> Result<(), Errno> {
+pub fn path_readlink(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    path: Vec<u8>,
+    buf: u32,
+    len: u32,
+    out: u32,
+) -> Result<(), Errno> {
     let ino = g.vfs.resolve(g.fds.dir(fd)?, &path, false)?;
     if g.vfs.stat(ino)?.kind != FileType::Symlink {
         return Err(Errno::INVAL);

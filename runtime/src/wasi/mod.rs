@@ -95,7 +95,10 @@ fn call(
 }
 
 /// A call that touches only guest state, not memory.
-fn call_state(c: &mut Caller<'_, Guest>, f: impl FnOnce(&mut Guest) -> Result<(), Errno>) -> wasmtime::Result<i32> {
+fn call_state(
+    c: &mut Caller<'_, Guest>,
+    f: impl FnOnce(&mut Guest) -> Result<(), Errno>,
+) -> wasmtime::Result<i32> {
     Ok(match f(c.data_mut()) {
         Ok(()) => 0,
         Err(e) => e.0 as i32,
@@ -107,107 +110,228 @@ type C<'a> = Caller<'a, Guest>;
 /// Defines every `wasi_snapshot_preview1` function on `linker`.
 pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
     let u = |x: i32| x as u32;
-    linker.func_wrap(M, "args_get", move |mut c: C, a: i32, b: i32| call(&mut c, |m, g| proc::args_get(m, g, u(a), u(b))))?;
+    linker.func_wrap(M, "args_get", move |mut c: C, a: i32, b: i32| {
+        call(&mut c, |m, g| proc::args_get(m, g, u(a), u(b)))
+    })?;
     linker.func_wrap(M, "args_sizes_get", move |mut c: C, a: i32, b: i32| {
         call(&mut c, |m, g| proc::args_sizes_get(m, g, u(a), u(b)))
     })?;
-    linker.func_wrap(M, "environ_get", move |mut c: C, a: i32, b: i32| call(&mut c, |m, g| proc::environ_get(m, g, u(a), u(b))))?;
+    linker.func_wrap(M, "environ_get", move |mut c: C, a: i32, b: i32| {
+        call(&mut c, |m, g| proc::environ_get(m, g, u(a), u(b)))
+    })?;
     linker.func_wrap(M, "environ_sizes_get", move |mut c: C, a: i32, b: i32| {
         call(&mut c, |m, g| proc::environ_sizes_get(m, g, u(a), u(b)))
     })?;
     linker.func_wrap(M, "clock_res_get", move |mut c: C, id: i32, out: i32| {
         call(&mut c, |m, g| proc::clock_res_get(m, g, u(id), u(out)))
     })?;
-    linker.func_wrap(M, "clock_time_get", move |mut c: C, id: i32, _precision: i64, out: i32| {
-        call(&mut c, |m, g| proc::clock_time_get(m, g, u(id), u(out)))
+    linker.func_wrap(
+        M,
+        "clock_time_get",
+        move |mut c: C, id: i32, _precision: i64, out: i32| {
+            call(&mut c, |m, g| proc::clock_time_get(m, g, u(id), u(out)))
+        },
+    )?;
+    linker.func_wrap(M, "random_get", move |mut c: C, buf: i32, len: i32| {
+        call(&mut c, |m, _| proc::random_get(m, u(buf), u(len)))
     })?;
-    linker.func_wrap(M, "random_get", move |mut c: C, buf: i32, len: i32| call(&mut c, |m, _| proc::random_get(m, u(buf), u(len))))?;
-    linker.func_wrap(M, "poll_oneoff", move |mut c: C, i: i32, o: i32, n: i32, out: i32| {
-        call(&mut c, |m, g| proc::poll_oneoff(m, g, u(i), u(o), u(n), u(out)))
-    })?;
+    linker.func_wrap(
+        M,
+        "poll_oneoff",
+        move |mut c: C, i: i32, o: i32, n: i32, out: i32| {
+            call(&mut c, |m, g| {
+                proc::poll_oneoff(m, g, u(i), u(o), u(n), u(out))
+            })
+        },
+    )?;
     linker.func_wrap(M, "proc_exit", |_c: C, code: i32| -> wasmtime::Result<()> {
         Err(wasmtime::Error::new(Exit(code & 0xff)))
     })?;
-    linker.func_wrap(M, "proc_raise", |_c: C, sig: i32| -> wasmtime::Result<i32> {
-        Err(wasmtime::Error::new(Exit(128 + (sig & 0x7f))))
-    })?;
+    linker.func_wrap(
+        M,
+        "proc_raise",
+        |_c: C, sig: i32| -> wasmtime::Result<i32> {
+            Err(wasmtime::Error::new(Exit(128 + (sig & 0x7f))))
+        },
+    )?;
     linker.func_wrap(M, "sched_yield", |_c: C| -> wasmtime::Result<i32> {
         std::thread::yield_now();
         Ok(0)
     })?;
 
-    linker.func_wrap(M, "fd_write", move |mut c: C, fd: i32, iovs: i32, n: i32, out: i32| {
-        call(&mut c, |m, g| fs::fd_write(m, g, u(fd), u(iovs), u(n), u(out)))
+    linker.func_wrap(
+        M,
+        "fd_write",
+        move |mut c: C, fd: i32, iovs: i32, n: i32, out: i32| {
+            call(&mut c, |m, g| {
+                fs::fd_write(m, g, u(fd), u(iovs), u(n), u(out))
+            })
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "fd_read",
+        move |mut c: C, fd: i32, iovs: i32, n: i32, out: i32| {
+            call(&mut c, |m, g| {
+                fs::fd_read(m, g, u(fd), u(iovs), u(n), u(out))
+            })
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "fd_pread",
+        move |mut c: C, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
+            call(&mut c, |m, g| {
+                fs::fd_pread(m, g, u(fd), u(iovs), u(n), off as u64, u(out))
+            })
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "fd_pwrite",
+        move |mut c: C, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
+            call(&mut c, |m, g| {
+                fs::fd_pwrite(m, g, u(fd), u(iovs), u(n), off as u64, u(out))
+            })
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "fd_seek",
+        move |mut c: C, fd: i32, delta: i64, whence: i32, out: i32| {
+            call(&mut c, |m, g| {
+                fs::fd_seek(m, g, u(fd), delta, whence as u8, u(out))
+            })
+        },
+    )?;
+    linker.func_wrap(M, "fd_tell", move |mut c: C, fd: i32, out: i32| {
+        call(&mut c, |m, g| fs::fd_tell(m, g, u(fd), u(out)))
     })?;
-    linker.func_wrap(M, "fd_read", move |mut c: C, fd: i32, iovs: i32, n: i32, out: i32| {
-        call(&mut c, |m, g| fs::fd_read(m, g, u(fd), u(iovs), u(n), u(out)))
+    linker.func_wrap(M, "fd_close", move |mut c: C, fd: i32| {
+        call_state(&mut c, |g| fs::fd_close(g, u(fd)))
     })?;
-    linker.func_wrap(M, "fd_pread", move |mut c: C, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
-        call(&mut c, |m, g| fs::fd_pread(m, g, u(fd), u(iovs), u(n), off as u64, u(out)))
-    })?;
-    linker.func_wrap(M, "fd_pwrite", move |mut c: C, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
-        call(&mut c, |m, g| fs::fd_pwrite(m, g, u(fd), u(iovs), u(n), off as u64, u(out)))
-    })?;
-    linker.func_wrap(M, "fd_seek", move |mut c: C, fd: i32, delta: i64, whence: i32, out: i32| {
-        call(&mut c, |m, g| fs::fd_seek(m, g, u(fd), delta, whence as u8, u(out)))
-    })?;
-    linker.func_wrap(M, "fd_tell", move |mut c: C, fd: i32, out: i32| call(&mut c, |m, g| fs::fd_tell(m, g, u(fd), u(out))))?;
-    linker.func_wrap(M, "fd_close", move |mut c: C, fd: i32| call_state(&mut c, |g| fs::fd_close(g, u(fd))))?;
     linker.func_wrap(M, "fd_renumber", move |mut c: C, from: i32, to: i32| {
         call_state(&mut c, |g| fs::fd_renumber(g, u(from), u(to)))
     })?;
-    linker.func_wrap(M, "fd_sync", move |mut c: C, fd: i32| call_state(&mut c, |g| g.fds.get(u(fd)).map(drop)))?;
-    linker.func_wrap(M, "fd_datasync", move |mut c: C, fd: i32| call_state(&mut c, |g| g.fds.get(u(fd)).map(drop)))?;
-    linker.func_wrap(M, "fd_advise", move |mut c: C, fd: i32, _off: i64, _len: i64, _advice: i32| {
+    linker.func_wrap(M, "fd_sync", move |mut c: C, fd: i32| {
         call_state(&mut c, |g| g.fds.get(u(fd)).map(drop))
     })?;
-    linker.func_wrap(M, "fd_allocate", move |mut c: C, fd: i32, off: i64, len: i64| {
-        call_state(&mut c, |g| fs::fd_allocate(g, u(fd), off as u64, len as u64))
+    linker.func_wrap(M, "fd_datasync", move |mut c: C, fd: i32| {
+        call_state(&mut c, |g| g.fds.get(u(fd)).map(drop))
     })?;
+    linker.func_wrap(
+        M,
+        "fd_advise",
+        move |mut c: C, fd: i32, _off: i64, _len: i64, _advice: i32| {
+            call_state(&mut c, |g| g.fds.get(u(fd)).map(drop))
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "fd_allocate",
+        move |mut c: C, fd: i32, off: i64, len: i64| {
+            call_state(&mut c, |g| {
+                fs::fd_allocate(g, u(fd), off as u64, len as u64)
+            })
+        },
+    )?;
     linker.func_wrap(M, "fd_fdstat_get", move |mut c: C, fd: i32, out: i32| {
         call(&mut c, |m, g| fs::fd_fdstat_get(m, g, u(fd), u(out)))
     })?;
-    linker.func_wrap(M, "fd_fdstat_set_flags", move |mut c: C, fd: i32, flags: i32| {
-        call_state(&mut c, |g| fs::fd_fdstat_set_flags(g, u(fd), flags as u16))
-    })?;
-    linker.func_wrap(M, "fd_fdstat_set_rights", move |mut c: C, fd: i32, _base: i64, _inh: i64| {
-        call_state(&mut c, |g| g.fds.get(u(fd)).map(drop))
-    })?;
+    linker.func_wrap(
+        M,
+        "fd_fdstat_set_flags",
+        move |mut c: C, fd: i32, flags: i32| {
+            call_state(&mut c, |g| fs::fd_fdstat_set_flags(g, u(fd), flags as u16))
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "fd_fdstat_set_rights",
+        move |mut c: C, fd: i32, _base: i64, _inh: i64| {
+            call_state(&mut c, |g| g.fds.get(u(fd)).map(drop))
+        },
+    )?;
     linker.func_wrap(M, "fd_filestat_get", move |mut c: C, fd: i32, out: i32| {
         call(&mut c, |m, g| fs::fd_filestat_get(m, g, u(fd), u(out)))
     })?;
-    linker.func_wrap(M, "fd_filestat_set_size", move |mut c: C, fd: i32, size: i64| {
-        call_state(&mut c, |g| fs::fd_filestat_set_size(g, u(fd), size as u64))
-    })?;
-    linker.func_wrap(M, "fd_filestat_set_times", move |mut c: C, fd: i32, a: i64, mt: i64, fl: i32| {
-        call_state(&mut c, |g| fs::fd_filestat_set_times(g, u(fd), a as u64, mt as u64, fl as u16))
-    })?;
+    linker.func_wrap(
+        M,
+        "fd_filestat_set_size",
+        move |mut c: C, fd: i32, size: i64| {
+            call_state(&mut c, |g| fs::fd_filestat_set_size(g, u(fd), size as u64))
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "fd_filestat_set_times",
+        move |mut c: C, fd: i32, a: i64, mt: i64, fl: i32| {
+            call_state(&mut c, |g| {
+                fs::fd_filestat_set_times(g, u(fd), a as u64, mt as u64, fl as u16)
+            })
+        },
+    )?;
     linker.func_wrap(M, "fd_prestat_get", move |mut c: C, fd: i32, out: i32| {
         call(&mut c, |m, g| fs::fd_prestat_get(m, g, u(fd), u(out)))
     })?;
-    linker.func_wrap(M, "fd_prestat_dir_name", move |mut c: C, fd: i32, p: i32, l: i32| {
-        call(&mut c, |m, g| fs::fd_prestat_dir_name(m, g, u(fd), u(p), u(l)))
-    })?;
-    linker.func_wrap(M, "fd_readdir", move |mut c: C, fd: i32, buf: i32, len: i32, cookie: i64, out: i32| {
-        call(&mut c, |m, g| fs::fd_readdir(m, g, u(fd), u(buf), u(len), cookie as u64, u(out)))
-    })?;
+    linker.func_wrap(
+        M,
+        "fd_prestat_dir_name",
+        move |mut c: C, fd: i32, p: i32, l: i32| {
+            call(&mut c, |m, g| {
+                fs::fd_prestat_dir_name(m, g, u(fd), u(p), u(l))
+            })
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "fd_readdir",
+        move |mut c: C, fd: i32, buf: i32, len: i32, cookie: i64, out: i32| {
+            call(&mut c, |m, g| {
+                fs::fd_readdir(m, g, u(fd), u(buf), u(len), cookie as u64, u(out))
+            })
+        },
+    )?;
 
     linker.func_wrap(
         M,
         "path_open",
-        move |mut c: C, fd: i32, df: i32, p: i32, l: i32, of: i32, rb: i64, _ri: i64, ff: i32, out: i32| {
+        move |mut c: C,
+              fd: i32,
+              df: i32,
+              p: i32,
+              l: i32,
+              of: i32,
+              rb: i64,
+              _ri: i64,
+              ff: i32,
+              out: i32| {
             call(&mut c, |m, g| {
                 let path = m.path(u(p), u(l))?;
-                fs::path_open(m, g, u(fd), u(df), path, of as u16, rb as u64, ff as u16, u(out))
+                fs::path_open(
+                    m,
+                    g,
+                    u(fd),
+                    u(df),
+                    path,
+                    of as u16,
+                    rb as u64,
+                    ff as u16,
+                    u(out),
+                )
             })
         },
     )?;
-    linker.func_wrap(M, "path_filestat_get", move |mut c: C, fd: i32, fl: i32, p: i32, l: i32, out: i32| {
-        call(&mut c, |m, g| {
-            let path = m.path(u(p), u(l))?;
-            fs::path_filestat_get(m, g, u(fd), u(fl), path, u(out))
-        })
-    })?;
+    linker.func_wrap(
+        M,
+        "path_filestat_get",
+        move |mut c: C, fd: i32, fl: i32, p: i32, l: i32, out: i32| {
+            call(&mut c, |m, g| {
+                let path = m.path(u(p), u(l))?;
+                fs::path_filestat_get(m, g, u(fd), u(fl), path, u(out))
+            })
+        },
+    )?;
     linker.func_wrap(
         M,
         "path_filestat_set_times",
@@ -218,38 +342,58 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             })
         },
     )?;
-    linker.func_wrap(M, "path_create_directory", move |mut c: C, fd: i32, p: i32, l: i32| {
-        call(&mut c, |m, g| {
-            let path = m.path(u(p), u(l))?;
-            fs::path_create_directory(g, u(fd), path)
-        })
-    })?;
-    linker.func_wrap(M, "path_remove_directory", move |mut c: C, fd: i32, p: i32, l: i32| {
-        call(&mut c, |m, g| {
-            let path = m.path(u(p), u(l))?;
-            fs::path_remove_directory(g, u(fd), path)
-        })
-    })?;
-    linker.func_wrap(M, "path_unlink_file", move |mut c: C, fd: i32, p: i32, l: i32| {
-        call(&mut c, |m, g| {
-            let path = m.path(u(p), u(l))?;
-            fs::path_unlink_file(g, u(fd), path)
-        })
-    })?;
-    linker.func_wrap(M, "path_rename", move |mut c: C, fd: i32, p: i32, l: i32, fd2: i32, p2: i32, l2: i32| {
-        call(&mut c, |m, g| {
-            let from = m.path(u(p), u(l))?;
-            let to = m.path(u(p2), u(l2))?;
-            fs::path_rename(g, u(fd), from, u(fd2), to)
-        })
-    })?;
-    linker.func_wrap(M, "path_symlink", move |mut c: C, p: i32, l: i32, fd: i32, p2: i32, l2: i32| {
-        call(&mut c, |m, g| {
-            let target = m.path(u(p), u(l))?;
-            let path = m.path(u(p2), u(l2))?;
-            fs::path_symlink(g, target, u(fd), path)
-        })
-    })?;
+    linker.func_wrap(
+        M,
+        "path_create_directory",
+        move |mut c: C, fd: i32, p: i32, l: i32| {
+            call(&mut c, |m, g| {
+                let path = m.path(u(p), u(l))?;
+                fs::path_create_directory(g, u(fd), path)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "path_remove_directory",
+        move |mut c: C, fd: i32, p: i32, l: i32| {
+            call(&mut c, |m, g| {
+                let path = m.path(u(p), u(l))?;
+                fs::path_remove_directory(g, u(fd), path)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "path_unlink_file",
+        move |mut c: C, fd: i32, p: i32, l: i32| {
+            call(&mut c, |m, g| {
+                let path = m.path(u(p), u(l))?;
+                fs::path_unlink_file(g, u(fd), path)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "path_rename",
+        move |mut c: C, fd: i32, p: i32, l: i32, fd2: i32, p2: i32, l2: i32| {
+            call(&mut c, |m, g| {
+                let from = m.path(u(p), u(l))?;
+                let to = m.path(u(p2), u(l2))?;
+                fs::path_rename(g, u(fd), from, u(fd2), to)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "path_symlink",
+        move |mut c: C, p: i32, l: i32, fd: i32, p2: i32, l2: i32| {
+            call(&mut c, |m, g| {
+                let target = m.path(u(p), u(l))?;
+                let path = m.path(u(p2), u(l2))?;
+                fs::path_symlink(g, target, u(fd), path)
+            })
+        },
+    )?;
     linker.func_wrap(
         M,
         "path_link",
@@ -261,20 +405,36 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             })
         },
     )?;
-    linker.func_wrap(M, "path_readlink", move |mut c: C, fd: i32, p: i32, l: i32, buf: i32, len: i32, out: i32| {
-        call(&mut c, |m, g| {
-            let path = m.path(u(p), u(l))?;
-            fs::path_readlink(m, g, u(fd), path, u(buf), u(len), u(out))
-        })
-    })?;
+    linker.func_wrap(
+        M,
+        "path_readlink",
+        move |mut c: C, fd: i32, p: i32, l: i32, buf: i32, len: i32, out: i32| {
+            call(&mut c, |m, g| {
+                let path = m.path(u(p), u(l))?;
+                fs::path_readlink(m, g, u(fd), path, u(buf), u(len), u(out))
+            })
+        },
+    )?;
 
     // No sockets: a container has no network unless granted, and nothing grants it yet.
     let nosock = Errno::NOTSUP.0 as i32;
-    linker.func_wrap(M, "sock_accept", move |_c: C, _fd: i32, _fl: i32, _out: i32| Ok(nosock))?;
-    linker.func_wrap(M, "sock_recv", move |_c: C, _fd: i32, _a: i32, _b: i32, _fl: i32, _o1: i32, _o2: i32| {
+    linker.func_wrap(
+        M,
+        "sock_accept",
+        move |_c: C, _fd: i32, _fl: i32, _out: i32| Ok(nosock),
+    )?;
+    linker.func_wrap(
+        M,
+        "sock_recv",
+        move |_c: C, _fd: i32, _a: i32, _b: i32, _fl: i32, _o1: i32, _o2: i32| Ok(nosock),
+    )?;
+    linker.func_wrap(
+        M,
+        "sock_send",
+        move |_c: C, _fd: i32, _a: i32, _b: i32, _fl: i32, _o: i32| Ok(nosock),
+    )?;
+    linker.func_wrap(M, "sock_shutdown", move |_c: C, _fd: i32, _how: i32| {
         Ok(nosock)
     })?;
-    linker.func_wrap(M, "sock_send", move |_c: C, _fd: i32, _a: i32, _b: i32, _fl: i32, _o: i32| Ok(nosock))?;
-    linker.func_wrap(M, "sock_shutdown", move |_c: C, _fd: i32, _how: i32| Ok(nosock))?;
     Ok(())
 }

@@ -86,7 +86,11 @@ fn read_ready(g: &Guest, fd: u32) -> Result<Option<u64>, Errno> {
             (n > 0 || closed).then_some(n as u64)
         }
         Fd::Handle(Handle::HostStdin) => {
-            let mut p = libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 };
+            let mut p = libc::pollfd {
+                fd: 0,
+                events: libc::POLLIN,
+                revents: 0,
+            };
             // SAFETY: one valid pollfd, zero timeout.
             let r = unsafe { libc::poll(&mut p, 1, 0) };
             (r > 0).then_some(1)
@@ -107,7 +111,14 @@ fn write_ready(g: &Guest, fd: u32) -> Result<bool, Errno> {
 }
 
 /// Waits for clocks and descriptors; enough for `sleep` and blocking pipe reads.
-pub fn poll_oneoff(m: &mut Mem, g: &mut Guest, subs: u32, events: u32, n: u32, out: u32) -> Result<(), Errno> {
+pub fn poll_oneoff(
+    m: &mut Mem,
+    g: &mut Guest,
+    subs: u32,
+    events: u32,
+    n: u32,
+    out: u32,
+) -> Result<(), Errno> {
     if n == 0 {
         return Err(Errno::INVAL);
     }
@@ -125,10 +136,19 @@ pub fn poll_oneoff(m: &mut Mem, g: &mut Guest, subs: u32, events: u32, n: u32, o
                 } else {
                     timeout
                 };
-                Sub::Clock { userdata, deadline: Instant::now() + Duration::from_nanos(wait) }
+                Sub::Clock {
+                    userdata,
+                    deadline: Instant::now() + Duration::from_nanos(wait),
+                }
             }
-            1 => Sub::Read { userdata, fd: m.read_u32(at + 16)? },
-            2 => Sub::Write { userdata, fd: m.read_u32(at + 16)? },
+            1 => Sub::Read {
+                userdata,
+                fd: m.read_u32(at + 16)?,
+            },
+            2 => Sub::Write {
+                userdata,
+                fd: m.read_u32(at + 16)?,
+            },
             _ => return Err(Errno::INVAL),
         };
         list.push(sub);
@@ -184,7 +204,9 @@ pub fn poll_oneoff(m: &mut Mem, g: &mut Guest, subs: u32, events: u32, n: u32, o
             .min(Duration::from_millis(10));
         let pipe = list.iter().find_map(|s| match s {
             Sub::Read { fd, .. } | Sub::Write { fd, .. } => match g.fds.get(*fd) {
-                Ok(Fd::Handle(Handle::PipeRead(e) | Handle::PipeWrite(e))) => Some(e.pipe().clone()),
+                Ok(Fd::Handle(Handle::PipeRead(e) | Handle::PipeWrite(e))) => {
+                    Some(e.pipe().clone())
+                }
                 _ => None,
             },
             _ => None,
