@@ -551,3 +551,20 @@ fn unused_build_arg_is_warned_about_and_bad_stopsignal_is_an_error() {
         "{line}"
     );
 }
+
+#[test]
+fn run_tty_with_a_command_runs_it_on_the_terminal_instead_of_the_repl() {
+    use std::io::Write as _;
+    let mut child = wsh_cmd(wsh_home())
+        .args(["run", "-t", "base", "tr", "a-z", "A-Z"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("wsh runs");
+    // With -t the command reads wsh's stdin, as `docker run -it IMAGE CMD` does.
+    child.stdin.take().unwrap().write_all(b"typed\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "TYPED\n");
+}

@@ -197,6 +197,7 @@ fn compiled_module_is_cached_after_first_run() {
         let mut v: Vec<_> = std::fs::read_dir(&modules)
             .map(|rd| {
                 rd.map(|e| e.unwrap())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
                     .map(|e| (e.path(), e.metadata().unwrap().modified().unwrap()))
                     .collect()
             })

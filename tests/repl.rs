@@ -42,6 +42,11 @@ struct Term {
 impl Term {
     /// Starts `wsh` (no arguments) in an 100x30 terminal, and waits for its prompt.
     fn start(home: &Path) -> Term {
+        Term::start_with(home, &[])
+    }
+
+    /// Starts `wsh ARGS...` in an 100x30 terminal, and waits for its first prompt.
+    fn start_with(home: &Path, args: &[&str]) -> Term {
         // A new server each time: a restart must not race the old server's exit.
         static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -57,11 +62,14 @@ impl Term {
             socket,
             home: home.to_path_buf(),
         };
-        let cmd = format!(
+        let mut cmd = format!(
             "env -i WSH_HOME='{}' TERM=xterm-256color PATH=/usr/bin:/bin '{}'",
             home.display(),
             env!("CARGO_BIN_EXE_wsh")
         );
+        for a in args {
+            cmd.push_str(&format!(" '{}'", a.replace('\'', "'\\''")));
+        }
         t.tmux(&[
             "-f",
             conf.to_str().unwrap(),
@@ -192,6 +200,31 @@ fn command_and_its_output() {
     t.wait_for("the variable and the cwd", |s| {
         has_line(s, "kept") && has_line(s, "/etc")
     });
+}
+
+#[test]
+fn run_it_opens_the_repl_inside_the_container_with_its_env_and_workdir() {
+    let t = Term::start_with(
+        &private_home("run-it"),
+        &["run", "-it", "-e", "WHO=cli", "-w", "/etc", "base"],
+    );
+    // The prompt names the image and starts in the -w directory.
+    t.wait_for("the prompt in /etc", |s| has_line(s, "base /etc $"));
+    t.line("echo $WHO; pwd");
+    t.wait_for("the -e variable and the -w cwd", |s| {
+        has_line(s, "cli") && has_line(s, "/etc")
+    });
+    t.line("exit 3");
+    // tmux marks the pane dead a moment before it records the status: poll for both.
+    let status = || t.tmux(&["display-message", "-p", "-t", "t", "#{pane_dead_status}"]);
+    t.wait_for("wsh run to end", |_| {
+        t.dead() && !status().trim().is_empty()
+    });
+    assert_eq!(
+        status().trim(),
+        "3",
+        "the container's status is its last command's"
+    );
 }
 
 #[test]

@@ -140,6 +140,9 @@ impl Shared {
             return Ok((pre.clone(), false, digest));
         }
         let path = self.cache_path(&digest, cache_dir);
+        // Several wsh processes starting on a cold cache compile once: the first takes
+        // the lock and compiles, the others wait and then load its result.
+        let _compile_lock = compile_lock(&path);
         let (module, compiled) = match self.load_cached(&path) {
             Some(m) => (m, false),
             None => {
@@ -197,6 +200,21 @@ impl Shared {
         // compatibility hash); wasmtime also checks its header before use.
         unsafe { Module::deserialize_file(&self.engine, path) }.ok()
     }
+}
+
+/// An exclusive advisory lock next to the cache entry `path`, held until dropped;
+/// `None` when the cache directory is unusable (then each process compiles alone).
+fn compile_lock(path: &Path) -> Option<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    std::fs::create_dir_all(path.parent()?).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"))
+        .ok()?;
+    // SAFETY: flock on a descriptor we own; the lock goes with the file when dropped.
+    (unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0).then_some(file)
 }
 
 fn store_cached(path: &PathBuf, module: &Module) -> anyhow::Result<()> {

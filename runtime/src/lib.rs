@@ -297,7 +297,7 @@ impl Runtime {
     }
 
     /// Starts `cmd` with file-creation mask `umask` (a guest's children inherit theirs).
-    pub(crate) fn spawn_with_umask(&self, cmd: Command, umask: u32) -> Result<Child, SpawnError> {
+    pub fn spawn_with_umask(&self, cmd: Command, umask: u32) -> Result<Child, SpawnError> {
         let (pre, _) = self.module(&cmd.program)?;
         let interrupt = Arc::new(AtomicBool::new(false));
         {

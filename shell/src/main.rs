@@ -77,6 +77,9 @@ enum Cmd {
         /// Give the command wsh's stdin.
         #[arg(short = 'i', long)]
         interactive: bool,
+        /// A terminal session; with no CMD (and no ENTRYPOINT), wsh's REPL in the container.
+        #[arg(short = 't', long)]
+        tty: bool,
         /// Set an environment variable (repeatable).
         #[arg(short = 'e', long = "env", value_name = "K=V", value_parser = wsh::build::container_run::parse_env)]
         env: Vec<(String, String)>,
@@ -161,6 +164,7 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
         Cmd::Run {
             rm: _,
             interactive,
+            tty,
             env,
             workdir,
             image,
@@ -171,6 +175,7 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
             env,
             workdir,
             interactive,
+            tty,
         }),
         Cmd::Images => ic::images(),
         Cmd::Rmi { image } => ic::rmi(&image),

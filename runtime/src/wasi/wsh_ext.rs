@@ -365,6 +365,15 @@ fn spawn(m: &mut Mem, g: &mut Guest, req: u32, out: u32) -> Result<(), Errno> {
                 && cmd.argv[1] == "-c"
             {
                 Some(cmd.argv[2].clone())
+            } else if cmd.argv.len() >= 2
+                && matches!(cmd.argv[0].as_str(), "sh" | "bash")
+                && !cmd.argv[1].starts_with('-')
+            {
+                // `sh SCRIPT ARGS...` becomes `sh -c '. "$0"' SCRIPT ARGS...`: the same
+                // $0 and positional parameters, read by the interpreter from the image.
+                let line = String::from(". \"$0\"");
+                cmd.argv.splice(1..1, ["-c".to_string(), line.clone()]);
+                Some(line)
             } else {
                 return Err(Errno::NOENT);
             };

@@ -4,7 +4,9 @@
 //! Commands run through wsh's interpreter: Docker's shell form (`/bin/sh -c TEXT`)
 //! runs TEXT; an exec form runs its words as one quoted command line (no expansion,
 //! PATH lookup in the image). The container is always removed at the end (`--rm`
-//! is what wsh does anyway). Not implemented: `-it` (the REPL in a container) and
+//! is what wsh does anyway). `-t`/`-it` without a command (and an image without
+//! ENTRYPOINT) opens wsh's REPL inside the container, with the image's env and
+//! workdir; with a command, it runs that command on the terminal. Not implemented:
 //! `-v` (host directories in the guest tree).
 
 use anyhow::Context as _;
@@ -27,6 +29,15 @@ pub struct RunOptions {
     pub workdir: Option<String>,
     /// `-i`: the command reads wsh's stdin (otherwise it reads nothing, as in Docker).
     pub interactive: bool,
+    /// `-t`: a terminal session; without a command, the REPL inside the container.
+    pub tty: bool,
+}
+
+/// Whether `wsh run` opens the REPL: `-t` with no command on the command line and
+/// no ENTRYPOINT in the image (Docker would run the image's shell; wsh is that shell,
+/// so an image CMD is replaced by the REPL, as `docker run -it IMAGE sh` would).
+pub fn opens_repl(tty: bool, entrypoint: &[String], args: &[String]) -> bool {
+    tty && args.is_empty() && entrypoint.is_empty()
 }
 
 fn quote(s: &str) -> String {
@@ -57,8 +68,9 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
     }
     let (id, config) = store.resolve(&opts.image)?;
     let argv = effective_argv(&config.entrypoint, &config.cmd, &opts.cmd);
+    let repl = opens_repl(opts.tty, &config.entrypoint, &opts.cmd);
     anyhow::ensure!(
-        !argv.is_empty(),
+        repl || !argv.is_empty(),
         "{}: no command given and the image has no CMD or ENTRYPOINT",
         opts.image
     );
@@ -66,7 +78,8 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
         .with_context(|| format!("cannot start {}", opts.image))?;
     let status = {
         let mut sh = Shell::new(ImageSystem::new(container.runtime().clone()));
-        let stdin = if opts.interactive {
+        // With -t the terminal is the command's stdin too (Docker's `-it`).
+        let stdin = if opts.interactive || opts.tty {
             Handle::HostStdin
         } else {
             Handle::Null
@@ -92,6 +105,11 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
         let s = sh.run_text(&prelude, &fds);
         if s != 0 {
             anyhow::bail!("cannot enter the working directory {wd} in {}", opts.image);
+        }
+        if repl {
+            let status = crate::repl::interactive_in(container.runtime(), sh, &opts.image)?;
+            drop(container);
+            return Ok(status);
         }
         // `sh -c TEXT ARG0 ARGS...`: the words after TEXT become $0, $1, ... (so a CMD
         // after a shell-form ENTRYPOINT lands there, as with Docker).
@@ -133,6 +151,14 @@ mod tests {
             v(&["echo", "a", "c"])
         );
         assert_eq!(effective_argv(&[], &v(&["ls"]), &[]), v(&["ls"]));
+    }
+
+    #[test]
+    fn tty_without_command_or_entrypoint_opens_the_repl() {
+        assert!(opens_repl(true, &[], &[]));
+        assert!(!opens_repl(false, &[], &[]));
+        assert!(!opens_repl(true, &[], &v(&["ls"])));
+        assert!(!opens_repl(true, &v(&["app"]), &[]));
     }
 
     #[test]

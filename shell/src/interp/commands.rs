@@ -15,8 +15,24 @@ const KEYWORDS: &[&str] = &[
 pub(crate) const INTERP_BUILTINS: &[&str] = &[
     "break", "continue", "return", "shift", "set", "eval", ".", "source", "let", "declare",
     "typeset", "local", "readonly", "unset", "test", "[", "read", "type", "getopts", "shopt",
-    "wait", "jobs", "trap", "alias", "unalias",
+    "wait", "jobs", "trap", "alias", "unalias", "umask", "hash", "times", "kill",
 ];
+
+/// Waits until `pipe` has a byte or its writers are gone; false when `deadline`
+/// passes first.
+fn wait_readable(pipe: &wsh_runtime::io::Pipe, deadline: std::time::Instant) -> bool {
+    loop {
+        let (ready, closed) = pipe.readiness();
+        if ready > 0 || closed {
+            return true;
+        }
+        let now = std::time::Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        pipe.wait_change(deadline - now);
+    }
+}
 
 fn status(r: ExpResult<i32>) -> ExecResult {
     match r {
@@ -46,6 +62,10 @@ impl Shell {
             "trap" => Ok(self.trap_builtin(args, fds)),
             "alias" => Ok(self.alias_builtin(args, fds)),
             "unalias" => Ok(self.unalias_builtin(args, fds)),
+            "umask" => Ok(self.umask_builtin(args, fds)),
+            "hash" => Ok(self.hash_builtin(args, fds)),
+            "times" => Ok(self.times_builtin(fds)),
+            "kill" => Ok(self.kill_builtin(args, fds)),
             _ => return None,
         })
     }
@@ -198,6 +218,7 @@ impl Shell {
         let mut raw = false;
         let mut array: Option<String> = None;
         let mut delim = b'\n';
+        let mut deadline = None;
         let mut i = 0;
         while let Some(a) = args.get(i) {
             match a.as_str() {
@@ -212,8 +233,19 @@ impl Shell {
                         "-p" => {}
                         "-a" => array = Some(v.clone()),
                         "-d" => delim = v.bytes().next().unwrap_or(0),
-                        // Input here is a pipe or file that is complete or at EOF; no waiting.
-                        "-t" => {}
+                        // Only a pipe can keep a reader waiting: files are complete.
+                        "-t" => match v.parse::<f64>() {
+                            Ok(t) if t >= 0.0 && t.is_finite() => {
+                                deadline = Some(
+                                    std::time::Instant::now()
+                                        + std::time::Duration::from_secs_f64(t),
+                                );
+                            }
+                            _ => {
+                                fds.error(&format!("read: {v}: invalid timeout specification"));
+                                return 1;
+                            }
+                        },
                         _ => {
                             fds.error(&format!("read: {a}: not supported"));
                             return 2;
@@ -237,7 +269,17 @@ impl Shell {
         let mut line = Vec::new();
         let mut got_delim = false;
         let mut b = [0u8; 1];
-        while let Ok(1) = input.read(&mut b) {
+        let mut timed_out = false;
+        loop {
+            if let (Some(d), wsh_runtime::Handle::PipeRead(end)) = (deadline, &input) {
+                timed_out = !wait_readable(end.pipe(), d);
+                if timed_out {
+                    break;
+                }
+            }
+            if !matches!(input.read(&mut b), Ok(1)) {
+                break;
+            }
             if b[0] == b'\\' && !raw {
                 match input.read(&mut b) {
                     Ok(1) if b[0] == b'\n' => continue,
@@ -283,6 +325,10 @@ impl Shell {
         if let Err(e) = r {
             fds.error(&format!("read: {e}"));
             return 1;
+        }
+        if timed_out {
+            // 128 + SIGALRM, as bash reports a timeout.
+            return 142;
         }
         i32::from(eof_empty || !got_delim)
     }

@@ -136,7 +136,7 @@ impl Shell {
     }
 
     /// `set [-eux] [+eux] [-o NAME] [--] [ARGS]`.
-    fn set_builtin(&mut self, args: &[String], fds: &Fds) -> ExecResult {
+    pub(crate) fn set_builtin(&mut self, args: &[String], fds: &Fds) -> ExecResult {
         if args.is_empty() {
             let mut names: Vec<(&String, &str)> = self
                 .vars

@@ -55,6 +55,7 @@ impl Shell {
     }
 
     pub(crate) fn run_and_or(&mut self, ao: &ast::AndOrList, fds: &Fds) -> ExecResult {
+        self.check_killed()?;
         let mut status = self.run_pipeline(&ao.first, fds)?;
         self.status = status;
         let mut last_ran = (&ao.first, ao.additional.is_empty());
@@ -665,10 +666,17 @@ impl Shell {
     ) -> ExecResult {
         let name = argv[0].clone();
         let program = match self.find_program(&name) {
-            Lookup::Found(p) => p,
+            Lookup::Found(p) => {
+                self.remember_program(&name, &p);
+                p
+            }
             Lookup::NotFound if name.contains('/') => {
                 fds.error(&format!("{name}: No such file or directory"));
                 return Ok(127);
+            }
+            // No shell binary on the image: `sh`/`bash` scripts run with this interpreter.
+            Lookup::NotFound if matches!(name.as_str(), "sh" | "bash") => {
+                return Ok(self.sh_builtin(&argv, values, &fds));
             }
             Lookup::NotFound => {
                 fds.error(&format!("{name}: command not found"));
@@ -691,11 +699,14 @@ impl Shell {
             stdout: fds.handle(1),
             stderr: fds.handle(2),
         };
-        match self.sys.spawn(cmd) {
+        match self.sys.spawn_with_umask(cmd, self.umask) {
             Ok(job) => {
                 // Release our copies of the handles first so readers see EOF when the job ends.
                 drop(fds);
-                Ok(job.wait())
+                match self.kill_signal.clone() {
+                    Some(sig) => self.wait_killable(job, &sig),
+                    None => Ok(job.wait()),
+                }
             }
             Err(SpawnError::NotFound(_)) => {
                 fds.error(&format!("{name}: No such file or directory"));

@@ -2,15 +2,18 @@
 //!
 //! A background and-or list runs on its own thread with a subshell copy of the
 //! shell (as bash forks one) and stdin from /dev/null. Job ids are small numbers
-//! handed out per shell; `$!` is that id.
+//! handed out per shell; `$!` is that id. `kill` marks a job with a signal number:
+//! its shell stops the guest it waits for and runs no further command.
 
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use brush_parser::ast;
 use wsh_runtime::Handle;
 
-use super::{Fds, Shell};
+use super::{Fds, Flow, Shell};
 
 /// One background job.
 pub(crate) struct Job {
@@ -22,6 +25,29 @@ pub(crate) struct Job {
     pub thread: Option<JoinHandle<i32>>,
     /// The exit status once reaped.
     pub status: Option<i32>,
+    /// The signal `kill` sent (0: none).
+    pub signal: Arc<AtomicI32>,
+}
+
+/// Signal numbers `kill` accepts by name (as on Linux).
+const SIGNALS: &[(&str, i32)] = &[
+    ("HUP", 1),
+    ("INT", 2),
+    ("QUIT", 3),
+    ("KILL", 9),
+    ("USR1", 10),
+    ("USR2", 12),
+    ("TERM", 15),
+];
+
+/// The signal number of `-SIG`/`SIGTERM`/`15` style text.
+fn signal_number(text: &str) -> Option<i32> {
+    if let Ok(n) = text.parse::<i32>() {
+        return (0..=64).contains(&n).then_some(n);
+    }
+    let name = text.to_ascii_uppercase();
+    let name = name.strip_prefix("SIG").unwrap_or(&name);
+    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
 }
 
 /// The jobs of one shell (a subshell starts with an empty table).
@@ -31,6 +57,8 @@ impl Shell {
     /// Starts `ao` in the background.
     pub(crate) fn spawn_background(&mut self, ao: &ast::AndOrList, fds: &Fds) -> i32 {
         let mut sub = self.subshell();
+        let signal = Arc::new(AtomicI32::new(0));
+        sub.kill_signal = Some(signal.clone());
         let text = ao.to_string();
         let ao = ao.clone();
         let mut f = fds.clone();
@@ -46,6 +74,7 @@ impl Shell {
                 text,
                 thread: Some(thread),
                 status: None,
+                signal,
             });
         }
         self.last_bg = Some(id);
@@ -110,6 +139,107 @@ impl Shell {
         }
         // `wait` without arguments returns 0 after all jobs end.
         if args.is_empty() { 0 } else { status }
+    }
+
+    /// In a killed background job: unwinds with 128+signal.
+    pub(crate) fn check_killed(&self) -> Result<(), Flow> {
+        match self.kill_signal.as_ref().map(|s| s.load(Ordering::Relaxed)) {
+            Some(sig) if sig > 0 => Err(Flow::Exit(128 + sig)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Waits for `job` inside a background job, stopping it when `kill` signals.
+    pub(crate) fn wait_killable(
+        &mut self,
+        job: Box<dyn super::sys::Job>,
+        signal: &AtomicI32,
+    ) -> super::ExecResult {
+        if job.is_finished().is_some() {
+            while job.is_finished() == Some(false) {
+                if signal.load(Ordering::Relaxed) > 0 {
+                    job.stop();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        let status = job.wait();
+        self.check_killed()?;
+        Ok(status)
+    }
+
+    /// `kill [-s SIG | -SIG] %JOB|ID...`: stops wsh's own background jobs (there are
+    /// no other processes to signal).
+    pub(crate) fn kill_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
+        let mut sig = 15;
+        let mut rest = args;
+        if let Some(first) = rest.first()
+            && first.starts_with('-')
+            && first != "--"
+        {
+            let text = if first == "-s" || first == "-n" {
+                rest = &rest[1..];
+                rest.first().map(String::as_str).unwrap_or("")
+            } else {
+                &first[1..]
+            };
+            match signal_number(text) {
+                Some(n) => sig = n,
+                None => {
+                    fds.error(&format!("kill: {text}: invalid signal specification"));
+                    return 1;
+                }
+            }
+            rest = &rest[1..];
+        }
+        if rest.first().is_some_and(|a| a == "--") {
+            rest = &rest[1..];
+        }
+        if rest.is_empty() {
+            fds.error("kill: usage: kill [-s sigspec | -sigspec] pid | jobspec ...");
+            return 2;
+        }
+        let mut st = 0;
+        let Ok(table) = self.jobs.lock() else {
+            return 1;
+        };
+        for a in rest {
+            let job = match a.strip_prefix('%') {
+                Some(n) => n
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|i| table.get(i)),
+                None => match a.parse::<u32>() {
+                    Ok(id) => table.iter().find(|j| j.id == id),
+                    Err(_) => {
+                        fds.error(&format!("kill: {a}: arguments must be process or job IDs"));
+                        st = 1;
+                        continue;
+                    }
+                },
+            };
+            // A job already waited for is gone, as a reaped process is.
+            match job.filter(|j| j.thread.is_some()) {
+                // Signal 0 only asks whether the job exists.
+                Some(j) if sig > 0 => {
+                    let _ = j
+                        .signal
+                        .compare_exchange(0, sig, Ordering::Relaxed, Ordering::Relaxed);
+                }
+                Some(_) => {}
+                None if a.starts_with('%') => {
+                    fds.error(&format!("kill: {a}: no such job"));
+                    st = 1;
+                }
+                None => {
+                    fds.error(&format!("kill: ({a}) - No such process"));
+                    st = 1;
+                }
+            }
+        }
+        st
     }
 
     /// `jobs`: lists the jobs not yet waited for.

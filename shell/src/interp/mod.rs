@@ -17,6 +17,7 @@ mod jobs;
 mod param;
 mod path;
 mod pattern;
+mod proc_builtins;
 mod redirect;
 pub mod sys;
 #[cfg(test)]
@@ -136,6 +137,12 @@ pub struct Shell {
     pub(crate) getopts_pos: (usize, usize),
     /// `shopt -s` options that are on.
     pub(crate) shopts: std::collections::BTreeSet<String>,
+    /// `umask`: the file-creation mask handed to spawned programs.
+    pub(crate) umask: u32,
+    /// `hash`: remembered program paths by name, with their hit counts.
+    pub(crate) hashed: BTreeMap<String, (u32, String)>,
+    /// In a background job: the signal number `kill` sent it (0 while none).
+    pub(crate) kill_signal: Option<Arc<std::sync::atomic::AtomicI32>>,
 }
 
 /// A syntax error, formatted for the user ("syntax error at line L col C", or
@@ -194,6 +201,9 @@ impl Shell {
             exec_gen: 0,
             elem_override: None,
             jobs: Default::default(),
+            umask: proc_builtins::DEFAULT_UMASK,
+            hashed: BTreeMap::new(),
+            kill_signal: None,
         };
         let term = std::env::var("TERM").ok();
         let initial = [

@@ -12,11 +12,26 @@ use wsh_runtime::{Command, Handle, Runtime, SpawnError};
 pub trait Job: Send {
     /// Blocks until the program ends; returns its exit status.
     fn wait(self: Box<Self>) -> i32;
+    /// Whether the program has ended; `None` when this job cannot tell (then only
+    /// `wait` works and `kill` of a background job takes effect between commands).
+    fn is_finished(&self) -> Option<bool> {
+        None
+    }
+    /// Asks the program to stop, as Ctrl-C does (jobs that cannot be stopped ignore it).
+    fn stop(&self) {}
 }
 
 impl Job for wsh_runtime::Child {
     fn wait(self: Box<Self>) -> i32 {
         wsh_runtime::Child::wait(*self)
+    }
+
+    fn is_finished(&self) -> Option<bool> {
+        Some(wsh_runtime::Child::is_finished(self))
+    }
+
+    fn stop(&self) {
+        self.kill();
     }
 }
 
@@ -73,6 +88,11 @@ impl From<Errno> for SysError {
 pub trait System: Send + Sync {
     /// Starts a program (its `program` is an absolute image path).
     fn spawn(&self, cmd: Command) -> Result<Box<dyn Job>, SpawnError>;
+    /// Starts a program with file-creation mask `umask` (ignored by systems without one).
+    fn spawn_with_umask(&self, cmd: Command, umask: u32) -> Result<Box<dyn Job>, SpawnError> {
+        let _ = umask;
+        self.spawn(cmd)
+    }
     /// The kind of file at `path`, following symlinks.
     fn kind(&self, cwd: &str, path: &str) -> Result<Kind, SysError>;
     /// Opens `path` for a redirection.
@@ -117,6 +137,10 @@ impl ImageSystem {
 impl System for ImageSystem {
     fn spawn(&self, cmd: Command) -> Result<Box<dyn Job>, SpawnError> {
         Ok(Box::new(self.rt.spawn(cmd)?))
+    }
+
+    fn spawn_with_umask(&self, cmd: Command, umask: u32) -> Result<Box<dyn Job>, SpawnError> {
+        Ok(Box::new(self.rt.spawn_with_umask(cmd, umask)?))
     }
 
     fn kind(&self, cwd: &str, path: &str) -> Result<Kind, SysError> {

@@ -1,7 +1,7 @@
 //! `trap`: commands run on shell events. EXIT (when the shell or a `( )` subshell
 //! ends) and ERR (when a command fails where `set -e` would act) are delivered.
-//! Signal names are accepted and listed, but no signal reaches a script yet (the
-//! runtime's interrupt is handled by the REPL), so their commands never run.
+//! Signal names are accepted and listed; of the signals only INT is delivered, by the
+//! REPL after Ctrl-C stopped a command line ([`Shell::run_signal_trap`]).
 
 use super::{ExecResult, Fds, Flow, Shell};
 
@@ -114,6 +114,25 @@ impl Shell {
                 self.status = status;
                 status
             }
+        }
+    }
+
+    /// Runs the trap set for signal `name` (e.g. "INT"), if any; the REPL calls it
+    /// after Ctrl-C stopped the command line. `exit` in the trap ends the shell.
+    pub fn run_signal_trap(&mut self, name: &str, fds: &Fds) {
+        let Some(cmd) = self.traps.get(name).cloned().filter(|c| !c.is_empty()) else {
+            return;
+        };
+        let saved = self.status;
+        self.in_trap = true;
+        let r = self.run_trap_text(&cmd, fds);
+        self.in_trap = false;
+        match r {
+            Err(Flow::Exit(s)) => {
+                self.status = s;
+                self.exit_request = Some(s);
+            }
+            _ => self.status = saved,
         }
     }
 

@@ -38,58 +38,66 @@ const HISTORY_SIZE: usize = 10_000;
 pub fn interactive(save_image: Option<&Path>) -> anyhow::Result<i32> {
     let container = Container::throwaway()?;
     let status = {
-        let rt = container.runtime().clone();
-        let interrupts = InterruptForwarder::start(rt.clone())?;
-        let mut shell = Shell::new(ImageSystem::new(rt.clone()));
-        let ctx = Arc::new(context::Context::new(rt.vfs().clone()));
-        ctx.refresh(&shell);
-        let mut editor = editor(&ctx)?;
-        let status = loop {
-            let prompt = prompt::ShellPrompt {
-                image: DEFAULT_IMAGE.into(),
-                cwd: shell.cwd().to_string(),
-                home: shell.get("HOME").unwrap_or_default().to_string(),
-                status: shell.status(),
-            };
-            match editor
-                .read_line(&prompt)
-                .context("cannot read from the terminal")?
-            {
-                Signal::Success(text) => {
-                    if text.trim().is_empty() {
-                        continue;
-                    }
-                    // Saved at once, so a crash or a kill keeps what was typed.
-                    let _ = editor.sync_history();
-                    interrupts.begin();
-                    // With its newline, as typed: a heredoc's last line and a syntax
-                    // error's position ("line 1 col 11" rather than "end of input") need it.
-                    shell.run_text(&format!("{text}\n"), &host_fds());
-                    if interrupts.end() {
-                        // The terminal echoed ^C; start the prompt on a fresh line, as bash does.
-                        println!();
-                    }
-                    ctx.refresh(&shell);
-                    if let Some(s) = shell.exited() {
-                        break s;
-                    }
-                }
-                Signal::CtrlC => continue,
-                Signal::CtrlD => {
-                    println!("exit");
-                    break shell.status();
-                }
-                _ => continue,
-            }
-        };
-        let _ = editor.sync_history();
-        drop(editor);
-        drop(ctx);
-        drop(shell);
-        interrupts.stop();
-        status
+        let shell = Shell::new(ImageSystem::new(container.runtime().clone()));
+        interactive_in(container.runtime(), shell, DEFAULT_IMAGE)?
     };
     container.finish(save_image)?;
+    Ok(status)
+}
+
+/// Runs the interactive shell on the terminal with an existing `shell` (its
+/// variables, cwd) over the container runtime `rt`, until `exit` or Ctrl-D; the
+/// prompt names `image`. Returns the last status; the caller owns the container
+/// (`wsh run -it` uses this with the image's env and workdir already set).
+pub fn interactive_in(rt: &Runtime, mut shell: Shell, image: &str) -> anyhow::Result<i32> {
+    let interrupts = InterruptForwarder::start(rt.clone())?;
+    let ctx = Arc::new(context::Context::new(rt.vfs().clone()));
+    ctx.refresh(&shell);
+    let mut editor = editor(&ctx)?;
+    let status = loop {
+        let prompt = prompt::ShellPrompt {
+            image: image.into(),
+            cwd: shell.cwd().to_string(),
+            home: shell.get("HOME").unwrap_or_default().to_string(),
+            status: shell.status(),
+        };
+        match editor
+            .read_line(&prompt)
+            .context("cannot read from the terminal")?
+        {
+            Signal::Success(text) => {
+                if text.trim().is_empty() {
+                    continue;
+                }
+                // Saved at once, so a crash or a kill keeps what was typed.
+                let _ = editor.sync_history();
+                interrupts.begin();
+                // With its newline, as typed: a heredoc's last line and a syntax
+                // error's position ("line 1 col 11" rather than "end of input") need it.
+                shell.run_text(&format!("{text}\n"), &host_fds());
+                if interrupts.end() {
+                    // The terminal echoed ^C; start the prompt on a fresh line, as bash does.
+                    println!();
+                    shell.run_signal_trap("INT", &host_fds());
+                }
+                ctx.refresh(&shell);
+                if let Some(s) = shell.exited() {
+                    break s;
+                }
+            }
+            Signal::CtrlC => continue,
+            Signal::CtrlD => {
+                println!("exit");
+                break shell.status();
+            }
+            _ => continue,
+        }
+    };
+    let _ = editor.sync_history();
+    drop(editor);
+    drop(ctx);
+    drop(shell);
+    interrupts.stop();
     Ok(status)
 }
 

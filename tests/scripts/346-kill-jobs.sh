@@ -1,0 +1,15 @@
+# kill of background jobs: by %N and by $!, the status wait reports, bad job specs
+sleep 30 &
+kill -KILL %1
+wait $!; echo "killed by KILL: $?"
+sleep 30 &
+kill $!
+wait $!; echo "killed by TERM: $?"
+(while :; do :; done) &
+kill -s INT $!
+wait $!; echo "shell loop killed: $?"
+kill %9; echo "no such job: $?"
+kill -BOGUS $!; echo "bad signal: $?"
+true &
+pid=$!
+wait $pid; kill -0 $pid 2>/dev/null; echo "signal 0 after wait: $?"
