@@ -236,10 +236,12 @@ impl Shell {
             orig.error(": No such file or directory");
             return Err(Fail::Status(1));
         }
-        self.sys.open(&self.cwd, path, opts).map_err(|e| {
-            orig.error(&format!("{path}: {}", e.0));
-            Fail::Status(1)
-        })
+        self.sys
+            .open_masked(&self.cwd, path, opts, self.umask)
+            .map_err(|e| {
+                orig.error(&format!("{path}: {}", e.0));
+                Fail::Status(1)
+            })
     }
 }
 

@@ -97,6 +97,18 @@ pub trait System: Send + Sync {
     fn kind(&self, cwd: &str, path: &str) -> Result<Kind, SysError>;
     /// Opens `path` for a redirection.
     fn open(&self, cwd: &str, path: &str, opts: OpenOptions) -> Result<Handle, SysError>;
+    /// Opens `path` for a redirection; a file it creates gets mode 0666 & !`umask`
+    /// (systems without permissions ignore the mask).
+    fn open_masked(
+        &self,
+        cwd: &str,
+        path: &str,
+        opts: OpenOptions,
+        umask: u32,
+    ) -> Result<Handle, SysError> {
+        let _ = umask;
+        self.open(cwd, path, opts)
+    }
     /// Facts about the file at `path` (following a final symlink for everything but
     /// `Meta::symlink`). The default knows only the kind.
     fn stat(&self, cwd: &str, path: &str) -> Result<Meta, SysError> {
@@ -208,5 +220,28 @@ impl System for ImageSystem {
         let fh = FileHandle::open(self.rt.vfs(), base, path.as_bytes(), opts)
             .map_err(|e| SysError::from(e.errno()))?;
         Ok(Handle::File(Arc::new(fh)))
+    }
+
+    fn open_masked(
+        &self,
+        cwd: &str,
+        path: &str,
+        opts: OpenOptions,
+        umask: u32,
+    ) -> Result<Handle, SysError> {
+        let vfs = self.rt.vfs();
+        let existed = opts.create
+            && self
+                .cwd_ino(cwd)
+                .is_ok_and(|base| vfs.resolve(base, path.as_bytes(), true).is_ok());
+        let h = self.open(cwd, path, opts)?;
+        if let Handle::File(fh) = &h
+            && opts.create
+            && !existed
+        {
+            vfs.set_mode(fh.ino(), 0o666 & !umask)
+                .map_err(|e| SysError::from(e.errno()))?;
+        }
+        Ok(h)
     }
 }
