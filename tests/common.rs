@@ -63,3 +63,32 @@ pub fn host(tool: &str, args: &[&str]) -> Output {
         .unwrap_or_else(|| panic!("{tool} is not installed"));
     Command::new(path).args(args).output().unwrap()
 }
+
+/// Runs `case` through `wsh -c` in the image's scratch dir /tmp/t and through bash in a
+/// fresh host temp dir: (wsh's output, bash's output).
+pub fn scratch_run(case: &str) -> (Output, Output) {
+    let scratch = tempfile::tempdir().unwrap();
+    let ours = wsh(&format!("mkdir -p /tmp/t && cd /tmp/t\n{case}"));
+    let theirs = bash_in(scratch.path(), case);
+    (ours, theirs)
+}
+
+/// The cases whose stdout or exit status under wsh differ from bash's, each described
+/// with both outputs (empty when all agree).
+pub fn differences_from_bash(cases: &[&str]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for case in cases {
+        let (ours, theirs) = scratch_run(case);
+        if ours.stdout != theirs.stdout || ours.status.code() != theirs.status.code() {
+            failures.push(format!(
+                "case: {case}\n  wsh  ({:?}): {:?}\n       stderr: {:?}\n  bash ({:?}): {:?}",
+                ours.status.code(),
+                text(&ours.stdout),
+                text(&ours.stderr),
+                theirs.status.code(),
+                text(&theirs.stdout)
+            ));
+        }
+    }
+    failures
+}

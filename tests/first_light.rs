@@ -69,22 +69,7 @@ const CASES: &[&str] = &[
 
 #[test]
 fn command_lines_match_bash() {
-    let mut failures = Vec::new();
-    for case in CASES {
-        let scratch = tempfile::tempdir().unwrap();
-        let ours = wsh(&format!("mkdir -p /tmp/t && cd /tmp/t\n{case}"));
-        let theirs = bash_in(scratch.path(), case);
-        if ours.stdout != theirs.stdout || ours.status.code() != theirs.status.code() {
-            failures.push(format!(
-                "case: {case}\n  wsh  ({:?}): {:?}\n       stderr: {:?}\n  bash ({:?}): {:?}",
-                ours.status.code(),
-                text(&ours.stdout),
-                text(&ours.stderr),
-                theirs.status.code(),
-                text(&theirs.stdout)
-            ));
-        }
-    }
+    let failures = differences_from_bash(CASES);
     assert!(
         failures.is_empty(),
         "{} of {} cases differ from bash:\n{}",

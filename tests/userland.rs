@@ -132,29 +132,9 @@ const LS_CASES: &[&str] = &[
     "touch .hidden v; ls -lA",
 ];
 
-fn scratch_run(case: &str) -> (std::process::Output, std::process::Output) {
-    let scratch = tempfile::tempdir().unwrap();
-    let ours = wsh(&format!("mkdir -p /tmp/t && cd /tmp/t\n{case}"));
-    let theirs = bash_in(scratch.path(), case);
-    (ours, theirs)
-}
-
 #[test]
 fn applets_match_gnu() {
-    let mut failures = Vec::new();
-    for case in CASES {
-        let (ours, theirs) = scratch_run(case);
-        if ours.stdout != theirs.stdout || ours.status.code() != theirs.status.code() {
-            failures.push(format!(
-                "case: {case}\n  wsh  ({:?}): {:?}\n       stderr: {:?}\n  bash ({:?}): {:?}",
-                ours.status.code(),
-                text(&ours.stdout),
-                text(&ours.stderr),
-                theirs.status.code(),
-                text(&theirs.stdout)
-            ));
-        }
-    }
+    let failures = differences_from_bash(CASES);
     assert!(
         failures.is_empty(),
         "{} of {} cases differ:\n{}",
