@@ -334,6 +334,21 @@ fn history_survives_a_restart() {
 }
 
 #[test]
+fn history_builtin_lists_the_lines_typed() {
+    let t = Term::start(&private_home("history-builtin"));
+    t.line("echo one");
+    t.wait_for("the output", |s| has_line(s, "one"));
+    t.line("echo two");
+    t.wait_for("the output", |s| has_line(s, "two"));
+    t.line("history");
+    t.wait_for("the numbered list", |s| {
+        has_line(s, "    1  echo one")
+            && has_line(s, "    2  echo two")
+            && has_line(s, "    3  history")
+    });
+}
+
+#[test]
 fn tab_completes_commands_and_image_paths() {
     let t = Term::start(&private_home("tab"));
     // An applet on the image's PATH.

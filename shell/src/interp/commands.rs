@@ -15,7 +15,7 @@ const KEYWORDS: &[&str] = &[
 pub(crate) const INTERP_BUILTINS: &[&str] = &[
     "break", "continue", "return", "shift", "set", "eval", ".", "source", "let", "declare",
     "typeset", "local", "readonly", "unset", "test", "[", "read", "type", "getopts", "shopt",
-    "wait", "jobs", "trap", "alias", "unalias", "umask", "hash", "times", "kill",
+    "wait", "jobs", "trap", "alias", "unalias", "umask", "hash", "times", "kill", "history",
 ];
 
 /// Waits until `pipe` has a byte or its writers are gone; false when `deadline`
@@ -65,6 +65,7 @@ impl Shell {
             "umask" => Ok(self.umask_builtin(args, fds)),
             "hash" => Ok(self.hash_builtin(args, fds)),
             "times" => Ok(self.times_builtin(fds)),
+            "history" => Ok(self.history_builtin(args, fds)),
             "kill" => Ok(self.kill_builtin(args, fds)),
             _ => return None,
         })

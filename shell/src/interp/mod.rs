@@ -141,6 +141,9 @@ pub struct Shell {
     pub(crate) umask: u32,
     /// `hash`: remembered program paths by name, with their hit counts.
     pub(crate) hashed: BTreeMap<String, (u32, String)>,
+    /// Lines entered interactively, oldest first (the `history` builtin; empty in scripts,
+    /// where bash keeps no history either).
+    pub(crate) history: Vec<String>,
     /// In a background job: the signal number `kill` sent it (0 while none).
     pub(crate) kill_signal: Option<Arc<std::sync::atomic::AtomicI32>>,
 }
@@ -203,6 +206,7 @@ impl Shell {
             jobs: Default::default(),
             umask: proc_builtins::DEFAULT_UMASK,
             hashed: BTreeMap::new(),
+            history: Vec::new(),
             kill_signal: None,
         };
         let term = std::env::var("TERM").ok();

@@ -71,6 +71,7 @@ pub fn interactive_in(rt: &Runtime, mut shell: Shell, image: &str) -> anyhow::Re
                 }
                 // Saved at once, so a crash or a kill keeps what was typed.
                 let _ = editor.sync_history();
+                shell.add_history(&text);
                 interrupts.begin();
                 // With its newline, as typed: a heredoc's last line and a syntax
                 // error's position ("line 1 col 11" rather than "end of input") need it.
