@@ -291,6 +291,17 @@ fn ctrl_c_stops_a_spinning_guest() {
 }
 
 #[test]
+fn ctrl_c_stops_a_loop_of_builtins_and_the_rest_of_the_line() {
+    let t = Term::start(&private_home("loop"));
+    interrupt(&t, "while :; do :; done; echo rest-of-line");
+    assert!(
+        !has_line(&t.screen(), "rest-of-line"),
+        "Ctrl-C abandons the rest of the line:\n{}",
+        t.screen()
+    );
+}
+
+#[test]
 fn ctrl_c_stops_a_guest_reading_the_terminal() {
     let t = Term::start(&private_home("cat"));
     interrupt(&t, "cat");

@@ -143,6 +143,14 @@ impl Shell {
 
     /// In a killed background job: unwinds with 128+signal.
     pub(crate) fn check_killed(&self) -> Result<(), Flow> {
+        if self
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+        {
+            // Ctrl-C at the prompt: abandon the rest of the command line, as bash does.
+            return Err(Flow::Abort(128 + libc::SIGINT));
+        }
         match self.kill_signal.as_ref().map(|s| s.load(Ordering::Relaxed)) {
             Some(sig) if sig > 0 => Err(Flow::Exit(128 + sig)),
             _ => Ok(()),

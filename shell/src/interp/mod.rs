@@ -146,6 +146,8 @@ pub struct Shell {
     pub(crate) history: Vec<String>,
     /// In a background job: the signal number `kill` sent it (0 while none).
     pub(crate) kill_signal: Option<Arc<std::sync::atomic::AtomicI32>>,
+    /// Set by the REPL on Ctrl-C: the running command line stops at the next command.
+    pub(crate) interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// A syntax error, formatted for the user ("syntax error at line L col C", or
@@ -208,6 +210,7 @@ impl Shell {
             hashed: BTreeMap::new(),
             history: Vec::new(),
             kill_signal: None,
+            interrupt: None,
         };
         let term = std::env::var("TERM").ok();
         let initial = [

@@ -194,6 +194,11 @@ impl Shell {
         i32::from(fds.handle(1).write_all(text.as_bytes()).is_err())
     }
 
+    /// Shares the REPL's Ctrl-C flag: while it is set, commands stop running.
+    pub fn set_interrupt_flag(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.interrupt = Some(flag);
+    }
+
     /// Records a line typed at the prompt, for the `history` builtin.
     pub fn add_history(&mut self, line: &str) {
         self.history.push(line.trim_end_matches('\n').to_string());

@@ -51,6 +51,8 @@ pub fn interactive(save_image: Option<&Path>) -> anyhow::Result<i32> {
 /// (`wsh run -it` uses this with the image's env and workdir already set).
 pub fn interactive_in(rt: &Runtime, mut shell: Shell, image: &str) -> anyhow::Result<i32> {
     let interrupts = InterruptForwarder::start(rt.clone())?;
+    // Builtins and shell loops see Ctrl-C too, not only guests.
+    shell.set_interrupt_flag(interrupts.state.fired.clone());
     let ctx = Arc::new(context::Context::new(rt.vfs().clone()));
     ctx.refresh(&shell);
     let mut editor = editor(&ctx)?;
@@ -144,8 +146,9 @@ struct InterruptForwarder {
 struct InterruptState {
     /// A command line is running.
     running: AtomicBool,
-    /// Ctrl-C was pressed while it ran.
-    fired: AtomicBool,
+    /// Ctrl-C was pressed while it ran (shared with the shell, which stops at the
+    /// next command when it is set).
+    fired: Arc<AtomicBool>,
 }
 
 /// How often guests are stopped again after a Ctrl-C, until the command line ends.
@@ -186,10 +189,11 @@ impl InterruptForwarder {
         self.state.running.store(true, Ordering::SeqCst);
     }
 
-    /// The command line ended; returns whether Ctrl-C was pressed while it ran.
+    /// The command line ended; returns whether Ctrl-C was pressed while it ran, and
+    /// lowers the flag so that an INT trap's own commands can run.
     fn end(&self) -> bool {
         self.state.running.store(false, Ordering::SeqCst);
-        self.state.fired.load(Ordering::SeqCst)
+        self.state.fired.swap(false, Ordering::SeqCst)
     }
 
     /// Uninstalls the handler and lets go of the runtime.
