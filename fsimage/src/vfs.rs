@@ -10,6 +10,10 @@ use std::ffi::{CString, c_char, c_int, c_void};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+/// A shim constructor of a new inode (`shim_create`, `shim_mkdir`).
+type MakeInode =
+    unsafe extern "C" fn(ffi::Fs, u32, *const c_char, u32, i64, u32, *mut u32) -> ffi::Errcode;
+
 /// Bytes of image per inode made by mkfs (ext4's "small" ratio is 4096, default 16384).
 const INODE_RATIO: u64 = 8192;
 /// Largest chunk handed to libext2fs in one call (its counts are 32-bit).
@@ -307,35 +311,24 @@ impl Vfs {
 
     /// New empty regular file `name` in `dir` with permission bits `mode`; Exist if present.
     pub fn create(&self, dir: Ino, name: &[u8], mode: u32) -> Result<Ino> {
-        let inner = self.lock();
-        let c = Self::new_entry(&inner, dir, name)?;
-        let t = now();
-        let mut ino = 0;
-        // SAFETY: c is NUL-terminated; out-pointer valid.
-        check(unsafe {
-            ffi::shim_create(
-                inner.fs,
-                dir,
-                c.as_ptr(),
-                mode & 0o7777,
-                t.sec,
-                t.nsec,
-                &mut ino,
-            )
-        })?;
-        inner.touch_dir(dir)?;
-        Ok(ino)
+        self.new_inode(dir, name, mode, ffi::shim_create)
     }
 
     /// New directory `name` in `dir` with permission bits `mode` (parent's link count + 1).
     pub fn mkdir(&self, dir: Ino, name: &[u8], mode: u32) -> Result<Ino> {
+        self.new_inode(dir, name, mode, ffi::shim_mkdir)
+    }
+
+    /// Makes a new inode of the kind `make` creates (file or directory) as `name` in `dir`.
+    fn new_inode(&self, dir: Ino, name: &[u8], mode: u32, make: MakeInode) -> Result<Ino> {
         let inner = self.lock();
         let c = Self::new_entry(&inner, dir, name)?;
         let t = now();
         let mut ino = 0;
-        // SAFETY: c is NUL-terminated; out-pointer valid.
+        // SAFETY: `make` is one of the shim's constructors; c is NUL-terminated;
+        // the out-pointer is valid.
         check(unsafe {
-            ffi::shim_mkdir(
+            make(
                 inner.fs,
                 dir,
                 c.as_ptr(),

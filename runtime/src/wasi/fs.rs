@@ -77,31 +77,45 @@ pub fn fd_read(
     n: u32,
     out: u32,
 ) -> Result<(), Errno> {
+    read_iovecs(m, iovs, n, out, |buf| {
+        let handle = match g.fds.get(fd)? {
+            Fd::Handle(h) => h.clone(),
+            Fd::Dir(_) => return Err(Errno::ISDIR),
+        };
+        match &handle {
+            Handle::File(f) => {
+                if !f.readable {
+                    return Err(Errno::BADF);
+                }
+                Ok(f.read(buf)?)
+            }
+            // Blocking reads give way to Ctrl-C: the guest ends with status 130.
+            Handle::PipeRead(end) => end
+                .pipe()
+                .read_or_stop(buf, &g.interrupt)
+                .map_err(|e| stopped(g, &e)),
+            Handle::HostStdin => match crate::io::wait_host_stdin(&g.interrupt) {
+                Ok(()) => Handle::HostStdin.read(buf).map_err(|e| io_errno(&e)),
+                Err(e) => Err(stopped(g, &e)),
+            },
+            h => h.read(buf).map_err(|e| io_errno(&e)),
+        }
+    })
+}
+
+/// Fills the guest's iovec array through `read` (at most 1 MiB a call) and stores
+/// the count of bytes copied at `out`.
+fn read_iovecs(
+    m: &mut Mem,
+    iovs: u32,
+    n: u32,
+    out: u32,
+    read: impl FnOnce(&mut [u8]) -> Result<usize, Errno>,
+) -> Result<(), Errno> {
     let vecs = m.iovecs(iovs, n)?;
     let want: usize = vecs.iter().map(|v| v.1 as usize).sum();
-    let handle = match g.fds.get(fd)? {
-        Fd::Handle(h) => h.clone(),
-        Fd::Dir(_) => return Err(Errno::ISDIR),
-    };
     let mut buf = vec![0u8; want.min(1 << 20)];
-    let got = match &handle {
-        Handle::File(f) => {
-            if !f.readable {
-                return Err(Errno::BADF);
-            }
-            f.read(&mut buf)?
-        }
-        // Blocking reads give way to Ctrl-C: the guest ends with status 130.
-        Handle::PipeRead(end) => match end.pipe().read_or_stop(&mut buf, &g.interrupt) {
-            Ok(n) => n,
-            Err(e) => return Err(stopped(g, &e)),
-        },
-        Handle::HostStdin => match crate::io::wait_host_stdin(&g.interrupt) {
-            Ok(()) => Handle::HostStdin.read(&mut buf).map_err(|e| io_errno(&e))?,
-            Err(e) => return Err(stopped(g, &e)),
-        },
-        h => h.read(&mut buf).map_err(|e| io_errno(&e))?,
-    };
+    let got = read(&mut buf)?;
     let copied = m.scatter(&vecs, &buf[..got])?;
     m.write_u32(out, copied as u32)
 }
@@ -127,12 +141,9 @@ pub fn fd_pread(
     out: u32,
 ) -> Result<(), Errno> {
     let f = file(g, fd)?;
-    let vecs = m.iovecs(iovs, n)?;
-    let want: usize = vecs.iter().map(|v| v.1 as usize).sum();
-    let mut buf = vec![0u8; want.min(1 << 20)];
-    let got = f.vfs().read(f.ino(), off, &mut buf)?;
-    let copied = m.scatter(&vecs, &buf[..got])?;
-    m.write_u32(out, copied as u32)
+    read_iovecs(m, iovs, n, out, |buf| {
+        Ok(f.vfs().read(f.ino(), off, buf)?)
+    })
 }
 
 pub fn fd_pwrite(

@@ -229,16 +229,7 @@ impl Shell {
                 r?;
                 results.push(join_items(&tmp, ""));
             }
-            if quoted && concatenate {
-                push(out, results.join(&self.ifs_first()));
-            } else {
-                for (i, v) in results.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(Item::Break);
-                    }
-                    push(out, v);
-                }
-            }
+            self.push_all(out, results, quoted, concatenate);
             return Ok(());
         }
         match expr {
@@ -261,16 +252,7 @@ impl Shell {
                 };
                 if let Some((values, concatenate)) = all {
                     // "$@" keeps the parameters as separate fields; unquoted $@ / $* too.
-                    if quoted && concatenate {
-                        push(out, values.join(&self.ifs_first()));
-                    } else {
-                        for (i, v) in values.iter().enumerate() {
-                            if i > 0 {
-                                out.push(Item::Break);
-                            }
-                            push(out, v.clone());
-                        }
-                    }
+                    self.push_all(out, values, quoted, concatenate);
                     return Ok(());
                 }
                 match self.param_string(parameter, *indirect) {
@@ -526,17 +508,7 @@ impl Shell {
                     let Some((a, b)) = slice(all.len() as i64) else {
                         return Ok(());
                     };
-                    let part = &all[a..b];
-                    if quoted && concatenate {
-                        push(out, part.join(&self.ifs_first()));
-                    } else {
-                        for (i, v) in part.iter().enumerate() {
-                            if i > 0 {
-                                out.push(Item::Break);
-                            }
-                            push(out, v.clone());
-                        }
-                    }
+                    self.push_all(out, all[a..b].to_vec(), quoted, concatenate);
                     return Ok(());
                 }
                 let v: Vec<char> = self
@@ -575,19 +547,30 @@ impl Shell {
                     },
                     None => Vec::new(),
                 };
-                if quoted && *concatenate {
-                    push(out, keys.join(&self.ifs_first()));
-                } else {
-                    for (i, k) in keys.into_iter().enumerate() {
-                        if i > 0 {
-                            out.push(Item::Break);
-                        }
-                        push(out, k);
-                    }
-                }
+                self.push_all(out, keys, quoted, *concatenate);
             }
         }
         Ok(())
+    }
+
+    /// Pushes a list's values (`$@`, `${a[@]}`, `${!a[@]}`...): one field each, or, for a
+    /// quoted `$*`-style expansion, one word joined by IFS's first character.
+    fn push_all(&self, out: &mut Vec<Item>, values: Vec<String>, quoted: bool, concatenate: bool) {
+        let text = |text| Item::Text {
+            text,
+            quoted,
+            split: !quoted,
+        };
+        if quoted && concatenate {
+            out.push(text(values.join(&self.ifs_first())));
+            return;
+        }
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                out.push(Item::Break);
+            }
+            out.push(text(v));
+        }
     }
 
     /// `set -u`: an unset parameter is an error that ends a non-interactive shell.
