@@ -70,6 +70,13 @@ impl Term {
         for a in args {
             cmd.push_str(&format!(" '{}'", a.replace('\'', "'\\''")));
         }
+        // tmux runs this through sh: record wsh's exit status where a test can read it
+        // (tmux's own #{pane_dead_status} is sometimes never filled in under load).
+        let _ = std::fs::remove_file(home.join("exit-status"));
+        cmd.push_str(&format!(
+            "; echo $? > '{}'",
+            home.join("exit-status").display()
+        ));
         t.tmux(&[
             "-f",
             conf.to_str().unwrap(),
@@ -215,11 +222,9 @@ fn run_it_opens_the_repl_inside_the_container_with_its_env_and_workdir() {
         has_line(s, "cli") && has_line(s, "/etc")
     });
     t.line("exit 3");
-    // tmux marks the pane dead a moment before it records the status: poll for both.
-    let status = || t.tmux(&["display-message", "-p", "-t", "t", "#{pane_dead_status}"]);
-    t.wait_for("wsh run to end", |_| {
-        t.dead() && !status().trim().is_empty()
-    });
+    let status_file = t.home.join("exit-status");
+    let status = || std::fs::read_to_string(&status_file).unwrap_or_default();
+    t.wait_for("wsh run to end", |_| status().ends_with('\n'));
     assert_eq!(
         status().trim(),
         "3",
