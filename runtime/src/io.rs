@@ -263,6 +263,8 @@ pub enum Handle {
     PipeWrite(Arc<PipeEnd>),
     /// A regular file in the image.
     File(Arc<FileHandle>),
+    /// A regular file in a host directory mounted into the guest's tree.
+    HostFile(Arc<crate::mounts::HostFile>),
 }
 
 /// Makes a pipe: (read end, write end).
@@ -340,6 +342,7 @@ impl Handle {
             Handle::HostStdin => read_host_stdin(buf),
             Handle::PipeRead(end) => end.pipe.read(buf),
             Handle::File(f) => f.read(buf).map_err(fs_err),
+            Handle::HostFile(f) => f.read(buf),
         }
     }
 
@@ -365,6 +368,7 @@ impl Handle {
                 }
                 Ok(())
             }
+            Handle::HostFile(f) => f.write_all(data),
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod engine;
 pub mod io;
+pub mod mounts;
 mod limits;
 pub mod wasi;
 
@@ -107,6 +108,8 @@ struct Inner {
     runner: Mutex<Option<Arc<dyn CommandLineRunner>>>,
     /// Names the image this file system started as (see `set_image_identity`).
     identity: OnceLock<String>,
+    /// Host directories mapped into every guest's tree (`wsh run -v`).
+    mounts: Mutex<Arc<mounts::Mounts>>,
 }
 
 /// The runner of runtimes that have none of their own (the shell sets it once at start).
@@ -150,8 +153,19 @@ impl Runtime {
                 limits: Mutex::new(limits::default_limits()),
                 runner: Mutex::new(None),
                 identity: OnceLock::new(),
+                mounts: Mutex::new(Arc::new(mounts::Mounts::none())),
             }),
         })
+    }
+
+    /// Maps host directories into the tree of every guest started from now on.
+    pub fn set_mounts(&self, mounts: mounts::Mounts) {
+        *self.inner.mounts.lock().unwrap() = Arc::new(mounts);
+    }
+
+    /// The host directories guests see.
+    pub fn mounts(&self) -> Arc<mounts::Mounts> {
+        self.inner.mounts.lock().unwrap().clone()
     }
 
     /// Sets the memory and CPU caps of every guest started from now on.
@@ -320,13 +334,26 @@ impl Runtime {
             ino: self.inner.vfs.root(),
             preopen: Some(b"/".to_vec()),
             listing: None,
+            path: Some(b"/".to_vec()),
         }));
+        // Mounts are preopened after the root: wasi-libc picks the longest
+        // matching prefix, so `/data/x` goes to the mount at /data.
+        let mounts = self.mounts();
+        for mount in mounts.iter() {
+            fds.insert(wasi::Fd::HostDir(wasi::HostDirFd {
+                mount: mount.clone(),
+                rel: Vec::new(),
+                preopen: Some(mount.guest_path().to_vec()),
+                listing: None,
+            }));
+        }
         let limits = self.limits();
         let guest = Guest {
             vfs: self.inner.vfs.clone(),
             args: cmd.argv.iter().map(|a| a.clone().into_bytes()).collect(),
             env,
             fds,
+            mounts,
             memory: None,
             exit: None,
             started: Instant::now(),

@@ -86,6 +86,9 @@ enum Cmd {
         /// Working directory inside the container.
         #[arg(short = 'w', long = "workdir", value_name = "DIR")]
         workdir: Option<String>,
+        /// Map host directory HOST at GUEST in the container (repeatable); `:ro` read-only.
+        #[arg(short = 'v', long = "volume", value_name = "HOST:GUEST[:ro]", value_parser = wsh::build::container_run::parse_volume)]
+        volumes: Vec<wsh::build::container_run::Volume>,
         /// NAME[:TAG] or image id.
         image: String,
         /// Command and arguments (replace the image's CMD).
@@ -167,6 +170,7 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
             tty,
             env,
             workdir,
+            volumes,
             image,
             cmd,
         } => wsh::build::container_run::run(&wsh::build::container_run::RunOptions {
@@ -174,6 +178,7 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
             cmd,
             env,
             workdir,
+            volumes,
             interactive,
             tty,
         }),

@@ -1,9 +1,12 @@
 //! A guest's file descriptor table.
 
+use std::sync::Arc;
+
 use fsimage::{DirEntry, Ino};
 
 use super::abi::Errno;
 use crate::io::Handle;
+use crate::mounts::Mount;
 
 /// What one descriptor refers to.
 pub enum Fd {
@@ -11,6 +14,8 @@ pub enum Fd {
     Handle(Handle),
     /// A directory in the image.
     Dir(DirFd),
+    /// A directory below a host mount.
+    HostDir(HostDirFd),
 }
 
 /// An open directory.
@@ -21,6 +26,35 @@ pub struct DirFd {
     pub preopen: Option<Vec<u8>>,
     /// The listing `fd_readdir` pages through; refreshed when a guest starts again at cookie 0.
     pub listing: Option<Vec<DirEntry>>,
+    /// Its absolute guest path (lexical), when known: paths below it may lead into
+    /// a mount. `None` for directories opened through paths wsh did not see whole.
+    pub path: Option<Vec<u8>>,
+}
+
+/// An open directory of a host mount.
+pub struct HostDirFd {
+    /// The mount it is in.
+    pub mount: Arc<Mount>,
+    /// Its path below the mount's root ("" for the root).
+    pub rel: Vec<u8>,
+    /// The name a preopened mount is announced under.
+    pub preopen: Option<Vec<u8>>,
+    /// The listing `fd_readdir` pages through.
+    pub listing: Option<Vec<DirEntry>>,
+}
+
+impl HostDirFd {
+    /// Its absolute path as guests see it.
+    pub fn guest_path(&self) -> Vec<u8> {
+        let mut p = self.mount.guest_path().to_vec();
+        if !self.rel.is_empty() {
+            if p != b"/" {
+                p.push(b'/');
+            }
+            p.extend_from_slice(&self.rel);
+        }
+        p
+    }
 }
 
 /// Descriptors by number; closed slots are `None`.
@@ -44,14 +78,6 @@ impl FdTable {
             .get_mut(fd as usize)
             .and_then(Option::as_mut)
             .ok_or(Errno::BADF)
-    }
-
-    /// The directory inode behind `fd` (path_* calls resolve from it), or ENOTDIR/EBADF.
-    pub fn dir(&self, fd: u32) -> Result<Ino, Errno> {
-        match self.get(fd)? {
-            Fd::Dir(d) => Ok(d.ino),
-            Fd::Handle(_) => Err(Errno::NOTDIR),
-        }
     }
 
     /// Puts `entry` in the lowest free slot and returns its number.

@@ -4,12 +4,50 @@ use std::io::ErrorKind;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use fsimage::{FileType, SetTime};
+use fsimage::{FileType, Ino, SetTime};
 
 use super::Guest;
 use super::abi::{self, Errno, FileStat, Mem, filetype, fstflags, oflags, rights};
-use super::fdtable::{DirFd, Fd};
+use super::fdtable::{DirFd, Fd, HostDirFd};
 use crate::io::{FileHandle, Handle, OpenOptions};
+use crate::mounts::{HostFile, Mount, Opened};
+
+/// Where a path call lands: the image (a directory inode and the path from it)
+/// or a host mount (the path below its root).
+pub(super) enum At {
+    Image(Ino, Vec<u8>),
+    Host(Arc<Mount>, Vec<u8>),
+}
+
+/// Routes `path`, relative to directory descriptor `fd`, to the image or a mount.
+pub(super) fn at(g: &Guest, fd: u32, path: Vec<u8>) -> Result<At, Errno> {
+    match g.fds.get(fd)? {
+        Fd::Dir(d) => match &d.path {
+            Some(dir) if !g.mounts.is_empty() => Ok(match g.mounts.route(dir, &path) {
+                Some((m, rel)) => At::Host(m, rel),
+                None => At::Image(d.ino, path),
+            }),
+            _ => Ok(At::Image(d.ino, path)),
+        },
+        Fd::HostDir(h) => {
+            let dir = h.guest_path();
+            Ok(match g.mounts.route(&dir, &path) {
+                Some((m, rel)) => At::Host(m, rel),
+                // `..` led out of the mount: the rest is in the image.
+                None => At::Image(g.vfs.root(), crate::mounts::normalize(&dir, &path)),
+            })
+        }
+        Fd::Handle(_) => Err(Errno::NOTDIR),
+    }
+}
+
+/// Stat of a host file as guests see it: a device of its own.
+fn host_filestat(st: &fsimage::Stat) -> FileStat {
+    FileStat {
+        dev: 2,
+        ..FileStat::of(st)
+    }
+}
 
 /// SIGPIPE's default action: the writer stops with status 128 + 13.
 const SIGPIPE_STATUS: i32 = 128 + 13;
@@ -20,9 +58,8 @@ fn io_errno(e: &std::io::Error) -> Errno {
         ErrorKind::Interrupted => Errno::INTR,
         ErrorKind::WouldBlock => Errno::AGAIN,
         _ => match e.raw_os_error() {
-            Some(libc::EBADF) => Errno::BADF,
-            Some(libc::ENOSPC) => Errno::NOSPC,
-            _ => Errno::IO,
+            Some(code) => fsimage::Errno::from_raw(code).into(),
+            None => Errno::IO,
         },
     }
 }
@@ -32,7 +69,15 @@ fn file(g: &Guest, fd: u32) -> Result<Arc<FileHandle>, Errno> {
     match g.fds.get(fd)? {
         Fd::Handle(Handle::File(f)) => Ok(f.clone()),
         Fd::Handle(_) => Err(Errno::SPIPE),
-        Fd::Dir(_) => Err(Errno::ISDIR),
+        Fd::Dir(_) | Fd::HostDir(_) => Err(Errno::ISDIR),
+    }
+}
+
+/// The host file behind `fd`, if it is one.
+fn host_file(g: &Guest, fd: u32) -> Option<Arc<HostFile>> {
+    match g.fds.get(fd) {
+        Ok(Fd::Handle(Handle::HostFile(f))) => Some(f.clone()),
+        _ => None,
     }
 }
 
@@ -47,12 +92,12 @@ pub fn fd_write(
     let data = m.gather(iovs, n)?;
     let handle = match g.fds.get(fd)? {
         Fd::Handle(h) => h.clone(),
-        Fd::Dir(_) => return Err(Errno::BADF),
+        Fd::Dir(_) | Fd::HostDir(_) => return Err(Errno::BADF),
     };
-    if let Handle::File(f) = &handle
-        && !f.writable
-    {
-        return Err(Errno::BADF);
+    match &handle {
+        Handle::File(f) if !f.writable => return Err(Errno::BADF),
+        Handle::HostFile(f) if !f.writable => return Err(Errno::BADF),
+        _ => {}
     }
     match handle.write_all(&data) {
         Ok(()) => m.write_u32(out, data.len() as u32),
@@ -80,7 +125,7 @@ pub fn fd_read(
     read_iovecs(m, iovs, n, out, |buf| {
         let handle = match g.fds.get(fd)? {
             Fd::Handle(h) => h.clone(),
-            Fd::Dir(_) => return Err(Errno::ISDIR),
+            Fd::Dir(_) | Fd::HostDir(_) => return Err(Errno::ISDIR),
         };
         match &handle {
             Handle::File(f) => {
@@ -89,6 +134,7 @@ pub fn fd_read(
                 }
                 Ok(f.read(buf)?)
             }
+            Handle::HostFile(f) if !f.readable => Err(Errno::BADF),
             // Blocking reads give way to Ctrl-C: the guest ends with status 130.
             Handle::PipeRead(end) => end
                 .pipe()
@@ -140,6 +186,11 @@ pub fn fd_pread(
     off: u64,
     out: u32,
 ) -> Result<(), Errno> {
+    if let Some(h) = host_file(g, fd) {
+        return read_iovecs(m, iovs, n, out, |buf| {
+            h.read_at(buf, off).map_err(|e| io_errno(&e))
+        });
+    }
     let f = file(g, fd)?;
     read_iovecs(m, iovs, n, out, |buf| {
         Ok(f.vfs().read(f.ino(), off, buf)?)
@@ -155,6 +206,14 @@ pub fn fd_pwrite(
     off: u64,
     out: u32,
 ) -> Result<(), Errno> {
+    if let Some(h) = host_file(g, fd) {
+        if !h.writable {
+            return Err(Errno::BADF);
+        }
+        let data = m.gather(iovs, n)?;
+        let wrote = h.write_at(&data, off).map_err(|e| io_errno(&e))?;
+        return m.write_u32(out, wrote as u32);
+    }
     let f = file(g, fd)?;
     if !f.writable {
         return Err(Errno::BADF);
@@ -172,6 +231,16 @@ pub fn fd_seek(
     whence: u8,
     out: u32,
 ) -> Result<(), Errno> {
+    if let Some(h) = host_file(g, fd) {
+        let pos = match whence {
+            0 => std::io::SeekFrom::Start(u64::try_from(delta).map_err(|_| Errno::INVAL)?),
+            1 => std::io::SeekFrom::Current(delta),
+            2 => std::io::SeekFrom::End(delta),
+            _ => return Err(Errno::INVAL),
+        };
+        let pos = h.seek(pos).map_err(|e| io_errno(&e))?;
+        return m.write_u64(out, pos);
+    }
     let f = file(g, fd)?;
     let base = match whence {
         0 => 0,
@@ -188,6 +257,12 @@ pub fn fd_seek(
 }
 
 pub fn fd_tell(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
+    if let Some(h) = host_file(g, fd) {
+        let pos = h
+            .seek(std::io::SeekFrom::Current(0))
+            .map_err(|e| io_errno(&e))?;
+        return m.write_u64(out, pos);
+    }
     let f = file(g, fd)?;
     m.write_u64(out, f.position())
 }
@@ -213,8 +288,13 @@ pub fn fd_fdstat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<()
     // A character device without seek/tell rights is how wasi-libc's isatty() recognises a tty.
     let stream = rights::ALL & !(rights::FD_SEEK | rights::FD_TELL);
     let (ft, flags, base) = match g.fds.get(fd)? {
-        Fd::Dir(_) => (filetype::DIRECTORY, 0, rights::ALL),
+        Fd::Dir(_) | Fd::HostDir(_) => (filetype::DIRECTORY, 0, rights::ALL),
         Fd::Handle(h) => match h {
+            Handle::HostFile(f) => (
+                filetype::REGULAR_FILE,
+                if f.append() { abi::FDFLAGS_APPEND } else { 0 },
+                rights::ALL,
+            ),
             Handle::File(f) => {
                 let append = f.append.load(Ordering::Relaxed);
                 (
@@ -245,14 +325,17 @@ pub fn fd_fdstat_set_flags(g: &mut Guest, fd: u32, flags: u16) -> Result<(), Err
                 .store(flags & abi::FDFLAGS_APPEND != 0, Ordering::Relaxed);
             Ok(())
         }
-        Fd::Handle(_) | Fd::Dir(_) => Ok(()),
+        Fd::Handle(Handle::HostFile(f)) => Ok(f.set_append(flags & abi::FDFLAGS_APPEND != 0)?),
+        Fd::Handle(_) | Fd::Dir(_) | Fd::HostDir(_) => Ok(()),
     }
 }
 
 pub fn fd_filestat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
     let st = match g.fds.get(fd)? {
         Fd::Dir(d) => FileStat::of(&g.vfs.stat(d.ino)?),
+        Fd::HostDir(h) => host_filestat(&h.mount.stat(&h.rel, true)?),
         Fd::Handle(Handle::File(f)) => FileStat::of(&f.vfs().stat(f.ino())?),
+        Fd::Handle(Handle::HostFile(f)) => host_filestat(&f.stat()?),
         Fd::Handle(Handle::Null) => FileStat {
             filetype: filetype::CHARACTER_DEVICE,
             nlink: 1,
@@ -268,13 +351,22 @@ pub fn fd_filestat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<
 }
 
 pub fn fd_filestat_set_size(g: &mut Guest, fd: u32, size: u64) -> Result<(), Errno> {
+    if let Some(h) = host_file(g, fd) {
+        return Ok(h.truncate(size)?);
+    }
     let f = file(g, fd)?;
     Ok(f.vfs().truncate(f.ino(), size)?)
 }
 
 pub fn fd_allocate(g: &mut Guest, fd: u32, off: u64, len: u64) -> Result<(), Errno> {
-    let f = file(g, fd)?;
     let end = off.checked_add(len).ok_or(Errno::FBIG)?;
+    if let Some(h) = host_file(g, fd) {
+        if h.stat()?.size < end {
+            h.truncate(end)?;
+        }
+        return Ok(());
+    }
+    let f = file(g, fd)?;
     if f.vfs().stat(f.ino())?.size < end {
         f.vfs().truncate(f.ino(), end)?;
     }
@@ -307,26 +399,21 @@ pub fn fd_filestat_set_times(
     mtim: u64,
     flags: u16,
 ) -> Result<(), Errno> {
+    let (a, mt) = set_times(atim, mtim, flags)?;
     let ino = match g.fds.get(fd)? {
         Fd::Dir(d) => d.ino,
         Fd::Handle(Handle::File(f)) => f.ino(),
+        Fd::HostDir(h) => return Ok(h.mount.set_times(&h.rel, true, a, mt)?),
+        Fd::Handle(Handle::HostFile(f)) => return Ok(f.set_times(a, mt)?),
         Fd::Handle(_) => return Err(Errno::BADF),
     };
-    let (a, mt) = set_times(atim, mtim, flags)?;
     Ok(g.vfs.set_times(ino, a, mt)?)
 }
 
 pub fn fd_prestat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
-    match g.fds.get(fd)? {
-        Fd::Dir(DirFd {
-            preopen: Some(name),
-            ..
-        }) => {
-            m.write_u32(out, 0)?;
-            m.write_u32(out + 4, name.len() as u32)
-        }
-        _ => Err(Errno::BADF),
-    }
+    let name = preopen_name(g, fd)?;
+    m.write_u32(out, 0)?;
+    m.write_u32(out + 4, name.len() as u32)
 }
 
 pub fn fd_prestat_dir_name(
@@ -336,16 +423,24 @@ pub fn fd_prestat_dir_name(
     ptr: u32,
     len: u32,
 ) -> Result<(), Errno> {
+    let name = preopen_name(g, fd)?.to_vec();
+    if (len as usize) < name.len() {
+        return Err(Errno::NAMETOOLONG);
+    }
+    m.write(ptr, &name)
+}
+
+/// The name `fd` was preopened under, or EBADF.
+fn preopen_name(g: &Guest, fd: u32) -> Result<&[u8], Errno> {
     match g.fds.get(fd)? {
         Fd::Dir(DirFd {
             preopen: Some(name),
             ..
-        }) => {
-            if (len as usize) < name.len() {
-                return Err(Errno::NAMETOOLONG);
-            }
-            m.write(ptr, name)
-        }
+        })
+        | Fd::HostDir(HostDirFd {
+            preopen: Some(name),
+            ..
+        }) => Ok(name),
         _ => Err(Errno::BADF),
     }
 }
@@ -360,14 +455,21 @@ pub fn fd_readdir(
     out: u32,
 ) -> Result<(), Errno> {
     let vfs = g.vfs.clone();
-    let dir = match g.fds.get_mut(fd)? {
-        Fd::Dir(d) => d,
+    let listing = match g.fds.get_mut(fd)? {
+        Fd::Dir(dir) => {
+            if cookie == 0 || dir.listing.is_none() {
+                dir.listing = Some(vfs.readdir(dir.ino)?);
+            }
+            dir.listing.as_ref().unwrap()
+        }
+        Fd::HostDir(dir) => {
+            if cookie == 0 || dir.listing.is_none() {
+                dir.listing = Some(dir.mount.read_dir(&dir.rel)?);
+            }
+            dir.listing.as_ref().unwrap()
+        }
         Fd::Handle(_) => return Err(Errno::NOTDIR),
     };
-    if cookie == 0 || dir.listing.is_none() {
-        dir.listing = Some(vfs.readdir(dir.ino)?);
-    }
-    let listing = dir.listing.as_ref().unwrap();
     // Entries are laid end to end; the last may be cut short, which tells the
     // guest (bufused == len) to come back with a larger buffer or next cookie.
     let mut bytes = Vec::new();
@@ -401,56 +503,92 @@ pub fn path_open(
     fdflags: u16,
     out: u32,
 ) -> Result<(), Errno> {
-    let base = g.fds.dir(fd)?;
     let follow = dirflags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
-    let vfs = g.vfs.clone();
-    let ino = match vfs.resolve(base, &path, follow) {
-        Ok(_) if oflags & oflags::CREAT != 0 && oflags & oflags::EXCL != 0 => {
-            return Err(Errno::EXIST);
+    let write = rights_base & rights::FD_WRITE != 0 || fdflags & abi::FDFLAGS_APPEND != 0;
+    let opts = OpenOptions {
+        read: rights_base & rights::FD_READ != 0,
+        write,
+        append: fdflags & abi::FDFLAGS_APPEND != 0,
+        create: oflags & oflags::CREAT != 0,
+        exclusive: oflags & oflags::EXCL != 0,
+        truncate: oflags & oflags::TRUNC != 0,
+    };
+    // The directory's guest path, when known, names what it opens.
+    let dir_path = match g.fds.get(fd)? {
+        Fd::Dir(d) => d.path.clone(),
+        Fd::HostDir(h) => Some(h.guest_path()),
+        Fd::Handle(_) => None,
+    };
+    let entry = match at(g, fd, path.clone())? {
+        At::Image(base, path) => {
+            let child_path = dir_path.map(|d| crate::mounts::normalize(&d, &path));
+            open_in_image(g, base, &path, follow, oflags, opts, child_path)?
         }
+        At::Host(mount, rel) => {
+            let want_dir = oflags & oflags::DIRECTORY != 0;
+            match mount.open(&rel, opts, follow, want_dir, 0o666 & !g.umask)? {
+                Opened::Dir => Fd::HostDir(HostDirFd {
+                    mount,
+                    rel,
+                    preopen: None,
+                    listing: None,
+                }),
+                Opened::File(f) => Fd::Handle(Handle::HostFile(f)),
+            }
+        }
+    };
+    let n = g.fds.insert(entry);
+    m.write_u32(out, n)
+}
+
+/// path_open for a path in the image.
+fn open_in_image(
+    g: &Guest,
+    base: Ino,
+    path: &[u8],
+    follow: bool,
+    oflags: u16,
+    opts: OpenOptions,
+    child_path: Option<Vec<u8>>,
+) -> Result<Fd, Errno> {
+    let vfs = g.vfs.clone();
+    let ino = match vfs.resolve(base, path, follow) {
+        Ok(_) if opts.create && opts.exclusive => return Err(Errno::EXIST),
         Ok(ino) => ino,
-        Err(e) if oflags & oflags::CREAT != 0 && e.errno() == fsimage::Errno::NoEnt => {
+        Err(e) if opts.create && e.errno() == fsimage::Errno::NoEnt => {
             if path.ends_with(b"/") {
                 return Err(Errno::ISDIR);
             }
-            let (dir, name) = vfs.resolve_parent(base, &path)?;
+            let (dir, name) = vfs.resolve_parent(base, path)?;
             vfs.create(dir, &name, 0o666 & !g.umask)?
         }
         Err(e) => return Err(e.into()),
     };
     let st = vfs.stat(ino)?;
-    let write = rights_base & rights::FD_WRITE != 0 || fdflags & abi::FDFLAGS_APPEND != 0;
-    let entry = match st.kind {
+    Ok(match st.kind {
         FileType::Directory => {
-            if write && oflags & oflags::DIRECTORY == 0 {
+            if opts.write && oflags & oflags::DIRECTORY == 0 {
                 return Err(Errno::ISDIR);
             }
             Fd::Dir(DirFd {
                 ino,
                 preopen: None,
                 listing: None,
+                path: child_path,
             })
         }
         _ if oflags & oflags::DIRECTORY != 0 => return Err(Errno::NOTDIR),
         // O_NOFOLLOW on a symlink fails as POSIX says.
         FileType::Symlink => return Err(Errno::LOOP),
         _ => {
-            if oflags & oflags::TRUNC != 0 && st.size != 0 {
+            if opts.truncate && st.size != 0 {
                 vfs.truncate(ino, 0)?;
             }
-            let opts = OpenOptions {
-                read: rights_base & rights::FD_READ != 0,
-                write,
-                append: fdflags & abi::FDFLAGS_APPEND != 0,
-                ..Default::default()
-            };
             Fd::Handle(Handle::File(Arc::new(FileHandle::from_ino(
                 &vfs, ino, opts,
             ))))
         }
-    };
-    let n = g.fds.insert(entry);
-    m.write_u32(out, n)
+    })
 }
 
 pub fn path_filestat_get(
@@ -461,11 +599,12 @@ pub fn path_filestat_get(
     path: Vec<u8>,
     out: u32,
 ) -> Result<(), Errno> {
-    let base = g.fds.dir(fd)?;
-    let ino = g
-        .vfs
-        .resolve(base, &path, flags & abi::LOOKUP_SYMLINK_FOLLOW != 0)?;
-    abi::write_filestat(m, out, &FileStat::of(&g.vfs.stat(ino)?))
+    let follow = flags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
+    let st = match at(g, fd, path)? {
+        At::Image(base, path) => FileStat::of(&g.vfs.stat(g.vfs.resolve(base, &path, follow)?)?),
+        At::Host(mount, rel) => host_filestat(&mount.stat(&rel, follow)?),
+    };
+    abi::write_filestat(m, out, &st)
 }
 
 pub fn path_filestat_set_times(
@@ -477,36 +616,62 @@ pub fn path_filestat_set_times(
     mtim: u64,
     fst: u16,
 ) -> Result<(), Errno> {
-    let base = g.fds.dir(fd)?;
-    let ino = g
-        .vfs
-        .resolve(base, &path, flags & abi::LOOKUP_SYMLINK_FOLLOW != 0)?;
+    let follow = flags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
     let (a, mt) = set_times(atim, mtim, fst)?;
-    Ok(g.vfs.set_times(ino, a, mt)?)
+    match at(g, fd, path)? {
+        At::Image(base, path) => Ok(g
+            .vfs
+            .set_times(g.vfs.resolve(base, &path, follow)?, a, mt)?),
+        At::Host(mount, rel) => Ok(mount.set_times(&rel, follow, a, mt)?),
+    }
 }
 
 pub fn path_create_directory(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
-    let (dir, name) = g.vfs.resolve_parent(g.fds.dir(fd)?, &path)?;
-    g.vfs.mkdir(dir, &name, 0o777 & !g.umask)?;
-    Ok(())
+    match at(g, fd, path)? {
+        At::Image(base, path) => {
+            let (dir, name) = g.vfs.resolve_parent(base, &path)?;
+            g.vfs.mkdir(dir, &name, 0o777 & !g.umask)?;
+            Ok(())
+        }
+        At::Host(mount, rel) => Ok(mount.mkdir(&rel, 0o777 & !g.umask)?),
+    }
 }
 
 pub fn path_remove_directory(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
-    let (dir, name) = g.vfs.resolve_parent(g.fds.dir(fd)?, &path)?;
-    Ok(g.vfs.rmdir(dir, &name)?)
+    match at(g, fd, path)? {
+        At::Image(base, path) => {
+            let (dir, name) = g.vfs.resolve_parent(base, &path)?;
+            Ok(g.vfs.rmdir(dir, &name)?)
+        }
+        At::Host(mount, rel) => Ok(mount.rmdir(&rel)?),
+    }
 }
 
 pub fn path_unlink_file(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
-    let (dir, name) = g.vfs.resolve_parent(g.fds.dir(fd)?, &path)?;
-    if path.ends_with(b"/") {
-        // "file/" names a directory or nothing.
-        let ino = g.vfs.lookup(dir, &name)?;
-        if g.vfs.stat(ino)?.kind != FileType::Directory {
-            return Err(Errno::NOTDIR);
+    let slash = path.ends_with(b"/");
+    match at(g, fd, path)? {
+        At::Image(base, path) => {
+            let (dir, name) = g.vfs.resolve_parent(base, &path)?;
+            if slash {
+                // "file/" names a directory or nothing.
+                let ino = g.vfs.lookup(dir, &name)?;
+                if g.vfs.stat(ino)?.kind != FileType::Directory {
+                    return Err(Errno::NOTDIR);
+                }
+                return Err(Errno::ISDIR);
+            }
+            Ok(g.vfs.unlink(dir, &name)?)
         }
-        return Err(Errno::ISDIR);
+        At::Host(mount, rel) => {
+            if slash {
+                return Err(match mount.stat(&rel, false)?.kind {
+                    FileType::Directory => Errno::ISDIR,
+                    _ => Errno::NOTDIR,
+                });
+            }
+            Ok(mount.unlink(&rel)?)
+        }
     }
-    Ok(g.vfs.unlink(dir, &name)?)
 }
 
 pub fn path_rename(
@@ -516,15 +681,29 @@ pub fn path_rename(
     to_fd: u32,
     to: Vec<u8>,
 ) -> Result<(), Errno> {
-    let (fdir, fname) = g.vfs.resolve_parent(g.fds.dir(fd)?, &from)?;
-    let (tdir, tname) = g.vfs.resolve_parent(g.fds.dir(to_fd)?, &to)?;
-    Ok(g.vfs.rename(fdir, &fname, tdir, &tname)?)
+    match (at(g, fd, from)?, at(g, to_fd, to)?) {
+        (At::Image(fb, from), At::Image(tb, to)) => {
+            let (fdir, fname) = g.vfs.resolve_parent(fb, &from)?;
+            let (tdir, tname) = g.vfs.resolve_parent(tb, &to)?;
+            Ok(g.vfs.rename(fdir, &fname, tdir, &tname)?)
+        }
+        (At::Host(fm, from), At::Host(tm, to)) if Arc::ptr_eq(&fm, &tm) => {
+            Ok(fm.rename(&from, &to)?)
+        }
+        // Across file systems, as rename(2) says; mv then copies.
+        _ => Err(Errno::XDEV),
+    }
 }
 
 pub fn path_symlink(g: &mut Guest, target: Vec<u8>, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
-    let (dir, name) = g.vfs.resolve_parent(g.fds.dir(fd)?, &path)?;
-    g.vfs.symlink(dir, &name, &target)?;
-    Ok(())
+    match at(g, fd, path)? {
+        At::Image(base, path) => {
+            let (dir, name) = g.vfs.resolve_parent(base, &path)?;
+            g.vfs.symlink(dir, &name, &target)?;
+            Ok(())
+        }
+        At::Host(mount, rel) => Ok(mount.symlink(&target, &rel)?),
+    }
 }
 
 pub fn path_link(
@@ -535,16 +714,21 @@ pub fn path_link(
     to_fd: u32,
     to: Vec<u8>,
 ) -> Result<(), Errno> {
-    let ino = g.vfs.resolve(
-        g.fds.dir(fd)?,
-        &from,
-        flags & abi::LOOKUP_SYMLINK_FOLLOW != 0,
-    )?;
-    if g.vfs.stat(ino)?.kind == FileType::Directory {
-        return Err(Errno::PERM);
+    let follow = flags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
+    match (at(g, fd, from)?, at(g, to_fd, to)?) {
+        (At::Image(fb, from), At::Image(tb, to)) => {
+            let ino = g.vfs.resolve(fb, &from, follow)?;
+            if g.vfs.stat(ino)?.kind == FileType::Directory {
+                return Err(Errno::PERM);
+            }
+            let (dir, name) = g.vfs.resolve_parent(tb, &to)?;
+            Ok(g.vfs.link(ino, dir, &name)?)
+        }
+        (At::Host(fm, from), At::Host(tm, to)) if Arc::ptr_eq(&fm, &tm) => {
+            Ok(fm.link(&from, follow, &to)?)
+        }
+        _ => Err(Errno::XDEV),
     }
-    let (dir, name) = g.vfs.resolve_parent(g.fds.dir(to_fd)?, &to)?;
-    Ok(g.vfs.link(ino, dir, &name)?)
 }
 
 pub fn path_readlink(
@@ -556,11 +740,16 @@ pub fn path_readlink(
     len: u32,
     out: u32,
 ) -> Result<(), Errno> {
-    let ino = g.vfs.resolve(g.fds.dir(fd)?, &path, false)?;
-    if g.vfs.stat(ino)?.kind != FileType::Symlink {
-        return Err(Errno::INVAL);
-    }
-    let target = g.vfs.readlink(ino)?;
+    let target = match at(g, fd, path)? {
+        At::Image(base, path) => {
+            let ino = g.vfs.resolve(base, &path, false)?;
+            if g.vfs.stat(ino)?.kind != FileType::Symlink {
+                return Err(Errno::INVAL);
+            }
+            g.vfs.readlink(ino)?
+        }
+        At::Host(mount, rel) => mount.readlink(&rel)?,
+    };
     let n = target.len().min(len as usize);
     m.write(buf, &target[..n])?;
     m.write_u32(out, n as u32)

@@ -20,7 +20,7 @@ use fsimage::Vfs;
 use wasmtime::{Caller, Linker, Memory};
 
 use abi::{Errno, Mem};
-pub use fdtable::{DirFd, Fd, FdTable};
+pub use fdtable::{DirFd, Fd, FdTable, HostDirFd};
 
 const M: &str = "wasi_snapshot_preview1";
 
@@ -34,6 +34,8 @@ pub struct Guest {
     pub env: Vec<Vec<u8>>,
     /// Open descriptors.
     pub fds: FdTable,
+    /// Host directories mapped into the guest's tree.
+    pub mounts: Arc<crate::mounts::Mounts>,
     /// The guest's exported memory, known once instantiated.
     pub memory: Option<Memory>,
     /// Set when a call decides the guest must stop with this status.

@@ -6,6 +6,7 @@
 //! function returns a WASI errno; guests that never import "wsh" are unaffected.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use fsimage::{FileType, Ino};
 use wasmtime::{Caller, Linker};
@@ -14,6 +15,7 @@ use super::abi::{Errno, Mem, fstflags};
 use super::fdtable::Fd;
 use super::{Guest, call};
 use crate::io::Handle;
+use crate::mounts::{HostFile, Mount};
 use crate::{Child, Command, SpawnError};
 
 /// The import module name guests link against.
@@ -147,19 +149,45 @@ fn host_isatty(fd: i32) -> bool {
     unsafe { libc::isatty(fd) == 1 }
 }
 
-/// The inode a path call names, relative to directory `dirfd`.
-fn resolve(g: &Guest, dirfd: u32, path: &[u8], flags: u32) -> Result<Ino, Errno> {
-    let base = g.fds.dir(dirfd)?;
-    Ok(g.vfs.resolve(base, path, flags & FOLLOW != 0)?)
+/// What a call on a file names: an inode of the image, a path below a host
+/// mount (following a last symlink or not), or an open host file.
+enum Node {
+    Image(Ino),
+    Host(Arc<Mount>, Vec<u8>, bool),
+    HostFile(Arc<HostFile>),
 }
 
-/// The inode behind descriptor `fd` (a directory or a file in the image).
-fn fd_ino(g: &Guest, fd: u32) -> Result<Ino, Errno> {
+/// The file a path call names, relative to directory `dirfd`.
+fn resolve(g: &Guest, dirfd: u32, path: &[u8], flags: u32) -> Result<Node, Errno> {
+    let follow = flags & FOLLOW != 0;
+    Ok(match super::fs::at(g, dirfd, path.to_vec())? {
+        super::fs::At::Image(base, path) => Node::Image(g.vfs.resolve(base, &path, follow)?),
+        super::fs::At::Host(mount, rel) => Node::Host(mount, rel, follow),
+    })
+}
+
+/// The file behind descriptor `fd` (a directory or a regular file).
+fn fd_node(g: &Guest, fd: u32) -> Result<Node, Errno> {
     match g.fds.get(fd)? {
-        Fd::Dir(d) => Ok(d.ino),
-        Fd::Handle(Handle::File(f)) => Ok(f.ino()),
+        Fd::Dir(d) => Ok(Node::Image(d.ino)),
+        Fd::HostDir(h) => Ok(Node::Host(h.mount.clone(), h.rel.clone(), true)),
+        Fd::Handle(Handle::File(f)) => Ok(Node::Image(f.ino())),
+        Fd::Handle(Handle::HostFile(f)) => Ok(Node::HostFile(f.clone())),
         Fd::Handle(_) => Err(Errno::BADF),
     }
+}
+
+fn node_stat(g: &Guest, node: &Node) -> Result<Stat, Errno> {
+    // Host files are on a device of their own, as a bind mount would be.
+    let host = |st: fsimage::Stat| Stat {
+        dev: 2,
+        ..Stat::of(&st)
+    };
+    Ok(match node {
+        Node::Image(ino) => Stat::of(&g.vfs.stat(*ino)?),
+        Node::Host(m, rel, follow) => host(m.stat(rel, *follow)?),
+        Node::HostFile(f) => host(f.stat()?),
+    })
 }
 
 fn stat(
@@ -170,14 +198,12 @@ fn stat(
     flags: u32,
     out: u32,
 ) -> Result<(), Errno> {
-    let ino = resolve(g, dirfd, path, flags)?;
-    Stat::of(&g.vfs.stat(ino)?).write(m, out)
+    let node = resolve(g, dirfd, path, flags)?;
+    node_stat(g, &node)?.write(m, out)
 }
 
 fn fstat(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
     let st = match g.fds.get(fd)? {
-        Fd::Dir(d) => Stat::of(&g.vfs.stat(d.ino)?),
-        Fd::Handle(Handle::File(f)) => Stat::of(&f.vfs().stat(f.ino())?),
         Fd::Handle(Handle::Null) => Stat {
             rdev: (1 << 8) | 3,
             ..Stat::stream(libc::S_IFCHR | 0o666)
@@ -185,28 +211,41 @@ fn fstat(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
         Fd::Handle(Handle::PipeRead(_) | Handle::PipeWrite(_)) => {
             Stat::stream(libc::S_IFIFO | 0o600)
         }
-        Fd::Handle(h) => match host_fd(h) {
-            Some(n) if host_isatty(n) => Stat::stream(libc::S_IFCHR | 0o620),
-            _ => Stat::stream(libc::S_IFIFO | 0o600),
-        },
+        Fd::Handle(h @ (Handle::HostStdin | Handle::HostStdout | Handle::HostStderr)) => {
+            match host_fd(h) {
+                Some(n) if host_isatty(n) => Stat::stream(libc::S_IFCHR | 0o620),
+                _ => Stat::stream(libc::S_IFIFO | 0o600),
+            }
+        }
+        _ => node_stat(g, &fd_node(g, fd)?)?,
     };
     st.write(m, out)
 }
 
-fn chmod_ino(g: &Guest, ino: Ino, mode: u32) -> Result<(), Errno> {
-    // Linux has no lchmod: a symlink's own mode cannot change.
-    if g.vfs.stat(ino)?.kind == FileType::Symlink {
-        return Err(Errno::NOTSUP);
+fn chmod_node(g: &Guest, node: Node, mode: u32) -> Result<(), Errno> {
+    match node {
+        Node::Image(ino) => {
+            // Linux has no lchmod: a symlink's own mode cannot change.
+            if g.vfs.stat(ino)?.kind == FileType::Symlink {
+                return Err(Errno::NOTSUP);
+            }
+            Ok(g.vfs.set_mode(ino, mode & 0o7777)?)
+        }
+        Node::Host(m, rel, follow) => Ok(m.chmod(&rel, follow, mode)?),
+        Node::HostFile(f) => Ok(f.chmod(mode)?),
     }
-    Ok(g.vfs.set_mode(ino, mode & 0o7777)?)
 }
 
-fn chown_ino(g: &Guest, ino: Ino, uid: i32, gid: i32) -> Result<(), Errno> {
+fn chown_node(g: &Guest, node: Node, uid: i32, gid: i32) -> Result<(), Errno> {
     let keep = |id: i32| (id >= 0).then_some(id as u32);
-    Ok(g.vfs.set_owner(ino, keep(uid), keep(gid))?)
+    match node {
+        Node::Image(ino) => Ok(g.vfs.set_owner(ino, keep(uid), keep(gid))?),
+        Node::Host(m, rel, follow) => Ok(m.chown(&rel, follow, keep(uid), keep(gid))?),
+        Node::HostFile(f) => Ok(f.chown(keep(uid), keep(gid))?),
+    }
 }
 
-fn utimens(g: &Guest, ino: Ino, atime: i64, mtime: i64, fst: u16) -> Result<(), Errno> {
+fn utimens(g: &Guest, node: Node, atime: i64, mtime: i64, fst: u16) -> Result<(), Errno> {
     use fsimage::{SetTime, Timestamp};
     let at = |t: i64| Timestamp {
         sec: t.div_euclid(1_000_000_000),
@@ -220,13 +259,17 @@ fn utimens(g: &Guest, ino: Ino, atime: i64, mtime: i64, fst: u16) -> Result<(), 
     };
     let a = pick(fstflags::ATIM, fstflags::ATIM_NOW, atime)?;
     let m = pick(fstflags::MTIM, fstflags::MTIM_NOW, mtime)?;
-    Ok(g.vfs.set_times(ino, a, m)?)
+    match node {
+        Node::Image(ino) => Ok(g.vfs.set_times(ino, a, m)?),
+        Node::Host(mount, rel, follow) => Ok(mount.set_times(&rel, follow, a, m)?),
+        Node::HostFile(f) => Ok(f.set_times(a, m)?),
+    }
 }
 
 fn term_size(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
     let n = match g.fds.get(fd)? {
         Fd::Handle(h) => host_fd(h).filter(|n| host_isatty(*n)).ok_or(NOTTY)?,
-        Fd::Dir(_) => return Err(NOTTY),
+        Fd::Dir(_) | Fd::HostDir(_) => return Err(NOTTY),
     };
     let mut ws = libc::winsize {
         ws_row: 0,
@@ -303,7 +346,7 @@ fn stdio(g: &Guest, fd: i32) -> Result<Handle, Errno> {
     }
     match g.fds.get(fd as u32)? {
         Fd::Handle(h) => Ok(h.clone()),
-        Fd::Dir(_) => Err(Errno::ISDIR),
+        Fd::Dir(_) | Fd::HostDir(_) => Err(Errno::ISDIR),
     }
 }
 
@@ -430,13 +473,13 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         move |mut c: C, fd: i32, p: i32, l: i32, fl: i32, mode: i32| {
             call(&mut c, |m, g| {
                 let path = m.path(u(p), u(l))?;
-                let ino = resolve(g, u(fd), &path, u(fl))?;
-                chmod_ino(g, ino, u(mode))
+                let node = resolve(g, u(fd), &path, u(fl))?;
+                chmod_node(g, node, u(mode))
             })
         },
     )?;
     linker.func_wrap(MODULE, "fchmod", move |mut c: C, fd: i32, mode: i32| {
-        call(&mut c, |_, g| chmod_ino(g, fd_ino(g, u(fd))?, u(mode)))
+        call(&mut c, |_, g| chmod_node(g, fd_node(g, u(fd))?, u(mode)))
     })?;
     linker.func_wrap(
         MODULE,
@@ -444,8 +487,8 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         move |mut c: C, fd: i32, p: i32, l: i32, fl: i32, uid: i32, gid: i32| {
             call(&mut c, |m, g| {
                 let path = m.path(u(p), u(l))?;
-                let ino = resolve(g, u(fd), &path, u(fl))?;
-                chown_ino(g, ino, uid, gid)
+                let node = resolve(g, u(fd), &path, u(fl))?;
+                chown_node(g, node, uid, gid)
             })
         },
     )?;
@@ -453,7 +496,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         MODULE,
         "fchown",
         move |mut c: C, fd: i32, uid: i32, gid: i32| {
-            call(&mut c, |_, g| chown_ino(g, fd_ino(g, u(fd))?, uid, gid))
+            call(&mut c, |_, g| chown_node(g, fd_node(g, u(fd))?, uid, gid))
         },
     )?;
     linker.func_wrap(
@@ -462,8 +505,8 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         move |mut c: C, fd: i32, p: i32, l: i32, fl: i32, at: i64, mt: i64, fst: i32| {
             call(&mut c, |m, g| {
                 let path = m.path(u(p), u(l))?;
-                let ino = resolve(g, u(fd), &path, u(fl))?;
-                utimens(g, ino, at, mt, fst as u16)
+                let node = resolve(g, u(fd), &path, u(fl))?;
+                utimens(g, node, at, mt, fst as u16)
             })
         },
     )?;

@@ -6,11 +6,18 @@
 //! PATH lookup in the image). The container is always removed at the end (`--rm`
 //! is what wsh does anyway). `-t`/`-it` without a command (and an image without
 //! ENTRYPOINT) opens wsh's REPL inside the container, with the image's env and
-//! workdir; with a command, it runs that command on the terminal. Not implemented:
-//! `-v` (host directories in the guest tree).
+//! workdir; with a command, it runs that command on the terminal.
+//!
+//! `-v HOST:GUEST[:ro]` maps a host directory into the container's tree, and
+//! nothing else of the host (see `wsh_runtime::mounts` for the confinement). The
+//! mount point is made in the container's throwaway layer if the image lacks it.
+//! Programs are not run from a mount (the runtime loads modules from the image).
+
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use wsh_runtime::Handle;
+use wsh_runtime::mounts::{Mount, Mounts};
 
 use crate::container::Container;
 use crate::interp::{Fds, ImageSystem, Shell};
@@ -31,6 +38,82 @@ pub struct RunOptions {
     pub interactive: bool,
     /// `-t`: a terminal session; without a command, the REPL inside the container.
     pub tty: bool,
+    /// `-v HOST:GUEST[:ro]`: host directories in the container's tree.
+    pub volumes: Vec<Volume>,
+}
+
+/// One `-v HOST:GUEST[:ro]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// The host directory.
+    pub host: PathBuf,
+    /// Where the container sees it (absolute).
+    pub guest: String,
+    /// `:ro`: the container may not change it.
+    pub readonly: bool,
+}
+
+/// Parses `-v HOST:GUEST[:ro|:rw]`.
+pub fn parse_volume(s: &str) -> Result<Volume, String> {
+    let (spec, readonly) = match s.rsplit_once(':') {
+        Some((rest, "ro")) => (rest, true),
+        Some((rest, "rw")) => (rest, false),
+        _ => (s, false),
+    };
+    let Some((host, guest)) = spec.split_once(':') else {
+        return Err(format!("-v {s}: expected HOST:GUEST[:ro]"));
+    };
+    if host.is_empty() {
+        return Err(format!("-v {s}: the host directory is empty"));
+    }
+    if !guest.starts_with('/') {
+        return Err(format!(
+            "-v {s}: the container path {guest:?} must be absolute"
+        ));
+    }
+    if guest.trim_end_matches('/').is_empty() {
+        return Err(format!("-v {s}: cannot mount over the container's root"));
+    }
+    Ok(Volume {
+        host: PathBuf::from(host),
+        guest: guest.to_string(),
+        readonly,
+    })
+}
+
+/// Opens the volumes' host directories and makes their mount points in the container.
+fn mount_volumes(container: &Container, volumes: &[Volume]) -> anyhow::Result<Mounts> {
+    let mut mounts = Mounts::none();
+    let vfs = container.runtime().vfs();
+    for v in volumes {
+        let host = std::fs::canonicalize(&v.host)
+            .with_context(|| format!("-v {}: cannot use the host directory", v.host.display()))?;
+        anyhow::ensure!(
+            host.is_dir(),
+            "-v {}: not a directory (only directories can be mapped)",
+            v.host.display()
+        );
+        let mount = Mount::new(&host, &v.guest, v.readonly)
+            .with_context(|| format!("-v {}: cannot open it confined", host.display()))?;
+        // mkdir -p of the mount point, each component checked to be a directory.
+        let mut dir = vfs.root();
+        let guest = String::from_utf8_lossy(mount.guest_path()).into_owned();
+        for name in guest.split('/').filter(|c| !c.is_empty()) {
+            dir = match vfs.resolve(dir, name.as_bytes(), true) {
+                Ok(ino) => ino,
+                Err(e) if e.errno() == fsimage::Errno::NoEnt => vfs
+                    .mkdir(dir, name.as_bytes(), 0o755)
+                    .with_context(|| format!("-v: cannot make the mount point {guest}"))?,
+                Err(e) => return Err(e).context(format!("-v: mount point {guest}")),
+            };
+            anyhow::ensure!(
+                vfs.stat(dir)?.kind == fsimage::FileType::Directory,
+                "-v: the mount point {guest} is not a directory in the image"
+            );
+        }
+        mounts.add(mount);
+    }
+    Ok(mounts)
 }
 
 /// Whether `wsh run` opens the REPL: `-t` with no command on the command line and
@@ -76,6 +159,10 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
     );
     let container = Container::create(store, &dirs, &id)
         .with_context(|| format!("cannot start {}", opts.image))?;
+    if !opts.volumes.is_empty() {
+        let mounts = mount_volumes(&container, &opts.volumes)?;
+        container.runtime().set_mounts(mounts);
+    }
     let status = {
         let mut sh = Shell::new(ImageSystem::new(container.runtime().clone()));
         // With -t the terminal is the command's stdin too (Docker's `-it`).
@@ -159,6 +246,21 @@ mod tests {
         assert!(!opens_repl(false, &[], &[]));
         assert!(!opens_repl(true, &[], &v(&["ls"])));
         assert!(!opens_repl(true, &v(&["app"]), &[]));
+    }
+
+    #[test]
+    fn volumes_parse_as_docker_writes_them() {
+        let v = parse_volume("/h:/g:ro").unwrap();
+        assert_eq!(
+            (v.host, v.guest.as_str(), v.readonly),
+            (PathBuf::from("/h"), "/g", true)
+        );
+        assert!(!parse_volume("./h:/g").unwrap().readonly);
+        assert!(!parse_volume("/h:/g:rw").unwrap().readonly);
+        assert!(parse_volume("/h").is_err());
+        assert!(parse_volume("/h:g").is_err());
+        assert!(parse_volume("/h:/").is_err());
+        assert!(parse_volume(":/g").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use fsimage::{Errno, FileType};
 use wsh_runtime::io::{FileHandle, OpenOptions};
+use wsh_runtime::mounts::{Mount, Opened};
 use wsh_runtime::{Command, Handle, Runtime, SpawnError};
 
 /// A started program the interpreter can wait for.
@@ -139,6 +140,11 @@ impl ImageSystem {
         Arc::new(ImageSystem { rt })
     }
 
+    /// The host mount `path` (from `cwd`) lies in, and the path below its root.
+    fn mounted(&self, cwd: &str, path: &str) -> Option<(Arc<Mount>, Vec<u8>)> {
+        self.rt.mounts().route(cwd.as_bytes(), path.as_bytes())
+    }
+
     fn cwd_ino(&self, cwd: &str) -> Result<fsimage::Ino, SysError> {
         let vfs = self.rt.vfs();
         vfs.resolve(vfs.root(), cwd.as_bytes(), true)
@@ -156,20 +162,23 @@ impl System for ImageSystem {
     }
 
     fn kind(&self, cwd: &str, path: &str) -> Result<Kind, SysError> {
+        if let Some((m, rel)) = self.mounted(cwd, path) {
+            return Ok(kind_of(m.stat(&rel, true)?.kind));
+        }
         let vfs = self.rt.vfs();
         let base = self.cwd_ino(cwd)?;
         let ino = vfs
             .resolve(base, path.as_bytes(), true)
             .map_err(|e| SysError::from(e.errno()))?;
         let st = vfs.stat(ino).map_err(|e| SysError::from(e.errno()))?;
-        Ok(match st.kind {
-            FileType::Regular => Kind::Regular,
-            FileType::Directory => Kind::Directory,
-            _ => Kind::Other,
-        })
+        Ok(kind_of(st.kind))
     }
 
     fn stat(&self, cwd: &str, path: &str) -> Result<Meta, SysError> {
+        if let Some((m, rel)) = self.mounted(cwd, path) {
+            let symlink = m.stat(&rel, false)?.kind == FileType::Symlink;
+            return Ok(meta_of(&m.stat(&rel, true)?, symlink));
+        }
         let vfs = self.rt.vfs();
         let base = self.cwd_ino(cwd)?;
         let link = vfs
@@ -181,28 +190,21 @@ impl System for ImageSystem {
             .resolve(base, path.as_bytes(), true)
             .map_err(|e| SysError::from(e.errno()))?;
         let st = vfs.stat(ino).map_err(|e| SysError::from(e.errno()))?;
-        let kind = match st.kind {
-            FileType::Regular => Kind::Regular,
-            FileType::Directory => Kind::Directory,
-            _ => Kind::Other,
-        };
-        Ok(Meta {
-            kind,
-            symlink,
-            size: st.size,
-            mode: st.mode,
-            mtime: (st.mtime.sec, st.mtime.nsec),
-            ino: u64::from(st.ino),
-        })
+        Ok(meta_of(&st, symlink))
     }
 
     fn read_dir(&self, cwd: &str, path: &str) -> Result<Vec<String>, SysError> {
-        let vfs = self.rt.vfs();
-        let base = self.cwd_ino(cwd)?;
-        let dir = vfs
-            .resolve(base, path.as_bytes(), true)
-            .map_err(|e| SysError::from(e.errno()))?;
-        let entries = vfs.readdir(dir).map_err(|e| SysError::from(e.errno()))?;
+        let entries = match self.mounted(cwd, path) {
+            Some((m, rel)) => m.read_dir(&rel)?,
+            None => {
+                let vfs = self.rt.vfs();
+                let base = self.cwd_ino(cwd)?;
+                let dir = vfs
+                    .resolve(base, path.as_bytes(), true)
+                    .map_err(|e| SysError::from(e.errno()))?;
+                vfs.readdir(dir).map_err(|e| SysError::from(e.errno()))?
+            }
+        };
         Ok(entries
             .into_iter()
             .filter(|e| e.name != b"." && e.name != b"..")
@@ -215,6 +217,9 @@ impl System for ImageSystem {
         // (/dev/std* are mapped onto the fd table by the redirection code).
         if path == "/dev/null" {
             return Ok(Handle::Null);
+        }
+        if let Some((m, rel)) = self.mounted(cwd, path) {
+            return open_mounted(&m, &rel, opts, wsh_runtime::wasi::DEFAULT_UMASK);
         }
         let base = self.cwd_ino(cwd)?;
         let fh = FileHandle::open(self.rt.vfs(), base, path.as_bytes(), opts)
@@ -229,6 +234,9 @@ impl System for ImageSystem {
         opts: OpenOptions,
         umask: u32,
     ) -> Result<Handle, SysError> {
+        if let Some((m, rel)) = self.mounted(cwd, path) {
+            return open_mounted(&m, &rel, opts, umask);
+        }
         let vfs = self.rt.vfs();
         let existed = opts.create
             && self
@@ -243,5 +251,32 @@ impl System for ImageSystem {
                 .map_err(|e| SysError::from(e.errno()))?;
         }
         Ok(h)
+    }
+}
+
+fn kind_of(kind: FileType) -> Kind {
+    match kind {
+        FileType::Regular => Kind::Regular,
+        FileType::Directory => Kind::Directory,
+        _ => Kind::Other,
+    }
+}
+
+fn meta_of(st: &fsimage::Stat, symlink: bool) -> Meta {
+    Meta {
+        kind: kind_of(st.kind),
+        symlink,
+        size: st.size,
+        mode: st.mode,
+        mtime: (st.mtime.sec, st.mtime.nsec),
+        ino: u64::from(st.ino),
+    }
+}
+
+/// Opens a file of a host mount for a redirection.
+fn open_mounted(m: &Mount, rel: &[u8], opts: OpenOptions, umask: u32) -> Result<Handle, SysError> {
+    match m.open(rel, opts, true, false, 0o666 & !umask)? {
+        Opened::File(f) => Ok(Handle::HostFile(f)),
+        Opened::Dir => Err(Errno::IsDir.into()),
     }
 }
