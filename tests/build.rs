@@ -11,6 +11,9 @@ use std::process::Output;
 
 use common::*;
 
+#[path = "build/shell_onbuild.rs"]
+mod shell_onbuild;
+
 /// A build context with `files` (path, content) and a Balenafile.
 fn context(files: &[(&str, &str)], balenafile: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -367,17 +370,48 @@ fn label_and_expose_are_recorded_in_the_config() {
 fn user_volume_stopsignal_and_healthcheck_are_recorded_in_the_config() {
     let dir = context(
         &[],
-        "FROM base\nUSER 1000:1000\nVOLUME /data /cache\nSTOPSIGNAL SIGTERM\nHEALTHCHECK --interval=5s CMD [\"test\", \"-e\", \"/tmp\"]\n",
+        "FROM base\nUSER 1000:1000\nVOLUME /data /cache\nVOLUME [\"/json\"]\nSTOPSIGNAL SIGTERM\nHEALTHCHECK --interval=5s CMD [\"test\", \"-e\", \"/tmp\"]\n",
     );
     let c = inspect(&built(dir.path(), &[]));
     assert_eq!(c["user"], "1000:1000");
-    assert_eq!(c["volumes"], serde_json::json!(["/data", "/cache"]));
+    assert_eq!(
+        c["volumes"],
+        serde_json::json!(["/data", "/cache", "/json"])
+    );
     assert_eq!(c["stop_signal"], "SIGTERM");
+    // Docker's Config.Healthcheck.Test: "CMD" + exec form, "CMD-SHELL" + shell text.
     assert_eq!(
         c["healthcheck"]["test"],
-        serde_json::json!(["test", "-e", "/tmp"])
+        serde_json::json!(["CMD", "test", "-e", "/tmp"])
     );
     assert_eq!(c["healthcheck"]["options"]["interval"], "5s");
+    let dir = context(
+        &[],
+        "FROM base AS hc\nHEALTHCHECK CMD test -e /tmp || exit 1\nFROM hc\nHEALTHCHECK NONE\n",
+    );
+    let c = inspect(&built(dir.path(), &[]));
+    assert_eq!(c["healthcheck"]["test"], serde_json::json!(["NONE"]));
+    let dir = context(&[], "FROM base\nHEALTHCHECK CMD test -e /tmp || exit 1\n");
+    let c = inspect(&built(dir.path(), &[]));
+    assert_eq!(
+        c["healthcheck"]["test"],
+        serde_json::json!(["CMD-SHELL", "test -e /tmp || exit 1"])
+    );
+    // Docker parses the options: a bad duration or count is an error at its line.
+    for (opt, want) in [
+        ("--interval=5x", "a duration"),
+        ("--retries=many", "a number"),
+    ] {
+        let dir = context(&[], &format!("FROM base\nHEALTHCHECK {opt} CMD true\n"));
+        let line = error_line(
+            &build(dir.path(), &[]),
+            dir.path().join("Balenafile").to_str().unwrap(),
+        );
+        assert!(
+            line.contains(&format!(":2: HEALTHCHECK {opt}: expected {want}")),
+            "{line}"
+        );
+    }
 }
 
 #[test]
@@ -567,4 +601,115 @@ fn run_tty_with_a_command_runs_it_on_the_terminal_instead_of_the_repl() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "TYPED\n");
+}
+
+/// `wsh ARGS...` against the store in `home`, which must succeed.
+fn wsh_ok(home: &Path, args: &[&str]) -> Output {
+    let out = wsh_cmd(home).args(args).output().expect("wsh runs");
+    assert!(
+        out.status.success(),
+        "wsh {args:?} failed:\n{}",
+        text(&out.stderr)
+    );
+    out
+}
+
+/// Builds `dir` with the store in `home`.
+fn build_in(home: &Path, dir: &Path, args: &[&str]) -> Output {
+    wsh_cmd(home)
+        .arg("build")
+        .args(args)
+        .arg(dir)
+        .output()
+        .expect("wsh runs")
+}
+
+fn cached_steps(out: &Output) -> usize {
+    text(&out.stderr)
+        .lines()
+        .filter(|l| l.contains(" CACHED "))
+        .count()
+}
+
+#[test]
+fn rmi_of_a_tag_keeps_the_build_cache_so_a_rebuild_is_all_cached() {
+    // Docker's build cache outlives `docker rmi`: only the tag goes.
+    let home = private_home();
+    let dir = context(
+        &[],
+        "FROM base\nRUN echo one > /one\nENV X=1\nRUN cat /one > /two\n",
+    );
+    let first = build_in(home.path(), dir.path(), &["-t", "cached:v1"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    wsh_ok(home.path(), &["rmi", "cached:v1"]);
+    let images = wsh_ok(home.path(), &["images"]);
+    assert!(!text(&images.stdout).contains("cached"));
+    let again = build_in(home.path(), dir.path(), &["-t", "cached:v1"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(cached_steps(&again), 3, "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout), text(&first.stdout));
+}
+
+#[test]
+fn rmi_during_a_build_keeps_the_images_the_build_made() {
+    use std::io::BufRead as _;
+    let home = private_home();
+    assert!(
+        build_in(home.path(), context(&[], "FROM base\n").path(), &[])
+            .status
+            .success()
+    );
+    wsh_ok(home.path(), &["tag", "base", "victim"]);
+    // The first RUN's image is referenced by nothing but the running build while the
+    // second RUN sleeps: a prune then must not take it.
+    let dir = context(
+        &[],
+        "FROM base\nRUN echo one > /one\nENV X=1\nRUN sleep 2 && cat /one\n",
+    );
+    let mut child = wsh_cmd(home.path())
+        .arg("build")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("wsh runs");
+    // Read the progress lines as they come (all of them: a closed pipe would fail the build).
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line.clone());
+            log.push_str(&line);
+            log.push('\n');
+        }
+        log
+    });
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(120)) {
+        if line.contains("RUN sleep") {
+            wsh_ok(home.path(), &["rmi", "victim"]);
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    let log = reader.join().unwrap();
+    assert!(status.success() && log.contains("RUN sleep"), "{log}");
+    assert!(!text(&wsh_ok(home.path(), &["images"]).stdout).contains("victim"));
+    let again = build_in(home.path(), dir.path(), &[]);
+    assert_eq!(cached_steps(&again), 3, "{}", text(&again.stderr));
+}
+
+#[test]
+fn balenaignore_exception_re_includes_a_file_in_an_excluded_dir() {
+    let dir = context(
+        &[
+            (".balenaignore", "docs\n!docs/keep.md\n"),
+            ("docs/keep.md", "kept\n"),
+            ("docs/drop.md", "dropped\n"),
+            ("docs/sub/deep.md", "dropped\n"),
+            ("top.txt", "top\n"),
+        ],
+        "FROM base\nCOPY . /ctx/\nRUN [ \"$(cat /ctx/docs/keep.md)\" = kept ] && [ ! -e /ctx/docs/drop.md ] && [ ! -e /ctx/docs/sub ] && [ -f /ctx/top.txt ]\nCOPY docs /d\nRUN [ -f /d/keep.md ] && [ \"$(ls /d)\" = keep.md ]\n",
+    );
+    built(dir.path(), &[]);
 }

@@ -236,3 +236,48 @@ fn bad_volumes_are_refused_with_a_clear_message() {
         );
     }
 }
+
+#[test]
+fn scripts_run_by_their_first_line_as_execve_and_bash_would() {
+    let ours_dir = tempfile::tempdir().unwrap();
+    let theirs_dir = tempfile::tempdir().unwrap();
+    for dir in [ours_dir.path(), theirs_dir.path()] {
+        let script = |name: &str, body: &str| {
+            std::fs::write(dir.join(name), body).unwrap();
+            std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(0o755))
+                .unwrap();
+        };
+        script("s.sh", "#!/bin/sh\necho \"sh: $0 ${0##*/} $*\"\n");
+        script(
+            "e.sh",
+            "#!/usr/bin/env bash\necho \"env bash: $#\"\nexit 7\n",
+        );
+        script("plain", "echo \"no #! line: $1\"\n");
+        script("opt.sh", "#!/bin/sh -e\nfalse\necho not reached\n");
+        script("bad", "#!/nonexistent/interp\n");
+    }
+    let case = "./s.sh a b; ./e.sh 1 2; echo \"status $?\"; ./plain x; ./opt.sh; echo \"status $?\"; \
+                ./bad 2>/dev/null; echo \"status $?\"; PATH=$PATH:.; s.sh via path; \
+                printf '#!/bin/sh\\necho made here\\n' > made; chmod +x made; ./made";
+    let vol = format!("{}:/w", ours_dir.path().display());
+    let ours = run(&["-v", &vol, "-w", "/w"], case);
+    let theirs = bash_in(theirs_dir.path(), case);
+    assert_eq!(
+        text(&ours.stdout),
+        text(&theirs.stdout),
+        "{}",
+        text(&ours.stderr)
+    );
+    assert_eq!(ours.status.code(), theirs.status.code());
+    // The same in the image itself.
+    let out = run(
+        &[],
+        "printf '#!/bin/sh\\necho in image \"$1\"\\n' > /tmp/x; chmod +x /tmp/x; /tmp/x 1; cd /tmp && ./x 2",
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "in image 1\nin image 2\n",
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -3,8 +3,8 @@
 
 mod engine;
 pub mod io;
-pub mod mounts;
 mod limits;
+pub mod mounts;
 pub mod wasi;
 
 use std::collections::HashMap;

@@ -425,8 +425,8 @@ impl Mount {
         rustix::fs::chownat(
             &fd,
             "",
-            uid.map(|u| rustix::fs::Uid::from_raw(u)),
-            gid.map(|g| rustix::fs::Gid::from_raw(g)),
+            uid.map(rustix::fs::Uid::from_raw),
+            gid.map(rustix::fs::Gid::from_raw),
             AtFlags::EMPTY_PATH,
         )
         .map_err(rx)
@@ -596,8 +596,8 @@ impl HostFile {
     pub fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> Result<(), Errno> {
         rustix::fs::fchown(
             &self.file,
-            uid.map(|u| rustix::fs::Uid::from_raw(u)),
-            gid.map(|g| rustix::fs::Gid::from_raw(g)),
+            uid.map(rustix::fs::Uid::from_raw),
+            gid.map(rustix::fs::Gid::from_raw),
         )
         .map_err(rx)
     }

@@ -31,7 +31,7 @@ pub struct ImageConfig {
     /// Free-form labels.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
-    /// The user commands run as (`USER`; recorded, not yet enforced).
+    /// The user commands run as (`USER`; recorded, not yet enforced). Docker's Config.User.
     #[serde(default)]
     pub user: String,
     /// Paths declared as volumes (`VOLUME`).
@@ -43,6 +43,14 @@ pub struct ImageConfig {
     /// The health check (`HEALTHCHECK`): its options and command; `NONE` disables an inherited one.
     #[serde(default)]
     pub healthcheck: Option<Healthcheck>,
+    /// The shell of shell-form RUN, CMD and ENTRYPOINT (`SHELL`, Docker's Config.Shell);
+    /// empty means Docker's default, `["/bin/sh", "-c"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shell: Vec<String>,
+    /// Instructions a build `FROM` this image runs right after its FROM (`ONBUILD`,
+    /// Docker's Config.OnBuild), in order; not passed on to that build's image.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on_build: Vec<String>,
     /// How the image came to be, oldest first.
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
@@ -55,7 +63,8 @@ pub struct ImageConfig {
 pub struct Healthcheck {
     /// `--interval=30s` style options, as given.
     pub options: BTreeMap<String, String>,
-    /// The check command (`["NONE"]` disables the check).
+    /// The check as Docker records it: `["CMD", prog, args...]` (exec form),
+    /// `["CMD-SHELL", text]` (shell form) or `["NONE"]` (disables an inherited check).
     pub test: Vec<String>,
 }
 
@@ -83,6 +92,15 @@ impl ImageConfig {
     /// The canonical JSON text (what is stored and hashed).
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec_pretty(self).expect("an ImageConfig always serializes")
+    }
+
+    /// The shell of shell-form commands: [`ImageConfig::shell`] or `/bin/sh -c`.
+    pub fn shell_or_default(&self) -> Vec<String> {
+        if self.shell.is_empty() {
+            vec!["/bin/sh".into(), "-c".into()]
+        } else {
+            self.shell.clone()
+        }
     }
 
     /// The top layer's digest.
@@ -165,5 +183,21 @@ mod tests {
         assert_ne!(a, c.id());
         let back: ImageConfig = serde_json::from_slice(&c.to_json()).unwrap();
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn configs_without_newer_fields_still_read_and_keep_their_id() {
+        // A config as wsh wrote it before SHELL and ONBUILD were recorded.
+        let old = br#"{"layers":["a"],"size":1,"env":[],"workdir":"/","cmd":[],"entrypoint":[],
+            "exposed_ports":[],"labels":{},"history":[],"created":5}"#;
+        let c: ImageConfig = serde_json::from_slice(old).unwrap();
+        assert!(c.shell.is_empty() && c.on_build.is_empty());
+        assert_eq!(c.shell_or_default(), ["/bin/sh", "-c"]);
+        // Empty new fields are not written, so the ids of existing images stay.
+        let text = String::from_utf8(c.to_json()).unwrap();
+        assert!(
+            !text.contains("shell") && !text.contains("on_build"),
+            "{text}"
+        );
     }
 }

@@ -90,11 +90,18 @@ pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
 //   containers/<id>.json       one per overlay: which image, which process owns it
 //   images/<image id>.json     image configs (the id is the sha256 of the file)
 //   tags.json                  NAME:TAG -> image id
+//   build-cache.json           build step key -> image id (see build::cache): live
+//   leases/<id>.json           one per running build: while one is alive, prune
+//                              removes no image (see [`BuildLease`])
 //
 // Every file appears by rename of a synced temporary file, and a layer only becomes
 // referenced after it is sealed, its config after the layer, its tag after the
 // config: a crash at any point leaves unreferenced files (which `prune` removes),
 // never a reference to something missing.
+
+/// The build cache index file in the store directory: its values are image ids that
+/// [`Store::prune`] keeps (the build cache outlives `wsh rmi`, as Docker's does).
+pub const BUILD_CACHE_FILE: &str = "build-cache.json";
 
 /// The image store: layers, image configs, tags and containers.
 pub struct Store {
@@ -117,6 +124,26 @@ pub struct ContainerRecord {
     pub pid: u32,
     /// Creation time (seconds since the Unix epoch).
     pub created: u64,
+}
+
+/// A running build's claim on the store: while it exists (and its process lives),
+/// [`Store::prune`] removes no image config, so the untagged images a build has made
+/// and not yet recorded in the build cache survive a concurrent `wsh rmi`. Dropping it
+/// removes the claim.
+pub struct BuildLease {
+    path: PathBuf,
+}
+
+impl Drop for BuildLease {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct LeaseRecord {
+    pid: u32,
+    created: u64,
 }
 
 /// One line of `wsh images`.
@@ -165,6 +192,7 @@ impl Store {
             store.layers_dir(),
             store.images_dir(),
             store.containers_dir(),
+            store.leases_dir(),
         ] {
             std::fs::create_dir_all(&d)
                 .with_context(|| format!("cannot create {}", d.display()))?;
@@ -200,6 +228,49 @@ impl Store {
 
     fn containers_dir(&self) -> PathBuf {
         self.root.join("containers")
+    }
+
+    fn leases_dir(&self) -> PathBuf {
+        self.root.join("leases")
+    }
+
+    /// Takes a [`BuildLease`] for this process.
+    pub fn lease(&self, _lock: &StoreLock) -> anyhow::Result<BuildLease> {
+        let path = self.leases_dir().join(format!("{}.json", random_id()));
+        let rec = LeaseRecord {
+            pid: std::process::id(),
+            created: now_secs(),
+        };
+        write_json(&path, &serde_json::to_vec_pretty(&rec)?)?;
+        Ok(BuildLease { path })
+    }
+
+    /// Whether a live process holds a build lease (leases of dead processes are removed).
+    fn leased(&self) -> anyhow::Result<bool> {
+        let mut any = false;
+        for e in std::fs::read_dir(self.leases_dir())? {
+            let path = e?.path();
+            let rec: Option<LeaseRecord> = std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            match rec {
+                Some(r) if pid_alive(r.pid) => any = true,
+                _ => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        Ok(any)
+    }
+
+    /// The image ids the build cache refers to (none if it is missing or unreadable:
+    /// the cache may always be dropped, and a build re-checks every hit).
+    fn cached_images(&self) -> BTreeSet<String> {
+        std::fs::read(self.root.join(BUILD_CACHE_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<BTreeMap<String, String>>(&b).ok())
+            .map(|m| m.into_values().collect())
+            .unwrap_or_default()
     }
 
     fn tags_path(&self) -> PathBuf {
@@ -492,11 +563,14 @@ impl Store {
         Ok((removed, layers))
     }
 
-    /// Removes what nothing refers to: configs without a tag or live container, containers
-    /// whose process is gone (and their overlays), and layers no remaining image uses.
+    /// Removes what nothing refers to: configs without a tag, build-cache entry or live
+    /// container, containers whose process is gone (and their overlays), and layers no
+    /// remaining image uses. While a build holds a [`BuildLease`] no config is removed.
     /// Returns the removed layers' digests.
     pub fn prune(&self, _lock: &StoreLock) -> anyhow::Result<Vec<String>> {
         let mut live_images: BTreeSet<String> = self.tags()?.into_values().collect();
+        live_images.extend(self.cached_images());
+        let leased = self.leased()?;
         let mut live_overlays = BTreeSet::new();
         for e in std::fs::read_dir(self.containers_dir())? {
             let path = e?.path();
@@ -530,11 +604,14 @@ impl Store {
                 }
                 continue;
             };
-            if !live_images.contains(id) {
+            if live_images.contains(id) {
+                live_layers.extend(self.config(id)?.layers);
+            } else if leased {
+                // Kept for the running build; a config that cannot be read keeps nothing.
+                live_layers.extend(self.config(id).map(|c| c.layers).unwrap_or_default());
+            } else {
                 let _ = std::fs::remove_file(&path);
-                continue;
             }
-            live_layers.extend(self.config(id)?.layers);
         }
         let mut removed = Vec::new();
         for e in std::fs::read_dir(self.layers_dir())? {
@@ -573,4 +650,70 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
 /// Flushes a device that is about to be sealed (the Vfs hands it back boxed).
 pub fn flush_device(dev: &mut dyn BlockDevice) -> anyhow::Result<()> {
     dev.flush().context("cannot flush the container's layer")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let d = tempfile::tempdir().unwrap();
+        let dirs = Dirs {
+            data: d.path().join("data"),
+            cache: d.path().join("cache"),
+        };
+        let s = Store::open(&dirs).unwrap();
+        (d, s)
+    }
+
+    fn image(s: &Store, n: u64) -> String {
+        let lock = s.lock().unwrap();
+        let c = ImageConfig {
+            created: n,
+            ..ImageConfig::default()
+        };
+        s.put_config(&lock, &c).unwrap()
+    }
+
+    #[test]
+    fn prune_keeps_build_cache_images_and_everything_while_a_build_runs() {
+        let (d, s) = store();
+        let (cached, loose, during) = (image(&s, 1), image(&s, 2), image(&s, 3));
+        let cache = serde_json::json!({ "k": cached });
+        std::fs::write(
+            d.path().join("data").join(BUILD_CACHE_FILE),
+            cache.to_string(),
+        )
+        .unwrap();
+        let lock = s.lock().unwrap();
+        let lease = s.lease(&lock).unwrap();
+        s.prune(&lock).unwrap();
+        for id in [&cached, &loose, &during] {
+            assert!(s.config(id).is_ok(), "a running build keeps {id}");
+        }
+        drop(lease);
+        s.prune(&lock).unwrap();
+        assert!(
+            s.config(&cached).is_ok(),
+            "the build cache keeps its images"
+        );
+        assert!(s.config(&loose).is_err() && s.config(&during).is_err());
+    }
+
+    #[test]
+    fn leases_of_dead_processes_are_ignored() {
+        let (_d, s) = store();
+        let loose = image(&s, 1);
+        let rec = LeaseRecord {
+            // No process has this id (above the kernel's pid_max limit).
+            pid: 1 << 30,
+            created: 0,
+        };
+        let path = s.leases_dir().join("dead.json");
+        std::fs::write(&path, serde_json::to_vec(&rec).unwrap()).unwrap();
+        let lock = s.lock().unwrap();
+        s.prune(&lock).unwrap();
+        assert!(s.config(&loose).is_err());
+        assert!(!path.exists());
+    }
 }

@@ -3,8 +3,14 @@
 //! A step's key is the sha256 of its parent image id, its instruction text, the
 //! build args and environment it sees, and the hash of the content it reads (COPY
 //! and ADD sources). The image ids are content addresses themselves, so a key can
-//! only lead to the image the same step made before; an entry whose image has been
-//! removed (`wsh rmi` prunes untagged images) is a miss.
+//! only lead to the image the same step made before.
+//!
+//! The store keeps every image this index names ([`crate::store::Store::prune`] reads
+//! it), so `wsh rmi` of a tag never takes a cached parent away from a later build, as
+//! Docker's build cache outlives `docker rmi`; a running build also holds a
+//! [`crate::store::BuildLease`], which keeps the images it made before they reach the
+//! index. A hit is still checked (config and layer files present): an index entry whose
+//! image is gone anyway (a damaged or hand-edited store) is a miss, never an error.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,7 +18,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-use crate::store::write_atomic;
+use crate::store::{BUILD_CACHE_FILE, write_atomic};
 
 /// The cache index.
 pub struct Cache {
@@ -25,7 +31,7 @@ impl Cache {
     /// Loads the index from the store directory `data` (empty if missing or unreadable:
     /// a cache may always be dropped).
     pub fn load(data: &std::path::Path) -> Cache {
-        let path = data.join("build-cache.json");
+        let path = data.join(BUILD_CACHE_FILE);
         let map = std::fs::read(&path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())

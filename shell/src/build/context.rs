@@ -5,9 +5,10 @@
 //! patterns relative to the context root (a leading `/` is ignored), `*` and `?`
 //! never match `/`, `**` matches any number of directories, `!` re-includes, the
 //! last matching line wins, and a pattern that matches a directory excludes
-//! everything below it. Patterns are compiled with the `glob` crate. Difference
-//! from Docker: a `!` exception cannot re-include a file below an excluded
-//! directory unless the exception matches the file itself.
+//! everything below it — except what a later `!` exception re-includes: as Docker
+//! does, a walk enters an excluded directory when an exception may match below it
+//! (`docs` then `!docs/keep.md` keeps `docs/keep.md`, and `docs` with it, but nothing
+//! else of `docs`). Patterns are compiled with the `glob` crate.
 
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
@@ -105,6 +106,44 @@ impl Context {
         out
     }
 
+    /// Whether a `!` exception may match a path below the directory `dir` (so an
+    /// excluded `dir` must still be walked). Compares the exception's leading
+    /// components with `dir`'s; `**` may match anything.
+    fn may_reinclude_below(&self, dir: &str) -> bool {
+        let dir: Vec<&str> = dir.split('/').collect();
+        self.rules.iter().filter(|(_, neg)| *neg).any(|(pat, _)| {
+            let parts: Vec<&str> = pat.as_str().split('/').collect();
+            for (i, d) in dir.iter().enumerate() {
+                match parts.get(i) {
+                    None => return false,
+                    Some(&"**") => return true,
+                    Some(p) => {
+                        if !Pattern::new(p).is_ok_and(|p| p.matches_with(d, MATCH)) {
+                            return false;
+                        }
+                    }
+                }
+            }
+            parts.len() > dir.len()
+        })
+    }
+
+    /// Whether `rel` is in the context as COPY sees it: not excluded, or an excluded
+    /// directory with something re-included below it.
+    pub fn visible(&self, rel: &str) -> bool {
+        if rel.is_empty() || !self.excluded(rel) {
+            return true;
+        }
+        if !std::fs::symlink_metadata(self.host(rel)).is_ok_and(|m| m.is_dir())
+            || !self.may_reinclude_below(rel)
+        {
+            return false;
+        }
+        let mut any = false;
+        let _ = self.walk(rel, &mut |_, _| any = true);
+        any
+    }
+
     /// The context paths (relative, cleaned) a COPY source names: one path, or every
     /// match of a glob. Errors for a path outside the context or nothing found.
     pub fn resolve(&self, src: &str) -> Result<Vec<String>, String> {
@@ -128,7 +167,7 @@ impl Context {
             return Ok(found);
         }
         let host = self.host(&rel);
-        if std::fs::symlink_metadata(&host).is_err() || (!rel.is_empty() && self.excluded(&rel)) {
+        if std::fs::symlink_metadata(&host).is_err() || !self.visible(&rel) {
             return Err(format!("{src}: not found in the build context"));
         }
         // A symlink in the path must not lead out of the context.
@@ -168,10 +207,22 @@ impl Context {
             } else {
                 format!("{rel}/{name}")
             };
+            let meta = std::fs::symlink_metadata(e.path())?;
             if self.excluded(&child) {
+                // Docker walks in when an exception may match below; the directory is
+                // kept only if something in it is.
+                if meta.is_dir() && self.may_reinclude_below(&child) {
+                    let mut inner = Vec::new();
+                    self.walk(&child, &mut |p, m| inner.push((p.to_string(), m.clone())))?;
+                    if !inner.is_empty() {
+                        f(&child, &meta);
+                        for (p, m) in &inner {
+                            f(p, m);
+                        }
+                    }
+                }
                 continue;
             }
-            let meta = std::fs::symlink_metadata(e.path())?;
             f(&child, &meta);
             if meta.is_dir() {
                 self.walk(&child, f)?;
@@ -191,7 +242,7 @@ impl Context {
             } else {
                 format!("{rel}/{name}")
             };
-            if !self.excluded(&child) {
+            if self.visible(&child) {
                 out.push(child);
             }
         }
@@ -264,6 +315,48 @@ mod tests {
         assert!(c.excluded("docs/a/b/c.tmp"));
         assert!(c.excluded("docs/c.tmp"));
         assert!(!c.excluded("src/main.rs"));
+    }
+
+    #[test]
+    fn exception_re_includes_a_file_inside_an_excluded_directory() {
+        let (d, c) = ctx("docs\n!docs/keep.md\nlogs\n!**/important.log\n");
+        for f in [
+            "docs/keep.md",
+            "docs/drop.md",
+            "docs/sub/x.md",
+            "logs/a.log",
+            "logs/deep/important.log",
+            "src/a.rs",
+        ] {
+            let p = d.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, f).unwrap();
+        }
+        let mut seen = Vec::new();
+        c.walk("", &mut |p, _| seen.push(p.to_string())).unwrap();
+        assert_eq!(
+            seen,
+            [
+                ".balenaignore",
+                "docs",
+                "docs/keep.md",
+                "logs",
+                "logs/deep",
+                "logs/deep/important.log",
+                "src",
+                "src/a.rs"
+            ]
+        );
+        assert!(c.visible("docs") && !c.excluded("docs/keep.md"));
+        assert!(c.resolve("docs").is_ok() && c.resolve("docs/drop.md").is_err());
+        let mut top = Vec::new();
+        c.walk_one("docs", &mut top).unwrap();
+        assert_eq!(top, ["docs/keep.md"]);
+        // Nothing re-included below: the directory stays out.
+        let (d2, c2) = ctx("docs\n!docs/keep.md\n");
+        std::fs::create_dir_all(d2.path().join("docs")).unwrap();
+        std::fs::write(d2.path().join("docs/other"), "").unwrap();
+        assert!(!c2.visible("docs"));
     }
 
     #[test]

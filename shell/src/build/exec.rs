@@ -131,6 +131,21 @@ impl Builder<'_> {
                 args: BTreeMap::new(),
                 cmd_set: false,
             };
+            // The base image's ONBUILD triggers run first, as part of FROM (their
+            // errors name the FROM line), and are not passed on to this image.
+            if !st.config.on_build.is_empty() {
+                let triggers = st
+                    .config
+                    .on_build
+                    .iter()
+                    .map(|t| super::parse::parse_trigger(&self.file, stage.line, t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.clear_triggers(&mut st)
+                    .map_err(|e| self.err(stage.line, &stage.text, format!("{e:#}")))?;
+                for step in &triggers {
+                    self.step(&mut st, step, &label(1))?;
+                }
+            }
             for (i, step) in stage.steps.iter().enumerate() {
                 self.step(&mut st, step, &label(i + 2))?;
             }
@@ -139,6 +154,22 @@ impl Builder<'_> {
         }
         let _ = self.cache.save();
         Ok(last)
+    }
+
+    /// The stage's base without its ONBUILD triggers (Docker passes them to direct
+    /// children only): the same layers and history, a config of its own, kept by the cache.
+    fn clear_triggers(&mut self, st: &mut Stage) -> anyhow::Result<()> {
+        let key = cache::key(&st.id, "ONBUILD triggers consumed", &[], "");
+        let mut config = st.config.clone();
+        config.on_build.clear();
+        let id = {
+            let lock = self.store.lock()?;
+            self.store.put_config(&lock, &config)?
+        };
+        self.cache.put(key, id.clone());
+        st.id = id;
+        st.config = config;
+        Ok(())
     }
 
     /// The image a FROM names: an earlier stage, `scratch`, or an image in the store.
@@ -248,9 +279,9 @@ impl Builder<'_> {
                     }
                 }
             }
-            Instr::Cmd(form) => c.cmd = docker_argv(form),
+            Instr::Cmd(form) => c.cmd = docker_argv(form, &c.shell_or_default()),
             Instr::Entrypoint(form) => {
-                c.entrypoint = docker_argv(form);
+                c.entrypoint = docker_argv(form, &c.shell_or_default());
                 // Docker: an ENTRYPOINT resets a CMD inherited from the base image.
                 if !st.cmd_set {
                     c.cmd.clear();
@@ -283,6 +314,22 @@ impl Builder<'_> {
                 }
             }
             Instr::Healthcheck(h) => {
+                for (k, v) in h.iter().flat_map(|(opts, _)| opts) {
+                    let ok = match k.as_str() {
+                        "retries" => v.parse::<u32>().is_ok(),
+                        _ => is_duration(v),
+                    };
+                    if !ok {
+                        return Err(e(format!(
+                            "HEALTHCHECK --{k}={v}: expected {}",
+                            if k == "retries" {
+                                "a number"
+                            } else {
+                                "a duration such as 30s or 1m30s"
+                            }
+                        )));
+                    }
+                }
                 c.healthcheck = Some(match h {
                     None => crate::image::Healthcheck {
                         options: Default::default(),
@@ -290,10 +337,17 @@ impl Builder<'_> {
                     },
                     Some((opts, form)) => crate::image::Healthcheck {
                         options: opts.iter().cloned().collect(),
-                        test: docker_argv(form),
+                        test: match form {
+                            CmdForm::Exec(v) => std::iter::once("CMD".to_string())
+                                .chain(v.iter().cloned())
+                                .collect(),
+                            CmdForm::Shell(t) => vec!["CMD-SHELL".into(), t.clone()],
+                        },
                     },
                 });
             }
+            Instr::Shell(argv) => c.shell = argv.clone(),
+            Instr::Onbuild(trigger) => c.on_build.push(trigger.clone()),
             _ => {
                 return Err(e(format!(
                     "{} is not a metadata instruction",
@@ -362,11 +416,12 @@ fn arg_decls(
         .collect()
 }
 
-/// How Docker stores CMD/ENTRYPOINT: exec form as is, shell form as `/bin/sh -c TEXT`.
-pub(super) fn docker_argv(form: &CmdForm) -> Vec<String> {
+/// How Docker stores CMD/ENTRYPOINT: exec form as is, shell form as the image's
+/// shell (`SHELL`, by default `/bin/sh -c`) followed by the text.
+pub(super) fn docker_argv(form: &CmdForm, shell: &[String]) -> Vec<String> {
     match form {
         CmdForm::Exec(v) => v.clone(),
-        CmdForm::Shell(s) => vec!["/bin/sh".into(), "-c".into(), s.clone()],
+        CmdForm::Shell(s) => shell.iter().cloned().chain([s.clone()]).collect(),
     }
 }
 
@@ -385,6 +440,32 @@ fn expose_port(p: &str) -> Result<String, String> {
         ));
     }
     Ok(format!("{port}/{proto}"))
+}
+
+/// Whether `s` is a duration as Docker's flags take them (Go's syntax: `0`, or
+/// numbers with units `ns us µs ms s m h`, such as `1m30s` or `1.5s`).
+fn is_duration(s: &str) -> bool {
+    if s == "0" {
+        return true;
+    }
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num == 0 || rest[..num].parse::<f64>().is_err() {
+            return false;
+        }
+        rest = &rest[num..];
+        let Some(unit) = ["ns", "us", "µs", "ms", "s", "m", "h"]
+            .iter()
+            .find(|u| rest.starts_with(*u) && !(**u == "m" && rest.starts_with("ms")))
+        else {
+            return false;
+        };
+        rest = &rest[unit.len()..];
+    }
+    !s.is_empty()
 }
 
 /// A signal name (`SIGTERM`, `TERM`) or number → its number.
@@ -452,6 +533,16 @@ mod tests {
     }
 
     #[test]
+    fn durations_follow_go_syntax() {
+        for ok in ["0", "30s", "1m30s", "1.5h", "500ms", "10us"] {
+            assert!(is_duration(ok), "{ok}");
+        }
+        for bad in ["", "30", "5x", "s", "1m30", "-1s"] {
+            assert!(!is_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn signals_by_name_or_number() {
         assert_eq!(signal_number("SIGTERM"), Some(15));
         assert_eq!(signal_number("kill"), Some(9));
@@ -467,10 +558,20 @@ mod tests {
     }
 
     #[test]
-    fn shell_form_cmd_is_sh_c() {
+    fn shell_form_cmd_is_the_shell_plus_text() {
+        let default = ImageConfig::default().shell_or_default();
         assert_eq!(
-            docker_argv(&CmdForm::Shell("echo hi".into())),
+            docker_argv(&CmdForm::Shell("echo hi".into()), &default),
             vec!["/bin/sh", "-c", "echo hi"]
+        );
+        let bash = ["/bin/bash".to_string(), "-c".to_string()];
+        assert_eq!(
+            docker_argv(&CmdForm::Shell("x".into()), &bash),
+            vec!["/bin/bash", "-c", "x"]
+        );
+        assert_eq!(
+            docker_argv(&CmdForm::Exec(vec!["a".into()]), &bash),
+            vec!["a"]
         );
     }
 }

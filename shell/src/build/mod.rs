@@ -8,18 +8,30 @@
 //!
 //! [`container_run`] is `wsh run`: an image's ENTRYPOINT + CMD in a throwaway container.
 //!
-//! Not yet recorded in the image config (its type has no fields for them): USER,
-//! VOLUME, STOPSIGNAL and HEALTHCHECK are parsed, substituted and validated, and
-//! kept in the image history only; RUN always runs as root. Not supported: SHELL,
-//! ONBUILD, `RUN --mount/--network`, `COPY --link/--parents/--exclude`, globs in
-//! `COPY --from` sources, and heredocs after a command (`RUN cmd <<EOF`; the
-//! `parse-dockerfile` crate reads heredocs only right after RUN) — each is an error.
+//! The image config records what `docker inspect` shows in Config: ENV, WORKDIR,
+//! CMD, ENTRYPOINT (shell forms as SHELL + text), LABEL, EXPOSE, USER, VOLUME,
+//! STOPSIGNAL, HEALTHCHECK (`CMD`/`CMD-SHELL`/`NONE` tests), SHELL and ONBUILD. USER
+//! is recorded only: RUN always runs as root. SHELL (JSON form) changes the shell of
+//! later shell-form RUN, CMD and ENTRYPOINT and is inherited by child builds; `sh` and
+//! `bash` there are wsh's interpreter. ONBUILD triggers are checked when parsed, kept
+//! in the config, and run by a build `FROM` that image right after its FROM (errors
+//! at that line), then dropped from its image, as Docker does.
+//!
+//! The store keeps the images the cache names, and a running build holds a lease
+//! that keeps the images it makes (see [`cache`]), so `wsh rmi` never takes away a
+//! parent a build relies on.
+//!
+//! Not supported (each an error): `RUN --mount/--network`, `COPY --link/--parents/
+//! --exclude`, `FROM --platform`, globs in `COPY --from` sources, and more than one
+//! heredoc after a command (`RUN cat <<A <<B`). Triggers are re-read with the default
+//! escape `\`, as in Docker.
 
 pub mod cache;
 pub mod container_run;
 pub mod context;
 pub mod copy;
 mod exec;
+mod heredoc;
 pub mod output;
 pub mod parse;
 mod steps;
@@ -95,6 +107,12 @@ pub fn build(opts: &Options) -> anyhow::Result<String> {
     let bf = parse::parse(&shown, &text)?;
     let ctx = context::Context::open(&opts.context)?;
     let (dirs, store) = exec::open_store()?;
+    // Held until the image is tagged: a concurrent `wsh rmi` then keeps what this build
+    // made (see store::BuildLease).
+    let _lease = {
+        let lock = store.lock()?;
+        store.lease(&lock)?
+    };
     let cache = cache::Cache::load(&dirs.data);
     let mut b = exec::Builder {
         file: shown,

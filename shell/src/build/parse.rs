@@ -6,6 +6,7 @@
 use parse_dockerfile as pd;
 
 use super::BuildError;
+use super::heredoc::{heredoc_names, hoist_heredocs};
 
 /// A parsed Balenafile.
 #[derive(Debug)]
@@ -118,6 +119,10 @@ pub enum Instr {
     Healthcheck(Option<(Vec<(String, String)>, CmdForm)>),
     /// MAINTAINER (deprecated; recorded as the `maintainer` label, as Docker does).
     Maintainer(String),
+    /// SHELL: the shell of later shell-form RUN, CMD and ENTRYPOINT (JSON form only).
+    Shell(Vec<String>),
+    /// ONBUILD: the trigger instruction's text (validated here, run by child builds).
+    Onbuild(String),
 }
 
 impl Instr {
@@ -139,6 +144,8 @@ impl Instr {
             Instr::Stopsignal(_) => "STOPSIGNAL",
             Instr::Healthcheck(_) => "HEALTHCHECK",
             Instr::Maintainer(_) => "MAINTAINER",
+            Instr::Shell(_) => "SHELL",
+            Instr::Onbuild(_) => "ONBUILD",
         }
     }
 }
@@ -317,63 +324,6 @@ pub fn parse(file: &str, orig: &str) -> Result<Balenafile, BuildError> {
     Ok(bf)
 }
 
-/// `RUN cmd <<EOF` becomes `RUN <<EOF cmd <<EOF`: parse-dockerfile reads a heredoc
-/// only right after RUN, and this way it collects the body (no line is added, so line
-/// numbers stay). [`convert`] removes the marker again. Returns the text and the
-/// (offset, length) of every marker. Only a single heredoc whose terminator line
-/// exists is hoisted, so `$((1<<2))` or a quoted `<<` stay as they are.
-fn hoist_heredocs(text: &str) -> (String, Vec<(usize, usize)>) {
-    let run = regex::Regex::new(r"(?i)^(\s*RUN\s+(?:--\S+\s+)*)(.*)$").expect("a valid regex");
-    let token =
-        regex::Regex::new(r#"<<-?(?:"[^"]+"|'[^']+'|[A-Za-z0-9_.-]+)"#).expect("a valid regex");
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let bare = |l: &str| l.trim_end_matches(['\n', '\r']).to_string();
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut marks = Vec::new();
-    let mut pending: std::collections::VecDeque<String> = Default::default();
-    for (i, line) in lines.iter().enumerate() {
-        let b = bare(line);
-        if let Some(d) = pending.front() {
-            if b.trim_start_matches('\t') == d {
-                pending.pop_front();
-            }
-            out.push_str(line);
-            continue;
-        }
-        let names = heredoc_names(&b);
-        if let Some(c) = run.captures(&b)
-            && let rest = c.get(2).map_or("", |m| m.as_str())
-            && !rest.starts_with("<<")
-            && !rest.starts_with('[')
-            && names.len() == 1
-            && lines[i + 1..]
-                .iter()
-                .any(|l| bare(l).trim_start_matches('\t') == names[0])
-            && let Some(tok) = token.find(rest)
-        {
-            let prefix = c.get(1).map_or(0, |m| m.len());
-            out.push_str(&line[..prefix]);
-            marks.push((out.len(), tok.as_str().len() + 1));
-            out.push_str(tok.as_str());
-            out.push(' ');
-            out.push_str(&line[prefix..]);
-            pending.extend(names);
-            continue;
-        }
-        // Bodies of the heredocs the parser reads itself are not instructions either.
-        let kw = b.split_whitespace().next().unwrap_or("").to_uppercase();
-        if matches!(kw.as_str(), "RUN" | "COPY" | "ADD") {
-            pending.extend(names.into_iter().filter(|n| {
-                lines[i + 1..]
-                    .iter()
-                    .any(|l| bare(l).trim_start_matches('\t') == *n)
-            }));
-        }
-        out.push_str(line);
-    }
-    (out, marks)
-}
-
 fn command(c: &pd::Command<'_>, escape: char) -> Result<CmdForm, String> {
     match c {
         pd::Command::Exec(v) => Ok(CmdForm::Exec(
@@ -391,20 +341,6 @@ fn no_flags(kw: &str, flags: &[pd::Flag<'_>]) -> Result<(), String> {
         Some(f) => Err(format!("{kw} --{} is not supported", f.name.value)),
         None => Ok(()),
     }
-}
-
-/// Heredoc delimiters on an instruction's first line, in order.
-fn heredoc_names(first_line: &str) -> Vec<String> {
-    let re = regex::Regex::new(r#"<<-?(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_.-]+))"#)
-        .expect("a valid regex");
-    re.captures_iter(first_line)
-        .filter_map(|c| {
-            c.get(1)
-                .or(c.get(2))
-                .or(c.get(3))
-                .map(|m| m.as_str().to_string())
-        })
-        .collect()
 }
 
 fn convert(
@@ -526,10 +462,55 @@ fn convert(
             _ => return Err("unsupported HEALTHCHECK form".into()),
         },
         I::Maintainer(m) => Instr::Maintainer(s(&m.name)),
-        I::Shell(_) => return Err("SHELL is not supported: RUN always uses wsh's own shell".into()),
-        I::Onbuild(_) => return Err("ONBUILD is not supported".into()),
+        I::Shell(sh) => Instr::Shell(sh.arguments.iter().map(s).collect()),
+        I::Onbuild(o) => {
+            // Docker's limitations and messages.
+            match &*o.instruction {
+                I::Onbuild(_) => {
+                    return Err("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed".into());
+                }
+                I::From(_) => return Err("FROM isn't allowed as an ONBUILD trigger".into()),
+                I::Maintainer(_) => {
+                    return Err("MAINTAINER isn't allowed as an ONBUILD trigger".into());
+                }
+                _ => {}
+            }
+            let trigger = trigger_text(step_text, escape);
+            // Checked now, so a bad trigger is this file's error, not a child build's.
+            convert(&o.instruction, text, marks, escape, &trigger)?;
+            Instr::Onbuild(trigger)
+        }
         _ => return Err("unsupported instruction".into()),
     })
+}
+
+/// The instruction after `ONBUILD` as Docker records it: one line (continuations
+/// joined) unless it carries a heredoc, whose body is kept as written.
+fn trigger_text(step_text: &str, escape: char) -> String {
+    let t = step_text.trim_start();
+    let rest = t.get("ONBUILD".len()..).unwrap_or("").trim_start();
+    if heredoc_names(rest.lines().next().unwrap_or("")).is_empty() {
+        join_continuations(rest, escape).trim().to_string()
+    } else {
+        rest.to_string()
+    }
+}
+
+/// Parses an ONBUILD trigger (from a base image's config) as one instruction, run by a
+/// child build: errors are placed at `line` (that build's FROM) of `file`.
+pub fn parse_trigger(file: &str, line: usize, trigger: &str) -> Result<Step, BuildError> {
+    let at_from = |msg: String| BuildError::new(file, line, msg, format!("ONBUILD {trigger}"));
+    let bf = parse(file, &format!("FROM scratch\n{trigger}\n"))
+        .map_err(|e| at_from(format!("ONBUILD trigger: {}", e.msg)))?;
+    let mut steps = bf.stages.into_iter().flat_map(|s| s.steps);
+    match (steps.next(), steps.next()) {
+        (Some(mut step), None) if !matches!(step.instr, Instr::Onbuild(_)) => {
+            step.line = line;
+            step.text = format!("ONBUILD {}", step.text);
+            Ok(step)
+        }
+        _ => Err(at_from("ONBUILD trigger: not one instruction".to_string())),
+    }
 }
 
 fn sources(src: &[pd::Source<'_>], step_text: &str) -> Result<Vec<Source>, String> {
@@ -561,11 +542,6 @@ mod tests {
     }
 
     #[test]
-    fn heredoc_delimiters_in_order() {
-        assert_eq!(heredoc_names("COPY <<a <<-\"b c\" /x/"), vec!["a", "b c"]);
-    }
-
-    #[test]
     fn stages_global_args_and_forms() {
         let bf = parse("B", "ARG V=1\nFROM base AS One\nRUN echo $V\nCMD [\"a\", \"b\"]\nFROM one\nRUN <<EOF\necho hi\nEOF\n").unwrap();
         assert_eq!(bf.global_args.len(), 1);
@@ -594,9 +570,62 @@ mod tests {
         assert!(e.to_string().starts_with("B:1: "), "{e}");
         let e = parse("B", "FROM base\nRUN cat <<A <<B\na\nA\nb\nB\n").unwrap_err();
         assert!(e.to_string().contains("`RUN <<EOF`"), "{e}");
-        let e = parse("B", "FROM base\nSHELL [\"/bin/bash\", \"-c\"]\n").unwrap_err();
+        let e = parse("B", "FROM base\nSHELL /bin/bash -c\n").unwrap_err();
+        assert!(e.to_string().starts_with("B:2: "), "{e}");
+        assert!(e.to_string().contains("JSON"), "{e}");
+    }
+
+    #[test]
+    fn shell_takes_a_json_array() {
+        let bf = parse(
+            "B",
+            "FROM base\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\n",
+        )
+        .unwrap();
         assert!(
-            e.to_string().starts_with("B:2: SHELL is not supported"),
+            matches!(&bf.stages[0].steps[0].instr, Instr::Shell(v) if v == &["/bin/bash", "-o", "pipefail", "-c"])
+        );
+        assert!(parse("B", "FROM base\nSHELL []\n").is_err());
+    }
+
+    #[test]
+    fn onbuild_records_the_trigger_and_refuses_dockers_exceptions() {
+        let bf = parse(
+            "B",
+            "FROM base\nONBUILD RUN echo a \\\n  b\nONBUILD copy x /y\n",
+        )
+        .unwrap();
+        let steps = &bf.stages[0].steps;
+        assert!(
+            matches!(&steps[0].instr, Instr::Onbuild(t) if t == "RUN echo a   b"),
+            "{steps:?}"
+        );
+        assert!(matches!(&steps[1].instr, Instr::Onbuild(t) if t == "copy x /y"));
+        for (bad, want) in [
+            ("ONBUILD ONBUILD RUN x", "ONBUILD"),
+            (
+                "ONBUILD FROM base",
+                "FROM isn't allowed as an ONBUILD trigger",
+            ),
+            (
+                "ONBUILD MAINTAINER me",
+                "MAINTAINER isn't allowed as an ONBUILD trigger",
+            ),
+            (
+                "ONBUILD COPY --bogus=1 a b",
+                "COPY --bogus is not supported",
+            ),
+        ] {
+            let e = parse("B", &format!("FROM base\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("B:2: ") && e.contains(want), "{bad}: {e}");
+        }
+        let t = parse_trigger("B", 7, "RUN echo hi").unwrap();
+        assert_eq!((t.line, t.text.as_str()), (7, "ONBUILD RUN echo hi"));
+        let e = parse_trigger("B", 7, "BOGUS x").unwrap_err().to_string();
+        assert!(
+            e.starts_with("B:7: ONBUILD trigger: unknown instruction"),
             "{e}"
         );
     }

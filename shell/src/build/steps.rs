@@ -222,9 +222,17 @@ pub(super) fn run(
     form: &CmdForm,
 ) -> Result<String, BuildError> {
     let fail = step_err(b, step);
+    let words = |argv: &[String]| argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ");
     let script = match form {
-        CmdForm::Shell(s) => s.clone(),
-        CmdForm::Exec(argv) => argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" "),
+        // Docker runs `SHELL + [text]`; with the default `/bin/sh -c` that is our
+        // interpreter running the text, so it gets the text directly.
+        CmdForm::Shell(s) if st.config.shell_or_default() == ["/bin/sh", "-c"] => s.clone(),
+        CmdForm::Shell(s) => {
+            let mut argv = st.config.shell.clone();
+            argv.push(s.clone());
+            words(&argv)
+        }
+        CmdForm::Exec(argv) => words(argv),
     };
     let store = Store::open(&b.dirs).map_err(&fail)?;
     let container = Container::create(store, &b.dirs, &st.id).map_err(&fail)?;

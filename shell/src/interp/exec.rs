@@ -664,11 +664,40 @@ impl Shell {
         values: Vec<(String, String)>,
         fds: Fds,
     ) -> ExecResult {
+        self.run_external_nested(argv, values, fds, 0)
+    }
+
+    /// Starts the `#!` interpreter of a script (`depth` interpreters deep).
+    pub(crate) fn run_interpreter(
+        &mut self,
+        argv: Vec<String>,
+        values: Vec<(String, String)>,
+        fds: Fds,
+        depth: usize,
+    ) -> ExecResult {
+        self.run_external_nested(argv, values, fds, depth)
+    }
+
+    fn run_external_nested(
+        &mut self,
+        argv: Vec<String>,
+        values: Vec<(String, String)>,
+        fds: Fds,
+        depth: usize,
+    ) -> ExecResult {
         let name = argv[0].clone();
         let program = match self.find_program(&name) {
             Lookup::Found(p) => {
                 self.remember_program(&name, &p);
                 p
+            }
+            // `/bin/sh`, `/bin/bash` (Docker's shell form, a Balenafile SHELL) missing
+            // from the image: this interpreter runs them, as it does `sh` below.
+            Lookup::NotFound
+                if name.starts_with('/')
+                    && matches!(name.rsplit('/').next(), Some("sh" | "bash")) =>
+            {
+                return Ok(self.sh_builtin(&argv, values, &fds));
             }
             Lookup::NotFound if name.contains('/') => {
                 fds.error(&format!("{name}: No such file or directory"));
@@ -688,6 +717,8 @@ impl Shell {
             }
         };
         let mut env: BTreeMap<String, String> = self.environment().into_iter().collect();
+        // Kept for a script: the runtime refuses what is not a module.
+        let script_args = (argv.clone(), values.clone(), program.clone());
         env.extend(values);
         env.insert("PWD".into(), self.cwd.clone());
         let cmd = Command {
@@ -708,13 +739,26 @@ impl Shell {
                     None => Ok(job.wait()),
                 }
             }
-            Err(SpawnError::NotFound(_)) => {
-                fds.error(&format!("{name}: No such file or directory"));
-                Ok(127)
-            }
-            Err(SpawnError::NotExecutable(_, why)) => {
-                fds.error(&format!("{name}: {why}"));
-                Ok(126)
+            Err(e @ (SpawnError::NotFound(_) | SpawnError::NotExecutable(..))) => {
+                let (argv, values, program) = script_args;
+                // Not a module, or on a host mount the runtime does not load from.
+                let refused = matches!(&e, SpawnError::NotFound(_))
+                    || matches!(&e, SpawnError::NotExecutable(_, why) if why.contains("Exec format"));
+                if refused
+                    && let Some(status) = self.run_as_script(&program, &argv, values, &fds, depth)
+                {
+                    return status;
+                }
+                match e {
+                    SpawnError::NotExecutable(_, why) => {
+                        fds.error(&format!("{name}: {why}"));
+                        Ok(126)
+                    }
+                    _ => {
+                        fds.error(&format!("{name}: No such file or directory"));
+                        Ok(127)
+                    }
+                }
             }
             Err(SpawnError::Other(why)) => {
                 fds.error(&format!("{name}: {why}"));

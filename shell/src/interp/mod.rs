@@ -19,6 +19,7 @@ mod path;
 mod pattern;
 mod proc_builtins;
 mod redirect;
+mod scripts;
 pub mod sys;
 #[cfg(test)]
 mod tests;
