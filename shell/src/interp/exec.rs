@@ -664,21 +664,12 @@ impl Shell {
         values: Vec<(String, String)>,
         fds: Fds,
     ) -> ExecResult {
-        self.run_external_nested(argv, values, fds, 0)
+        self.run_program_file(argv, values, fds, 0)
     }
 
-    /// Starts the `#!` interpreter of a script (`depth` interpreters deep).
-    pub(crate) fn run_interpreter(
-        &mut self,
-        argv: Vec<String>,
-        values: Vec<(String, String)>,
-        fds: Fds,
-        depth: usize,
-    ) -> ExecResult {
-        self.run_external_nested(argv, values, fds, depth)
-    }
-
-    fn run_external_nested(
+    /// Starts the program `argv[0]` names; `depth` counts the `#!` interpreters
+    /// already followed to get here.
+    pub(crate) fn run_program_file(
         &mut self,
         argv: Vec<String>,
         values: Vec<(String, String)>,

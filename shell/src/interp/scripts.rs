@@ -124,7 +124,7 @@ impl Shell {
                     fds.error(&format!("{}: too many levels of #! interpreters", argv[0]));
                     return Some(Ok(126));
                 }
-                Some(self.run_interpreter(words, values, fds.clone(), depth + 1))
+                Some(self.run_program_file(words, values, fds.clone(), depth + 1))
             }
         }
     }
