@@ -391,6 +391,30 @@ fn tab_completes_commands_and_image_paths() {
     });
 }
 
+#[test]
+fn tab_completes_paths_in_a_host_volume() {
+    let home = private_home("tab-volume");
+    let host = home.join("vol");
+    std::fs::create_dir_all(host.join("subdir")).unwrap();
+    std::fs::write(host.join("only-on-host.txt"), "from the host\n").unwrap();
+    let vol = format!("{}:/data", host.display());
+    let t = Term::start_with(&home, &["run", "-it", "-v", &vol, "base"]);
+    t.wait_for("the prompt", |s| has_line(s, "base / $"));
+    t.type_text("cat /data/only");
+    t.key("Tab");
+    t.wait_for("the completed host file", |s| {
+        s.lines()
+            .any(|l| l.trim_end() == "base / $ cat /data/only-on-host.txt")
+    });
+    t.key("Enter");
+    t.wait_for("the host file's content", |s| has_line(s, "from the host"));
+    t.type_text("cd /data/sub");
+    t.key("Tab");
+    t.wait_for("the completed host directory", |s| {
+        s.lines().any(|l| l.trim_end() == "base / $ cd /data/subdir/")
+    });
+}
+
 /// Runs `input` as the stdin of wsh and of bash; both must print the same and exit alike.
 fn same_as_bash_on_stdin(input: &str) {
     use std::io::Write;

@@ -297,7 +297,7 @@ static errcode_t wsh_write64(io_channel io, unsigned long long block, int count,
 		return 0;
 	}
 	/* One block elsewhere, touching nothing pending but its own slot. */
-	if (len == io->block_size &&
+	if (len == (size_t)io->block_size &&
 	    !(p->wlen && off < p->woff + p->wlen && p->woff < off + len) &&
 	    keep_block(p, off, data, len))
 		return 0;

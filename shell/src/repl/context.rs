@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
+use wsh_runtime::mounts::Mounts;
 
 use fsimage::{FileType, Vfs};
 
@@ -35,14 +36,17 @@ struct View {
 /// Shared between the REPL loop (which refreshes it) and the editor's hooks.
 pub struct Context {
     vfs: Arc<Vfs>,
+    /// Host directories of `wsh run -v`, completed like the rest of the tree.
+    mounts: Arc<Mounts>,
     view: Mutex<View>,
 }
 
 impl Context {
-    /// A context over the container's file system.
-    pub fn new(vfs: Arc<Vfs>) -> Context {
+    /// A context over the container's file system (and its host mounts).
+    pub fn new(vfs: Arc<Vfs>, mounts: Arc<Mounts>) -> Context {
         Context {
             vfs,
+            mounts,
             view: Mutex::new(View::default()),
         }
     }
@@ -122,6 +126,30 @@ impl Context {
     /// The entries of the image directory `dir` (absolute), with their kinds after
     /// following symlinks; empty if it is not a readable directory.
     pub fn list(&self, dir: &str) -> Vec<(String, FileType)> {
+        if let Some((m, rel)) = self.mounts.route(b"/", dir.as_bytes()) {
+            let Ok(entries) = m.read_dir(&rel) else {
+                return Vec::new();
+            };
+            return entries
+                .into_iter()
+                .filter(|e| e.name != b"." && e.name != b"..")
+                .map(|e| {
+                    let name = String::from_utf8_lossy(&e.name).into_owned();
+                    let kind = match e.kind {
+                        FileType::Symlink => {
+                            let mut path = rel.clone();
+                            if !path.is_empty() && !path.ends_with(b"/") {
+                                path.push(b'/');
+                            }
+                            path.extend_from_slice(&e.name);
+                            m.stat(&path, true).map_or(FileType::Symlink, |st| st.kind)
+                        }
+                        k => k,
+                    };
+                    (name, kind)
+                })
+                .collect();
+        }
         let vfs = &self.vfs;
         let Ok(ino) = vfs.resolve(vfs.root(), dir.as_bytes(), true) else {
             return Vec::new();
@@ -148,6 +176,9 @@ impl Context {
 
     /// The kind of the file at absolute image path `path`, following symlinks.
     fn kind(&self, path: &str) -> Option<FileType> {
+        if let Some((m, rel)) = self.mounts.route(b"/", path.as_bytes()) {
+            return m.stat(&rel, true).ok().map(|st| st.kind);
+        }
         let vfs = &self.vfs;
         let ino = vfs.resolve(vfs.root(), path.as_bytes(), true).ok()?;
         vfs.stat(ino).ok().map(|st| st.kind)

@@ -53,7 +53,7 @@ pub fn interactive_in(rt: &Runtime, mut shell: Shell, image: &str) -> anyhow::Re
     let interrupts = InterruptForwarder::start(rt.clone())?;
     // Builtins and shell loops see Ctrl-C too, not only guests.
     shell.set_interrupt_flag(interrupts.state.fired.clone());
-    let ctx = Arc::new(context::Context::new(rt.vfs().clone()));
+    let ctx = Arc::new(context::Context::new(rt.vfs().clone(), rt.mounts()));
     ctx.refresh(&shell);
     let mut editor = editor(&ctx)?;
     let status = loop {
