@@ -344,9 +344,7 @@ impl Shell {
         for n in names {
             if self.functions.contains_key(n)
                 || KEYWORDS.contains(&n.as_str())
-                || INTERP_BUILTINS.contains(&n.as_str())
-                || builtins::lookup(n).is_some()
-                || matches!(n.as_str(), "exec" | "command")
+                || super::exec::is_builtin_name(n)
             {
                 out.push_str(&format!("{n}\n"));
             } else if let super::path::Lookup::Found(p) = self.find_program(n) {
@@ -374,10 +372,7 @@ impl Shell {
                 ("keyword", format!("{n} is a shell keyword"))
             } else if let Some(f) = self.functions.get(n) {
                 ("function", format!("{n} is a function\n{n} () \n{}", f.0))
-            } else if INTERP_BUILTINS.contains(&n.as_str())
-                || builtins::lookup(n).is_some()
-                || matches!(n.as_str(), "exec" | "command")
-            {
+            } else if super::exec::is_builtin_name(n) {
                 ("builtin", format!("{n} is a shell builtin"))
             } else if let super::path::Lookup::Found(p) = self.find_program(n) {
                 ("file", format!("{n} is {p}"))

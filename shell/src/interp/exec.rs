@@ -16,6 +16,13 @@ fn is_interp_builtin(name: &str) -> bool {
     super::commands::INTERP_BUILTINS.contains(&name)
 }
 
+/// Whether `name` is a builtin of any kind (what `builtin` and `type` accept).
+pub(crate) fn is_builtin_name(name: &str) -> bool {
+    is_interp_builtin(name)
+        || builtins::lookup(name).is_some()
+        || matches!(name, "exec" | "command" | "builtin")
+}
+
 /// Turns an expansion/redirection failure into a command status or unwinding.
 fn fail(f: Fail) -> ExecResult {
     match f {
@@ -448,14 +455,26 @@ impl Shell {
                 return self.dispatch(argv[1..].to_vec(), values, fds, false);
             }
             "command" => return Ok(0),
+            // `builtin NAME`: the builtin even when a function hides it.
+            "builtin" if !(functions && self.functions.contains_key("builtin")) => {
+                let Some(target) = argv.get(1) else {
+                    return Ok(0);
+                };
+                if !is_builtin_name(target) {
+                    fds.error(&format!("builtin: {target}: not a shell builtin"));
+                    return Ok(1);
+                }
+                return self.dispatch(argv[1..].to_vec(), values, fds, false);
+            }
             _ => {}
+        }
+        // Functions come first, as in bash (`cd() { builtin cd "$@"; }` wraps cd).
+        if let Some(body) = self.functions.get(name).cloned().filter(|_| functions) {
+            return self.with_temp_vars(values, |sh| sh.call_function(&body, &argv, &fds));
         }
         if is_interp_builtin(name) {
             return self
                 .with_temp_vars(values, |sh| sh.interp_builtin(&argv, &fds).unwrap_or(Ok(0)));
-        }
-        if let Some(body) = self.functions.get(name).cloned().filter(|_| functions) {
-            return self.with_temp_vars(values, |sh| sh.call_function(&body, &argv, &fds));
         }
         if let Some(b) = builtins::lookup(name) {
             let run = |sh: &mut Shell| {

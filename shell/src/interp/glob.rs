@@ -13,17 +13,84 @@ pub(crate) fn brace_expand(raw: &str) -> Vec<String> {
         return vec![raw.to_string()];
     }
     match word::parse_brace_expansions(raw, &parser_options()) {
-        Ok(Some(pieces)) => expand_pieces(&pieces),
+        Ok(Some(pieces)) => {
+            // The parser keeps numbers, not their text: the zero-padding widths come
+            // from the raw word, used only when they pair one for one with the parse.
+            let mut widths = sequence_widths(raw);
+            if widths.len() != count_sequences(&pieces) {
+                widths = vec![0; count_sequences(&pieces)];
+            }
+            widths.reverse();
+            expand_pieces(&pieces, &mut widths)
+        }
         _ => vec![raw.to_string()],
     }
 }
 
-fn expand_pieces(pieces: &[B]) -> Vec<String> {
+/// For each `{X..Y[..Z]}` in `raw`, in order: the width bash pads its numbers to
+/// (when X or Y has a leading zero: the longer of the two, sign included), else 0.
+fn sequence_widths(raw: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (i, _) in raw.match_indices('{') {
+        let Some(end) = raw[i..].find('}') else {
+            continue;
+        };
+        let parts: Vec<&str> = raw[i + 1..i + end].split("..").collect();
+        let number = |p: &str| {
+            let digits = p.strip_prefix('-').unwrap_or(p);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        };
+        if !(2..=3).contains(&parts.len()) || !parts.iter().all(|p| number(p)) {
+            continue;
+        }
+        let padded = |p: &str| {
+            let digits = p.strip_prefix('-').unwrap_or(p);
+            digits.len() > 1 && digits.starts_with('0')
+        };
+        out.push(if padded(parts[0]) || padded(parts[1]) {
+            parts[0].len().max(parts[1].len())
+        } else {
+            0
+        });
+    }
+    out
+}
+
+fn count_sequences(pieces: &[B]) -> usize {
+    pieces
+        .iter()
+        .map(|p| match p {
+            B::Text(_) => 0,
+            B::Expr(members) => members
+                .iter()
+                .map(|m| match m {
+                    M::Child(c) => count_sequences(c),
+                    M::NumberSequence { .. } => 1,
+                    M::CharSequence { .. } => 0,
+                })
+                .sum(),
+        })
+        .sum()
+}
+
+/// `n` zero-padded to `width` characters, a minus sign counted in the width.
+fn pad(n: i64, width: usize) -> String {
+    if n < 0 {
+        format!("-{:0w$}", n.unsigned_abs(), w = width.saturating_sub(1))
+    } else {
+        format!("{n:0width$}")
+    }
+}
+
+fn expand_pieces(pieces: &[B], widths: &mut Vec<usize>) -> Vec<String> {
     let mut out = vec![String::new()];
     for p in pieces {
         let alts: Vec<String> = match p {
             B::Text(t) => vec![t.clone()],
-            B::Expr(members) => members.iter().flat_map(expand_member).collect(),
+            B::Expr(members) => members
+                .iter()
+                .flat_map(|m| expand_member(m, widths))
+                .collect(),
         };
         out = out
             .iter()
@@ -33,21 +100,22 @@ fn expand_pieces(pieces: &[B]) -> Vec<String> {
     out
 }
 
-fn expand_member(m: &M) -> Vec<String> {
+fn expand_member(m: &M, widths: &mut Vec<usize>) -> Vec<String> {
     match m {
-        M::Child(pieces) => expand_pieces(pieces),
+        M::Child(pieces) => expand_pieces(pieces, widths),
         M::NumberSequence {
             start,
             end,
             increment,
         } => {
             let step = increment.unsigned_abs().max(1) as i64;
+            let width = widths.pop().unwrap_or(0);
             let mut v = Vec::new();
             let mut i = *start;
             // Guard against runaway sequences: bash would try to allocate them all.
             while v.len() < 1_000_000 && ((start <= end && i <= *end) || (start > end && i >= *end))
             {
-                v.push(i.to_string());
+                v.push(pad(i, width));
                 i = if start <= end { i + step } else { i - step };
             }
             v

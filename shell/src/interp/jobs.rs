@@ -29,16 +29,25 @@ pub(crate) struct Job {
     pub signal: Arc<AtomicI32>,
 }
 
-/// Signal numbers `kill` accepts by name (as on Linux).
-const SIGNALS: &[(&str, i32)] = &[
-    ("HUP", 1),
-    ("INT", 2),
-    ("QUIT", 3),
-    ("KILL", 9),
-    ("USR1", 10),
-    ("USR2", 12),
-    ("TERM", 15),
+/// Linux's signal names by number (1-31; 32 and 33 are glibc's own).
+const SIGNALS: [&str; 31] = [
+    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
 ];
+
+/// The name of signal `n` without "SIG", as bash's `kill -l` prints it.
+fn signal_name(n: i32) -> Option<String> {
+    match n {
+        0 => Some("EXIT".into()),
+        1..=31 => Some(SIGNALS[n as usize - 1].into()),
+        34 => Some("RTMIN".into()),
+        35..=49 => Some(format!("RTMIN+{}", n - 34)),
+        50..=63 => Some(format!("RTMAX-{}", 64 - n)),
+        64 => Some("RTMAX".into()),
+        _ => None,
+    }
+}
 
 /// The signal number of `-SIG`/`SIGTERM`/`15` style text.
 fn signal_number(text: &str) -> Option<i32> {
@@ -47,7 +56,46 @@ fn signal_number(text: &str) -> Option<i32> {
     }
     let name = text.to_ascii_uppercase();
     let name = name.strip_prefix("SIG").unwrap_or(&name);
-    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    (1..=64).find(|n| signal_name(*n).as_deref() == Some(name))
+}
+
+/// `kill -l [SIG|STATUS...]`: the table, or each number's name / each name's number.
+fn list_signals(args: &[String], fds: &Fds) -> i32 {
+    let mut out = String::new();
+    let mut st = 0;
+    if args.is_empty() {
+        let all: Vec<i32> = (1..=64).filter(|n| !matches!(n, 32 | 33)).collect();
+        for row in all.chunks(5) {
+            for n in row {
+                out.push_str(&format!(
+                    "{n:2}) SIG{}\t",
+                    signal_name(*n).unwrap_or_default()
+                ));
+            }
+            if row.len() == 5 {
+                out.pop();
+            }
+            out.push('\n');
+        }
+    }
+    for a in args {
+        // A number names a signal; above 128, an exit status (128 + signal).
+        let answer = match a.parse::<i32>() {
+            Ok(n) => signal_name(if n > 128 { n - 128 } else { n }),
+            Err(_) => signal_number(a).filter(|n| *n > 0).map(|n| n.to_string()),
+        };
+        match answer {
+            Some(t) => out.push_str(&format!("{t}\n")),
+            None => {
+                fds.error(&format!("kill: {a}: invalid signal specification"));
+                st = 1;
+            }
+        }
+    }
+    if fds.handle(1).write_all(out.as_bytes()).is_err() {
+        return 1;
+    }
+    st
 }
 
 /// The jobs of one shell (a subshell starts with an empty table).
@@ -182,6 +230,9 @@ impl Shell {
     pub(crate) fn kill_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
         let mut sig = 15;
         let mut rest = args;
+        if rest.first().is_some_and(|a| a == "-l" || a == "-L") {
+            return list_signals(&rest[1..], fds);
+        }
         if let Some(first) = rest.first()
             && first.starts_with('-')
             && first != "--"
