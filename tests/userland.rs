@@ -25,6 +25,21 @@ const CASES: &[&str] = &[
     "ln -s target l; stat -c '%F %s' l",
     "echo hi > f; stat --printf '%s:%a\\n' f",
     "chown 12:34 missing 2>/dev/null; echo $?",
+    "touch f; chgrp 0 f; stat -c %g f; chgrp root f; stat -c %G f",
+    "touch f; chgrp no-such-group f 2>/dev/null; echo $?; chgrp 0 missing 2>/dev/null; echo $?",
+    "mkdir -p d/e; touch d/e/f; chgrp -R 0 d; stat -c '%g %n' d d/e d/e/f",
+    // install
+    "echo hi > f; install f g; stat -c '%a %s' g; cat g",
+    "echo hi > f; install -m 640 f g; stat -c %a g; install -m u=rw,go=r f h; stat -c %a h",
+    "install -d a/b/c; stat -c '%a %n' a a/b a/b/c; install -d -m 700 d; stat -c %a d",
+    "echo x > f; install -D -m 600 f p/q/r; stat -c '%a %n' p p/q p/q/r",
+    "mkdir d; echo 1 > a; echo 2 > b; install -m 644 a b d; ls d; stat -c %a d/a; install -t d a; cat d/a",
+    "echo 1 > a; install -v a b; install -d -v x/y",
+    "echo 1 > a; install -o 0 -g 0 a b; stat -c '%u %g' b",
+    "echo 1 > a; install -m 999 a b 2>/dev/null; echo $?; install a 2>/dev/null; echo $?; install 2>/dev/null; echo $?",
+    "echo 1 > a; touch -d '2001-01-01 00:00:00' a; install -p a b; stat -c %Y b",
+    "echo 1 > a; install -C -m 600 a b; install -C -m 600 a b; stat -c %a b; cat b",
+    "echo 1 > a; mkdir d; install a d; ls d; install -T a e; cat e",
     // du on the same block size (the host's /tmp is ext4 as the image is)
     "seq 1000 > f; du -k f; du -s f",
     "mkdir -p d/e; seq 5000 > d/e/big; echo x > d/small; du -a d | sort -k2",
@@ -182,7 +197,7 @@ fn every_new_applet_answers_help() {
     let applets = [
         "chmod", "chown", "stat", "du", "df", "id", "whoami", "env", "xargs", "timeout", "which",
         "hostname", "find", "grep", "gzip", "gunzip", "zcat", "tar", "clear", "ls", "sed", "diff",
-        "cmp", "awk", "more",
+        "cmp", "awk", "more", "install", "chgrp",
     ];
     for a in applets {
         let out = wsh(&format!("{a} --help"));

@@ -16,6 +16,7 @@ Change the owner and/or group of each FILE to OWNER and/or GROUP.
 ";
 
 fn change(
+    name: &str,
     path: &Path,
     uid: Option<u32>,
     gid: Option<u32>,
@@ -24,8 +25,13 @@ fn change(
     verbose: bool,
 ) -> bool {
     if let Err(e) = wsh::chown(path, uid, gid, follow) {
+        let what = if name == "chgrp" {
+            "group"
+        } else {
+            "ownership"
+        };
         eprintln!(
-            "chown: changing ownership of '{}': {}",
+            "{name}: changing {what} of '{}': {}",
             path.display(),
             strerror(&e)
         );
@@ -40,7 +46,7 @@ fn change(
             Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect(),
             Err(e) => {
                 eprintln!(
-                    "chown: cannot read directory '{}': {}",
+                    "{name}: cannot read directory '{}': {}",
                     path.display(),
                     strerror(&e)
                 );
@@ -49,11 +55,20 @@ fn change(
         };
         names.sort();
         for n in names {
-            ok &= change(&path.join(n), uid, gid, true, false, verbose);
+            ok &= change(name, &path.join(n), uid, gid, true, false, verbose);
         }
     }
     ok
 }
+
+const CHGRP_HELP: &str = "Usage: chgrp [OPTION]... GROUP FILE...
+Change the group of each FILE to GROUP.
+
+  -h, --no-dereference  affect symbolic links instead of their targets
+  -R, --recursive       operate on files and directories recursively
+  -v, --verbose         output a diagnostic for every file processed
+      --help            display this help and exit
+";
 
 /// Runs chown.
 pub fn main(argv: Vec<OsString>) -> i32 {
@@ -61,6 +76,23 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     if help(&a, HELP) {
         return 0;
     }
+    run("chown", a)
+}
+
+/// Runs chgrp: chown of the group alone.
+pub fn chgrp(argv: Vec<OsString>) -> i32 {
+    let mut a = args(argv);
+    if help(&a, CHGRP_HELP) {
+        return 0;
+    }
+    // The first operand is the group: chown's `:GROUP`.
+    if let Some(g) = a.iter_mut().find(|x| !x.starts_with('-') || x.len() == 1) {
+        *g = format!(":{g}");
+    }
+    run("chgrp", a)
+}
+
+fn run(name: &str, a: Vec<String>) -> i32 {
     let (mut recursive, mut follow, mut verbose) = (false, true, false);
     let mut rest = Vec::new();
     for arg in a {
@@ -70,7 +102,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             "-v" | "--verbose" => verbose = true,
             s if s.starts_with('-') && s.len() > 1 && rest.is_empty() => {
                 eprintln!(
-                    "chown: invalid option -- '{}'\nTry 'chown --help' for more information.",
+                    "{name}: invalid option -- '{}'\nTry '{name} --help' for more information.",
                     &s[1..]
                 );
                 return 1;
@@ -79,7 +111,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         }
     }
     if rest.len() < 2 {
-        eprintln!("chown: missing operand\nTry 'chown --help' for more information.");
+        eprintln!("{name}: missing operand\nTry '{name} --help' for more information.");
         return 1;
     }
     let spec = rest.remove(0);
@@ -93,7 +125,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         match user_id(owner) {
             Some(u) => Some(u),
             None => {
-                eprintln!("chown: invalid user: '{spec}'");
+                eprintln!("{name}: invalid user: '{spec}'");
                 return 1;
             }
         }
@@ -103,14 +135,19 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         Some(g) => match group_id(g) {
             Some(id) => Some(id),
             None => {
-                eprintln!("chown: invalid group: '{spec}'");
+                let g = if name == "chgrp" {
+                    &spec[1..]
+                } else {
+                    spec.as_str()
+                };
+                eprintln!("{name}: invalid group: '{g}'");
                 return 1;
             }
         },
     };
     let mut ok = true;
     for f in rest {
-        ok &= change(Path::new(&f), uid, gid, recursive, follow, verbose);
+        ok &= change(name, Path::new(&f), uid, gid, recursive, follow, verbose);
     }
     if ok { 0 } else { 1 }
 }

@@ -12,6 +12,7 @@ pub mod find;
 pub mod grep;
 pub mod gzip;
 pub mod ids;
+pub mod install;
 pub mod ls;
 pub mod misc;
 pub mod more;
