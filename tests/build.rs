@@ -13,6 +13,11 @@ use common::*;
 
 #[path = "build/shell_onbuild.rs"]
 mod shell_onbuild;
+#[path = "build/user.rs"]
+mod user;
+
+#[path = "build/run_mount.rs"]
+mod run_mount;
 
 /// A build context with `files` (path, content) and a Balenafile.
 fn context(files: &[(&str, &str)], balenafile: &str) -> tempfile::TempDir {

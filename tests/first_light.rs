@@ -253,7 +253,8 @@ fn save_image_accepts_a_relative_path() {
 fn a_changed_module_file_is_never_run_from_the_cache() {
     // Warm both caches (in-process by inode, on-disk index by image identity), then
     // replace the module's content in the container: the next run must see the change.
-    let out = wsh("/bin/true; echo 'not wasm' > /bin/coreutils; /bin/true; echo $?");
+    // (Binary bytes: a text file would run as a shell script, as bash runs one.)
+    let out = wsh("/bin/true; printf '\\0asm broken' > /bin/coreutils; /bin/true; echo $?");
     assert_eq!(text(&out.stdout), "126\n", "stderr: {}", text(&out.stderr));
     // And a fresh process over the unchanged image still runs it.
     assert_eq!(text(&wsh("/bin/echo ok").stdout), "ok\n");

@@ -411,7 +411,8 @@ fn tab_completes_paths_in_a_host_volume() {
     t.type_text("cd /data/sub");
     t.key("Tab");
     t.wait_for("the completed host directory", |s| {
-        s.lines().any(|l| l.trim_end() == "base / $ cd /data/subdir/")
+        s.lines()
+            .any(|l| l.trim_end() == "base / $ cd /data/subdir/")
     });
 }
 

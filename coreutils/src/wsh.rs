@@ -34,6 +34,8 @@ unsafe extern "C" {
     fn wsh_term_size(fd: i32, out: *mut u16) -> i32;
     #[link_name = "identity"]
     fn wsh_identity(out: *mut u32) -> i32;
+    #[link_name = "groups"]
+    fn wsh_groups(out: *mut u32, max: i32, n: *mut u32) -> i32;
     #[link_name = "statfs"]
     fn wsh_statfs(out: *mut u64) -> i32;
     #[link_name = "pipe"]
@@ -202,6 +204,22 @@ pub fn identity() -> (u32, u32) {
     // SAFETY: the host writes two u32 into `out`.
     let _ = unsafe { wsh_identity(out.as_mut_ptr()) };
     (out[0], out[1])
+}
+
+/// The supplementary group ids the guest runs with (getgroups).
+pub fn groups() -> Vec<u32> {
+    let mut n = 0u32;
+    // SAFETY: with max 0 the host writes only the count into `n`.
+    if unsafe { wsh_groups(std::ptr::null_mut(), 0, &mut n) } != 0 {
+        return Vec::new();
+    }
+    let mut out = vec![0u32; n as usize];
+    // SAFETY: the host writes at most `out.len()` u32 into `out`, and the count into `n`.
+    if unsafe { wsh_groups(out.as_mut_ptr(), out.len() as i32, &mut n) } != 0 {
+        return Vec::new();
+    }
+    out.truncate(n as usize);
+    out
 }
 
 /// The image's (total, free) bytes.

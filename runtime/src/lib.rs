@@ -17,6 +17,7 @@ use fsimage::Vfs;
 pub use io::Handle;
 pub use limits::{Limits, default_limits, parse_size, set_default_limits};
 use wasi::Guest;
+pub use wasi::access::Credentials;
 use wasmtime::{InstancePre, Store};
 
 /// Why a command could not start.
@@ -110,6 +111,8 @@ struct Inner {
     identity: OnceLock<String>,
     /// Host directories mapped into every guest's tree (`wsh run -v`).
     mounts: Mutex<Arc<mounts::Mounts>>,
+    /// Who guests run as (`USER`); root unless set.
+    credentials: Mutex<Arc<Credentials>>,
 }
 
 /// The runner of runtimes that have none of their own (the shell sets it once at start).
@@ -154,6 +157,7 @@ impl Runtime {
                 runner: Mutex::new(None),
                 identity: OnceLock::new(),
                 mounts: Mutex::new(Arc::new(mounts::Mounts::none())),
+                credentials: Mutex::new(Arc::new(Credentials::root())),
             }),
         })
     }
@@ -166,6 +170,17 @@ impl Runtime {
     /// The host directories guests see.
     pub fn mounts(&self) -> Arc<mounts::Mounts> {
         self.inner.mounts.lock().unwrap().clone()
+    }
+
+    /// Makes every guest started from now on run as `creds` (Docker's `USER`):
+    /// they own what they create and, unless root, meet the permission checks.
+    pub fn set_credentials(&self, creds: Credentials) {
+        *self.inner.credentials.lock().unwrap() = Arc::new(creds);
+    }
+
+    /// Who guests run as.
+    pub fn credentials(&self) -> Arc<Credentials> {
+        self.inner.credentials.lock().unwrap().clone()
     }
 
     /// Sets the memory and CPU caps of every guest started from now on.
@@ -207,11 +222,13 @@ impl Runtime {
     fn module(&self, program: &str) -> Result<(InstancePre<Guest>, bool), SpawnError> {
         use fsimage::{Errno, FileType};
         let vfs = &self.inner.vfs;
+        let creds = self.credentials();
         let not_found = || SpawnError::NotFound(program.to_string());
-        let ino = vfs
-            .resolve(vfs.root(), program.as_bytes(), true)
+        let denied = || SpawnError::NotExecutable(program.into(), "Permission denied".into());
+        let ino = wasi::access::resolve(vfs, &creds, vfs.root(), program.as_bytes(), true)
             .map_err(|e| match e.errno() {
                 Errno::NoEnt | Errno::NotDir => not_found(),
+                Errno::Acces => denied(),
                 _ => SpawnError::Other(format!("{program}: {e}")),
             })?;
         let st = vfs
@@ -225,12 +242,11 @@ impl Runtime {
                     "Is a directory".into(),
                 ));
             }
-            _ => {
-                return Err(SpawnError::NotExecutable(
-                    program.into(),
-                    "Permission denied".into(),
-                ));
-            }
+            _ => return Err(denied()),
+        }
+        // execve(2): an execute bit for the caller (root: for anyone), as bash's 126.
+        if creds.check(&st, wasi::access::EXEC).is_err() {
+            return Err(denied());
         }
         let key = ModuleKey {
             ino,
@@ -360,6 +376,7 @@ impl Runtime {
             interrupt: interrupt.clone(),
             limits: limits::Limiter::new(limits.memory),
             umask,
+            creds: self.credentials(),
             runtime: Some(self.clone()),
             children: Default::default(),
         };

@@ -199,3 +199,56 @@ fn host_interface_spawns_and_waits_for_a_program() {
     let f = fixture(&[("exit7", EXIT7), ("spawner", SPAWNER)]);
     assert_eq!(capture(&f, "/bin/spawner").0, 7);
 }
+
+/// Exits with the uid the `wsh` host interface's `identity` reports, plus 100 × the gid.
+const IDENTITY: &str = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (import "wsh" "identity" (func $id (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (if (call $id (i32.const 0)) (then (call $exit (i32.const 255))))
+    (call $exit (i32.add (i32.load (i32.const 0))
+                         (i32.mul (i32.load (i32.const 4)) (i32.const 100))))))"#;
+
+#[test]
+fn identity_reports_the_runtimes_credentials() {
+    let f = fixture(&[("identity", IDENTITY)]);
+    assert_eq!(capture(&f, "/bin/identity").0, 0);
+    f.runtime.set_credentials(wsh_runtime::Credentials {
+        uid: 7,
+        gid: 2,
+        groups: vec![],
+    });
+    assert_eq!(capture(&f, "/bin/identity").0, 207);
+}
+
+#[test]
+fn programs_need_an_execute_bit_for_their_user() {
+    let f = fixture(&[("hello", HELLO)]);
+    let vfs = f.runtime.vfs();
+    let bin = vfs.lookup(vfs.root(), b"bin").unwrap();
+    let hello = vfs.lookup(bin, b"hello").unwrap();
+    let denied = |f: &Fixture| {
+        matches!(
+            f.runtime.spawn(cmd("/bin/hello", Handle::Null, Handle::Null)),
+            Err(wsh_runtime::SpawnError::NotExecutable(_, why)) if why == "Permission denied"
+        )
+    };
+    // Root needs one execute bit, for anyone.
+    vfs.set_mode(hello, 0o644).unwrap();
+    assert!(denied(&f));
+    vfs.set_mode(hello, 0o744).unwrap();
+    assert_eq!(capture(&f, "/bin/hello").0, 0);
+    // A user needs the bit of their own class.
+    f.runtime.set_credentials(wsh_runtime::Credentials {
+        uid: 1000,
+        gid: 1000,
+        groups: vec![],
+    });
+    assert!(denied(&f));
+    vfs.set_mode(hello, 0o755).unwrap();
+    assert_eq!(capture(&f, "/bin/hello").1, "hello\n");
+    // ... and search permission on the directories on the way.
+    vfs.set_mode(bin, 0o700).unwrap();
+    assert!(denied(&f));
+}

@@ -89,6 +89,9 @@ enum Cmd {
         /// Map host directory HOST at GUEST in the container (repeatable); `:ro` read-only.
         #[arg(short = 'v', long = "volume", value_name = "HOST:GUEST[:ro]", value_parser = wsh::build::container_run::parse_volume)]
         volumes: Vec<wsh::build::container_run::Volume>,
+        /// Run as USER[:GROUP] (name or id) instead of the image's USER.
+        #[arg(short = 'u', long = "user", value_name = "USER[:GROUP]")]
+        user: Option<String>,
         /// NAME[:TAG] or image id.
         image: String,
         /// Command and arguments (replace the image's CMD).
@@ -171,6 +174,7 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
             env,
             workdir,
             volumes,
+            user,
             image,
             cmd,
         } => wsh::build::container_run::run(&wsh::build::container_run::RunOptions {
@@ -181,6 +185,7 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
             volumes,
             interactive,
             tty,
+            user,
         }),
         Cmd::Images => ic::images(),
         Cmd::Rmi { image } => ic::rmi(&image),

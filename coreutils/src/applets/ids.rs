@@ -56,6 +56,9 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     }
     let user = user_name(uid);
     let group = group_name(gid);
+    // As GNU id: the effective group first, then the supplementary ones.
+    let mut all = vec![gid];
+    all.extend(wsh::groups().into_iter().filter(|g| *g != gid));
     let show = |id: u32, n: &Option<String>| {
         if name {
             n.clone().unwrap_or_else(|| id.to_string())
@@ -65,17 +68,22 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     };
     match which {
         Some('u') => println!("{}", show(uid, &user)),
+        Some('G') => {
+            let list: Vec<String> = all.iter().map(|g| show(*g, &group_name(*g))).collect();
+            println!("{}", list.join(" "));
+        }
         Some(_) => println!("{}", show(gid, &group)),
         None => {
             let named = |id: u32, n: &Option<String>| match n {
                 Some(n) => format!("{id}({n})"),
                 None => id.to_string(),
             };
+            let list: Vec<String> = all.iter().map(|g| named(*g, &group_name(*g))).collect();
             println!(
                 "uid={} gid={} groups={}",
                 named(uid, &user),
                 named(gid, &group),
-                named(gid, &group)
+                list.join(",")
             );
         }
     }

@@ -275,10 +275,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             }
             (None, false) => {
                 let (last, srcs) = files.split_last().unwrap();
-                // Two operands and DEST not a directory: copy to that name.
-                if srcs.len() == 1 && !last.is_dir() && !m.get_flag("leading") {
-                    (srcs, PathBuf::new(), Some(last.clone()))
-                } else if srcs.len() == 1 && m.get_flag("leading") {
+                // Two operands, and DEST not a directory (or -D): copy to that name.
+                if srcs.len() == 1 && (m.get_flag("leading") || !last.is_dir()) {
                     (srcs, PathBuf::new(), Some(last.clone()))
                 } else {
                     (srcs, last.clone(), None)

@@ -8,6 +8,7 @@ use fsimage::{FileType, Ino, SetTime};
 
 use super::Guest;
 use super::abi::{self, Errno, FileStat, Mem, filetype, fstflags, oflags, rights};
+use super::access;
 use super::fdtable::{DirFd, Fd, HostDirFd};
 use crate::io::{FileHandle, Handle, OpenOptions};
 use crate::mounts::{HostFile, Mount, Opened};
@@ -355,6 +356,7 @@ pub fn fd_filestat_set_size(g: &mut Guest, fd: u32, size: u64) -> Result<(), Err
         return Ok(h.truncate(size)?);
     }
     let f = file(g, fd)?;
+    need_writable(g, &f)?;
     Ok(f.vfs().truncate(f.ino(), size)?)
 }
 
@@ -367,8 +369,17 @@ pub fn fd_allocate(g: &mut Guest, fd: u32, off: u64, len: u64) -> Result<(), Err
         return Ok(());
     }
     let f = file(g, fd)?;
+    need_writable(g, &f)?;
     if f.vfs().stat(f.ino())?.size < end {
         f.vfs().truncate(f.ino(), end)?;
+    }
+    Ok(())
+}
+
+/// ftruncate(2) and fallocate(2) of a non-root guest need a descriptor open for writing.
+fn need_writable(g: &Guest, f: &FileHandle) -> Result<(), Errno> {
+    if !g.creds.is_root() && !f.writable {
+        return Err(Errno::INVAL);
     }
     Ok(())
 }
@@ -407,6 +418,7 @@ pub fn fd_filestat_set_times(
         Fd::Handle(Handle::HostFile(f)) => return Ok(f.set_times(a, mt)?),
         Fd::Handle(_) => return Err(Errno::BADF),
     };
+    access::may_set_times_of(&g.vfs, &g.creds, ino, flags)?;
     Ok(g.vfs.set_times(ino, a, mt)?)
 }
 
@@ -552,24 +564,36 @@ fn open_in_image(
     child_path: Option<Vec<u8>>,
 ) -> Result<Fd, Errno> {
     let vfs = g.vfs.clone();
-    let ino = match vfs.resolve(base, path, follow) {
+    let c = &*g.creds;
+    let mut created = false;
+    let ino = match access::resolve(&vfs, c, base, path, follow) {
         Ok(_) if opts.create && opts.exclusive => return Err(Errno::EXIST),
         Ok(ino) => ino,
         Err(e) if opts.create && e.errno() == fsimage::Errno::NoEnt => {
             if path.ends_with(b"/") {
                 return Err(Errno::ISDIR);
             }
-            let (dir, name) = vfs.resolve_parent(base, path)?;
-            vfs.create(dir, &name, 0o666 & !g.umask)?
+            let (dir, name) = access::resolve_parent(&vfs, c, base, path)?;
+            access::may_create(&vfs, c, dir)?;
+            let ino = vfs.create(dir, &name, 0o666 & !g.umask)?;
+            access::own_new(&vfs, c, dir, ino)?;
+            created = true;
+            ino
         }
         Err(e) => return Err(e.into()),
     };
     let st = vfs.stat(ino)?;
+    // A file the caller just made opens whatever its mode says, as with open(2).
+    let check = |st: &fsimage::Stat| match created {
+        true => Ok(()),
+        false => access::may_open(c, st, &opts),
+    };
     Ok(match st.kind {
         FileType::Directory => {
             if opts.write && oflags & oflags::DIRECTORY == 0 {
                 return Err(Errno::ISDIR);
             }
+            check(&st)?;
             Fd::Dir(DirFd {
                 ino,
                 preopen: None,
@@ -581,6 +605,7 @@ fn open_in_image(
         // O_NOFOLLOW on a symlink fails as POSIX says.
         FileType::Symlink => return Err(Errno::LOOP),
         _ => {
+            check(&st)?;
             if opts.truncate && st.size != 0 {
                 vfs.truncate(ino, 0)?;
             }
@@ -601,7 +626,10 @@ pub fn path_filestat_get(
 ) -> Result<(), Errno> {
     let follow = flags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
     let st = match at(g, fd, path)? {
-        At::Image(base, path) => FileStat::of(&g.vfs.stat(g.vfs.resolve(base, &path, follow)?)?),
+        At::Image(base, path) => FileStat::of(
+            &g.vfs
+                .stat(access::resolve(&g.vfs, &g.creds, base, &path, follow)?)?,
+        ),
         At::Host(mount, rel) => host_filestat(&mount.stat(&rel, follow)?),
     };
     abi::write_filestat(m, out, &st)
@@ -619,9 +647,11 @@ pub fn path_filestat_set_times(
     let follow = flags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
     let (a, mt) = set_times(atim, mtim, fst)?;
     match at(g, fd, path)? {
-        At::Image(base, path) => Ok(g
-            .vfs
-            .set_times(g.vfs.resolve(base, &path, follow)?, a, mt)?),
+        At::Image(base, path) => {
+            let ino = access::resolve(&g.vfs, &g.creds, base, &path, follow)?;
+            access::may_set_times_of(&g.vfs, &g.creds, ino, fst)?;
+            Ok(g.vfs.set_times(ino, a, mt)?)
+        }
         At::Host(mount, rel) => Ok(mount.set_times(&rel, follow, a, mt)?),
     }
 }
@@ -629,9 +659,10 @@ pub fn path_filestat_set_times(
 pub fn path_create_directory(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
     match at(g, fd, path)? {
         At::Image(base, path) => {
-            let (dir, name) = g.vfs.resolve_parent(base, &path)?;
-            g.vfs.mkdir(dir, &name, 0o777 & !g.umask)?;
-            Ok(())
+            let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, base, &path)?;
+            access::may_create(&g.vfs, &g.creds, dir)?;
+            let ino = g.vfs.mkdir(dir, &name, 0o777 & !g.umask)?;
+            Ok(access::own_new(&g.vfs, &g.creds, dir, ino)?)
         }
         At::Host(mount, rel) => Ok(mount.mkdir(&rel, 0o777 & !g.umask)?),
     }
@@ -640,7 +671,8 @@ pub fn path_create_directory(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<()
 pub fn path_remove_directory(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
     match at(g, fd, path)? {
         At::Image(base, path) => {
-            let (dir, name) = g.vfs.resolve_parent(base, &path)?;
+            let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, base, &path)?;
+            access::may_delete(&g.vfs, &g.creds, dir, &name)?;
             Ok(g.vfs.rmdir(dir, &name)?)
         }
         At::Host(mount, rel) => Ok(mount.rmdir(&rel)?),
@@ -651,7 +683,7 @@ pub fn path_unlink_file(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Err
     let slash = path.ends_with(b"/");
     match at(g, fd, path)? {
         At::Image(base, path) => {
-            let (dir, name) = g.vfs.resolve_parent(base, &path)?;
+            let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, base, &path)?;
             if slash {
                 // "file/" names a directory or nothing.
                 let ino = g.vfs.lookup(dir, &name)?;
@@ -660,6 +692,7 @@ pub fn path_unlink_file(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Err
                 }
                 return Err(Errno::ISDIR);
             }
+            access::may_delete(&g.vfs, &g.creds, dir, &name)?;
             Ok(g.vfs.unlink(dir, &name)?)
         }
         At::Host(mount, rel) => {
@@ -683,8 +716,9 @@ pub fn path_rename(
 ) -> Result<(), Errno> {
     match (at(g, fd, from)?, at(g, to_fd, to)?) {
         (At::Image(fb, from), At::Image(tb, to)) => {
-            let (fdir, fname) = g.vfs.resolve_parent(fb, &from)?;
-            let (tdir, tname) = g.vfs.resolve_parent(tb, &to)?;
+            let (fdir, fname) = access::resolve_parent(&g.vfs, &g.creds, fb, &from)?;
+            let (tdir, tname) = access::resolve_parent(&g.vfs, &g.creds, tb, &to)?;
+            access::may_rename(&g.vfs, &g.creds, (fdir, &fname), (tdir, &tname))?;
             Ok(g.vfs.rename(fdir, &fname, tdir, &tname)?)
         }
         (At::Host(fm, from), At::Host(tm, to)) if Arc::ptr_eq(&fm, &tm) => {
@@ -698,9 +732,10 @@ pub fn path_rename(
 pub fn path_symlink(g: &mut Guest, target: Vec<u8>, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
     match at(g, fd, path)? {
         At::Image(base, path) => {
-            let (dir, name) = g.vfs.resolve_parent(base, &path)?;
-            g.vfs.symlink(dir, &name, &target)?;
-            Ok(())
+            let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, base, &path)?;
+            access::may_create(&g.vfs, &g.creds, dir)?;
+            let ino = g.vfs.symlink(dir, &name, &target)?;
+            Ok(access::own_new(&g.vfs, &g.creds, dir, ino)?)
         }
         At::Host(mount, rel) => Ok(mount.symlink(&target, &rel)?),
     }
@@ -717,11 +752,16 @@ pub fn path_link(
     let follow = flags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
     match (at(g, fd, from)?, at(g, to_fd, to)?) {
         (At::Image(fb, from), At::Image(tb, to)) => {
-            let ino = g.vfs.resolve(fb, &from, follow)?;
-            if g.vfs.stat(ino)?.kind == FileType::Directory {
+            let ino = access::resolve(&g.vfs, &g.creds, fb, &from, follow)?;
+            let st = g.vfs.stat(ino)?;
+            if st.kind == FileType::Directory {
                 return Err(Errno::PERM);
             }
-            let (dir, name) = g.vfs.resolve_parent(tb, &to)?;
+            let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, tb, &to)?;
+            if !g.creds.is_root() {
+                access::may_create(&g.vfs, &g.creds, dir)?;
+                access::may_link(&g.creds, &st)?;
+            }
             Ok(g.vfs.link(ino, dir, &name)?)
         }
         (At::Host(fm, from), At::Host(tm, to)) if Arc::ptr_eq(&fm, &tm) => {
@@ -742,7 +782,7 @@ pub fn path_readlink(
 ) -> Result<(), Errno> {
     let target = match at(g, fd, path)? {
         At::Image(base, path) => {
-            let ino = g.vfs.resolve(base, &path, false)?;
+            let ino = access::resolve(&g.vfs, &g.creds, base, &path, false)?;
             if g.vfs.stat(ino)?.kind != FileType::Symlink {
                 return Err(Errno::INVAL);
             }

@@ -7,6 +7,7 @@
 //! carrying an [`Exit`] status.
 
 pub mod abi;
+pub mod access;
 mod fdtable;
 mod fs;
 mod proc;
@@ -48,6 +49,9 @@ pub struct Guest {
     pub(crate) limits: crate::limits::Limiter,
     /// File-creation mask (`umask`), applied when the guest creates files and directories.
     pub umask: u32,
+    /// Who the guest runs as (its container's user): owner of what it creates,
+    /// subject of the permission checks unless root.
+    pub creds: Arc<access::Credentials>,
     /// The runtime, for starting the programs a guest spawns (wsh_ext).
     pub(crate) runtime: Option<crate::Runtime>,
     /// Programs this guest spawned and has not waited for, by child id.

@@ -12,6 +12,7 @@ use fsimage::{FileType, Ino};
 use wasmtime::{Caller, Linker};
 
 use super::abi::{Errno, Mem, fstflags};
+use super::access;
 use super::fdtable::Fd;
 use super::{Guest, call};
 use crate::io::Handle;
@@ -161,7 +162,9 @@ enum Node {
 fn resolve(g: &Guest, dirfd: u32, path: &[u8], flags: u32) -> Result<Node, Errno> {
     let follow = flags & FOLLOW != 0;
     Ok(match super::fs::at(g, dirfd, path.to_vec())? {
-        super::fs::At::Image(base, path) => Node::Image(g.vfs.resolve(base, &path, follow)?),
+        super::fs::At::Image(base, path) => {
+            Node::Image(access::resolve(&g.vfs, &g.creds, base, &path, follow)?)
+        }
         super::fs::At::Host(mount, rel) => Node::Host(mount, rel, follow),
     })
 }
@@ -226,10 +229,13 @@ fn chmod_node(g: &Guest, node: Node, mode: u32) -> Result<(), Errno> {
     match node {
         Node::Image(ino) => {
             // Linux has no lchmod: a symlink's own mode cannot change.
-            if g.vfs.stat(ino)?.kind == FileType::Symlink {
+            let st = g.vfs.stat(ino)?;
+            if st.kind == FileType::Symlink {
                 return Err(Errno::NOTSUP);
             }
-            Ok(g.vfs.set_mode(ino, mode & 0o7777)?)
+            access::may_set_attrs(&g.creds, &st)?;
+            let mode = access::chmod_mode(&g.creds, &st, mode & 0o7777);
+            Ok(g.vfs.set_mode(ino, mode)?)
         }
         Node::Host(m, rel, follow) => Ok(m.chmod(&rel, follow, mode)?),
         Node::HostFile(f) => Ok(f.chmod(mode)?),
@@ -239,7 +245,12 @@ fn chmod_node(g: &Guest, node: Node, mode: u32) -> Result<(), Errno> {
 fn chown_node(g: &Guest, node: Node, uid: i32, gid: i32) -> Result<(), Errno> {
     let keep = |id: i32| (id >= 0).then_some(id as u32);
     match node {
-        Node::Image(ino) => Ok(g.vfs.set_owner(ino, keep(uid), keep(gid))?),
+        Node::Image(ino) => {
+            if !g.creds.is_root() {
+                access::may_chown(&g.creds, &g.vfs.stat(ino)?, keep(uid), keep(gid))?;
+            }
+            Ok(g.vfs.set_owner(ino, keep(uid), keep(gid))?)
+        }
         Node::Host(m, rel, follow) => Ok(m.chown(&rel, follow, keep(uid), keep(gid))?),
         Node::HostFile(f) => Ok(f.chown(keep(uid), keep(gid))?),
     }
@@ -260,7 +271,10 @@ fn utimens(g: &Guest, node: Node, atime: i64, mtime: i64, fst: u16) -> Result<()
     let a = pick(fstflags::ATIM, fstflags::ATIM_NOW, atime)?;
     let m = pick(fstflags::MTIM, fstflags::MTIM_NOW, mtime)?;
     match node {
-        Node::Image(ino) => Ok(g.vfs.set_times(ino, a, m)?),
+        Node::Image(ino) => {
+            access::may_set_times_of(&g.vfs, &g.creds, ino, fst)?;
+            Ok(g.vfs.set_times(ino, a, m)?)
+        }
         Node::Host(mount, rel, follow) => Ok(mount.set_times(&rel, follow, a, m)?),
         Node::HostFile(f) => Ok(f.set_times(a, m)?),
     }
@@ -330,12 +344,11 @@ fn find_program(g: &Guest, name: &str, path: &str, cwd: &str) -> Option<String> 
     path.split(':').find_map(|dir| {
         let dir = if dir.is_empty() { "." } else { dir };
         let candidate = join(cwd, &format!("{}/{name}", dir.trim_end_matches('/')));
-        let ino = g
-            .vfs
-            .resolve(g.vfs.root(), candidate.as_bytes(), true)
-            .ok()?;
+        let ino =
+            access::resolve(&g.vfs, &g.creds, g.vfs.root(), candidate.as_bytes(), true).ok()?;
         let st = g.vfs.stat(ino).ok()?;
-        (st.kind == FileType::Regular && st.mode & 0o111 != 0).then_some(candidate)
+        let runnable = g.creds.check(&st, access::EXEC).is_ok();
+        (st.kind == FileType::Regular && runnable).then_some(candidate)
     })
 }
 
@@ -431,6 +444,7 @@ fn spawn(m: &mut Mem, g: &mut Guest, req: u32, out: u32) -> Result<(), Errno> {
     };
     let child = child.map_err(|e| match e {
         SpawnError::NotFound(_) => Errno::NOENT,
+        SpawnError::NotExecutable(_, why) if why == "Permission denied" => Errno::ACCES,
         SpawnError::NotExecutable(..) => NOEXEC,
         SpawnError::Other(_) => Errno::IO,
     })?;
@@ -526,12 +540,27 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         call(&mut c, |m, g| term_size(m, g, u(fd), u(out)))
     })?;
     linker.func_wrap(MODULE, "identity", move |mut c: C, out: i32| {
-        // Every guest runs as root inside its container (no user namespaces yet).
-        call(&mut c, |m, _| {
-            m.write_u32(u(out), 0)?;
-            m.write_u32(u(out) + 4, 0)
+        // The container's user (Docker's USER), root unless the runtime says otherwise.
+        call(&mut c, |m, g| {
+            m.write_u32(u(out), g.creds.uid)?;
+            m.write_u32(u(out) + 4, g.creds.gid)
         })
     })?;
+    linker.func_wrap(
+        MODULE,
+        "groups",
+        move |mut c: C, out: i32, max: i32, out_n: i32| {
+            // getgroups(2): the supplementary groups, at most `max` of them, and their count.
+            call(&mut c, |m, g| {
+                let groups = g.creds.groups.clone();
+                for (i, gid) in groups.iter().take(max.max(0) as usize).enumerate() {
+                    let at = u(out).checked_add(4 * i as u32).ok_or(Errno::FAULT)?;
+                    m.write_u32(at, *gid)?;
+                }
+                m.write_u32(u(out_n), groups.len() as u32)
+            })
+        },
+    )?;
     linker.func_wrap(MODULE, "statfs", move |mut c: C, out: i32| {
         call(&mut c, |m, g| {
             let (total, free) = g.vfs.space();

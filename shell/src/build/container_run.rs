@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub tty: bool,
     /// `-v HOST:GUEST[:ro]`: host directories in the container's tree.
     pub volumes: Vec<Volume>,
+    /// `-u USER[:GROUP]`: run as this user instead of the image's USER.
+    pub user: Option<String>,
 }
 
 /// One `-v HOST:GUEST[:ro]`.
@@ -96,21 +98,9 @@ fn mount_volumes(container: &Container, volumes: &[Volume]) -> anyhow::Result<Mo
         let mount = Mount::new(&host, &v.guest, v.readonly)
             .with_context(|| format!("-v {}: cannot open it confined", host.display()))?;
         // mkdir -p of the mount point, each component checked to be a directory.
-        let mut dir = vfs.root();
         let guest = String::from_utf8_lossy(mount.guest_path()).into_owned();
-        for name in guest.split('/').filter(|c| !c.is_empty()) {
-            dir = match vfs.resolve(dir, name.as_bytes(), true) {
-                Ok(ino) => ino,
-                Err(e) if e.errno() == fsimage::Errno::NoEnt => vfs
-                    .mkdir(dir, name.as_bytes(), 0o755)
-                    .with_context(|| format!("-v: cannot make the mount point {guest}"))?,
-                Err(e) => return Err(e).context(format!("-v: mount point {guest}")),
-            };
-            anyhow::ensure!(
-                vfs.stat(dir)?.kind == fsimage::FileType::Directory,
-                "-v: the mount point {guest} is not a directory in the image"
-            );
-        }
+        super::copy::mkdir_p(vfs, &guest)
+            .with_context(|| format!("-v: cannot make the mount point {guest}"))?;
         mounts.add(mount);
     }
     Ok(mounts)
@@ -163,6 +153,9 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
         let mounts = mount_volumes(&container, &opts.volumes)?;
         container.runtime().set_mounts(mounts);
     }
+    let spec = opts.user.as_deref().unwrap_or(&config.user);
+    let user = super::user::resolve(container.runtime().vfs(), spec)?;
+    container.runtime().set_credentials(user.creds.clone());
     let status = {
         let mut sh = Shell::new(ImageSystem::new(container.runtime().clone()));
         // With -t the terminal is the command's stdin too (Docker's `-it`).
@@ -172,7 +165,7 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
             Handle::Null
         };
         let fds = Fds::standard(stdin, Handle::HostStdout, Handle::HostStderr);
-        let mut prelude = String::new();
+        let mut prelude = super::user::home_export(&config.env, &user);
         let valid = |k: &str| {
             !k.is_empty()
                 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')

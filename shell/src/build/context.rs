@@ -88,6 +88,11 @@ impl Context {
         &self.root
     }
 
+    /// Whether `.balenaignore` has any rule (without one, every file is visible).
+    pub fn has_rules(&self) -> bool {
+        !self.rules.is_empty()
+    }
+
     /// Whether `rel` (a cleaned relative path) is excluded by `.balenaignore`.
     pub fn excluded(&self, rel: &str) -> bool {
         let mut out = false;

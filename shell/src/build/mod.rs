@@ -11,7 +11,7 @@
 //! The image config records what `docker inspect` shows in Config: ENV, WORKDIR,
 //! CMD, ENTRYPOINT (shell forms as SHELL + text), LABEL, EXPOSE, USER, VOLUME,
 //! STOPSIGNAL, HEALTHCHECK (`CMD`/`CMD-SHELL`/`NONE` tests), SHELL and ONBUILD. USER
-//! is recorded only: RUN always runs as root. SHELL (JSON form) changes the shell of
+//! makes later RUN steps and `wsh run` run as that user ([`user`]). SHELL (JSON form) changes the shell of
 //! later shell-form RUN, CMD and ENTRYPOINT and is inherited by child builds; `sh` and
 //! `bash` there are wsh's interpreter. ONBUILD triggers are checked when parsed, kept
 //! in the config, and run by a build `FROM` that image right after its FROM (errors
@@ -21,7 +21,10 @@
 //! that keeps the images it makes (see [`cache`]), so `wsh rmi` never takes away a
 //! parent a build relies on.
 //!
-//! Not supported (each an error): `RUN --mount/--network`, `COPY --link/--parents/
+//! `RUN --mount` (bind, cache, tmpfs) is [`run_mount`].
+//!
+//! Not supported (each an error): `RUN --mount=type=secret|ssh`, `RUN --network/
+//! --security`, `COPY --link/--parents/
 //! --exclude`, `FROM --platform`, globs in `COPY --from` sources, and more than one
 //! heredoc after a command (`RUN cat <<A <<B`). Triggers are re-read with the default
 //! escape `\`, as in Docker.
@@ -34,7 +37,9 @@ mod exec;
 mod heredoc;
 pub mod output;
 pub mod parse;
+mod run_mount;
 mod steps;
+pub mod user;
 pub mod vars;
 
 use std::collections::{BTreeMap, BTreeSet};

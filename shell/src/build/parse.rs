@@ -44,6 +44,9 @@ pub struct Step {
     pub text: String,
     /// What it does.
     pub instr: Instr,
+    /// RUN's `--mount=` values as written (substituted when the step runs); empty
+    /// for other instructions.
+    pub mounts: Vec<String>,
 }
 
 /// Exec form (JSON array) or shell form of RUN, CMD, ENTRYPOINT, HEALTHCHECK.
@@ -305,10 +308,15 @@ pub fn parse(file: &str, orig: &str) -> Result<Balenafile, BuildError> {
             continue;
         }
         let instr = convert(ins, text, &marks, escape, &step_text).map_err(|m| err(start, m))?;
+        let mounts = match ins {
+            pd::Instruction::Run(r) => run_flags(&r.options).map_err(|m| err(start, m))?,
+            _ => Vec::new(),
+        };
         let step = Step {
             line,
             text: step_text,
             instr,
+            mounts,
         };
         match bf.stages.last_mut() {
             Some(stage) => stage.steps.push(step),
@@ -335,12 +343,30 @@ fn command(c: &pd::Command<'_>, escape: char) -> Result<CmdForm, String> {
     }
 }
 
-/// Only flags wsh implements are accepted; Docker's others are errors, not ignored.
-fn no_flags(kw: &str, flags: &[pd::Flag<'_>]) -> Result<(), String> {
-    match flags.first() {
-        Some(f) => Err(format!("{kw} --{} is not supported", f.name.value)),
-        None => Ok(()),
+/// RUN's flags (only those wsh implements; Docker's others are errors, not ignored):
+/// the `--mount` values (each checked now, unless it holds a variable
+/// known only when the step runs); `--network`, `--security` and others are errors.
+fn run_flags(flags: &[pd::Flag<'_>]) -> Result<Vec<String>, String> {
+    let mut mounts = Vec::new();
+    for f in flags {
+        match (&*f.name.value, &f.value) {
+            ("mount", Some(v)) => {
+                let v = v.value.to_string();
+                if !v.contains('$') {
+                    super::run_mount::parse_spec(&v, &|s| Ok(s.to_string()))?;
+                }
+                mounts.push(v);
+            }
+            ("mount", None) => {
+                return Err("RUN --mount needs a value (--mount=type=...,target=DIR)".into());
+            }
+            ("network", _) => {
+                return Err("RUN --network is not supported (wsh builds have no network)".into());
+            }
+            (n, _) => return Err(format!("RUN --{n} is not supported")),
+        }
     }
+    Ok(mounts)
 }
 
 fn convert(
@@ -354,7 +380,7 @@ fn convert(
     let s = |u: &pd::UnescapedString<'_>| u.value.to_string();
     Ok(match ins {
         I::Run(r) => {
-            no_flags("RUN", &r.options)?;
+            run_flags(&r.options)?;
             let form = match (&r.arguments, r.here_docs.first()) {
                 (pd::Command::Shell(line), Some(doc)) => {
                     // parse-dockerfile's arguments start after the first heredoc token.
@@ -628,6 +654,34 @@ mod tests {
             e.starts_with("B:7: ONBUILD trigger: unknown instruction"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn run_mount_flags_are_kept_and_others_refused() {
+        let bf = parse(
+            "B",
+            "FROM base\nRUN --mount=type=cache,target=/c --mount=target=/s make\nRUN true\n",
+        )
+        .unwrap();
+        let steps = &bf.stages[0].steps;
+        assert_eq!(steps[0].mounts, ["type=cache,target=/c", "target=/s"]);
+        assert!(matches!(&steps[0].instr, Instr::Run(CmdForm::Shell(s)) if s == "make"));
+        assert!(steps[1].mounts.is_empty());
+        let t = parse_trigger("B", 3, "RUN --mount=type=tmpfs,target=/t true").unwrap();
+        assert_eq!(t.mounts, ["type=tmpfs,target=/t"]);
+        for (bad, want) in [
+            ("RUN --network=none true", "RUN --network is not supported"),
+            ("RUN --mount true", "RUN --mount needs a value"),
+            (
+                "RUN --mount=type=secret,id=x true",
+                "RUN --mount=type=secret is not supported",
+            ),
+        ] {
+            let e = parse("B", &format!("FROM base\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("B:2: ") && e.contains(want), "{bad}: {e}");
+        }
     }
 
     #[test]

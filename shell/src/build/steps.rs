@@ -40,7 +40,7 @@ enum Resolved {
 }
 
 /// The image a `--from` names: a stage by name or index, or an image in the store.
-fn from_image(b: &Builder<'_>, name: &str) -> anyhow::Result<(String, ImageConfig)> {
+pub(super) fn from_image(b: &Builder<'_>, name: &str) -> anyhow::Result<(String, ImageConfig)> {
     let lower = name.to_lowercase();
     if let Some((_, id)) = b
         .done
@@ -117,8 +117,14 @@ fn expand_heredoc(body: &str, look: vars::Lookup) -> String {
         .collect()
 }
 
-/// The hash of what a step reads besides its parent image (COPY/ADD sources).
+/// The hash of what a step reads besides its parent image (COPY/ADD sources, RUN
+/// mounts).
 pub(super) fn content_hash(b: &Builder<'_>, st: &Stage, step: &Step) -> Result<String, String> {
+    if !step.mounts.is_empty() {
+        let mut h = Sha256::new();
+        super::run_mount::hash_into(b, st, step, &mut h)?;
+        return Ok(hex::encode(h.finalize()));
+    }
     let Instr::Copy(args) = &step.instr else {
         return Ok(String::new());
     };
@@ -236,11 +242,16 @@ pub(super) fn run(
     };
     let store = Store::open(&b.dirs).map_err(&fail)?;
     let container = Container::create(store, &b.dirs, &st.id).map_err(&fail)?;
+    // RUN --mount: held until the command ends (temporary directories, cache locks).
+    let mounts = super::run_mount::attach(b, st, step, &container).map_err(&fail)?;
+    // USER: the step runs as that user (HOME from /etc/passwd unless ENV sets it).
+    let user = super::user::resolve(container.runtime().vfs(), &st.config.user).map_err(&fail)?;
+    container.runtime().set_credentials(user.creds.clone());
     let status = {
         let mut sh = Shell::new(ImageSystem::new(container.runtime().clone()));
         // No stdin (as Docker); output goes with the progress lines to stderr.
         let fds = Fds::standard(Handle::Null, Handle::HostStderr, Handle::HostStderr);
-        let mut prelude = String::new();
+        let mut prelude = super::user::home_export(&st.config.env, &user);
         for (k, v) in st.arg_values() {
             prelude.push_str(&format!("export {k}={}\n", quote(&v)));
         }
@@ -271,6 +282,7 @@ pub(super) fn run(
             "RUN failed with exit status {status}"
         )));
     }
+    mounts.finish().map_err(&fail)?;
     container.commit(&step.text, None, |_| {}).map_err(&fail)
 }
 
@@ -289,12 +301,13 @@ pub(super) fn workdir(b: &Builder<'_>, st: &Stage, step: &Step) -> Result<String
     };
     let path = image_path(base, &w);
     let p2 = path.clone();
+    let user = st.config.user.clone();
     file_step(
         &b.store,
         Some(&st.id),
         0,
         &step.text,
-        |vfs| copy::mkdir_p(vfs, &path).map(|_| ()),
+        |vfs| super::user::make_workdir(vfs, &path, &user),
         |c| c.workdir = p2,
         false,
     )

@@ -7,7 +7,7 @@ use brush_parser::ast::{
 };
 
 use super::expand::{ExpResult, Fail};
-use super::sys::Kind;
+use super::sys::{Kind, Meta};
 use super::{Fds, Shell};
 use wsh_runtime::Handle;
 
@@ -159,6 +159,17 @@ impl Shell {
         }
     }
 
+    /// `test -r/-w/-x`: whether the file `meta` (None: missing) grants `want`
+    /// (4 read, 2 write, 1 execute) to the user the container runs as.
+    fn may(&self, meta: Option<Meta>, want: u32) -> bool {
+        meta.is_some_and(|m| {
+            let dir = m.kind == Kind::Directory;
+            self.sys
+                .credentials()
+                .permits(m.mode, m.uid, m.gid, dir, want)
+        })
+    }
+
     fn unary(&self, p: &UP, s: &str, fds: &Fds) -> Result<bool, String> {
         let stat = || self.sys.stat(&self.cwd, s).ok();
         Ok(match p {
@@ -169,16 +180,19 @@ impl Shell {
             UP::FileExistsAndIsRegularFile => stat().is_some_and(|m| m.kind == Kind::Regular),
             UP::FileExistsAndIsSymlink => stat().is_some_and(|m| m.symlink),
             UP::FileExistsAndIsNotZeroLength => stat().is_some_and(|m| m.size > 0),
-            // Everything in the container runs as root: readable and writable when it exists.
-            UP::FileExistsAndIsReadable | UP::FileExistsAndIsWritable => stat().is_some(),
-            UP::FileExistsAndIsExecutable => {
-                stat().is_some_and(|m| m.kind == Kind::Directory || m.mode & 0o111 != 0)
-            }
+            // access(2) for the container's user: root reads and writes anything and
+            // executes what has an execute bit for someone (or is a directory).
+            UP::FileExistsAndIsReadable => self.may(stat(), 4),
+            UP::FileExistsAndIsWritable => self.may(stat(), 2),
+            UP::FileExistsAndIsExecutable => self.may(stat(), 1),
             UP::FileExistsAndIsSetuid => stat().is_some_and(|m| m.mode & 0o4000 != 0),
             UP::FileExistsAndIsSetgid => stat().is_some_and(|m| m.mode & 0o2000 != 0),
             UP::FileExistsAndHasStickyBit => stat().is_some_and(|m| m.mode & 0o1000 != 0),
-            UP::FileExistsAndOwnedByEffectiveUserId | UP::FileExistsAndOwnedByEffectiveGroupId => {
-                stat().is_some()
+            UP::FileExistsAndOwnedByEffectiveUserId => {
+                stat().is_some_and(|m| m.uid == self.sys.credentials().uid)
+            }
+            UP::FileExistsAndOwnedByEffectiveGroupId => {
+                stat().is_some_and(|m| m.gid == self.sys.credentials().gid)
             }
             UP::FileExistsAndIsBlockSpecialFile
             | UP::FileExistsAndIsCharSpecialFile

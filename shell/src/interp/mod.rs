@@ -416,7 +416,18 @@ impl builtins::ShellState for Shell {
     }
     fn check_dir(&self, abs_path: &str) -> Result<(), String> {
         match self.sys.kind("/", abs_path) {
-            Ok(sys::Kind::Directory) => Ok(()),
+            Ok(sys::Kind::Directory) => {
+                // chdir(2) needs search permission on the directory itself.
+                let creds = self.sys.credentials();
+                if creds.is_root() {
+                    return Ok(());
+                }
+                match self.sys.stat("/", abs_path) {
+                    Ok(m) if creds.permits(m.mode, m.uid, m.gid, true, 1) => Ok(()),
+                    Ok(_) => Err("Permission denied".into()),
+                    Err(e) => Err(e.0),
+                }
+            }
             Ok(_) => Err("Not a directory".into()),
             Err(e) => Err(e.0),
         }

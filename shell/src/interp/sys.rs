@@ -7,7 +7,8 @@ use std::sync::Arc;
 use fsimage::{Errno, FileType};
 use wsh_runtime::io::{FileHandle, OpenOptions};
 use wsh_runtime::mounts::{Mount, Opened};
-use wsh_runtime::{Command, Handle, Runtime, SpawnError};
+use wsh_runtime::wasi::access;
+use wsh_runtime::{Command, Credentials, Handle, Runtime, SpawnError};
 
 /// A started program the interpreter can wait for.
 pub trait Job: Send {
@@ -58,6 +59,9 @@ pub struct Meta {
     pub mtime: (i64, u32),
     /// Inode number (for `-ef`).
     pub ino: u64,
+    /// Owner and group ids (for `-r/-w/-x` of a non-root user, `-O`, `-G`).
+    pub uid: u32,
+    pub gid: u32,
 }
 
 /// A failed file operation, as the strerror text bash would print.
@@ -121,7 +125,13 @@ pub trait System: Send + Sync {
             mode: 0o755,
             mtime: (0, 0),
             ino: 0,
+            uid: 0,
+            gid: 0,
         })
+    }
+    /// Who the programs run as (and whom `test -r/-w/-x` answers for): root by default.
+    fn credentials(&self) -> Arc<Credentials> {
+        Arc::new(Credentials::root())
     }
     /// The names in directory `path` (without `.` and `..`), for globbing.
     fn read_dir(&self, _cwd: &str, _path: &str) -> Result<Vec<String>, SysError> {
@@ -150,6 +160,18 @@ impl ImageSystem {
         vfs.resolve(vfs.root(), cwd.as_bytes(), true)
             .map_err(|e| e.errno().into())
     }
+
+    /// Resolves `path` from `base` with the search checks of the runtime's user.
+    fn resolve(
+        &self,
+        base: fsimage::Ino,
+        path: &str,
+        follow: bool,
+    ) -> Result<fsimage::Ino, SysError> {
+        let creds = self.rt.credentials();
+        access::resolve(self.rt.vfs(), &creds, base, path.as_bytes(), follow)
+            .map_err(|e| SysError::from(e.errno()))
+    }
 }
 
 impl System for ImageSystem {
@@ -167,9 +189,7 @@ impl System for ImageSystem {
         }
         let vfs = self.rt.vfs();
         let base = self.cwd_ino(cwd)?;
-        let ino = vfs
-            .resolve(base, path.as_bytes(), true)
-            .map_err(|e| SysError::from(e.errno()))?;
+        let ino = self.resolve(base, path, true)?;
         let st = vfs.stat(ino).map_err(|e| SysError::from(e.errno()))?;
         Ok(kind_of(st.kind))
     }
@@ -181,14 +201,10 @@ impl System for ImageSystem {
         }
         let vfs = self.rt.vfs();
         let base = self.cwd_ino(cwd)?;
-        let link = vfs
-            .resolve(base, path.as_bytes(), false)
-            .map_err(|e| SysError::from(e.errno()))?;
+        let link = self.resolve(base, path, false)?;
         let symlink =
             vfs.stat(link).map_err(|e| SysError::from(e.errno()))?.kind == FileType::Symlink;
-        let ino = vfs
-            .resolve(base, path.as_bytes(), true)
-            .map_err(|e| SysError::from(e.errno()))?;
+        let ino = self.resolve(base, path, true)?;
         let st = vfs.stat(ino).map_err(|e| SysError::from(e.errno()))?;
         Ok(meta_of(&st, symlink))
     }
@@ -199,9 +215,14 @@ impl System for ImageSystem {
             None => {
                 let vfs = self.rt.vfs();
                 let base = self.cwd_ino(cwd)?;
-                let dir = vfs
-                    .resolve(base, path.as_bytes(), true)
-                    .map_err(|e| SysError::from(e.errno()))?;
+                let dir = self.resolve(base, path, true)?;
+                let creds = self.rt.credentials();
+                if !creds.is_root() {
+                    let st = vfs.stat(dir).map_err(|e| SysError::from(e.errno()))?;
+                    creds
+                        .check(&st, access::READ)
+                        .map_err(|e| SysError::from(e.errno()))?;
+                }
                 vfs.readdir(dir).map_err(|e| SysError::from(e.errno()))?
             }
         };
@@ -222,9 +243,17 @@ impl System for ImageSystem {
             return open_mounted(&m, &rel, opts, wsh_runtime::wasi::DEFAULT_UMASK);
         }
         let base = self.cwd_ino(cwd)?;
+        let creds = self.rt.credentials();
+        if !creds.is_root() {
+            return self.open_as_user(&creds, base, path, opts, 0o644);
+        }
         let fh = FileHandle::open(self.rt.vfs(), base, path.as_bytes(), opts)
             .map_err(|e| SysError::from(e.errno()))?;
         Ok(Handle::File(Arc::new(fh)))
+    }
+
+    fn credentials(&self) -> Arc<Credentials> {
+        self.rt.credentials()
     }
 
     fn open_masked(
@@ -236,6 +265,11 @@ impl System for ImageSystem {
     ) -> Result<Handle, SysError> {
         if let Some((m, rel)) = self.mounted(cwd, path) {
             return open_mounted(&m, &rel, opts, umask);
+        }
+        let creds = self.rt.credentials();
+        if !creds.is_root() && path != "/dev/null" {
+            let base = self.cwd_ino(cwd)?;
+            return self.open_as_user(&creds, base, path, opts, 0o666 & !umask);
         }
         let vfs = self.rt.vfs();
         let existed = opts.create
@@ -251,6 +285,24 @@ impl System for ImageSystem {
                 .map_err(|e| SysError::from(e.errno()))?;
         }
         Ok(h)
+    }
+}
+
+impl ImageSystem {
+    /// A redirection's open for a user who is not root: the permission checks and
+    /// the new file's owner are the runtime's (`wsh_runtime::wasi::access`).
+    fn open_as_user(
+        &self,
+        creds: &Credentials,
+        base: fsimage::Ino,
+        path: &str,
+        opts: OpenOptions,
+        mode: u32,
+    ) -> Result<Handle, SysError> {
+        let vfs = self.rt.vfs();
+        let ino = access::open_file(vfs, creds, base, path.as_bytes(), &opts, mode)
+            .map_err(|e| SysError::from(e.errno()))?;
+        Ok(Handle::File(Arc::new(FileHandle::from_ino(vfs, ino, opts))))
     }
 }
 
@@ -270,6 +322,8 @@ fn meta_of(st: &fsimage::Stat, symlink: bool) -> Meta {
         mode: st.mode,
         mtime: (st.mtime.sec, st.mtime.nsec),
         ino: u64::from(st.ino),
+        uid: st.uid,
+        gid: st.gid,
     }
 }
 
