@@ -52,6 +52,9 @@ const CASES: &[&str] = &[
     "FOO=x env -u FOO printenv FOO; echo $?",
     "env no-such-program 2>/dev/null; echo $?",
     "env A=1 B=2 env | grep '^[AB]=' | sort",
+    "env -i A=1 env; mkdir d; cd d; env -i ls ..; env -i A=2 printenv",
+    // programs started by programs may be scripts (`#!` or plain text)
+    "printf '#!/bin/sh\\necho \"got [$*]\"\\n' > r.sh; printf 'echo plain $1\\n' > p; chmod +x r.sh p; touch a b; find . -name '[ab]' -exec ./r.sh {} \\; | sort; ls a b | xargs ./r.sh; env ./p x; timeout 5 ./r.sh t",
     // xargs
     "printf 'a\\nb\\nc\\n' > l; seq 3 > m; ls | xargs wc -l",
     "seq 10 | xargs -n 3 echo",

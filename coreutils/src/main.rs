@@ -74,12 +74,12 @@ fn set_temp_dir(applet: &str) {
 }
 
 fn main() -> ExitCode {
-    // The WASI host preopens the image root as "/" and says where we are in
-    // PWD; wasi-libc's own working directory otherwise starts at "/".
-    if let Some(pwd) = std::env::var_os("PWD")
-        && Path::new(&pwd).is_absolute()
+    // The WASI host preopens the image root as "/" and says where we start
+    // (the `cwd` host call); wasi-libc's own working directory starts at "/".
+    if let Some(dir) = wsh::cwd()
+        && dir.is_absolute()
     {
-        let _ = std::env::set_current_dir(&pwd);
+        let _ = std::env::set_current_dir(&dir);
     }
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let Some(argv0) = args.first() else {

@@ -34,6 +34,8 @@ unsafe extern "C" {
     fn wsh_term_size(fd: i32, out: *mut u16) -> i32;
     #[link_name = "identity"]
     fn wsh_identity(out: *mut u32) -> i32;
+    #[link_name = "cwd"]
+    fn wsh_cwd(buf: *mut u8, cap: i32, len: *mut u32) -> i32;
     #[link_name = "groups"]
     fn wsh_groups(out: *mut u32, max: i32, n: *mut u32) -> i32;
     #[link_name = "statfs"]
@@ -204,6 +206,20 @@ pub fn identity() -> (u32, u32) {
     // SAFETY: the host writes two u32 into `out`.
     let _ = unsafe { wsh_identity(out.as_mut_ptr()) };
     (out[0], out[1])
+}
+
+/// The directory the host started this program in (its working directory: the
+/// environment's PWD is only what the parent chose to pass).
+pub fn cwd() -> Option<std::path::PathBuf> {
+    use std::os::wasi::ffi::OsStrExt;
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0u32;
+    // SAFETY: the host writes at most `buf.len()` bytes into `buf` and the length into `len`.
+    if unsafe { wsh_cwd(buf.as_mut_ptr(), buf.len() as i32, &mut len) } != 0 {
+        return None;
+    }
+    buf.truncate((len as usize).min(buf.len()));
+    Some(std::ffi::OsStr::from_bytes(&buf).into())
 }
 
 /// The supplementary group ids the guest runs with (getgroups).

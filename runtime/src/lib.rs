@@ -42,7 +42,8 @@ pub struct Command {
     pub argv: Vec<String>,
     /// The environment, in order.
     pub env: Vec<(String, String)>,
-    /// Absolute working directory inside the image (also exported as PWD).
+    /// Absolute working directory inside the image (the `cwd` host call reports it;
+    /// the environment is passed as given, so PWD is the caller's to set).
     pub cwd: String,
     pub stdin: Handle,
     pub stdout: Handle,
@@ -335,13 +336,11 @@ impl Runtime {
             running.retain(|w| w.strong_count() > 0);
             running.push(Arc::downgrade(&interrupt));
         }
-        let mut env: Vec<Vec<u8>> = cmd
+        let env: Vec<Vec<u8>> = cmd
             .env
             .iter()
-            .filter(|(k, _)| k != "PWD")
             .map(|(k, v)| format!("{k}={v}").into_bytes())
             .collect();
-        env.push(format!("PWD={}", cmd.cwd).into_bytes());
         let mut fds = wasi::FdTable::default();
         fds.insert(wasi::Fd::Handle(cmd.stdin));
         fds.insert(wasi::Fd::Handle(cmd.stdout));
@@ -377,6 +376,7 @@ impl Runtime {
             limits: limits::Limiter::new(limits.memory),
             umask,
             creds: self.credentials(),
+            cwd: cmd.cwd.clone().into_bytes(),
             runtime: Some(self.clone()),
             children: Default::default(),
         };

@@ -52,6 +52,8 @@ pub struct Guest {
     /// Who the guest runs as (its container's user): owner of what it creates,
     /// subject of the permission checks unless root.
     pub creds: Arc<access::Credentials>,
+    /// The directory the guest starts in (absolute; reported by the `cwd` host call).
+    pub cwd: Vec<u8>,
     /// The runtime, for starting the programs a guest spawns (wsh_ext).
     pub(crate) runtime: Option<crate::Runtime>,
     /// Programs this guest spawned and has not waited for, by child id.

@@ -352,6 +352,25 @@ fn find_program(g: &Guest, name: &str, path: &str, cwd: &str) -> Option<String> 
     })
 }
 
+/// Whether the file at image path `program` starts as a WebAssembly module does
+/// (anything unreadable counts as one: the runtime then says why it cannot run).
+fn is_module(g: &Guest, program: &str) -> bool {
+    let Ok(ino) = g.vfs.resolve(g.vfs.root(), program.as_bytes(), true) else {
+        return true;
+    };
+    let mut magic = [0u8; 4];
+    match g.vfs.read(ino, 0, &mut magic) {
+        Ok(4) => &magic == b"\0asm",
+        Ok(_) => false,
+        Err(_) => true,
+    }
+}
+
+/// `s` in single quotes for the shell.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 /// The stream a spawn request's stdio slot names: a guest fd, or -1 for /dev/null.
 fn stdio(g: &Guest, fd: i32) -> Result<Handle, Errno> {
     if fd < 0 {
@@ -407,6 +426,23 @@ fn spawn(m: &mut Mem, g: &mut Guest, req: u32, out: u32) -> Result<(), Errno> {
     } else {
         find_program(g, &cmd.argv[0], path, &cmd.cwd)
     };
+    // A script (`#!` line or plain text) is run by the shell's interpreter, which
+    // reads its first line as execve and bash would.
+    let mut script_line = None;
+    let found = match found {
+        Some(p) if !is_module(g, &p) && rt.command_line_runner().is_some() => {
+            let line = cmd
+                .argv
+                .iter()
+                .map(|a| sh_quote(a))
+                .collect::<Vec<_>>()
+                .join(" ");
+            cmd.argv = vec!["sh".into(), "-c".into(), line.clone()];
+            script_line = Some(line);
+            None
+        }
+        other => other,
+    };
     let child = match found {
         Some(program) => {
             cmd.program = program;
@@ -414,7 +450,9 @@ fn spawn(m: &mut Mem, g: &mut Guest, req: u32, out: u32) -> Result<(), Errno> {
         }
         None => {
             // A command line, or `sh -c LINE` with no sh in the image: the shell's interpreter runs it.
-            let line = if flags & SPAWN_COMMAND_LINE != 0 {
+            let line = if script_line.is_some() {
+                script_line
+            } else if flags & SPAWN_COMMAND_LINE != 0 {
                 (cmd.argv.len() == 1).then(|| cmd.argv[0].clone())
             } else if cmd.argv.len() >= 3
                 && matches!(cmd.argv[0].as_str(), "sh" | "bash")
@@ -558,6 +596,19 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
                     m.write_u32(at, *gid)?;
                 }
                 m.write_u32(u(out_n), groups.len() as u32)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "cwd",
+        move |mut c: C, buf: i32, cap: i32, out_len: i32| {
+            // The starting directory: at most `cap` bytes of it, and its length.
+            call(&mut c, |m, g| {
+                let cwd = g.cwd.clone();
+                let n = cwd.len().min(cap.max(0) as usize);
+                m.write(u(buf), &cwd[..n])?;
+                m.write_u32(u(out_len), cwd.len() as u32)
             })
         },
     )?;
