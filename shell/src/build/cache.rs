@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-use crate::store::{BUILD_CACHE_FILE, write_atomic};
+use crate::store::{BUILD_CACHE_FILE, StoreLock, write_atomic};
 
 /// The cache index.
 pub struct Cache {
@@ -54,9 +54,9 @@ impl Cache {
         self.dirty = true;
     }
 
-    /// Writes the index if it changed; it is re-read first so that entries another
-    /// build added meanwhile are kept.
-    pub fn save(&mut self) -> anyhow::Result<()> {
+    /// Writes the index if it changed; it is re-read first, under the store lock, so
+    /// that entries another build added meanwhile are kept.
+    pub fn save(&mut self, _lock: &StoreLock) -> anyhow::Result<()> {
         if !self.dirty {
             return Ok(());
         }

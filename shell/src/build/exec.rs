@@ -152,7 +152,9 @@ impl Builder<'_> {
             self.done.push((stage.name.clone(), st.id.clone()));
             last = st.id;
         }
-        let _ = self.cache.save();
+        if let Ok(lock) = self.store.lock() {
+            let _ = self.cache.save(&lock);
+        }
         Ok(last)
     }
 

@@ -135,7 +135,10 @@ pub fn build(opts: &Options) -> anyhow::Result<String> {
     };
     let built = b.run();
     // Good steps stay cached even when a later one fails.
-    b.cache.save()?;
+    {
+        let lock = b.store.lock()?;
+        b.cache.save(&lock)?;
+    }
     let id = built?;
     b.tag(&id, &opts.tags)?;
     let unused = exec::unused_args(opts, &b.used_args);
