@@ -8,8 +8,8 @@ use fsimage::{FileType, Ino, SetTime};
 
 use super::Guest;
 use super::abi::{self, Errno, FileStat, Mem, filetype, fstflags, oflags, rights};
-use super::access;
 use super::fdtable::{DirFd, Fd, HostDirFd};
+use super::{access, host_access};
 use crate::io::{FileHandle, Handle, OpenOptions};
 use crate::mounts::{HostFile, Mount, Opened};
 
@@ -538,7 +538,13 @@ pub fn path_open(
         }
         At::Host(mount, rel) => {
             let want_dir = oflags & oflags::DIRECTORY != 0;
-            match mount.open(&rel, opts, follow, want_dir, 0o666 & !g.umask)? {
+            host_access::may_open(&mount, &g.creds, &rel, follow, &opts)?;
+            let existed = opts.create && mount.stat(&rel, follow).is_ok();
+            let opened = mount.open(&rel, opts, follow, want_dir, 0o666 & !g.umask)?;
+            if opts.create && !existed {
+                host_access::own_new(&mount, &g.creds, &rel);
+            }
+            match opened {
                 Opened::Dir => Fd::HostDir(HostDirFd {
                     mount,
                     rel,
@@ -630,7 +636,10 @@ pub fn path_filestat_get(
             &g.vfs
                 .stat(access::resolve(&g.vfs, &g.creds, base, &path, follow)?)?,
         ),
-        At::Host(mount, rel) => host_filestat(&mount.stat(&rel, follow)?),
+        At::Host(mount, rel) => {
+            host_access::traverse(&mount, &g.creds, &rel)?;
+            host_filestat(&mount.stat(&rel, follow)?)
+        }
     };
     abi::write_filestat(m, out, &st)
 }
@@ -652,7 +661,11 @@ pub fn path_filestat_set_times(
             access::may_set_times_of(&g.vfs, &g.creds, ino, fst)?;
             Ok(g.vfs.set_times(ino, a, mt)?)
         }
-        At::Host(mount, rel) => Ok(mount.set_times(&rel, follow, a, mt)?),
+        At::Host(mount, rel) => {
+            let explicit = fst & (fstflags::ATIM | fstflags::MTIM) != 0;
+            host_access::may_set_times(&mount, &g.creds, &rel, follow, explicit)?;
+            Ok(mount.set_times(&rel, follow, a, mt)?)
+        }
     }
 }
 
@@ -664,7 +677,12 @@ pub fn path_create_directory(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<()
             let ino = g.vfs.mkdir(dir, &name, 0o777 & !g.umask)?;
             Ok(access::own_new(&g.vfs, &g.creds, dir, ino)?)
         }
-        At::Host(mount, rel) => Ok(mount.mkdir(&rel, 0o777 & !g.umask)?),
+        At::Host(mount, rel) => {
+            host_access::may_create(&mount, &g.creds, &rel)?;
+            mount.mkdir(&rel, 0o777 & !g.umask)?;
+            host_access::own_new(&mount, &g.creds, &rel);
+            Ok(())
+        }
     }
 }
 
@@ -675,7 +693,10 @@ pub fn path_remove_directory(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<()
             access::may_delete(&g.vfs, &g.creds, dir, &name)?;
             Ok(g.vfs.rmdir(dir, &name)?)
         }
-        At::Host(mount, rel) => Ok(mount.rmdir(&rel)?),
+        At::Host(mount, rel) => {
+            host_access::may_delete(&mount, &g.creds, &rel)?;
+            Ok(mount.rmdir(&rel)?)
+        }
     }
 }
 
@@ -696,6 +717,7 @@ pub fn path_unlink_file(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Err
             Ok(g.vfs.unlink(dir, &name)?)
         }
         At::Host(mount, rel) => {
+            host_access::may_delete(&mount, &g.creds, &rel)?;
             if slash {
                 return Err(match mount.stat(&rel, false)?.kind {
                     FileType::Directory => Errno::ISDIR,
@@ -722,6 +744,7 @@ pub fn path_rename(
             Ok(g.vfs.rename(fdir, &fname, tdir, &tname)?)
         }
         (At::Host(fm, from), At::Host(tm, to)) if Arc::ptr_eq(&fm, &tm) => {
+            host_access::may_rename(&fm, &g.creds, &from, &to)?;
             Ok(fm.rename(&from, &to)?)
         }
         // Across file systems, as rename(2) says; mv then copies.
@@ -737,7 +760,12 @@ pub fn path_symlink(g: &mut Guest, target: Vec<u8>, fd: u32, path: Vec<u8>) -> R
             let ino = g.vfs.symlink(dir, &name, &target)?;
             Ok(access::own_new(&g.vfs, &g.creds, dir, ino)?)
         }
-        At::Host(mount, rel) => Ok(mount.symlink(&target, &rel)?),
+        At::Host(mount, rel) => {
+            host_access::may_create(&mount, &g.creds, &rel)?;
+            mount.symlink(&target, &rel)?;
+            host_access::own_new(&mount, &g.creds, &rel);
+            Ok(())
+        }
     }
 }
 
@@ -765,6 +793,7 @@ pub fn path_link(
             Ok(g.vfs.link(ino, dir, &name)?)
         }
         (At::Host(fm, from), At::Host(tm, to)) if Arc::ptr_eq(&fm, &tm) => {
+            host_access::may_link(&fm, &g.creds, &from, follow, &to)?;
             Ok(fm.link(&from, follow, &to)?)
         }
         _ => Err(Errno::XDEV),
@@ -788,7 +817,10 @@ pub fn path_readlink(
             }
             g.vfs.readlink(ino)?
         }
-        At::Host(mount, rel) => mount.readlink(&rel)?,
+        At::Host(mount, rel) => {
+            host_access::traverse(&mount, &g.creds, &rel)?;
+            mount.readlink(&rel)?
+        }
     };
     let n = target.len().min(len as usize);
     m.write(buf, &target[..n])?;

@@ -10,6 +10,7 @@ pub mod abi;
 pub mod access;
 mod fdtable;
 mod fs;
+pub mod host_access;
 mod proc;
 pub mod wsh_ext;
 

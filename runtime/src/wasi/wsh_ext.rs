@@ -12,9 +12,9 @@ use fsimage::{FileType, Ino};
 use wasmtime::{Caller, Linker};
 
 use super::abi::{Errno, Mem, fstflags};
-use super::access;
 use super::fdtable::Fd;
 use super::{Guest, call};
+use super::{access, host_access};
 use crate::io::Handle;
 use crate::mounts::{HostFile, Mount};
 use crate::{Child, Command, SpawnError};
@@ -237,8 +237,14 @@ fn chmod_node(g: &Guest, node: Node, mode: u32) -> Result<(), Errno> {
             let mode = access::chmod_mode(&g.creds, &st, mode & 0o7777);
             Ok(g.vfs.set_mode(ino, mode)?)
         }
-        Node::Host(m, rel, follow) => Ok(m.chmod(&rel, follow, mode)?),
-        Node::HostFile(f) => Ok(f.chmod(mode)?),
+        Node::Host(m, rel, follow) => {
+            host_access::may_chmod(&m, &g.creds, &rel, follow)?;
+            Ok(m.chmod(&rel, follow, mode)?)
+        }
+        Node::HostFile(f) => {
+            access::may_set_attrs(&g.creds, &f.stat()?)?;
+            Ok(f.chmod(mode)?)
+        }
     }
 }
 
@@ -251,8 +257,14 @@ fn chown_node(g: &Guest, node: Node, uid: i32, gid: i32) -> Result<(), Errno> {
             }
             Ok(g.vfs.set_owner(ino, keep(uid), keep(gid))?)
         }
-        Node::Host(m, rel, follow) => Ok(m.chown(&rel, follow, keep(uid), keep(gid))?),
-        Node::HostFile(f) => Ok(f.chown(keep(uid), keep(gid))?),
+        Node::Host(m, rel, follow) => {
+            host_access::may_chown(&m, &g.creds, &rel, follow, keep(uid), keep(gid))?;
+            Ok(m.chown(&rel, follow, keep(uid), keep(gid))?)
+        }
+        Node::HostFile(f) => {
+            access::may_chown(&g.creds, &f.stat()?, keep(uid), keep(gid))?;
+            Ok(f.chown(keep(uid), keep(gid))?)
+        }
     }
 }
 
@@ -275,8 +287,16 @@ fn utimens(g: &Guest, node: Node, atime: i64, mtime: i64, fst: u16) -> Result<()
             access::may_set_times_of(&g.vfs, &g.creds, ino, fst)?;
             Ok(g.vfs.set_times(ino, a, m)?)
         }
-        Node::Host(mount, rel, follow) => Ok(mount.set_times(&rel, follow, a, m)?),
-        Node::HostFile(f) => Ok(f.set_times(a, m)?),
+        Node::Host(mount, rel, follow) => {
+            let explicit = fst & (fstflags::ATIM | fstflags::MTIM) != 0;
+            host_access::may_set_times(&mount, &g.creds, &rel, follow, explicit)?;
+            Ok(mount.set_times(&rel, follow, a, m)?)
+        }
+        Node::HostFile(f) => {
+            let explicit = fst & (fstflags::ATIM | fstflags::MTIM) != 0;
+            access::may_set_times(&g.creds, &f.stat()?, explicit)?;
+            Ok(f.set_times(a, m)?)
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use fsimage::{Errno, FileType};
 use wsh_runtime::io::{FileHandle, OpenOptions};
 use wsh_runtime::mounts::{Mount, Opened};
-use wsh_runtime::wasi::access;
+use wsh_runtime::wasi::{access, host_access};
 use wsh_runtime::{Command, Credentials, Handle, Runtime, SpawnError};
 
 /// A started program the interpreter can wait for.
@@ -240,7 +240,8 @@ impl System for ImageSystem {
             return Ok(Handle::Null);
         }
         if let Some((m, rel)) = self.mounted(cwd, path) {
-            return open_mounted(&m, &rel, opts, wsh_runtime::wasi::DEFAULT_UMASK);
+            let creds = self.rt.credentials();
+            return open_mounted(&m, &creds, &rel, opts, wsh_runtime::wasi::DEFAULT_UMASK);
         }
         let base = self.cwd_ino(cwd)?;
         let creds = self.rt.credentials();
@@ -264,7 +265,8 @@ impl System for ImageSystem {
         umask: u32,
     ) -> Result<Handle, SysError> {
         if let Some((m, rel)) = self.mounted(cwd, path) {
-            return open_mounted(&m, &rel, opts, umask);
+            let creds = self.rt.credentials();
+            return open_mounted(&m, &creds, &rel, opts, umask);
         }
         let creds = self.rt.credentials();
         if !creds.is_root() && path != "/dev/null" {
@@ -327,9 +329,21 @@ fn meta_of(st: &fsimage::Stat, symlink: bool) -> Meta {
     }
 }
 
-/// Opens a file of a host mount for a redirection.
-fn open_mounted(m: &Mount, rel: &[u8], opts: OpenOptions, umask: u32) -> Result<Handle, SysError> {
-    match m.open(rel, opts, true, false, 0o666 & !umask)? {
+/// Opens a file of a host mount for a redirection, as user `creds`.
+fn open_mounted(
+    m: &Mount,
+    creds: &Credentials,
+    rel: &[u8],
+    opts: OpenOptions,
+    umask: u32,
+) -> Result<Handle, SysError> {
+    host_access::may_open(m, creds, rel, true, &opts).map_err(|e| SysError::from(e.errno()))?;
+    let existed = opts.create && m.stat(rel, true).is_ok();
+    let opened = m.open(rel, opts, true, false, 0o666 & !umask)?;
+    if opts.create && !existed {
+        host_access::own_new(m, creds, rel);
+    }
+    match opened {
         Opened::File(f) => Ok(Handle::HostFile(f)),
         Opened::Dir => Err(Errno::IsDir.into()),
     }
