@@ -5,6 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -27,15 +28,24 @@ fn run(mut cmd: Command, scratch: &Path) -> Outcome {
     let err_path = scratch.join("stderr");
     cmd.stdout(std::fs::File::create(&out_path).unwrap())
         .stderr(std::fs::File::create(&err_path).unwrap())
-        .stdin(Stdio::null());
+        .stdin(Stdio::null())
+        // A group of its own, so that what a script leaves running is stopped with it.
+        .process_group(0);
     let mut child = cmd.spawn().expect("spawns");
+    let kill_group = |pid: u32| {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .stderr(Stdio::null())
+            .status();
+    };
     let start = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
+            kill_group(child.id());
             break s.code().unwrap_or(-1);
         }
         if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
+            kill_group(child.id());
             let _ = child.wait();
             break -1;
         }
