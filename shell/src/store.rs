@@ -460,9 +460,16 @@ impl Store {
             pid: std::process::id(),
             created: now_secs(),
         };
-        // The record first: an overlay without one would be taken for garbage.
+        // The record first: an overlay without one would be taken for garbage. It is
+        // renamed into place whole but not synced: after a crash the container is
+        // dead anyway, and an overlay whose record was lost is garbage prune removes.
         let rec_path = self.containers_dir().join(format!("{}.json", record.id));
-        write_json(&rec_path, &serde_json::to_vec_pretty(&record)?)?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".partial-")
+            .tempfile_in(self.containers_dir())?;
+        std::fs::write(tmp.path(), serde_json::to_vec_pretty(&record)?)?;
+        tmp.persist(&rec_path)
+            .with_context(|| format!("cannot create {}", rec_path.display()))?;
         let path = self.overlay_path(&record.id);
         match Qcow2Device::create(&path, size, backing.as_deref()) {
             Ok(dev) => Ok((record, dev)),
