@@ -11,6 +11,7 @@ pub mod access;
 mod fdtable;
 mod fs;
 pub mod host_access;
+mod path_calls;
 mod proc;
 pub mod wsh_ext;
 
@@ -317,7 +318,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
               out: i32| {
             call(&mut c, |m, g| {
                 let path = m.path(u(p), u(l))?;
-                fs::path_open(
+                path_calls::path_open(
                     m,
                     g,
                     u(fd),
@@ -337,7 +338,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         move |mut c: C, fd: i32, fl: i32, p: i32, l: i32, out: i32| {
             call(&mut c, |m, g| {
                 let path = m.path(u(p), u(l))?;
-                fs::path_filestat_get(m, g, u(fd), u(fl), path, u(out))
+                path_calls::path_filestat_get(m, g, u(fd), u(fl), path, u(out))
             })
         },
     )?;
@@ -347,7 +348,15 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         move |mut c: C, fd: i32, fl: i32, p: i32, l: i32, a: i64, mt: i64, fst: i32| {
             call(&mut c, |m, g| {
                 let path = m.path(u(p), u(l))?;
-                fs::path_filestat_set_times(g, u(fd), u(fl), path, a as u64, mt as u64, fst as u16)
+                path_calls::path_filestat_set_times(
+                    g,
+                    u(fd),
+                    u(fl),
+                    path,
+                    a as u64,
+                    mt as u64,
+                    fst as u16,
+                )
             })
         },
     )?;
@@ -357,7 +366,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         move |mut c: C, fd: i32, p: i32, l: i32| {
             call(&mut c, |m, g| {
                 let path = m.path(u(p), u(l))?;
-                fs::path_create_directory(g, u(fd), path)
+                path_calls::path_create_directory(g, u(fd), path)
             })
         },
     )?;
@@ -367,7 +376,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         move |mut c: C, fd: i32, p: i32, l: i32| {
             call(&mut c, |m, g| {
                 let path = m.path(u(p), u(l))?;
-                fs::path_remove_directory(g, u(fd), path)
+                path_calls::path_remove_directory(g, u(fd), path)
             })
         },
     )?;
@@ -377,7 +386,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         move |mut c: C, fd: i32, p: i32, l: i32| {
             call(&mut c, |m, g| {
                 let path = m.path(u(p), u(l))?;
-                fs::path_unlink_file(g, u(fd), path)
+                path_calls::path_unlink_file(g, u(fd), path)
             })
         },
     )?;
@@ -388,7 +397,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             call(&mut c, |m, g| {
                 let from = m.path(u(p), u(l))?;
                 let to = m.path(u(p2), u(l2))?;
-                fs::path_rename(g, u(fd), from, u(fd2), to)
+                path_calls::path_rename(g, u(fd), from, u(fd2), to)
             })
         },
     )?;
@@ -399,7 +408,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             call(&mut c, |m, g| {
                 let target = m.path(u(p), u(l))?;
                 let path = m.path(u(p2), u(l2))?;
-                fs::path_symlink(g, target, u(fd), path)
+                path_calls::path_symlink(g, target, u(fd), path)
             })
         },
     )?;
@@ -410,7 +419,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             call(&mut c, |m, g| {
                 let from = m.path(u(p), u(l))?;
                 let to = m.path(u(p2), u(l2))?;
-                fs::path_link(g, u(fd), u(fl), from, u(fd2), to)
+                path_calls::path_link(g, u(fd), u(fl), from, u(fd2), to)
             })
         },
     )?;
@@ -420,7 +429,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         move |mut c: C, fd: i32, p: i32, l: i32, buf: i32, len: i32, out: i32| {
             call(&mut c, |m, g| {
                 let path = m.path(u(p), u(l))?;
-                fs::path_readlink(m, g, u(fd), path, u(buf), u(len), u(out))
+                path_calls::path_readlink(m, g, u(fd), path, u(buf), u(len), u(out))
             })
         },
     )?;

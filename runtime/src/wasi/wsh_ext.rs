@@ -161,11 +161,11 @@ enum Node {
 /// The file a path call names, relative to directory `dirfd`.
 fn resolve(g: &Guest, dirfd: u32, path: &[u8], flags: u32) -> Result<Node, Errno> {
     let follow = flags & FOLLOW != 0;
-    Ok(match super::fs::at(g, dirfd, path.to_vec())? {
-        super::fs::At::Image(base, path) => {
+    Ok(match super::path_calls::at(g, dirfd, path.to_vec())? {
+        super::path_calls::At::Image(base, path) => {
             Node::Image(access::resolve(&g.vfs, &g.creds, base, &path, follow)?)
         }
-        super::fs::At::Host(mount, rel) => Node::Host(mount, rel, follow),
+        super::path_calls::At::Host(mount, rel) => Node::Host(mount, rel, follow),
     })
 }
 

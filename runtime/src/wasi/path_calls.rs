@@ -1,0 +1,369 @@
+//! Path calls (`path_*`): each is routed by [`at`] to the image (resolved by the
+//! Vfs with the guest's credentials) or to a host mount (resolved by the kernel
+//! below the mount's root, see `crate::mounts`).
+
+use std::sync::Arc;
+
+use fsimage::{FileType, Ino};
+
+use super::Guest;
+use super::abi::{self, Errno, FileStat, Mem, fstflags, oflags, rights};
+use super::fdtable::{DirFd, Fd, HostDirFd};
+use super::fs::{host_filestat, set_times};
+use super::{access, host_access};
+use crate::io::{FileHandle, Handle, OpenOptions};
+use crate::mounts::{Mount, Opened};
+
+/// Where a path call lands: the image (a directory inode and the path from it)
+/// or a host mount (the path below its root).
+pub(super) enum At {
+    Image(Ino, Vec<u8>),
+    Host(Arc<Mount>, Vec<u8>),
+}
+
+/// Routes `path`, relative to directory descriptor `fd`, to the image or a mount.
+pub(super) fn at(g: &Guest, fd: u32, path: Vec<u8>) -> Result<At, Errno> {
+    match g.fds.get(fd)? {
+        Fd::Dir(d) => match &d.path {
+            Some(dir) if !g.mounts.is_empty() => Ok(match g.mounts.route(dir, &path) {
+                Some((m, rel)) => At::Host(m, rel),
+                None => At::Image(d.ino, path),
+            }),
+            _ => Ok(At::Image(d.ino, path)),
+        },
+        Fd::HostDir(h) => {
+            let dir = h.guest_path();
+            Ok(match g.mounts.route(&dir, &path) {
+                Some((m, rel)) => At::Host(m, rel),
+                // `..` led out of the mount: the rest is in the image.
+                None => At::Image(g.vfs.root(), crate::mounts::normalize(&dir, &path)),
+            })
+        }
+        Fd::Handle(_) => Err(Errno::NOTDIR),
+    }
+}
+
+// The arguments are preview1's path_open parameters, one for one.
+#[allow(clippy::too_many_arguments)]
+pub fn path_open(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    dirflags: u32,
+    path: Vec<u8>,
+    oflags: u16,
+    rights_base: u64,
+    fdflags: u16,
+    out: u32,
+) -> Result<(), Errno> {
+    let follow = dirflags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
+    let write = rights_base & rights::FD_WRITE != 0 || fdflags & abi::FDFLAGS_APPEND != 0;
+    let opts = OpenOptions {
+        read: rights_base & rights::FD_READ != 0,
+        write,
+        append: fdflags & abi::FDFLAGS_APPEND != 0,
+        create: oflags & oflags::CREAT != 0,
+        exclusive: oflags & oflags::EXCL != 0,
+        truncate: oflags & oflags::TRUNC != 0,
+    };
+    // The directory's guest path, when known, names what it opens.
+    let dir_path = match g.fds.get(fd)? {
+        Fd::Dir(d) => d.path.clone(),
+        Fd::HostDir(h) => Some(h.guest_path()),
+        Fd::Handle(_) => None,
+    };
+    let entry = match at(g, fd, path.clone())? {
+        At::Image(base, path) => {
+            let child_path = dir_path.map(|d| crate::mounts::normalize(&d, &path));
+            open_in_image(g, base, &path, follow, oflags, opts, child_path)?
+        }
+        At::Host(mount, rel) => {
+            let want_dir = oflags & oflags::DIRECTORY != 0;
+            host_access::may_open(&mount, &g.creds, &rel, follow, &opts)?;
+            let existed = opts.create && mount.stat(&rel, follow).is_ok();
+            let opened = mount.open(&rel, opts, follow, want_dir, 0o666 & !g.umask)?;
+            if opts.create && !existed {
+                host_access::own_new(&mount, &g.creds, &rel);
+            }
+            match opened {
+                Opened::Dir => Fd::HostDir(HostDirFd {
+                    mount,
+                    rel,
+                    preopen: None,
+                    listing: None,
+                }),
+                Opened::File(f) => Fd::Handle(Handle::HostFile(f)),
+            }
+        }
+    };
+    let n = g.fds.insert(entry);
+    m.write_u32(out, n)
+}
+
+/// path_open for a path in the image.
+fn open_in_image(
+    g: &Guest,
+    base: Ino,
+    path: &[u8],
+    follow: bool,
+    oflags: u16,
+    opts: OpenOptions,
+    child_path: Option<Vec<u8>>,
+) -> Result<Fd, Errno> {
+    let vfs = g.vfs.clone();
+    let c = &*g.creds;
+    let mut created = false;
+    let ino = match access::resolve(&vfs, c, base, path, follow) {
+        Ok(_) if opts.create && opts.exclusive => return Err(Errno::EXIST),
+        Ok(ino) => ino,
+        Err(e) if opts.create && e.errno() == fsimage::Errno::NoEnt => {
+            if path.ends_with(b"/") {
+                return Err(Errno::ISDIR);
+            }
+            let (dir, name) = access::resolve_parent(&vfs, c, base, path)?;
+            access::may_create(&vfs, c, dir)?;
+            let ino = vfs.create(dir, &name, 0o666 & !g.umask)?;
+            access::own_new(&vfs, c, dir, ino)?;
+            created = true;
+            ino
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let st = vfs.stat(ino)?;
+    // A file the caller just made opens whatever its mode says, as with open(2).
+    let check = |st: &fsimage::Stat| match created {
+        true => Ok(()),
+        false => access::may_open(c, st, &opts),
+    };
+    Ok(match st.kind {
+        FileType::Directory => {
+            if opts.write && oflags & oflags::DIRECTORY == 0 {
+                return Err(Errno::ISDIR);
+            }
+            check(&st)?;
+            Fd::Dir(DirFd {
+                ino,
+                preopen: None,
+                listing: None,
+                path: child_path,
+            })
+        }
+        _ if oflags & oflags::DIRECTORY != 0 => return Err(Errno::NOTDIR),
+        // O_NOFOLLOW on a symlink fails as POSIX says.
+        FileType::Symlink => return Err(Errno::LOOP),
+        _ => {
+            check(&st)?;
+            if opts.truncate && st.size != 0 {
+                vfs.truncate(ino, 0)?;
+            }
+            Fd::Handle(Handle::File(Arc::new(FileHandle::from_ino(
+                &vfs, ino, opts,
+            ))))
+        }
+    })
+}
+
+pub fn path_filestat_get(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    flags: u32,
+    path: Vec<u8>,
+    out: u32,
+) -> Result<(), Errno> {
+    let follow = flags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
+    let st = match at(g, fd, path)? {
+        At::Image(base, path) => FileStat::of(
+            &g.vfs
+                .stat(access::resolve(&g.vfs, &g.creds, base, &path, follow)?)?,
+        ),
+        At::Host(mount, rel) => {
+            host_access::traverse(&mount, &g.creds, &rel)?;
+            host_filestat(&mount.stat(&rel, follow)?)
+        }
+    };
+    abi::write_filestat(m, out, &st)
+}
+
+pub fn path_filestat_set_times(
+    g: &mut Guest,
+    fd: u32,
+    flags: u32,
+    path: Vec<u8>,
+    atim: u64,
+    mtim: u64,
+    fst: u16,
+) -> Result<(), Errno> {
+    let follow = flags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
+    let (a, mt) = set_times(atim, mtim, fst)?;
+    match at(g, fd, path)? {
+        At::Image(base, path) => {
+            let ino = access::resolve(&g.vfs, &g.creds, base, &path, follow)?;
+            access::may_set_times_of(&g.vfs, &g.creds, ino, fst)?;
+            Ok(g.vfs.set_times(ino, a, mt)?)
+        }
+        At::Host(mount, rel) => {
+            let explicit = fst & (fstflags::ATIM | fstflags::MTIM) != 0;
+            host_access::may_set_times(&mount, &g.creds, &rel, follow, explicit)?;
+            Ok(mount.set_times(&rel, follow, a, mt)?)
+        }
+    }
+}
+
+pub fn path_create_directory(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
+    match at(g, fd, path)? {
+        At::Image(base, path) => {
+            let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, base, &path)?;
+            access::may_create(&g.vfs, &g.creds, dir)?;
+            let ino = g.vfs.mkdir(dir, &name, 0o777 & !g.umask)?;
+            Ok(access::own_new(&g.vfs, &g.creds, dir, ino)?)
+        }
+        At::Host(mount, rel) => {
+            host_access::may_create(&mount, &g.creds, &rel)?;
+            mount.mkdir(&rel, 0o777 & !g.umask)?;
+            host_access::own_new(&mount, &g.creds, &rel);
+            Ok(())
+        }
+    }
+}
+
+pub fn path_remove_directory(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
+    match at(g, fd, path)? {
+        At::Image(base, path) => {
+            let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, base, &path)?;
+            access::may_delete(&g.vfs, &g.creds, dir, &name)?;
+            Ok(g.vfs.rmdir(dir, &name)?)
+        }
+        At::Host(mount, rel) => {
+            host_access::may_delete(&mount, &g.creds, &rel)?;
+            Ok(mount.rmdir(&rel)?)
+        }
+    }
+}
+
+pub fn path_unlink_file(g: &mut Guest, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
+    let slash = path.ends_with(b"/");
+    match at(g, fd, path)? {
+        At::Image(base, path) => {
+            let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, base, &path)?;
+            if slash {
+                // "file/" names a directory or nothing.
+                let ino = g.vfs.lookup(dir, &name)?;
+                if g.vfs.stat(ino)?.kind != FileType::Directory {
+                    return Err(Errno::NOTDIR);
+                }
+                return Err(Errno::ISDIR);
+            }
+            access::may_delete(&g.vfs, &g.creds, dir, &name)?;
+            Ok(g.vfs.unlink(dir, &name)?)
+        }
+        At::Host(mount, rel) => {
+            host_access::may_delete(&mount, &g.creds, &rel)?;
+            if slash {
+                return Err(match mount.stat(&rel, false)?.kind {
+                    FileType::Directory => Errno::ISDIR,
+                    _ => Errno::NOTDIR,
+                });
+            }
+            Ok(mount.unlink(&rel)?)
+        }
+    }
+}
+
+pub fn path_rename(
+    g: &mut Guest,
+    fd: u32,
+    from: Vec<u8>,
+    to_fd: u32,
+    to: Vec<u8>,
+) -> Result<(), Errno> {
+    match (at(g, fd, from)?, at(g, to_fd, to)?) {
+        (At::Image(fb, from), At::Image(tb, to)) => {
+            let (fdir, fname) = access::resolve_parent(&g.vfs, &g.creds, fb, &from)?;
+            let (tdir, tname) = access::resolve_parent(&g.vfs, &g.creds, tb, &to)?;
+            access::may_rename(&g.vfs, &g.creds, (fdir, &fname), (tdir, &tname))?;
+            Ok(g.vfs.rename(fdir, &fname, tdir, &tname)?)
+        }
+        (At::Host(fm, from), At::Host(tm, to)) if Arc::ptr_eq(&fm, &tm) => {
+            host_access::may_rename(&fm, &g.creds, &from, &to)?;
+            Ok(fm.rename(&from, &to)?)
+        }
+        // Across file systems, as rename(2) says; mv then copies.
+        _ => Err(Errno::XDEV),
+    }
+}
+
+pub fn path_symlink(g: &mut Guest, target: Vec<u8>, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
+    match at(g, fd, path)? {
+        At::Image(base, path) => {
+            let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, base, &path)?;
+            access::may_create(&g.vfs, &g.creds, dir)?;
+            let ino = g.vfs.symlink(dir, &name, &target)?;
+            Ok(access::own_new(&g.vfs, &g.creds, dir, ino)?)
+        }
+        At::Host(mount, rel) => {
+            host_access::may_create(&mount, &g.creds, &rel)?;
+            mount.symlink(&target, &rel)?;
+            host_access::own_new(&mount, &g.creds, &rel);
+            Ok(())
+        }
+    }
+}
+
+pub fn path_link(
+    g: &mut Guest,
+    fd: u32,
+    flags: u32,
+    from: Vec<u8>,
+    to_fd: u32,
+    to: Vec<u8>,
+) -> Result<(), Errno> {
+    let follow = flags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
+    match (at(g, fd, from)?, at(g, to_fd, to)?) {
+        (At::Image(fb, from), At::Image(tb, to)) => {
+            let ino = access::resolve(&g.vfs, &g.creds, fb, &from, follow)?;
+            let st = g.vfs.stat(ino)?;
+            if st.kind == FileType::Directory {
+                return Err(Errno::PERM);
+            }
+            let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, tb, &to)?;
+            if !g.creds.is_root() {
+                access::may_create(&g.vfs, &g.creds, dir)?;
+                access::may_link(&g.creds, &st)?;
+            }
+            Ok(g.vfs.link(ino, dir, &name)?)
+        }
+        (At::Host(fm, from), At::Host(tm, to)) if Arc::ptr_eq(&fm, &tm) => {
+            host_access::may_link(&fm, &g.creds, &from, follow, &to)?;
+            Ok(fm.link(&from, follow, &to)?)
+        }
+        _ => Err(Errno::XDEV),
+    }
+}
+
+pub fn path_readlink(
+    m: &mut Mem,
+    g: &mut Guest,
+    fd: u32,
+    path: Vec<u8>,
+    buf: u32,
+    len: u32,
+    out: u32,
+) -> Result<(), Errno> {
+    let target = match at(g, fd, path)? {
+        At::Image(base, path) => {
+            let ino = access::resolve(&g.vfs, &g.creds, base, &path, false)?;
+            if g.vfs.stat(ino)?.kind != FileType::Symlink {
+                return Err(Errno::INVAL);
+            }
+            g.vfs.readlink(ino)?
+        }
+        At::Host(mount, rel) => {
+            host_access::traverse(&mount, &g.creds, &rel)?;
+            mount.readlink(&rel)?
+        }
+    };
+    let n = target.len().min(len as usize);
+    m.write(buf, &target[..n])?;
+    m.write_u32(out, n as u32)
+}
