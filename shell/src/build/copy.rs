@@ -77,6 +77,15 @@ fn node(src: Src<'_>) -> anyhow::Result<Node> {
 /// Creates every missing directory of absolute image path `path` (mode 0755); returns
 /// the last one. An existing non-directory in the way is an error.
 pub fn mkdir_p(vfs: &Vfs, path: &str) -> anyhow::Result<Ino> {
+    mkdir_p_with(vfs, path, |_| Ok(()))
+}
+
+/// [`mkdir_p`], calling `made` with each directory it creates.
+pub fn mkdir_p_with(
+    vfs: &Vfs,
+    path: &str,
+    mut made: impl FnMut(Ino) -> anyhow::Result<()>,
+) -> anyhow::Result<Ino> {
     let mut ino = vfs.root();
     for part in path.split('/').filter(|p| !p.is_empty() && *p != ".") {
         ino = match vfs.resolve(ino, part.as_bytes(), true) {
@@ -87,7 +96,11 @@ pub fn mkdir_p(vfs: &Vfs, path: &str) -> anyhow::Result<Ino> {
                 );
                 child
             }
-            Err(e) if e.errno() == Errno::NoEnt => vfs.mkdir(ino, part.as_bytes(), 0o755)?,
+            Err(e) if e.errno() == Errno::NoEnt => {
+                let dir = vfs.mkdir(ino, part.as_bytes(), 0o755)?;
+                made(dir)?;
+                dir
+            }
             Err(e) => return Err(e.into()),
         };
     }

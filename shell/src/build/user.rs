@@ -119,32 +119,17 @@ pub fn resolve_in(passwd: &str, group: &str, spec: &str) -> anyhow::Result<User>
 /// WORKDIR's directory, made as BuildKit makes it: missing components are
 /// created 0755 and owned by the stage's `USER` (existing ones are left alone).
 pub fn make_workdir(vfs: &Vfs, path: &str, user_spec: &str) -> anyhow::Result<()> {
-    use fsimage::{Errno, FileType};
     let mut owner = None;
-    let mut ino = vfs.root();
-    for part in path.split('/').filter(|p| !p.is_empty() && *p != ".") {
-        ino = match vfs.resolve(ino, part.as_bytes(), true) {
-            Ok(child) => {
-                anyhow::ensure!(
-                    vfs.stat(child)?.kind == FileType::Directory,
-                    "{path}: {part} is not a directory"
-                );
-                child
-            }
-            Err(e) if e.errno() == Errno::NoEnt => {
-                let dir = vfs.mkdir(ino, part.as_bytes(), 0o755)?;
-                // Resolved once, and only when something is made (as BuildKit's chown).
-                if owner.is_none() {
-                    owner = Some(resolve(vfs, user_spec)?.creds);
-                }
-                if let Some(c) = owner.as_ref().filter(|c| !c.is_root()) {
-                    vfs.set_owner(dir, Some(c.uid), Some(c.gid))?;
-                }
-                dir
-            }
-            Err(e) => return Err(e.into()),
-        };
-    }
+    super::copy::mkdir_p_with(vfs, path, |dir| {
+        // Resolved once, and only when something is made (as BuildKit's chown).
+        if owner.is_none() {
+            owner = Some(resolve(vfs, user_spec)?.creds);
+        }
+        if let Some(c) = owner.as_ref().filter(|c| !c.is_root()) {
+            vfs.set_owner(dir, Some(c.uid), Some(c.gid))?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
