@@ -61,9 +61,12 @@ pub fn resolve_in(passwd: &str, group: &str, spec: &str) -> anyhow::Result<User>
         .filter(|f| f.len() >= 7)
         .find(|f| f[0] == user_arg || (uid_arg.is_some() && f[2].parse::<u32>().ok() == uid_arg));
     let (uid, mut gid, home, name) = match (entry, uid_arg) {
+        // A damaged entry is an error, never root.
         (Some(f), _) => (
-            f[2].parse::<u32>().unwrap_or(0),
-            f[3].parse::<u32>().unwrap_or(0),
+            f[2].parse::<u32>()
+                .map_err(|_| anyhow::anyhow!("/etc/passwd: bad uid {:?} for {}", f[2], f[0]))?,
+            f[3].parse::<u32>()
+                .map_err(|_| anyhow::anyhow!("/etc/passwd: bad gid {:?} for {}", f[3], f[0]))?,
             if f[5].is_empty() { "/" } else { f[5] }.to_string(),
             Some(f[0].to_string()),
         ),
@@ -85,7 +88,9 @@ pub fn resolve_in(passwd: &str, group: &str, spec: &str) -> anyhow::Result<User>
                 .iter()
                 .find(|f| f[0] == g || (gid_arg.is_some() && f[2].parse::<u32>().ok() == gid_arg));
             gid = match (found, gid_arg) {
-                (Some(f), _) => f[2].parse().unwrap_or(0),
+                (Some(f), _) => f[2]
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("/etc/group: bad gid {:?} for {}", f[2], f[0]))?,
                 (None, Some(n)) => n,
                 (None, None) => {
                     bail!("unable to find group {g}: no matching entries in group file")
@@ -168,6 +173,12 @@ mod tests {
 
     fn user(spec: &str) -> anyhow::Result<User> {
         resolve_in(PASSWD, GROUP, spec)
+    }
+
+    #[test]
+    fn a_damaged_passwd_entry_is_an_error_not_root() {
+        let e = resolve_in("app:x:oops:1000::/home/app:/bin/sh\n", "", "app").unwrap_err();
+        assert!(e.to_string().contains("bad uid"), "{e}");
     }
 
     #[test]
