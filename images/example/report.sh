@@ -1,5 +1,6 @@
+#!/bin/sh
 # Word statistics over a text file, with the wsh userland only.
-# Usage: . report.sh FILE   (sourced: wsh runs scripts with its own interpreter)
+# Usage: ./report.sh FILE
 file=${1:-/srv/app/words.txt}
 echo "lines: $(wc -l < "$file")"
 echo "words: $(wc -w < "$file")"
