@@ -11,6 +11,7 @@ mod cond;
 mod control;
 mod exec;
 mod expand;
+mod external;
 mod glob;
 mod heredoc_fix;
 mod jobs;

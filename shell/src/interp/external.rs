@@ -1,0 +1,112 @@
+//! Starting programs: the file PATH lookup found, run by the runtime, or (when it
+//! is not a module) as a script (see `scripts.rs`).
+
+use std::collections::BTreeMap;
+
+use wsh_runtime::{Command, SpawnError};
+
+use super::path::Lookup;
+use super::{ExecResult, Fds, Shell};
+
+impl Shell {
+    /// Starts a program from the image and waits for it.
+    pub(crate) fn run_external(
+        &mut self,
+        argv: Vec<String>,
+        values: Vec<(String, String)>,
+        fds: Fds,
+    ) -> ExecResult {
+        self.run_program_file(argv, values, fds, 0)
+    }
+
+    /// Starts the program `argv[0]` names; `depth` counts the `#!` interpreters
+    /// already followed to get here.
+    pub(crate) fn run_program_file(
+        &mut self,
+        argv: Vec<String>,
+        values: Vec<(String, String)>,
+        fds: Fds,
+        depth: usize,
+    ) -> ExecResult {
+        let name = argv[0].clone();
+        let program = match self.find_program(&name) {
+            Lookup::Found(p) => {
+                self.remember_program(&name, &p);
+                p
+            }
+            // `/bin/sh`, `/bin/bash` (Docker's shell form, a Balenafile SHELL) missing
+            // from the image: this interpreter runs them, as it does `sh` below.
+            Lookup::NotFound
+                if name.starts_with('/')
+                    && matches!(name.rsplit('/').next(), Some("sh" | "bash")) =>
+            {
+                return Ok(self.sh_builtin(&argv, values, &fds));
+            }
+            Lookup::NotFound if name.contains('/') => {
+                fds.error(&format!("{name}: No such file or directory"));
+                return Ok(127);
+            }
+            // No shell binary on the image: `sh`/`bash` scripts run with this interpreter.
+            Lookup::NotFound if matches!(name.as_str(), "sh" | "bash") => {
+                return Ok(self.sh_builtin(&argv, values, &fds));
+            }
+            Lookup::NotFound => {
+                fds.error(&format!("{name}: command not found"));
+                return Ok(127);
+            }
+            Lookup::IsDir(_) => {
+                fds.error(&format!("{name}: Is a directory"));
+                return Ok(126);
+            }
+        };
+        let mut env: BTreeMap<String, String> = self.environment().into_iter().collect();
+        // Kept for a script: the runtime refuses what is not a module.
+        let script_args = (argv.clone(), values.clone(), program.clone());
+        env.extend(values);
+        env.insert("PWD".into(), self.cwd.clone());
+        let cmd = Command {
+            program,
+            argv,
+            env: env.into_iter().collect(),
+            cwd: self.cwd.clone(),
+            stdin: fds.handle(0),
+            stdout: fds.handle(1),
+            stderr: fds.handle(2),
+        };
+        match self.sys.spawn_with_umask(cmd, self.umask) {
+            Ok(job) => {
+                // Release our copies of the handles first so readers see EOF when the job ends.
+                drop(fds);
+                match self.kill_signal.clone() {
+                    Some(sig) => self.wait_killable(job, &sig),
+                    None => Ok(job.wait()),
+                }
+            }
+            Err(e @ (SpawnError::NotFound(_) | SpawnError::NotExecutable(..))) => {
+                let (argv, values, program) = script_args;
+                // Not a module, or on a host mount the runtime does not load from.
+                let refused = matches!(&e, SpawnError::NotFound(_))
+                    || matches!(&e, SpawnError::NotExecutable(_, why) if why.contains("Exec format"));
+                if refused
+                    && let Some(status) = self.run_as_script(&program, &argv, values, &fds, depth)
+                {
+                    return status;
+                }
+                match e {
+                    SpawnError::NotExecutable(_, why) => {
+                        fds.error(&format!("{name}: {why}"));
+                        Ok(126)
+                    }
+                    _ => {
+                        fds.error(&format!("{name}: No such file or directory"));
+                        Ok(127)
+                    }
+                }
+            }
+            Err(SpawnError::Other(why)) => {
+                fds.error(&format!("{name}: {why}"));
+                Ok(126)
+            }
+        }
+    }
+}
