@@ -10,7 +10,7 @@ use fsimage::{Errno, Error, FileType, Result, Stat};
 
 use super::access::{self, Credentials, EXEC, WRITE};
 use crate::io::OpenOptions;
-use crate::mounts::Mount;
+use crate::mounts::{Mount, Opened};
 
 fn stat(m: &Mount, rel: &[u8], follow: bool) -> Result<Stat> {
     m.stat(rel, follow).map_err(Error::Errno)
@@ -63,6 +63,29 @@ pub fn may_open(
         // The open itself reports it.
         Err(_) => Ok(()),
     }
+}
+
+/// Opens `rel` for `c` as open(2) would: [`may_open`], the open itself (`mode`
+/// for a file it creates), and a new file given to its creator ([`own_new`]).
+pub fn open(
+    m: &Mount,
+    c: &Credentials,
+    rel: &[u8],
+    opts: OpenOptions,
+    follow: bool,
+    want_dir: bool,
+    mode: u32,
+) -> Result<Opened> {
+    may_open(m, c, rel, follow, &opts)?;
+    // Only a non-root creator needs to know whether the open made the file.
+    let made = opts.create && !c.is_root() && m.stat(rel, follow).is_err();
+    let opened = m
+        .open(rel, opts, follow, want_dir, mode)
+        .map_err(Error::Errno)?;
+    if made {
+        own_new(m, c, rel);
+    }
+    Ok(opened)
 }
 
 /// Making entry `rel`: write and search on its parent.

@@ -79,13 +79,8 @@ pub fn path_open(
         }
         At::Host(mount, rel) => {
             let want_dir = oflags & oflags::DIRECTORY != 0;
-            host_access::may_open(&mount, &g.creds, &rel, follow, &opts)?;
-            let existed = opts.create && mount.stat(&rel, follow).is_ok();
-            let opened = mount.open(&rel, opts, follow, want_dir, 0o666 & !g.umask)?;
-            if opts.create && !existed {
-                host_access::own_new(&mount, &g.creds, &rel);
-            }
-            match opened {
+            let mode = 0o666 & !g.umask;
+            match host_access::open(&mount, &g.creds, &rel, opts, follow, want_dir, mode)? {
                 Opened::Dir => Fd::HostDir(HostDirFd {
                     mount,
                     rel,

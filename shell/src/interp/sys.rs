@@ -337,13 +337,9 @@ fn open_mounted(
     opts: OpenOptions,
     umask: u32,
 ) -> Result<Handle, SysError> {
-    host_access::may_open(m, creds, rel, true, &opts).map_err(|e| SysError::from(e.errno()))?;
-    let existed = opts.create && m.stat(rel, true).is_ok();
-    let opened = m.open(rel, opts, true, false, 0o666 & !umask)?;
-    if opts.create && !existed {
-        host_access::own_new(m, creds, rel);
-    }
-    match opened {
+    match host_access::open(m, creds, rel, opts, true, false, 0o666 & !umask)
+        .map_err(|e| SysError::from(e.errno()))?
+    {
         Opened::File(f) => Ok(Handle::HostFile(f)),
         Opened::Dir => Err(Errno::IsDir.into()),
     }
