@@ -92,3 +92,64 @@ pub fn differences_from_bash(cases: &[&str]) -> Vec<String> {
     }
     failures
 }
+
+/// The tree the uid-1000 permission tests start from, made by root below `$T`: a
+/// 0755 root directory with a readable and a secret file, a sticky world-writable
+/// one, a closed one (0700) and a search-only one (0711).
+pub const PERMISSION_SETUP: &str = r#"
+mkdir -p "$T/rootdir/sub" "$T/sticky" "$T/closed" "$T/searchonly"
+chmod 755 "$T/rootdir" && echo r > "$T/rootdir/readable" && chmod 644 "$T/rootdir/readable"
+echo s > "$T/rootdir/secret" && chmod 600 "$T/rootdir/secret"
+chmod 1777 "$T/sticky" && echo w > "$T/sticky/rootf" && chmod 666 "$T/sticky/rootf"
+echo c > "$T/closed/f" && chmod 700 "$T/closed"
+echo o > "$T/searchonly/f" && chmod 711 "$T/searchonly"
+chmod 1777 "$T"
+"#;
+
+/// A fresh `tmp/t` holding [`PERMISSION_SETUP`]'s tree (`tmp` is opened to others,
+/// as tempfile makes it 0700, so that uid 1000 can reach it).
+pub fn permission_tree(tmp: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let t = tmp.join("t");
+    std::fs::create_dir(&t).unwrap();
+    let ok = Command::new("bash")
+        .args(["-c", PERMISSION_SETUP])
+        .env("T", &t)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "the permission tree could not be made");
+    t
+}
+
+/// Stdout of `script` run by bash as uid 1000 (no groups) on the host, with `$T` = `t`:
+/// the kernel's answers that wsh must match. `None`, with the reason printed, when
+/// the host cannot run it (not root, no setpriv, or `t` out of uid 1000's reach:
+/// the script must then print `mkdir 0` first, as the tests' scripts do).
+pub fn as_uid_1000_on_host(t: &Path, script: &str) -> Option<String> {
+    let root = text(&host("id", &["-u"]).stdout).trim() == "0";
+    if !Path::new("/usr/bin/setpriv").exists() || !root {
+        eprintln!("skipped: needs root and setpriv on the host");
+        return None;
+    }
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=1000",
+            "--regid=1000",
+            "--clear-groups",
+            "bash",
+            "-c",
+            script,
+        ])
+        .env("T", t)
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let answers = text(&out.stdout);
+    if !answers.contains("mkdir 0") {
+        eprintln!("skipped: uid 1000 cannot reach {}: {answers}", t.display());
+        return None;
+    }
+    Some(answers)
+}

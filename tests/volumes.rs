@@ -287,11 +287,6 @@ fn scripts_run_by_their_first_line_as_execve_and_bash_would() {
 /// uid 1000 on the host through `setpriv` and by `wsh run -u 1000:1000 -v`.
 #[test]
 fn non_root_user_on_a_volume_gets_the_host_kernels_answers() {
-    let root = text(&common::host("id", &["-u"]).stdout).trim() == "0";
-    if !Path::new("/usr/bin/setpriv").exists() || !root {
-        eprintln!("skipped: needs root and setpriv on the host");
-        return;
-    }
     let script = r#"
 s() { echo "$1 $?"; }
 mkdir "$T/mine"; s mkdir
@@ -312,54 +307,14 @@ ln "$T/rootdir/secret" "$T/mine/hard" 2>/dev/null; s hardlink-other
 ln -s x "$T/rootdir/l" 2>/dev/null; s symlink-in-rootdir
 touch -d 2001-01-01 "$T/sticky/rootf" 2>/dev/null; s touch-explicit-other
 "#;
-    let setup = r#"
-mkdir -p "$T/rootdir/sub" "$T/sticky" "$T/closed" "$T/searchonly"
-chmod 755 "$T/rootdir" && echo r > "$T/rootdir/readable" && chmod 644 "$T/rootdir/readable"
-echo s > "$T/rootdir/secret" && chmod 600 "$T/rootdir/secret"
-chmod 1777 "$T/sticky" && echo w > "$T/sticky/rootf" && chmod 666 "$T/sticky/rootf"
-echo c > "$T/closed/f" && chmod 700 "$T/closed"
-echo o > "$T/searchonly/f" && chmod 711 "$T/searchonly"
-chmod 1777 "$T"
-"#;
-    let fresh = |tmp: &Path| {
-        // tempfile makes 0700 directories: uid 1000 must be able to enter this one.
-        std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let t = tmp.join("t");
-        std::fs::create_dir(&t).unwrap();
-        let ok = std::process::Command::new("bash")
-            .args(["-c", setup])
-            .env("T", &t)
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        t
-    };
     let host_tmp = tempfile::tempdir().unwrap();
-    let host_t = fresh(host_tmp.path());
-    let host_out = std::process::Command::new("setpriv")
-        .args([
-            "--reuid=1000",
-            "--regid=1000",
-            "--clear-groups",
-            "bash",
-            "-c",
-            script,
-        ])
-        .env("T", &host_t)
-        .env("PATH", "/usr/bin:/bin")
-        .current_dir("/")
-        .output()
-        .unwrap();
-    let host_text = text(&host_out.stdout);
-    if !host_text.contains("mkdir 0") {
-        eprintln!(
-            "skipped: uid 1000 cannot reach {}: {host_text}",
-            host_t.display()
-        );
+    let Some(host_text) =
+        common::as_uid_1000_on_host(&common::permission_tree(host_tmp.path()), script)
+    else {
         return;
-    }
+    };
     let ours_tmp = tempfile::tempdir().unwrap();
-    let ours_t = fresh(ours_tmp.path());
+    let ours_t = common::permission_tree(ours_tmp.path());
     let vol = format!("{}:/t", ours_t.display());
     let ours = run(&["-u", "1000:1000", "-e", "T=/t", "-v", &vol], script);
     assert_eq!(text(&ours.stdout), host_text, "{}", text(&ours.stderr));
