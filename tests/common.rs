@@ -93,6 +93,53 @@ pub fn differences_from_bash(cases: &[&str]) -> Vec<String> {
     failures
 }
 
+/// Asserts that every case of `cases` agrees with bash (stdout and exit status).
+pub fn assert_all_match_bash(cases: &[&str]) {
+    let failures = differences_from_bash(cases);
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from bash:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// Makes `img`, a raw ext4 image of `size` (mkfs.ext4's syntax: 64M) holding `src`'s tree.
+pub fn mkfs_from_dir(src: &Path, img: &Path, size: &str) -> Output {
+    host(
+        "mkfs.ext4",
+        &[
+            "-q",
+            "-F",
+            "-d",
+            src.to_str().unwrap(),
+            img.to_str().unwrap(),
+            size,
+        ],
+    )
+}
+
+/// The checks both uid-1000 permission tests make (on an image and on a volume), one
+/// status line each; each test appends checks of its own.
+pub const PERMISSION_PROBES: &str = r#"
+s() { echo "$1 $?"; }
+mkdir "$T/mine"; s mkdir
+echo x > "$T/rootdir/f" 2>/dev/null; s write-rootdir
+cat "$T/rootdir/readable" > /dev/null; s read-readable
+cat "$T/rootdir/secret" 2>/dev/null; s read-secret
+echo y >> "$T/rootdir/readable" 2>/dev/null; s append-readable
+echo y >> "$T/sticky/rootf"; s append-world-writable
+rm -f "$T/sticky/rootf" 2>/dev/null; s rm-sticky-other
+touch "$T/sticky/own" && rm "$T/sticky/own"; s rm-sticky-own
+mv "$T/sticky/rootf" "$T/sticky/moved" 2>/dev/null; s mv-sticky-other
+cat "$T/closed/f" 2>/dev/null; s traverse-closed
+cat "$T/searchonly/f" > /dev/null; s read-through-searchonly
+chmod 600 "$T/rootdir/readable" 2>/dev/null; s chmod-other
+chmod 600 "$T/mine"; s chmod-own
+rmdir "$T/rootdir/sub" 2>/dev/null; s rmdir-in-rootdir
+"#;
+
 /// The tree the uid-1000 permission tests start from, made by root below `$T`: a
 /// 0755 root directory with a readable and a secret file, a sticky world-writable
 /// one, a closed one (0700) and a search-only one (0711).

@@ -7,7 +7,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{host, text, wsh_cmd, wsh_home};
+use common::{host, mkfs_from_dir, text, wsh_cmd, wsh_home};
 
 /// Runs `wsh ARGS...` with the shared test store.
 fn wsh_args(args: &[&str]) -> Output {
@@ -276,17 +276,7 @@ fn import_of_an_ext4_image_copies_it_untouched() {
     std::fs::create_dir(&src).unwrap();
     std::fs::write(src.join("hello"), b"hello from mkfs\n").unwrap();
     let img = tmp.path().join("made.img");
-    let mk = host(
-        "mkfs.ext4",
-        &[
-            "-q",
-            "-F",
-            "-d",
-            src.to_str().unwrap(),
-            img.to_str().unwrap(),
-            "64M",
-        ],
-    );
+    let mk = mkfs_from_dir(&src, &img, "64M");
     ok(&mk, "mkfs.ext4");
     let before = std::fs::read(&img).unwrap();
     ok(
@@ -370,12 +360,12 @@ fn bad_inputs_are_refused_naming_the_file() {
 }
 
 /// The store of a private WSH_HOME, opened through the library.
-fn store_at(home: &Path) -> wsh::store::Store {
-    let dirs = wsh::store::Dirs {
+fn store_at(home: &Path) -> images::Store {
+    let dirs = images::Dirs {
         data: home.join("data"),
         cache: home.join("cache"),
     };
-    wsh::store::Store::open(&dirs).unwrap()
+    images::Store::open(&dirs).unwrap()
 }
 
 /// Commits, on top of `image`, a layer that writes `byte` at `offset` of file `/name`,

@@ -194,17 +194,7 @@ fn setup(t: &Path) -> (PathBuf, PathBuf, PathBuf) {
     std::fs::create_dir_all(&mnt).unwrap();
     make_source(&src);
     let img = t.join("img.ext4");
-    let out = host(
-        "mkfs.ext4",
-        &[
-            "-q",
-            "-F",
-            "-d",
-            src.to_str().unwrap(),
-            img.to_str().unwrap(),
-            "64M",
-        ],
-    );
+    let out = mkfs_from_dir(&src, &img, "64M");
     assert!(out.status.success(), "{}", text(&out.stderr));
     (src, mnt, img)
 }

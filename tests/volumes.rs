@@ -287,26 +287,14 @@ fn scripts_run_by_their_first_line_as_execve_and_bash_would() {
 /// uid 1000 on the host through `setpriv` and by `wsh run -u 1000:1000 -v`.
 #[test]
 fn non_root_user_on_a_volume_gets_the_host_kernels_answers() {
-    let script = r#"
-s() { echo "$1 $?"; }
-mkdir "$T/mine"; s mkdir
-echo x > "$T/rootdir/f" 2>/dev/null; s write-rootdir
-cat "$T/rootdir/readable" > /dev/null; s read-readable
-cat "$T/rootdir/secret" 2>/dev/null; s read-secret
-echo y >> "$T/rootdir/readable" 2>/dev/null; s append-readable
-echo y >> "$T/sticky/rootf"; s append-world-writable
-rm -f "$T/sticky/rootf" 2>/dev/null; s rm-sticky-other
-touch "$T/sticky/own" && rm "$T/sticky/own"; s rm-sticky-own
-mv "$T/sticky/rootf" "$T/sticky/moved" 2>/dev/null; s mv-sticky-other
-cat "$T/closed/f" 2>/dev/null; s traverse-closed
-cat "$T/searchonly/f" > /dev/null; s read-through-searchonly
-chmod 600 "$T/rootdir/readable" 2>/dev/null; s chmod-other
-chmod 600 "$T/mine"; s chmod-own
-rmdir "$T/rootdir/sub" 2>/dev/null; s rmdir-in-rootdir
-ln "$T/rootdir/secret" "$T/mine/hard" 2>/dev/null; s hardlink-other
+    let script = &format!(
+        "{}{}",
+        common::PERMISSION_PROBES,
+        r#"ln "$T/rootdir/secret" "$T/mine/hard" 2>/dev/null; s hardlink-other
 ln -s x "$T/rootdir/l" 2>/dev/null; s symlink-in-rootdir
 touch -d 2001-01-01 "$T/sticky/rootf" 2>/dev/null; s touch-explicit-other
-"#;
+"#
+    );
     let host_tmp = tempfile::tempdir().unwrap();
     let Some(host_text) =
         common::as_uid_1000_on_host(&common::permission_tree(host_tmp.path()), script)

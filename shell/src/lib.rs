@@ -1,13 +1,8 @@
-//! wsh: the command line, the interpreter, images and containers.
+//! wsh: the command line, the interpreter, the REPL and the Balenafile builder. Images,
+//! layers and containers are the `images` crate's.
 
-pub mod base_image;
 pub mod build;
-pub mod container;
-pub mod image;
-pub mod image_cmds;
-pub mod import;
+pub mod cli;
 pub mod interp;
-pub mod mount;
 pub mod repl;
 pub mod sh_runner;
-pub mod store;

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::{args, group_id, help, strerror, user_id};
 use crate::wsh::{self, Spawn, Stat};
+use wsh_pattern::{PatChar, matches, unquoted};
 
 const HELP: &str = "Usage: find [-H] [-L] [-P] [path...] [expression]
 
@@ -20,95 +21,13 @@ Actions: -print -print0 -exec COMMAND ; -exec COMMAND {} + -delete -prune -quit
 Operators: ( EXPR ) ! EXPR -not EXPR EXPR -a EXPR EXPR -and EXPR EXPR -o EXPR EXPR -or EXPR
 ";
 
-/// Shell-style pattern match (`*`, `?`, `[...]`, `\\`), as fnmatch without flags.
-pub fn glob(pat: &[char], s: &[char]) -> bool {
-    let (mut p, mut i) = (0, 0);
-    let (mut star_p, mut star_i) = (usize::MAX, 0);
-    while i < s.len() {
-        if p < pat.len() {
-            match pat[p] {
-                '*' => {
-                    star_p = p;
-                    star_i = i;
-                    p += 1;
-                    continue;
-                }
-                '?' => {
-                    p += 1;
-                    i += 1;
-                    continue;
-                }
-                '[' => {
-                    if let Some((matched, next)) = class(pat, p, s[i]) {
-                        if matched {
-                            p = next;
-                            i += 1;
-                            continue;
-                        }
-                    } else if s[i] == '[' {
-                        p += 1;
-                        i += 1;
-                        continue;
-                    }
-                }
-                '\\' if p + 1 < pat.len() && pat[p + 1] == s[i] => {
-                    p += 2;
-                    i += 1;
-                    continue;
-                }
-                // An escaped character that does not match here.
-                '\\' if p + 1 < pat.len() => {}
-                c if c == s[i] => {
-                    p += 1;
-                    i += 1;
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        if star_p == usize::MAX {
-            return false;
-        }
-        p = star_p + 1;
-        star_i += 1;
-        i = star_i;
-    }
-    while p < pat.len() && pat[p] == '*' {
-        p += 1;
-    }
-    p == pat.len()
-}
-
-/// A bracket expression at `pat[at]`: (does `c` match, index after it), or None if unterminated.
-fn class(pat: &[char], at: usize, c: char) -> Option<(bool, usize)> {
-    let mut j = at + 1;
-    let negate = j < pat.len() && (pat[j] == '!' || pat[j] == '^');
-    if negate {
-        j += 1;
-    }
-    let mut matched = false;
-    let mut first = true;
-    while j < pat.len() && (first || pat[j] != ']') {
-        first = false;
-        let lo = pat[j];
-        if j + 2 < pat.len() && pat[j + 1] == '-' && pat[j + 2] != ']' {
-            matched |= lo <= c && c <= pat[j + 2];
-            j += 3;
-        } else {
-            matched |= lo == c;
-            j += 1;
-        }
-    }
-    (j < pat.len()).then_some((matched != negate, j + 1))
-}
-
 #[derive(Debug)]
 enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
-    Name(Vec<char>, bool),
-    Path(Vec<char>, bool),
+    Name(Vec<PatChar>, bool),
+    Path(Vec<PatChar>, bool),
     Type(char),
     Size(i8, u64, u64),
     Empty,
@@ -191,12 +110,12 @@ impl Parser {
             "-name" | "-iname" => {
                 let ci = t == "-iname";
                 let p = self.arg(&t)?;
-                Expr::Name(if ci { p.to_lowercase() } else { p }.chars().collect(), ci)
+                Expr::Name(unquoted(&if ci { p.to_lowercase() } else { p }), ci)
             }
             "-path" | "-ipath" | "-wholename" => {
                 let ci = t == "-ipath";
                 let p = self.arg(&t)?;
-                Expr::Path(if ci { p.to_lowercase() } else { p }.chars().collect(), ci)
+                Expr::Path(unquoted(&if ci { p.to_lowercase() } else { p }), ci)
             }
             "-type" => {
                 let v = self.arg(&t)?;
@@ -364,7 +283,7 @@ impl Walk {
                 }
                 .chars()
                 .collect();
-                glob(p, &n)
+                matches(p, &n)
             }
             Expr::Path(p, ci) => {
                 let n: Vec<char> = if *ci {
@@ -374,7 +293,7 @@ impl Walk {
                 }
                 .chars()
                 .collect();
-                glob(p, &n)
+                matches(p, &n)
             }
             Expr::Type(t) => {
                 let want = match t {

@@ -5,10 +5,10 @@
 //! and ADD sources). The image ids are content addresses themselves, so a key can
 //! only lead to the image the same step made before.
 //!
-//! The store keeps every image this index names ([`crate::store::Store::prune`] reads
+//! The store keeps every image this index names ([`images::Store::prune`] reads
 //! it), so `wsh rmi` of a tag never takes a cached parent away from a later build, as
 //! Docker's build cache outlives `docker rmi`; a running build also holds a
-//! [`crate::store::BuildLease`], which keeps the images it made before they reach the
+//! [`images::BuildLease`], which keeps the images it made before they reach the
 //! index. A hit is still checked (config and layer files present): an index entry whose
 //! image is gone anyway (a damaged or hand-edited store) is a miss, never an error.
 
@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
-use crate::store::{BUILD_CACHE_FILE, StoreLock, write_atomic};
+use images::{BUILD_CACHE_FILE, StoreLock, write_atomic};
 
 /// The cache index.
 pub struct Cache {

@@ -8,20 +8,22 @@
 //! ENTRYPOINT) opens wsh's REPL inside the container, with the image's env and
 //! workdir; with a command, it runs that command on the terminal.
 //!
-//! `-v HOST:GUEST[:ro]` maps a host directory into the container's tree, and
+//! `-v HOST:GUEST[:OPTS]` and `--mount type=bind|tmpfs,...` (parsed in mount_spec.rs)
+//! map a host directory, or an empty temporary one, into the container's tree, and
 //! nothing else of the host (see `wsh_runtime::mounts` for the confinement). The
 //! mount point is made in the container's throwaway layer if the image lacks it.
 //! Programs are not run from a mount (the runtime loads modules from the image).
 
-use std::path::PathBuf;
+use std::os::unix::fs::PermissionsExt as _;
 
 use anyhow::Context as _;
 use wsh_runtime::Handle;
 use wsh_runtime::mounts::{Mount, Mounts};
 
-use crate::container::Container;
+use images::{Container, Dirs, Store};
+
+use super::mount_spec::{Volume, VolumeSource};
 use crate::interp::{Fds, ImageSystem, Shell};
-use crate::store::{Dirs, Store};
 
 /// What `wsh run` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -38,63 +40,46 @@ pub struct RunOptions {
     pub interactive: bool,
     /// `-t`: a terminal session; without a command, the REPL inside the container.
     pub tty: bool,
-    /// `-v HOST:GUEST[:ro]`: host directories in the container's tree.
+    /// `-v` and `--mount`: host (or temporary) directories in the container's tree.
     pub volumes: Vec<Volume>,
     /// `-u USER[:GROUP]`: run as this user instead of the image's USER.
     pub user: Option<String>,
 }
 
-/// One `-v HOST:GUEST[:ro]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Volume {
-    /// The host directory.
-    pub host: PathBuf,
-    /// Where the container sees it (absolute).
-    pub guest: String,
-    /// `:ro`: the container may not change it.
-    pub readonly: bool,
-}
-
-/// Parses `-v HOST:GUEST[:ro|:rw]`.
-pub fn parse_volume(s: &str) -> Result<Volume, String> {
-    let (spec, readonly) = match s.rsplit_once(':') {
-        Some((rest, "ro")) => (rest, true),
-        Some((rest, "rw")) => (rest, false),
-        _ => (s, false),
-    };
-    let Some((host, guest)) = spec.split_once(':') else {
-        return Err(format!("-v {s}: expected HOST:GUEST[:ro]"));
-    };
-    if host.is_empty() {
-        return Err(format!("-v {s}: the host directory is empty"));
-    }
-    if !guest.starts_with('/') {
-        return Err(format!(
-            "-v {s}: the container path {guest:?} must be absolute"
-        ));
-    }
-    if guest.trim_end_matches('/').is_empty() {
-        return Err(format!("-v {s}: cannot mount over the container's root"));
-    }
-    Ok(Volume {
-        host: PathBuf::from(host),
-        guest: guest.to_string(),
-        readonly,
-    })
-}
-
-/// Opens the volumes' host directories and makes their mount points in the container.
-fn mount_volumes(container: &Container, volumes: &[Volume]) -> anyhow::Result<Mounts> {
+/// Opens the volumes' directories (a tmpfs volume gets a fresh temporary one, removed
+/// when the returned guards drop) and makes their mount points in the container.
+fn mount_volumes(
+    container: &Container,
+    volumes: &[Volume],
+) -> anyhow::Result<(Mounts, Vec<tempfile::TempDir>)> {
     let mut mounts = Mounts::none();
+    let mut tmpfs = Vec::new();
     let vfs = container.runtime().vfs();
     for v in volumes {
-        let host = std::fs::canonicalize(&v.host)
-            .with_context(|| format!("-v {}: cannot use the host directory", v.host.display()))?;
-        anyhow::ensure!(
-            host.is_dir(),
-            "-v {}: not a directory (only directories can be mapped)",
-            v.host.display()
-        );
+        let host = match &v.source {
+            VolumeSource::Host(dir) => {
+                let host = std::fs::canonicalize(dir).with_context(|| {
+                    format!("-v {}: cannot use the host directory", dir.display())
+                })?;
+                anyhow::ensure!(
+                    host.is_dir(),
+                    "-v {}: not a directory (only directories can be mapped)",
+                    dir.display()
+                );
+                host
+            }
+            VolumeSource::Tmpfs => {
+                let dir = tempfile::Builder::new()
+                    .prefix("wsh-tmpfs-")
+                    .tempdir()
+                    .context("--mount type=tmpfs: cannot make a temporary directory")?;
+                // Docker's tmpfs mounts are 1777: any container user may write there.
+                std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777))?;
+                let path = dir.path().to_path_buf();
+                tmpfs.push(dir);
+                path
+            }
+        };
         let mount = Mount::new(&host, &v.guest, v.readonly)
             .with_context(|| format!("-v {}: cannot open it confined", host.display()))?;
         // mkdir -p of the mount point, each component checked to be a directory.
@@ -103,7 +88,7 @@ fn mount_volumes(container: &Container, volumes: &[Volume]) -> anyhow::Result<Mo
             .with_context(|| format!("-v: cannot make the mount point {guest}"))?;
         mounts.add(mount);
     }
-    Ok(mounts)
+    Ok((mounts, tmpfs))
 }
 
 /// Whether `wsh run` opens the REPL: `-t` with no command on the command line and
@@ -135,9 +120,8 @@ pub fn shell_text(argv: &[String]) -> String {
 pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
     let dirs = Dirs::locate()?;
     let store = Store::open(&dirs)?;
-    if crate::image::normalize_ref(&opts.image).ok().as_deref() == Some(crate::base_image::BASE_TAG)
-    {
-        crate::base_image::ensure(&store)?;
+    if images::normalize_ref(&opts.image).ok().as_deref() == Some(images::base::BASE_TAG) {
+        images::base::ensure(&store)?;
     }
     let (id, config) = store.resolve(&opts.image)?;
     let argv = effective_argv(&config.entrypoint, &config.cmd, &opts.cmd);
@@ -149,8 +133,8 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
     );
     let container = Container::create(store, &dirs, &id)
         .with_context(|| format!("cannot start {}", opts.image))?;
+    let (mounts, _tmpfs) = mount_volumes(&container, &opts.volumes)?;
     if !opts.volumes.is_empty() {
-        let mounts = mount_volumes(&container, &opts.volumes)?;
         container.runtime().set_mounts(mounts);
     }
     let spec = opts.user.as_deref().unwrap_or(&config.user);
@@ -239,21 +223,6 @@ mod tests {
         assert!(!opens_repl(false, &[], &[]));
         assert!(!opens_repl(true, &[], &v(&["ls"])));
         assert!(!opens_repl(true, &v(&["app"]), &[]));
-    }
-
-    #[test]
-    fn volumes_parse_as_docker_writes_them() {
-        let v = parse_volume("/h:/g:ro").unwrap();
-        assert_eq!(
-            (v.host, v.guest.as_str(), v.readonly),
-            (PathBuf::from("/h"), "/g", true)
-        );
-        assert!(!parse_volume("./h:/g").unwrap().readonly);
-        assert!(!parse_volume("/h:/g:rw").unwrap().readonly);
-        assert!(parse_volume("/h").is_err());
-        assert!(parse_volume("/h:g").is_err());
-        assert!(parse_volume("/h:/").is_err());
-        assert!(parse_volume(":/g").is_err());
     }
 
     #[test]

@@ -10,8 +10,7 @@ use super::context::Context;
 use super::output::Progress;
 use super::parse::{Balenafile, CmdForm, Instr, Step};
 use super::{BuildError, Options, steps, vars};
-use crate::image::{HistoryEntry, ImageConfig, now_secs};
-use crate::store::{Dirs, Store};
+use images::{Dirs, HistoryEntry, ImageConfig, Store, now_secs};
 
 /// Per-stage state: where the stage is and what its instructions see.
 pub(super) struct Stage {
@@ -189,8 +188,8 @@ impl Builder<'_> {
             let id = steps::scratch_image(self)?;
             return Ok((id.clone(), self.store.config(&id)?));
         }
-        if crate::image::normalize_ref(image).ok().as_deref() == Some(crate::base_image::BASE_TAG) {
-            crate::base_image::ensure(&self.store)?;
+        if images::normalize_ref(image).ok().as_deref() == Some(images::base::BASE_TAG) {
+            images::base::ensure(&self.store)?;
         }
         self.store.resolve(image)
     }
@@ -333,11 +332,11 @@ impl Builder<'_> {
                     }
                 }
                 c.healthcheck = Some(match h {
-                    None => crate::image::Healthcheck {
+                    None => images::Healthcheck {
                         options: Default::default(),
                         test: vec!["NONE".into()],
                     },
-                    Some((opts, form)) => crate::image::Healthcheck {
+                    Some((opts, form)) => images::Healthcheck {
                         options: opts.iter().cloned().collect(),
                         test: match form {
                             CmdForm::Exec(v) => std::iter::once("CMD".to_string())

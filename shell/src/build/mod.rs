@@ -35,6 +35,7 @@ pub mod context;
 pub mod copy;
 mod exec;
 mod heredoc;
+pub mod mount_spec;
 pub mod output;
 pub mod parse;
 mod run_mount;
@@ -100,7 +101,7 @@ pub fn parse_build_arg(s: &str) -> Result<(String, String), String> {
 /// Builds an image; returns its id. Balenafile errors are [`BuildError`]s.
 pub fn build(opts: &Options) -> anyhow::Result<String> {
     for t in &opts.tags {
-        crate::image::normalize_ref(t)?;
+        images::normalize_ref(t)?;
     }
     let path = opts
         .file
@@ -113,7 +114,7 @@ pub fn build(opts: &Options) -> anyhow::Result<String> {
     let ctx = context::Context::open(&opts.context)?;
     let (dirs, store) = exec::open_store()?;
     // Held until the image is tagged: a concurrent `wsh rmi` then keeps what this build
-    // made (see store::BuildLease).
+    // made (see images::BuildLease).
     let _lease = {
         let lock = store.lock()?;
         store.lease(&lock)?

@@ -353,7 +353,7 @@ fn run_flags(flags: &[pd::Flag<'_>]) -> Result<Vec<String>, String> {
             ("mount", Some(v)) => {
                 let v = v.value.to_string();
                 if !v.contains('$') {
-                    super::run_mount::parse_spec(&v, &|s| Ok(s.to_string()))?;
+                    super::mount_spec::parse_spec(&v, &|s| Ok(s.to_string()))?;
                 }
                 mounts.push(v);
             }

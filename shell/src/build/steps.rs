@@ -12,10 +12,10 @@ use super::copy::{self, Attrs, Src};
 use super::exec::{Builder, Stage, image_path};
 use super::parse::{CmdForm, CopyArgs, Instr, Source, Step};
 use super::{BuildError, vars};
-use crate::container::Container;
-use crate::image::ImageConfig;
 use crate::interp::{Fds, ImageSystem, Shell};
-use crate::store::{Store, flush_device};
+use images::Container;
+use images::ImageConfig;
+use images::{Store, flush_device};
 
 /// Quotes a word for the shell.
 fn quote(s: &str) -> String {
@@ -205,7 +205,7 @@ pub(super) fn scratch_image(b: &mut Builder<'_>) -> anyhow::Result<String> {
     {
         return Ok(id.to_string());
     }
-    let size = crate::base_image::IMAGE_SIZE;
+    let size = images::base::IMAGE_SIZE;
     let id = file_step(
         &b.store,
         None,

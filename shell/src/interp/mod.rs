@@ -17,7 +17,7 @@ mod heredoc_fix;
 mod jobs;
 mod param;
 mod path;
-mod pattern;
+use wsh_pattern as pattern;
 mod proc_builtins;
 mod redirect;
 mod scripts;

@@ -107,7 +107,7 @@ impl Context {
         let view = self.view();
         let mut names: BTreeSet<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
         names.extend(view.functions.iter().cloned());
-        names.extend(crate::base_image::applets().map(str::to_string));
+        names.extend(images::base::applets().map(str::to_string));
         for dir in view.path.split(':') {
             let dir = if dir.is_empty() {
                 view.cwd.as_str()

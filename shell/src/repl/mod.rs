@@ -21,9 +21,9 @@ use reedline::{
 };
 use wsh_runtime::Runtime;
 
-use crate::container::Container;
 use crate::interp::{ImageSystem, Shell, host_fds};
-use crate::store::Dirs;
+use images::Container;
+use images::Dirs;
 use prompt::PROMPT_INDICATOR;
 pub use validate::{Completeness, completeness};
 

@@ -1,22 +1,14 @@
-//! The image-management subcommands: images, rmi, inspect, history, tag, export, import.
-//! Each prints its result and returns the exit status.
+//! The image-management subcommands (images, rmi, inspect, history, tag, export, import,
+//! mount): each calls the `images` crate, prints its result and returns the exit status.
 
 use std::path::Path;
 
-use anyhow::Context;
-
-use crate::image::{ago, human_size};
-use crate::store::{Dirs, Store};
-
-/// Opens the user's store.
-pub fn open_store() -> anyhow::Result<Store> {
-    Store::open(&Dirs::locate()?)
-}
+use images::{Store, now_secs};
 
 /// Opens the store and makes sure the `base` image exists (so it is always listed).
 fn store_with_base() -> anyhow::Result<Store> {
-    let store = open_store()?;
-    crate::base_image::ensure(&store)?;
+    let store = images::open_store()?;
+    images::base::ensure(&store)?;
     Ok(store)
 }
 
@@ -53,7 +45,7 @@ pub fn images() -> anyhow::Result<i32> {
 
 /// `wsh rmi IMAGE`: removes a tag (or an id with its tags) and the layers no image uses.
 pub fn rmi(name: &str) -> anyhow::Result<i32> {
-    let store = open_store()?;
+    let store = images::open_store()?;
     let lock = store.lock()?;
     let (tags, layers) = store.remove_image(&lock, name)?;
     for t in tags {
@@ -123,24 +115,50 @@ pub fn tag(src: &str, dst: &str) -> anyhow::Result<i32> {
 
 /// `wsh export IMAGE FILE.img`: the flattened layer chain as one raw ext4 image.
 pub fn export(name: &str, dest: &Path) -> anyhow::Result<i32> {
-    let store = store_with_base()?;
-    let (_, config) = store.resolve(name)?;
-    let mut dev = {
-        // Held while opening, so a concurrent rmi cannot take the layers away half-way.
-        let _lock = store.lock()?;
-        store.open_image(&config)?
-    };
-    crate::store::write_atomic(dest, |tmp| {
-        fsimage::export_raw(&mut dev, tmp)
-            .with_context(|| format!("cannot export to {}", dest.display()))
-    })?;
+    images::export(&store_with_base()?, name, dest)?;
     Ok(0)
 }
 
 /// `wsh import FILE.img|DIR NAME[:TAG]`.
 pub fn import(src: &Path, name: &str) -> anyhow::Result<i32> {
-    let store = open_store()?;
-    let id = crate::import::import(&store, src, name)?;
+    let id = images::import(&images::open_store()?, src, name)?;
     println!("{id}");
     Ok(0)
+}
+
+/// `wsh mount IMAGE MOUNTPOINT [--rw]`: prints the new image's id after a `--rw` mount
+/// of a store image.
+pub fn mount(image: &str, mountpoint: &Path, rw: bool) -> anyhow::Result<i32> {
+    if let Some(id) = images::mount::serve(image, mountpoint, rw)? {
+        println!("{id}");
+    }
+    Ok(0)
+}
+
+/// "3 minutes ago" for a timestamp in seconds.
+pub fn ago(secs: u64) -> String {
+    let d = now_secs().saturating_sub(secs);
+    let (n, unit) = match d {
+        0..60 => return "less than a minute ago".into(),
+        60..3600 => (d / 60, "minute"),
+        3600..86400 => (d / 3600, "hour"),
+        _ => (d / 86400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+/// Sizes as `du -h` prints them.
+pub fn human_size(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
 }

@@ -1,8 +1,8 @@
-//! Building wsh builds its userland: the `coreutils` multi-call program in
-//! `<workspace>/coreutils` (its own cargo workspace), compiled for
-//! `wasm32-wasip1` into `<workspace>/target/wasm`.
+//! Building the image store builds the base image's userland: the `coreutils`
+//! multi-call program in `<workspace>/coreutils` (its own cargo workspace), compiled
+//! for `wasm32-wasip1` into `<workspace>/target/wasm`.
 //!
-//! Emits, for the `wsh` crate:
+//! Emits, for the `images` crate (`base.rs`):
 //! - `WSH_COREUTILS_WASM`: absolute path of the built `coreutils.wasm` (a copy
 //!   in OUT_DIR, so it outlives a removed `target/wasm`);
 //! - `WSH_APPLETS`: the applet names, comma-separated, from
@@ -24,7 +24,7 @@ fn main() {
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir
         .parent()
-        .expect("the wsh crate lives one level below the workspace root")
+        .expect("the images crate lives one level below the workspace root")
         .to_path_buf();
     let coreutils = workspace.join("coreutils");
     let target_dir = workspace.join("target").join("wasm");
@@ -32,6 +32,11 @@ fn main() {
     for p in ["src", "build.rs", "Cargo.toml", "Cargo.lock", "applets.txt"] {
         println!("cargo:rerun-if-changed={}", coreutils.join(p).display());
     }
+    // A path dependency of the userland.
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("pattern/src").display()
+    );
 
     let applets = read_applets(&coreutils.join("applets.txt"));
 
@@ -55,7 +60,7 @@ fn main() {
     // stdout to stderr, which cargo shows when this script fails (or with -vv).
     cmd.stdout(stderr_as_stdio()).stderr(Stdio::inherit());
 
-    eprintln!("wsh build.rs: running {cmd:?}");
+    eprintln!("images build.rs: running {cmd:?}");
     let status = cmd
         .status()
         .unwrap_or_else(|e| panic!("could not run {cargo:?} to build the userland: {e}"));
@@ -139,7 +144,7 @@ fn ensure_wasm_target(rustc: &OsString) {
     }
     cmd.stdout(stderr_as_stdio()).stderr(Stdio::inherit());
     eprintln!(
-        "wsh build.rs: {WASM_TARGET} is missing from {}: running {cmd:?}",
+        "images build.rs: {WASM_TARGET} is missing from {}: running {cmd:?}",
         sysroot.display()
     );
     match cmd.status() {

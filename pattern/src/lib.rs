@@ -1,12 +1,12 @@
-//! Shell pattern matching (`*`, `?`, `[...]`) for `case` and `${v#pat}`-style
-//! expansions. Characters that came from quotes match only themselves, so a
-//! pattern is a sequence of (char, literal) pairs rather than a string.
+//! Shell pattern matching (`*`, `?`, `[...]`, `[:class:]`, `\\x`), as bash's `case`,
+//! `[[ == ]]`, `${v#pat}` and globs use it and as `find -name` does (fnmatch without
+//! flags). Characters that came from quotes match only themselves, so a pattern is a
+//! sequence of (char, literal) pairs rather than a string.
 
 /// One pattern character and whether it was quoted (hence literal).
 pub type PatChar = (char, bool);
 
 /// Builds a pattern from unquoted text (every char may be special).
-#[cfg(test)]
 pub fn unquoted(s: &str) -> Vec<PatChar> {
     s.chars().map(|c| (c, false)).collect()
 }
@@ -122,7 +122,6 @@ fn bracket(pat: &[PatChar], start: usize, c: char) -> Option<(bool, usize)> {
 }
 
 /// Whether the pattern has any unquoted special character (otherwise it is plain text).
-#[allow(dead_code)]
 pub fn has_magic(pat: &[PatChar]) -> bool {
     pat.iter()
         .any(|&(c, lit)| !lit && matches!(c, '*' | '?' | '['))

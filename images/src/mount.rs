@@ -589,23 +589,24 @@ fn open_file(path: &Path, rw: bool) -> Result<Vfs> {
     Ok(Vfs::open(dev, path, rw)?)
 }
 
-/// `wsh mount IMAGE MOUNTPOINT [--rw]`. IMAGE is a host file (raw ext4 or qcow2; `--rw`
-/// changes it in place) or a store image (NAME[:TAG] or id; `--rw` writes into a new
-/// overlay that is sealed as a new image at unmount, whose id is printed).
-pub fn mount_cmd(image: &str, mountpoint: &Path, rw: bool) -> Result<i32> {
+/// `wsh mount IMAGE MOUNTPOINT [--rw]`: serves IMAGE until it is unmounted. IMAGE is a
+/// host file (raw ext4 or qcow2; `--rw` changes it in place) or a store image (NAME[:TAG]
+/// or id; `--rw` writes into a new overlay that is sealed as a new image at unmount, whose
+/// id is returned).
+pub fn serve(image: &str, mountpoint: &Path, rw: bool) -> Result<Option<String>> {
     let file = Path::new(image);
     if file.is_file() {
         // fsimage's errors already name the file.
         let vfs = open_file(file, rw)?;
         mount(Arc::new(vfs), mountpoint, rw)?;
-        return Ok(0);
+        return Ok(None);
     }
-    let store = crate::image_cmds::open_store()?;
+    let store = crate::open_store()?;
     // The built-in base image is made on first use, as for `wsh -c`.
     let (id, config) = match store.resolve(image) {
         Ok(found) => found,
         Err(_) => {
-            crate::base_image::ensure(&store)?;
+            crate::base::ensure(&store)?;
             store.resolve(image)?
         }
     };
@@ -618,7 +619,7 @@ pub fn mount_cmd(image: &str, mountpoint: &Path, rw: bool) -> Result<i32> {
         let vfs = Vfs::open(Box::new(dev), Path::new(image), false)
             .with_context(|| format!("cannot open image {image}"))?;
         mount(Arc::new(vfs), mountpoint, false)?;
-        return Ok(0);
+        return Ok(None);
     }
     let (record, dev) = {
         let lock = store.lock()?;
@@ -650,6 +651,5 @@ pub fn mount_cmd(image: &str, mountpoint: &Path, rw: bool) -> Result<i32> {
         &format!("wsh mount --rw {image}"),
         |_| {},
     )?;
-    println!("{new_id}");
-    Ok(0)
+    Ok(Some(new_id))
 }

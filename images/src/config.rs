@@ -31,7 +31,7 @@ pub struct ImageConfig {
     /// Free-form labels.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
-    /// The user commands run as (`USER`; recorded, not yet enforced). Docker's Config.User.
+    /// The user commands run as (`USER`, enforced by the runtime). Docker's Config.User.
     #[serde(default)]
     pub user: String,
     /// Paths declared as volumes (`VOLUME`).
@@ -115,34 +115,6 @@ pub fn now_secs() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// "3 minutes ago" for a timestamp in seconds.
-pub fn ago(secs: u64) -> String {
-    let d = now_secs().saturating_sub(secs);
-    let (n, unit) = match d {
-        0..60 => return "less than a minute ago".into(),
-        60..3600 => (d / 60, "minute"),
-        3600..86400 => (d / 3600, "hour"),
-        _ => (d / 86400, "day"),
-    };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
-}
-
-/// Sizes as `du -h` prints them.
-pub fn human_size(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", units[u])
-    }
 }
 
 /// `NAME[:TAG]` with the tag defaulting to `latest`: the key of the tags table.

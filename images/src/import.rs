@@ -9,8 +9,8 @@ use std::path::Path;
 use anyhow::Context;
 use fsimage::{BlockDevice, FileDevice, Ino, SetTime, Timestamp, Vfs};
 
-use crate::base_image::IMAGE_SIZE;
-use crate::image::normalize_ref;
+use crate::base::IMAGE_SIZE;
+use crate::config::normalize_ref;
 use crate::store::{Store, flush_device};
 
 /// Imports `src` (a directory or a raw ext4 image) as image `name` (NAME[:TAG]);

@@ -8,9 +8,11 @@ use anyhow::Context;
 use fsimage::Vfs;
 use wsh_runtime::Runtime;
 
-use crate::base_image;
-use crate::image::ImageConfig;
-use crate::store::{ContainerRecord, Dirs, Store, flush_device};
+use crate::base;
+use crate::config::ImageConfig;
+use crate::locations::{Dirs, write_atomic};
+use crate::overlays::ContainerRecord;
+use crate::store::{Store, flush_device};
 
 /// A container of an image: its writes go into its own overlay (`layers/rw-ID.qcow2`),
 /// which is deleted when the container ends unless it is committed as a new layer.
@@ -26,7 +28,7 @@ impl Container {
     pub fn throwaway() -> anyhow::Result<Container> {
         let dirs = Dirs::locate()?;
         let store = Store::open(&dirs)?;
-        let base = base_image::ensure(&store)?;
+        let base = base::ensure(&store)?;
         Container::create(store, &dirs, &base)
     }
 
@@ -85,7 +87,7 @@ impl Container {
             return Ok(());
         };
         let mut dev = self.close()?;
-        crate::store::write_atomic(dest, |tmp| {
+        write_atomic(dest, |tmp| {
             fsimage::export_raw(dev.as_mut(), tmp)
                 .with_context(|| format!("cannot save the image to {}", dest.display()))
         })

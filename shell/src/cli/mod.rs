@@ -1,0 +1,351 @@
+//! The `wsh` command line (DESIGN.md, "Command line"): shell text (`-c`, a script, stdin
+//! or the REPL) in a throwaway container of the default image, or a subcommand.
+
+mod listing;
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use images::Container;
+
+use crate::interp::{ImageSystem, Shell, host_fds};
+
+/// A shell and container builder in which every program is WebAssembly.
+#[derive(Parser, Debug)]
+#[command(name = "wsh", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// An image-management subcommand (otherwise wsh runs shell text).
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+
+    /// After the run, write the container's file system as a raw ext4 image to FILE.
+    #[arg(long, value_name = "FILE", global = true)]
+    save_image: Option<PathBuf>,
+
+    /// Cap each program's memory at SIZE (bytes, or with K/M/G: 512M, 2G).
+    #[arg(long, value_name = "SIZE", global = true, value_parser = parse_memory)]
+    memory: Option<usize>,
+
+    /// Stop any program that uses more than SECS seconds of CPU time (0: no limit).
+    #[arg(long, value_name = "SECS", global = true)]
+    timeout: Option<f64>,
+
+    /// Run the command line CMD; further arguments become $0, $1, ...
+    #[arg(short = 'c', value_name = "CMD")]
+    command: Option<String>,
+
+    /// With -c: ARG0 and ARGS. Otherwise: SCRIPT (a host file) and its arguments.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    args: Vec<String>,
+}
+
+/// The subcommands (DESIGN.md, "Command line").
+#[derive(clap::Subcommand, Debug)]
+enum Cmd {
+    /// Build an image from a Balenafile (Dockerfile syntax).
+    Build {
+        /// Name the image NAME[:TAG] (repeatable).
+        #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
+        tags: Vec<String>,
+        /// The Balenafile (default: CONTEXT/Balenafile).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Set a build-time variable declared by ARG (repeatable).
+        #[arg(long = "build-arg", value_name = "K=V", value_parser = crate::build::parse_build_arg)]
+        build_args: Vec<(String, String)>,
+        /// Run every step, ignoring the build cache.
+        #[arg(long)]
+        no_cache: bool,
+        /// The build context directory.
+        #[arg(default_value = ".")]
+        context: PathBuf,
+    },
+    /// Run an image's command (ENTRYPOINT + CMD) in a throwaway container.
+    Run {
+        /// Accepted for Docker compatibility: containers are always removed.
+        #[arg(long)]
+        rm: bool,
+        /// Give the command wsh's stdin.
+        #[arg(short = 'i', long)]
+        interactive: bool,
+        /// A terminal session; with no CMD (and no ENTRYPOINT), wsh's REPL in the container.
+        #[arg(short = 't', long)]
+        tty: bool,
+        /// Set an environment variable (repeatable).
+        #[arg(short = 'e', long = "env", value_name = "K=V", value_parser = crate::build::container_run::parse_env)]
+        env: Vec<(String, String)>,
+        /// Working directory inside the container.
+        #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+        workdir: Option<String>,
+        /// Map host directory HOST at GUEST in the container (repeatable); OPTS: `ro`, `rw`
+        /// (and Docker's `z`, `Z`, propagation and consistency modes, which change nothing here).
+        #[arg(short = 'v', long = "volume", value_name = "HOST:GUEST[:OPTS]", value_parser = crate::build::mount_spec::parse_volume)]
+        volumes: Vec<crate::build::mount_spec::Volume>,
+        /// Docker's `--mount type=bind,source=HOST,target=GUEST[,readonly]` or
+        /// `type=tmpfs,target=GUEST` (an empty directory for this run) (repeatable).
+        #[arg(long = "mount", value_name = "SPEC", value_parser = crate::build::mount_spec::parse_run_mount)]
+        mounts: Vec<crate::build::mount_spec::Volume>,
+        /// Run as USER[:GROUP] (name or id) instead of the image's USER.
+        #[arg(short = 'u', long = "user", value_name = "USER[:GROUP]")]
+        user: Option<String>,
+        /// NAME[:TAG] or image id.
+        image: String,
+        /// Command and arguments (replace the image's CMD).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        cmd: Vec<String>,
+    },
+    /// List images.
+    Images,
+    /// Remove an image tag (or an image id with all its tags) and the layers no image uses.
+    Rmi {
+        /// NAME[:TAG] or image id.
+        image: String,
+    },
+    /// Print an image's config as JSON.
+    Inspect {
+        /// NAME[:TAG] or image id.
+        image: String,
+    },
+    /// Show how an image was made, newest step first.
+    History {
+        /// NAME[:TAG] or image id.
+        image: String,
+    },
+    /// Give an image another NAME[:TAG].
+    Tag {
+        /// NAME[:TAG] or image id.
+        src: String,
+        /// The new NAME[:TAG].
+        dst: String,
+    },
+    /// Write an image's file system as one raw ext4 image.
+    Export {
+        /// NAME[:TAG] or image id.
+        image: String,
+        /// The raw image file to write.
+        file: PathBuf,
+    },
+    /// Make an image from a raw ext4 image (copied, never changed) or a host directory.
+    Import {
+        /// FILE.img or DIR.
+        src: PathBuf,
+        /// NAME[:TAG] of the new image.
+        name: String,
+    },
+    /// Serve an image (NAME[:TAG], id, or a raw/qcow2 file) at MOUNTPOINT through FUSE
+    /// until unmounted (`fusermount3 -u` or Ctrl-C).
+    Mount {
+        /// NAME[:TAG], image id, or FILE.img.
+        image: String,
+        /// An existing empty directory.
+        mountpoint: PathBuf,
+        /// Allow writes: a store image gets a new overlay, sealed as a new image at unmount
+        /// (its id is printed); a file is changed in place.
+        #[arg(long)]
+        rw: bool,
+    },
+}
+
+/// Runs an image-management subcommand; returns the exit status.
+fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
+    use listing as ic;
+    match cmd {
+        Cmd::Build {
+            tags,
+            file,
+            build_args,
+            no_cache,
+            context,
+        } => crate::build::run(&crate::build::Options {
+            file,
+            context,
+            tags,
+            build_args,
+            no_cache,
+        }),
+        Cmd::Run {
+            rm: _,
+            interactive,
+            tty,
+            env,
+            workdir,
+            mut volumes,
+            mounts,
+            user,
+            image,
+            cmd,
+        } => crate::build::container_run::run(&crate::build::container_run::RunOptions {
+            image,
+            cmd,
+            env,
+            workdir,
+            volumes: {
+                volumes.extend(mounts);
+                volumes
+            },
+            interactive,
+            tty,
+            user,
+        }),
+        Cmd::Images => ic::images(),
+        Cmd::Rmi { image } => ic::rmi(&image),
+        Cmd::Inspect { image } => ic::inspect(&image),
+        Cmd::History { image } => ic::history(&image),
+        Cmd::Tag { src, dst } => ic::tag(&src, &dst),
+        Cmd::Export { image, file } => ic::export(&image, &file),
+        Cmd::Import { src, name } => ic::import(&src, &name),
+        Cmd::Mount {
+            image,
+            mountpoint,
+            rw,
+        } => ic::mount(&image, &mountpoint, rw),
+    }
+}
+
+/// Where the shell text comes from.
+enum Source {
+    /// `-c CMD`.
+    Command(String),
+    /// A script file read from the host.
+    Script(PathBuf),
+    /// The whole of a non-terminal stdin.
+    Stdin,
+}
+
+/// Parses the command line, runs it and reports an error once, as `wsh: ...`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse_from(hoist_subcommand(std::env::args_os().collect()));
+    match run(cli) {
+        Ok(status) => ExitCode::from((status & 0xff) as u8),
+        Err(e) => {
+            eprintln!("wsh: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Moves a subcommand named after global options to the front (`wsh --timeout 5 run
+/// IMG` becomes `wsh run --timeout 5 IMG`). The top level takes shell arguments
+/// (`args_conflicts_with_subcommands`, so `wsh -c CMD build` keeps `build` as `$0`),
+/// which makes clap read any word after an option as a script name; global options
+/// are the subcommands' options too, so they may stand after its name.
+fn hoist_subcommand(mut argv: Vec<OsString>) -> Vec<OsString> {
+    let cmd = Cli::command();
+    let globals: Vec<(String, bool)> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .filter_map(|a| {
+            let takes_value = a.get_action().takes_values();
+            a.get_long().map(|l| (format!("--{l}"), takes_value))
+        })
+        .collect();
+    let mut i = 1;
+    while let Some(word) = argv.get(i).and_then(|w| w.to_str()) {
+        if cmd.find_subcommand(word).is_some() {
+            if i > 1 {
+                let sub = argv.remove(i);
+                argv.insert(1, sub);
+            }
+            break;
+        }
+        match globals
+            .iter()
+            .find(|(g, _)| word == g || word.starts_with(&format!("{g}=")))
+        {
+            Some((g, takes_value)) => i += if *takes_value && word == g { 2 } else { 1 },
+            None => break,
+        }
+    }
+    argv
+}
+
+/// `--memory` as bytes.
+fn parse_memory(s: &str) -> Result<usize, String> {
+    wsh_runtime::parse_size(s).ok_or_else(|| format!("invalid size {s:?} (try 512M or 2G)"))
+}
+
+/// Applies `--memory` and `--timeout` to every container this run starts.
+fn set_limits(memory: Option<usize>, timeout: Option<f64>) -> anyhow::Result<()> {
+    let mut limits = wsh_runtime::default_limits();
+    if let Some(m) = memory {
+        limits.memory = m;
+    }
+    if let Some(t) = timeout {
+        anyhow::ensure!(
+            t.is_finite() && t >= 0.0,
+            "--timeout: {t} is not a number of seconds"
+        );
+        limits.cpu_time = if t > 0.0 {
+            // Past Duration's range (about 5.8e11 years) is no limit at all.
+            Some(std::time::Duration::try_from_secs_f64(t).unwrap_or(std::time::Duration::MAX))
+        } else {
+            None
+        };
+    }
+    wsh_runtime::set_default_limits(limits);
+    Ok(())
+}
+
+/// Runs the shell as `cli` asks; returns the exit status.
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    set_limits(cli.memory, cli.timeout)?;
+    // Guests that spawn `sh -c LINE` (find -exec, xargs) get our interpreter.
+    wsh_runtime::set_default_command_line_runner(std::sync::Arc::new(crate::sh_runner::ShRunner));
+    if let Some(cmd) = cli.cmd {
+        return run_cmd(cmd);
+    }
+    let (source, arg0, args) = match cli.command {
+        Some(cmd) => {
+            let mut rest = cli.args.into_iter();
+            let arg0 = rest.next().unwrap_or_else(|| "wsh".into());
+            (Source::Command(cmd), arg0, rest.collect())
+        }
+        None => match cli.args.split_first() {
+            Some((script, rest)) => (Source::Script(script.into()), script.clone(), rest.to_vec()),
+            None => (Source::Stdin, "wsh".into(), Vec::new()),
+        },
+    };
+
+    // Read the text before starting a container: a missing script costs nothing.
+    let text = match &source {
+        Source::Command(cmd) => cmd.clone(),
+        Source::Script(path) => match std::fs::read(path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => {
+                // bash: 127 for a missing script, 126 for one it cannot read.
+                let (why, status) = match e.kind() {
+                    std::io::ErrorKind::NotFound => ("No such file or directory".to_string(), 127),
+                    _ => (e.to_string(), 126),
+                };
+                eprintln!("wsh: {}: {why}", path.display());
+                return Ok(status);
+            }
+        },
+        // Commands from stdin run as they arrive: the REPL on a terminal, else line by line.
+        Source::Stdin => {
+            return if std::io::stdin().is_terminal() {
+                crate::repl::interactive(cli.save_image.as_deref())
+            } else {
+                crate::repl::non_interactive(arg0, args, cli.save_image.as_deref())
+            };
+        }
+    };
+
+    let container = Container::throwaway()?;
+    let status = {
+        let mut shell = Shell::new(ImageSystem::new(container.runtime().clone()));
+        shell.set_args(arg0, args);
+        // A syntax error stops the script with status 2 after the complete commands
+        // before it ran (as bash reads and runs a script command by command).
+        shell.run_text(&text, &host_fds())
+    };
+    container.finish(cli.save_image.as_deref())?;
+    Ok(status)
+}
