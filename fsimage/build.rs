@@ -22,6 +22,7 @@ fn main() {
         .file("csrc/shim.c")
         .file("csrc/io_manager.c")
         .file("csrc/check.c")
+        .file("csrc/punch.c")
         .flag_if_supported("-Wno-unused-parameter")
         .flag_if_supported("-Werror=implicit-function-declaration")
         .compile("fsimage_shim");
