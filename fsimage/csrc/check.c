@@ -78,6 +78,80 @@ static int block_fn(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt,
 }
 
 /*
+ * The block map of `in` (extent tree or indirect blocks, and the xattr
+ * block): inside the file system, marked in use, matching i_blocks. Sets
+ * *bad on problems; returns 1 if the map is unusable.
+ */
+static int check_blocks(ext2_filsys fs, ext2_ino_t ino,
+			struct ext2_inode_large *in, shim_report_cb cb, void *ctx,
+			int *bad)
+{
+	struct blocks_ctx b;
+	blk64_t acl, want;
+	errcode_t rc;
+
+	memset(&b, 0, sizeof(b));
+	b.fs = fs;
+	b.cb = cb;
+	b.ctx = ctx;
+	if (ext2fs_inode_has_valid_blocks2(fs, (struct ext2_inode *)in)) {
+		rc = ext2fs_block_iterate3(fs, ino, BLOCK_FLAG_READ_ONLY, NULL,
+					   block_fn, &b);
+		if (rc) {
+			report(cb, ctx, "inode %u: block map unreadable: %s",
+			       ino, error_message(rc));
+			return 1;
+		}
+	}
+	acl = ext2fs_file_acl_block(fs, (struct ext2_inode *)in);
+	if (acl) {
+		blk64_t one = acl;
+
+		block_fn(fs, &one, 0, 0, 0, &b);
+		if (acl >= fs->super->s_first_data_block &&
+		    acl < ext2fs_blocks_count(fs->super)) {
+			char buf[EXT2_MAX_BLOCK_SIZE];
+
+			rc = ext2fs_read_ext_attr3(fs, acl, buf, ino);
+			if (rc) {
+				report(cb, ctx,
+				       "inode %u: extended attribute block %llu: %s",
+				       ino, (unsigned long long)acl,
+				       error_message(rc));
+				*bad = 1;
+			}
+		}
+	}
+	if (b.bad) {
+		report(cb, ctx,
+		       "inode %u maps %llu block(s) outside the file system (first: %llu)",
+		       ino, (unsigned long long)b.bad,
+		       (unsigned long long)b.first_bad);
+		return 1;
+	}
+	if (b.unmarked) {
+		report(cb, ctx,
+		       "inode %u uses %llu block(s) free in the block bitmap (first: %llu)",
+		       ino, (unsigned long long)b.unmarked,
+		       (unsigned long long)b.first_unmarked);
+		*bad = 1;
+	}
+	/* i_blocks counts 512-byte units (whole clusters with bigalloc). */
+	want = b.count * (fs->blocksize / 512);
+	if (EXT2FS_CLUSTER_RATIO(fs) == 1 &&
+	    !(in->i_flags & EXT4_INLINE_DATA_FL) &&
+	    ext2fs_get_stat_i_blocks(fs, (struct ext2_inode *)in) != want) {
+		report(cb, ctx, "inode %u: i_blocks is %llu, its blocks make %llu",
+		       ino,
+		       (unsigned long long)ext2fs_get_stat_i_blocks(
+			       fs, (struct ext2_inode *)in),
+		       (unsigned long long)want);
+		*bad = 1;
+	}
+	return 0;
+}
+
+/*
  * Checks inode `ino` as a directory entry finds it: number in range, marked
  * in use, readable with a valid checksum, a known file type, linked, and its
  * block map (extent tree or indirect blocks, extended-attribute block) inside
@@ -89,8 +163,6 @@ int shim_check_inode(ext2_filsys fs, uint32_t ino, shim_report_cb cb,
 		     void *ctx, uint32_t *mode, uint32_t *links)
 {
 	struct ext2_inode_large in;
-	struct blocks_ctx b;
-	blk64_t acl, want;
 	errcode_t rc;
 	int bad = 0;
 
@@ -137,63 +209,34 @@ int shim_check_inode(ext2_filsys fs, uint32_t ino, shim_report_cb cb,
 		bad = 1;
 	}
 
-	memset(&b, 0, sizeof(b));
-	b.fs = fs;
-	b.cb = cb;
-	b.ctx = ctx;
-	if (ext2fs_inode_has_valid_blocks2(fs, (struct ext2_inode *)&in)) {
-		rc = ext2fs_block_iterate3(fs, ino, BLOCK_FLAG_READ_ONLY, NULL,
-					   block_fn, &b);
-		if (rc) {
-			report(cb, ctx, "inode %u: block map unreadable: %s",
-			       ino, error_message(rc));
-			return 1;
-		}
-	}
-	acl = ext2fs_file_acl_block(fs, (struct ext2_inode *)&in);
-	if (acl) {
-		blk64_t one = acl;
-
-		block_fn(fs, &one, 0, 0, 0, &b);
-		if (acl >= fs->super->s_first_data_block &&
-		    acl < ext2fs_blocks_count(fs->super)) {
-			char buf[EXT2_MAX_BLOCK_SIZE];
-
-			rc = ext2fs_read_ext_attr3(fs, acl, buf, ino);
-			if (rc) {
-				report(cb, ctx,
-				       "inode %u: extended attribute block %llu: %s",
-				       ino, (unsigned long long)acl,
-				       error_message(rc));
-				bad = 1;
-			}
-		}
-	}
-	if (b.bad) {
-		report(cb, ctx,
-		       "inode %u maps %llu block(s) outside the file system (first: %llu)",
-		       ino, (unsigned long long)b.bad,
-		       (unsigned long long)b.first_bad);
+	if (check_blocks(fs, ino, &in, cb, ctx, &bad))
 		return 1;
-	}
-	if (b.unmarked) {
-		report(cb, ctx,
-		       "inode %u uses %llu block(s) free in the block bitmap (first: %llu)",
-		       ino, (unsigned long long)b.unmarked,
-		       (unsigned long long)b.first_unmarked);
-		bad = 1;
-	}
-	/* i_blocks counts 512-byte units (whole clusters with bigalloc). */
-	want = b.count * (fs->blocksize / 512);
-	if (EXT2FS_CLUSTER_RATIO(fs) == 1 &&
-	    !(in.i_flags & EXT4_INLINE_DATA_FL) &&
-	    ext2fs_get_stat_i_blocks(fs, (struct ext2_inode *)&in) != want) {
-		report(cb, ctx, "inode %u: i_blocks is %llu, its blocks make %llu",
-		       ino,
-		       (unsigned long long)ext2fs_get_stat_i_blocks(
-			       fs, (struct ext2_inode *)&in),
-		       (unsigned long long)want);
-		bad = 1;
-	}
 	return bad;
+}
+
+/*
+ * The reserved inodes in use (bad blocks list, resize inode, journal, ...):
+ * readable with a valid checksum and a sound block map. No directory names
+ * them, so the walk would never look.
+ */
+void shim_check_reserved(ext2_filsys fs, shim_report_cb cb, void *ctx)
+{
+	struct ext2_inode_large in;
+	ext2_ino_t ino;
+	errcode_t rc;
+	int bad = 0;
+
+	for (ino = 1; ino < EXT2_FIRST_INODE(fs->super); ino++) {
+		if (ino == EXT2_ROOT_INO)
+			continue;
+		memset(&in, 0, sizeof(in));
+		rc = ext2fs_read_inode_full(fs, ino, (struct ext2_inode *)&in,
+					    sizeof(in));
+		if (rc) {
+			report(cb, ctx, "reserved inode %u: %s", ino,
+			       error_message(rc));
+			continue;
+		}
+		check_blocks(fs, ino, &in, cb, ctx, &bad);
+	}
 }

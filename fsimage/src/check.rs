@@ -32,7 +32,8 @@ impl fmt::Display for Problem {
 /// Checks the ext4 file system on `dev` without writing to it, and returns what is
 /// wrong (empty: nothing found). It verifies the superblock (and its checksum), the group
 /// descriptors (`ext2fs_check_desc`, and their checksums with metadata_csum), reads both
-/// bitmaps (checksums verified), and walks every directory reachable from the root: each
+/// bitmaps (checksums verified), checks the reserved inodes (journal, resize inode:
+/// checksum and block map), and walks every directory reachable from the root: each
 /// directory block (structure and checksum), each entry (name, file type, "." and "..",
 /// no second name for a directory) and each inode it names (in range, marked in use,
 /// checksum, linked, block map and xattr block inside the file system and marked in use,
@@ -80,6 +81,16 @@ pub fn check(dev: Box<dyn BlockDevice>) -> Result<Vec<Problem>> {
     }
     // SAFETY: the callback only touches `problems`, which outlives the call.
     unsafe { ffi::shim_check_groups(fs, group_cb, &mut problems as *mut _ as *mut c_void) };
+    unsafe extern "C" fn reserved_cb(ctx: *mut c_void, msg: *const c_char) {
+        // SAFETY: ctx is the Problems below; msg is a NUL-terminated string.
+        let p = unsafe { &mut *(ctx as *mut Problems) };
+        let msg = unsafe { CStr::from_ptr(msg) }
+            .to_string_lossy()
+            .into_owned();
+        p.add("reserved inodes", msg);
+    }
+    // SAFETY: as above.
+    unsafe { ffi::shim_check_reserved(fs, reserved_cb, &mut problems as *mut _ as *mut c_void) };
     Walk {
         inner: &inner,
         problems: &mut problems,
@@ -258,6 +269,10 @@ impl Walk<'_> {
                 }
             };
             let kind = kind_of_mode(mode);
+            if ft > 7 {
+                self.problems
+                    .add(&child, format!("entry has an unknown file type code {ft}"));
+            }
             if let Some(k) = kind_of_ftype(ft)
                 && Some(k) != kind
             {

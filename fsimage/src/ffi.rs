@@ -54,6 +54,7 @@ pub type GroupCb = unsafe extern "C" fn(ctx: *mut c_void, group: u32, msg: *cons
 
 unsafe extern "C" {
     pub fn shim_check_groups(fs: Fs, cb: GroupCb, ctx: *mut c_void);
+    pub fn shim_check_reserved(fs: Fs, cb: ReportCb, ctx: *mut c_void);
     pub fn shim_check_inode(
         fs: Fs,
         ino: u32,

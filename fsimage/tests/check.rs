@@ -309,3 +309,79 @@ fn truncated_and_garbage_images_are_problems_not_errors() {
     std::fs::write(&junk, vec![0x5a; 1 << 20]).unwrap();
     assert_eq!(run_check(&junk)[0].place, "superblock");
 }
+
+/// A small xorshift generator: the same byte positions on every run.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Flips per seed image.
+const FLIPS: usize = 40;
+
+#[test]
+fn random_metadata_flips_never_false_alarm() {
+    // Single-byte flips in the superblock, descriptors, group 0's inode table and the
+    // directory blocks: check must never panic, and must never call damage what
+    // e2fsck -fn calls clean (it may miss damage e2fsck finds: unattached inodes,
+    // htree order, bitmap totals).
+    let t = tempfile::tempdir().unwrap();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let (mut agree, mut missed) = (0, 0);
+    for (name, opts) in [
+        ("csum", &["-b", "4096"][..]),
+        ("nocsum", &["-O", "^metadata_csum"][..]),
+    ] {
+        let seed = host_image(t.path(), &format!("seed-{name}.ext4"), opts);
+        let bytes = std::fs::read(&seed).unwrap();
+        let bs = block_size(&seed);
+        let gdt = gdt_offset(&seed);
+        let itable = u32::from_le_bytes(
+            bytes[gdt as usize + 8..gdt as usize + 12]
+                .try_into()
+                .unwrap(),
+        ) as u64
+            * bs;
+        let mut regions = vec![(1024u64, 1024u64), (gdt, 256), (itable, 64 * 256)];
+        for d in ["/", "/d", "/d/sub", "/many"] {
+            for b in
+                String::from_utf8_lossy(&debugfs(&seed, &format!("blocks {d}"))).split_whitespace()
+            {
+                regions.push((b.parse::<u64>().unwrap() * bs, bs));
+            }
+        }
+        let img = t.path().join(format!("flip-{name}.ext4"));
+        for _ in 0..FLIPS {
+            std::fs::write(&img, &bytes).unwrap();
+            let (start, len) = regions[(next(&mut state) % regions.len() as u64) as usize];
+            let off = start + next(&mut state) % len;
+            flip(&img, off);
+            let problems = run_check(&img);
+            let fsck = e2fsck_clean(&img);
+            // Bad primary descriptors: e2fsck -n reads the backups; wsh cannot open it.
+            let primary_gdt = problems.len() == 1 && problems[0].place == "group descriptors";
+            assert!(
+                !fsck || problems.is_empty() || primary_gdt,
+                "{name}: byte {off} flipped: e2fsck says clean, check says {problems:#?}"
+            );
+            if fsck == problems.is_empty() {
+                agree += 1;
+            } else if !fsck {
+                missed += 1;
+                if std::env::var_os("CHECK_SHOW_MISSES").is_some() {
+                    let out = Command::new(E2FSCK).arg("-fn").arg(&img).output().unwrap();
+                    eprintln!(
+                        "{name} byte {off}:\n{}",
+                        String::from_utf8_lossy(&out.stdout)
+                    );
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{agree} of {} flips judged alike; {missed} found by e2fsck only",
+        2 * FLIPS
+    );
+}
