@@ -21,6 +21,8 @@ fn main() {
     cc::Build::new()
         .file("csrc/shim.c")
         .file("csrc/io_manager.c")
+        .file("csrc/check.c")
+        .file("csrc/punch.c")
         .flag_if_supported("-Wno-unused-parameter")
         .flag_if_supported("-Werror=implicit-function-declaration")
         .compile("fsimage_shim");

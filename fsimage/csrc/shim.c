@@ -21,6 +21,11 @@
 /* The BlockDevice-backed I/O manager (io_manager.c). */
 extern struct struct_io_manager wsh_io_manager_struct;
 
+/* The workaround for libext2fs' punch at the disk's last block (punch.c). */
+extern errcode_t shim_unmap_last_fs_block(ext2_filsys fs, ext2_ino_t ino,
+					  struct ext2_inode_large *in,
+					  blk64_t start);
+
 /* ------------------------------------------------------------------------ */
 /* Error handling.                                                          */
 
@@ -481,6 +486,9 @@ long shim_free_inode(ext2_filsys fs, uint32_t ino, uint32_t now)
 	if (rc)
 		return rc;
 	if (ext2fs_inode_has_valid_blocks2(fs, (struct ext2_inode *)&in)) {
+		rc = shim_unmap_last_fs_block(fs, ino, &in, 0);
+		if (rc)
+			return rc;
 		rc = ext2fs_punch(fs, ino, (struct ext2_inode *)&in, NULL, 0,
 				  ~0ULL);
 		if (rc)
@@ -791,9 +799,20 @@ long shim_write(ext2_filsys fs, uint32_t ino, uint64_t off, const void *buf,
 long shim_truncate(ext2_filsys fs, uint32_t ino, uint64_t size, int64_t s,
 		   uint32_t ns)
 {
+	struct ext2_inode_large in;
 	ext2_file_t f;
 	errcode_t rc, rc2;
 
+	rc = read_large(fs, ino, &in);
+	if (rc)
+		return rc;
+	if (size < EXT2_I_SIZE(&in)) {
+		/* What ext2fs_file_set_size2 will punch: blocks from here on. */
+		rc = shim_unmap_last_fs_block(fs, ino, &in,
+					 (size + fs->blocksize - 1) / fs->blocksize);
+		if (rc)
+			return rc;
+	}
 	rc = ext2fs_file_open(fs, ino, EXT2_FILE_WRITE, &f);
 	if (rc)
 		return rc;

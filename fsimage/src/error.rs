@@ -69,6 +69,32 @@ impl Errno {
     }
 }
 
+impl Errno {
+    /// The host errno value (as libc defines it), so io::Error carries the real cause.
+    pub fn raw(self) -> i32 {
+        match self {
+            Errno::Perm => libc::EPERM,
+            Errno::NoEnt => libc::ENOENT,
+            Errno::Io => libc::EIO,
+            Errno::BadF => libc::EBADF,
+            Errno::Acces => libc::EACCES,
+            Errno::Exist => libc::EEXIST,
+            Errno::XDev => libc::EXDEV,
+            Errno::NotDir => libc::ENOTDIR,
+            Errno::IsDir => libc::EISDIR,
+            Errno::Inval => libc::EINVAL,
+            Errno::FBig => libc::EFBIG,
+            Errno::NoSpc => libc::ENOSPC,
+            Errno::RoFs => libc::EROFS,
+            Errno::MLink => libc::EMLINK,
+            Errno::NameTooLong => libc::ENAMETOOLONG,
+            Errno::NotEmpty => libc::ENOTEMPTY,
+            Errno::Loop => libc::ELOOP,
+            Errno::NotSup => libc::ENOTSUP,
+        }
+    }
+}
+
 /// Everything that can go wrong in fsimage.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

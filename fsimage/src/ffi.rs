@@ -46,7 +46,23 @@ pub const T_MTIME: c_int = 2;
 /// See `T_ATIME`.
 pub const T_CTIME: c_int = 4;
 
+/// Problem callback of csrc/check.c: one message per call.
+pub type ReportCb = unsafe extern "C" fn(ctx: *mut c_void, msg: *const c_char);
+
+/// Group problem callback of csrc/check.c.
+pub type GroupCb = unsafe extern "C" fn(ctx: *mut c_void, group: u32, msg: *const c_char);
+
 unsafe extern "C" {
+    pub fn shim_check_groups(fs: Fs, cb: GroupCb, ctx: *mut c_void);
+    pub fn shim_check_reserved(fs: Fs, cb: ReportCb, ctx: *mut c_void);
+    pub fn shim_check_inode(
+        fs: Fs,
+        ino: u32,
+        cb: ReportCb,
+        ctx: *mut c_void,
+        mode: *mut u32,
+        links: *mut u32,
+    ) -> c_int;
     pub fn shim_strerror(code: Errcode) -> *const c_char;
     pub fn shim_errno(code: Errcode) -> c_int;
     pub fn shim_open(dev: *mut c_void, writable: c_int, out: *mut Fs) -> Errcode;

@@ -244,7 +244,8 @@ impl Vfs {
         Ok(done)
     }
 
-    /// Writes at `offset`, extending the file; updates mtime/ctime. NoSpc when full.
+    /// Writes at `offset`, extending the file; updates mtime/ctime. When the disk fills
+    /// part way, returns the bytes stored (as write(2) does); NoSpc when none fit.
     pub fn write(&self, ino: Ino, offset: u64, data: &[u8]) -> Result<usize> {
         let inner = self.lock();
         inner.need_rw()?;
@@ -260,7 +261,7 @@ impl Vfs {
             let mut wrote = 0u32;
             let t = now();
             // SAFETY: data[done..done+n] is valid memory.
-            check(unsafe {
+            let r = check(unsafe {
                 ffi::shim_write(
                     inner.fs,
                     ino,
@@ -271,11 +272,16 @@ impl Vfs {
                     t.nsec,
                     &mut wrote,
                 )
-            })?;
-            if wrote == 0 {
-                return Err(Errno::NoSpc.into());
-            }
+            });
             done += wrote as usize;
+            match r {
+                // The stored prefix is in the file (size included): report it, and let
+                // the caller's next write meet the error, as POSIX short writes do.
+                Err(_) if done > 0 => return Ok(done),
+                Err(e) => return Err(e),
+                Ok(()) if wrote == 0 => return Err(Errno::NoSpc.into()),
+                Ok(()) => {}
+            }
         }
         Ok(done)
     }

@@ -330,8 +330,13 @@ fn read_host_stdin(buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// Keeps the errno (ENOSPC, EROFS, ...) so the broker hands the guest the real cause
+/// instead of EIO; other errors travel as themselves for fd_write's downcast.
 fn fs_err(e: fsimage::Error) -> io::Error {
-    io::Error::other(e.to_string())
+    match e {
+        fsimage::Error::Errno(n) => io::Error::from_raw_os_error(n.raw()),
+        e => io::Error::other(e),
+    }
 }
 
 impl Handle {
