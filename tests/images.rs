@@ -269,6 +269,49 @@ fn kernel_mounts_the_export_and_it_matches_the_source() {
     assert_eq!(a, b, "find listings differ");
 }
 
+/// An image e2fsck judges damaged is refused at import, naming the problem, and the
+/// store gains nothing (no tag, no layer).
+#[test]
+fn import_refuses_an_image_e2fsck_finds_damaged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("dir")).unwrap();
+    std::fs::write(src.join("dir/file"), b"data\n").unwrap();
+    let img = tmp.path().join("bad.img");
+    ok(&mkfs_from_dir(&src, &img, "16M"), "mkfs.ext4");
+    // Clear the inode a directory entry names (as a crash or a bad disk would).
+    let clri = host(
+        "debugfs",
+        &["-w", "-R", "clri /dir/file", img.to_str().unwrap()],
+    );
+    ok(&clri, "debugfs clri");
+    let fsck = host("e2fsck", &["-fn", img.to_str().unwrap()]);
+    assert_ne!(fsck.status.code(), Some(0), "e2fsck must judge it damaged");
+    // A store of its own: other tests add layers to the shared one meanwhile.
+    let home = tmp.path().join("home");
+    let out = wsh_cmd(&home)
+        .args(["import", img.to_str().unwrap(), "test-damaged"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("damaged") && err.contains("/dir/file"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(home.join("data/layers"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "the failed import left {left:?}");
+    assert!(
+        !home.join("data/tags.json").exists()
+            || !std::fs::read_to_string(home.join("data/tags.json"))
+                .unwrap()
+                .contains("test-damaged")
+    );
+}
+
 #[test]
 fn import_of_an_ext4_image_copies_it_untouched() {
     let tmp = tempfile::tempdir().unwrap();

@@ -63,6 +63,26 @@ fn check_ext4(src: &Path) -> anyhow::Result<()> {
     let dev = FileDevice::open(src, false)?;
     let vfs = Vfs::open(Box::new(dev), src, false)?;
     drop(vfs);
+    // What e2fsck -n would find, read-only: a damaged image is refused here rather than
+    // sealed into a layer that fails later, or worse, in the middle of a build.
+    let problems = fsimage::check(Box::new(FileDevice::open(src, false)?))
+        .with_context(|| format!("cannot check {}", src.display()))?;
+    if !problems.is_empty() {
+        const SHOWN: usize = 10;
+        let mut msg = format!(
+            "{}: the ext4 file system is damaged ({} problem{}); repair it with e2fsck -f first:",
+            src.display(),
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
+        for p in problems.iter().take(SHOWN) {
+            msg.push_str(&format!("\n  {p}"));
+        }
+        if problems.len() > SHOWN {
+            msg.push_str(&format!("\n  ... and {} more", problems.len() - SHOWN));
+        }
+        anyhow::bail!(msg);
+    }
     Ok(())
 }
 
