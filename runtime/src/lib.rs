@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use fsimage::Vfs;
 pub use io::Handle;
-pub use limits::{Limits, default_limits, parse_size, set_default_limits};
+pub use limits::{Limits, default_limits, parse_size, set_default_limits, thread_cpu_time};
 use wasi::Guest;
 pub use wasi::access::Credentials;
 use wasmtime::{InstancePre, Store};

@@ -53,11 +53,23 @@ impl Shell {
         if depth > MAX_DEPTH {
             return Err(ArithError("expression recursion level exceeded".into()));
         }
-        let expr = brush_parser::arithmetic::parse(t).map_err(|_| ArithError(syntax_error(t)))?;
-        self.eval(&expr, depth)
+        let expr = super::depth::with_parse_stack(t, || brush_parser::arithmetic::parse(t))
+            .map_err(ArithError)?
+            .map_err(|_| ArithError(syntax_error(t)))?;
+        // Parenthesised expressions nest as deep as the text: evaluate (and drop) them on
+        // a stack that grows.
+        super::depth::nested(|| {
+            let v = self.eval(&expr, depth);
+            drop(expr);
+            v
+        })
     }
 
     fn eval(&mut self, e: &E, depth: u32) -> Result<i64, ArithError> {
+        super::depth::nested(|| self.eval_here(e, depth))
+    }
+
+    fn eval_here(&mut self, e: &E, depth: u32) -> Result<i64, ArithError> {
         Ok(match e {
             E::Literal(n) => *n,
             E::Reference(t) => self.target_value(t, depth)?,

@@ -26,10 +26,17 @@ impl Shell {
         let r = match args.len() {
             0 => Ok(false),
             1 => Ok(!args[0].is_empty()),
-            _ => match brush_parser::test_command::parse(args) {
-                Ok(expr) => self.eval_test(&expr, fds),
-                Err(_) => Err(format!("{}: syntax error", args.join(" "))),
-            },
+            _ => {
+                // `test \( \( ... \)` nests as deep as it has arguments.
+                let joined = args.join(" ");
+                match super::depth::with_parse_stack(&joined, || {
+                    brush_parser::test_command::parse(args)
+                }) {
+                    Ok(Ok(expr)) => self.eval_test(&expr, fds),
+                    Ok(Err(_)) => Err(format!("{joined}: syntax error")),
+                    Err(e) => Err(e),
+                }
+            }
         };
         match r {
             Ok(b) => i32::from(!b),
@@ -41,6 +48,10 @@ impl Shell {
     }
 
     fn eval_test(&mut self, e: &T, fds: &Fds) -> Result<bool, String> {
+        super::depth::nested(|| self.eval_test_here(e, fds))
+    }
+
+    fn eval_test_here(&mut self, e: &T, fds: &Fds) -> Result<bool, String> {
         Ok(match e {
             T::False => false,
             T::Literal(s) => !s.is_empty(),
@@ -85,6 +96,10 @@ impl Shell {
 
     /// Evaluates `[[ expr ]]`; words are expanded without splitting or globbing.
     pub(crate) fn extended_test(&mut self, e: &X, fds: &Fds) -> ExpResult<bool> {
+        super::depth::nested(|| self.extended_test_here(e, fds))
+    }
+
+    fn extended_test_here(&mut self, e: &X, fds: &Fds) -> ExpResult<bool> {
         Ok(match e {
             X::And(a, b) => self.extended_test(a, fds)? && self.extended_test(b, fds)?,
             X::Or(a, b) => self.extended_test(a, fds)? || self.extended_test(b, fds)?,

@@ -37,8 +37,13 @@ pub(crate) fn sub_status(r: ExecResult) -> i32 {
 }
 
 impl Shell {
-    /// Runs a list (`a; b & c`), returning the last status.
+    /// Runs a list (`a; b & c`), returning the last status. Every nesting level of the
+    /// interpreter passes here, so this is where its stack grows (see depth.rs).
     pub(crate) fn run_list(&mut self, list: &ast::CompoundList, fds: &Fds) -> ExecResult {
+        super::depth::nested(|| self.run_list_here(list, fds))
+    }
+
+    fn run_list_here(&mut self, list: &ast::CompoundList, fds: &Fds) -> ExecResult {
         let mut status = 0;
         // After an `exec REDIRS` in this list, the rest of it uses the new fd table.
         let mut seen_gen = self.exec_gen;
@@ -271,8 +276,23 @@ impl Shell {
         }
     }
 
-    /// Runs a loop body; returns (status, whether to leave the loop).
+    /// `$FUNCNEST` when set to a positive number, else [`super::depth::DEFAULT_FUNCNEST`].
+    fn funcnest(&self) -> u32 {
+        self.get("FUNCNEST")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(super::depth::DEFAULT_FUNCNEST)
+    }
+
+    /// Runs a loop body; returns (status, whether to leave the loop). A loop that has
+    /// used up the CPU-time cap (`--timeout`) stops the shell as SIGXCPU would.
     fn loop_body(&mut self, body: &ast::CompoundList, fds: &Fds) -> Result<(i32, bool), Flow> {
+        if let Some(cap) = self.sys.cpu_time_limit()
+            && super::depth::cpu_exhausted(cap)
+        {
+            fds.error(&format!("CPU time limit exceeded ({}s)", cap.as_secs_f64()));
+            return Err(Flow::Exit(128 + libc::SIGXCPU));
+        }
         self.loop_depth += 1;
         let r = self.run_list(body, fds);
         self.loop_depth -= 1;
@@ -531,6 +551,15 @@ impl Shell {
         argv: &[String],
         fds: &Fds,
     ) -> ExecResult {
+        let limit = self.funcnest();
+        if self.func_depth >= limit {
+            // bash: the error abandons the whole complete command, with status 1.
+            fds.error(&format!(
+                "{}: maximum function nesting level exceeded ({limit})",
+                argv[0]
+            ));
+            return Err(Flow::Abort(1));
+        }
         let saved = std::mem::replace(&mut self.positional, argv[1..].to_vec());
         self.func_depth += 1;
         self.locals.push(Vec::new());

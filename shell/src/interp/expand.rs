@@ -93,7 +93,10 @@ impl Shell {
     /// Expands a here-document body (parameters and substitutions; quotes are literal).
     pub(crate) fn expand_heredoc(&mut self, body: &str, fds: &Fds) -> ExpResult<String> {
         let pieces =
-            word::parse_heredoc(body, &parser_options()).map_err(|_| bad_subst(fds, body))?;
+            super::depth::with_parse_stack(body, || word::parse_heredoc(body, &parser_options()))
+                .ok()
+                .and_then(Result::ok)
+                .ok_or_else(|| bad_subst(fds, body))?;
         let mut items = Vec::new();
         for p in pieces {
             self.expand_piece(&p.piece, true, fds, &mut items)?;
@@ -108,12 +111,19 @@ impl Shell {
         quoted: bool,
         fds: &Fds,
     ) -> ExpResult<Vec<Item>> {
-        let pieces = word::parse(raw, &parser_options()).map_err(|_| bad_subst(fds, raw))?;
-        let mut items = Vec::new();
-        for p in pieces {
-            self.expand_piece(&p.piece, quoted, fds, &mut items)?;
-        }
-        Ok(items)
+        // Words nest (`${x:-${y:-...}}`): parse on a stack sized for them, and expand
+        // each level on a stack that grows (see depth.rs).
+        let pieces = super::depth::with_parse_stack(raw, || word::parse(raw, &parser_options()))
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| bad_subst(fds, raw))?;
+        super::depth::nested(|| {
+            let mut items = Vec::new();
+            for p in pieces {
+                self.expand_piece(&p.piece, quoted, fds, &mut items)?;
+            }
+            Ok(items)
+        })
     }
 
     fn expand_piece(

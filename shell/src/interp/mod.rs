@@ -9,6 +9,7 @@ mod arith;
 mod commands;
 mod cond;
 mod control;
+mod depth;
 mod exec;
 mod expand;
 mod external;
@@ -31,6 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use brush_parser::ast;
+pub use depth::restart_cpu_clock;
 use wsh_runtime::Handle;
 
 pub use redirect::Fds;
@@ -317,10 +319,14 @@ impl Shell {
     pub fn parse(text: &str) -> Result<ast::Program, SyntaxError> {
         let opts = parser_options();
         let text = heredoc_fix::rewrite(text);
-        let mut parser = brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts);
-        parser
-            .parse_program()
-            .map_err(|e| SyntaxError(e.to_string()))
+        depth::with_parse_stack(&text, || {
+            let mut parser =
+                brush_parser::Parser::new(std::io::Cursor::new(text.as_bytes()), &opts);
+            parser
+                .parse_program()
+                .map_err(|e| SyntaxError(e.to_string()))
+        })
+        .map_err(SyntaxError)?
     }
 
     /// Parses and runs `text` with the given standard streams; returns the final status.

@@ -98,6 +98,10 @@ pub trait System: Send + Sync {
         let _ = umask;
         self.spawn(cmd)
     }
+    /// The CPU time the interpreter's own loops may use (`--timeout`); none by default.
+    fn cpu_time_limit(&self) -> Option<std::time::Duration> {
+        None
+    }
     /// The kind of file at `path`, following symlinks.
     fn kind(&self, cwd: &str, path: &str) -> Result<Kind, SysError>;
     /// Opens `path` for a redirection.
@@ -181,6 +185,10 @@ impl System for ImageSystem {
 
     fn spawn_with_umask(&self, cmd: Command, umask: u32) -> Result<Box<dyn Job>, SpawnError> {
         Ok(Box::new(self.rt.spawn_with_umask(cmd, umask)?))
+    }
+
+    fn cpu_time_limit(&self) -> Option<std::time::Duration> {
+        self.rt.limits().cpu_time
     }
 
     fn kind(&self, cwd: &str, path: &str) -> Result<Kind, SysError> {

@@ -75,6 +75,8 @@ pub fn interactive_in(rt: &Runtime, mut shell: Shell, image: &str) -> anyhow::Re
                 let _ = editor.sync_history();
                 shell.add_history(&text);
                 interrupts.begin();
+                // Each line gets the whole --timeout for the interpreter's own loops.
+                crate::interp::restart_cpu_clock();
                 // With its newline, as typed: a heredoc's last line and a syntax
                 // error's position ("line 1 col 11" rather than "end of input") need it.
                 shell.run_text(&format!("{text}\n"), &host_fds());
