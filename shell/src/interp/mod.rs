@@ -12,6 +12,8 @@ mod control;
 mod exec;
 mod expand;
 mod external;
+#[cfg(test)]
+mod fork_tests;
 mod glob;
 mod heredoc_fix;
 mod jobs;
