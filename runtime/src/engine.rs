@@ -25,6 +25,8 @@ pub struct Shared {
     linker: Linker<Guest>,
     /// Pre-linked modules by sha256 of their bytes.
     modules: Mutex<HashMap<[u8; 32], InstancePre<Guest>>>,
+    /// Why modules that failed to compile failed, by sha256 of their bytes.
+    failed: Mutex<HashMap<[u8; 32], String>>,
 }
 
 static SHARED: OnceLock<Result<Shared, String>> = OnceLock::new();
@@ -60,6 +62,7 @@ pub fn shared() -> anyhow::Result<&'static Shared> {
                 engine,
                 linker,
                 modules: Mutex::new(HashMap::new()),
+                failed: Mutex::new(HashMap::new()),
             })
         })
         .as_ref()
@@ -129,7 +132,9 @@ impl Shared {
 
     /// The pre-linked module for `bytes`: from memory, else the disk cache, else compiled
     /// (and then written to the cache). Returns it, whether it had to compile, and the
-    /// module's sha256.
+    /// module's sha256. A module that fails to compile fails the same way for the same
+    /// engine every time, so the failure is cached too (a `.failed` file next to where
+    /// the compiled form would be): a damaged module costs one compile, not one per run.
     pub fn instance_pre(
         &self,
         bytes: &[u8],
@@ -140,14 +145,35 @@ impl Shared {
             return Ok((pre.clone(), false, digest));
         }
         let path = self.cache_path(&digest, cache_dir);
+        let failed = failure_path(&path);
+        if let Some(why) = self.known_failure(&digest, &failed) {
+            anyhow::bail!("{why}");
+        }
         // Several wsh processes starting on a cold cache compile once: the first takes
         // the lock and compiles, the others wait and then load its result.
         let _compile_lock = compile_lock(&path);
         let (module, compiled) = match self.load_cached(&path) {
             Some(m) => (m, false),
             None => {
-                let module =
-                    Module::new(&self.engine, bytes).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                // The process that held the lock may have failed where we would.
+                if let Some(why) = self.known_failure(&digest, &failed) {
+                    anyhow::bail!("{why}");
+                }
+                let module = match Module::new(&self.engine, bytes) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let why = format!("{e:#}");
+                        self.failed.lock().unwrap().insert(digest, why.clone());
+                        // Like the compiled cache: failing to write it costs speed only.
+                        if let Err(e) = write_atomic(&failed, why.as_bytes()) {
+                            eprintln!(
+                                "wsh: warning: cannot cache a compile failure at {}: {e:#}",
+                                failed.display()
+                            );
+                        }
+                        anyhow::bail!("{why}");
+                    }
+                };
                 // A cache we cannot write only costs speed, never correctness.
                 if let Err(e) = store_cached(&path, &module) {
                     eprintln!(
@@ -164,6 +190,17 @@ impl Shared {
             .map_err(|e| anyhow::anyhow!("{e:#}"))?;
         self.modules.lock().unwrap().insert(digest, pre.clone());
         Ok((pre, compiled, digest))
+    }
+
+    /// Why the module with sha256 `digest` failed to compile before, if it did
+    /// (in this process, or in any other: the `failed` file).
+    fn known_failure(&self, digest: &[u8; 32], failed: &Path) -> Option<String> {
+        if let Some(why) = self.failed.lock().unwrap().get(digest) {
+            return Some(why.clone());
+        }
+        let why = std::fs::read_to_string(failed).ok()?;
+        self.failed.lock().unwrap().insert(*digest, why.clone());
+        Some(why)
     }
 
     /// Where the compiled form of the module with sha256 `digest` is cached.
@@ -217,12 +254,24 @@ fn compile_lock(path: &Path) -> Option<std::fs::File> {
     (unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0).then_some(file)
 }
 
-fn store_cached(path: &PathBuf, module: &Module) -> anyhow::Result<()> {
+/// Where the compile failure of the module cached at `path` is recorded (the
+/// same name with `.failed`: keyed by module hash and engine settings alike;
+/// deleting it makes the next run try again).
+fn failure_path(path: &Path) -> PathBuf {
+    path.with_extension("failed")
+}
+
+fn store_cached(path: &Path, module: &Module) -> anyhow::Result<()> {
+    let bytes = module.serialize().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    write_atomic(path, &bytes)
+}
+
+/// Writes `bytes` to `path` atomically (temp file, sync, rename).
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().expect("cache path has a parent");
     std::fs::create_dir_all(dir)?;
-    let bytes = module.serialize().map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(&bytes)?;
+    tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path)?;
     Ok(())

@@ -5,17 +5,22 @@ mod engine;
 pub mod io;
 mod limits;
 pub mod mounts;
+mod pids;
 pub mod wasi;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
 use fsimage::Vfs;
 pub use io::Handle;
-pub use limits::{Limits, default_limits, parse_size, set_default_limits, thread_cpu_time};
+pub use limits::{
+    DEFAULT_CONTAINER_MEMORY, DEFAULT_OPEN_FILES, DEFAULT_PIDS, Limits, default_limits, parse_size,
+    set_default_limits, thread_cpu_time,
+};
+pub use pids::{ForkError, PidSlot};
 use wasi::Guest;
 pub use wasi::access::Credentials;
 use wasmtime::{InstancePre, Store};
@@ -29,6 +34,10 @@ pub enum SpawnError {
     /// The file exists but is not a runnable module (exit status 126).
     #[error("{0}: {1}")]
     NotExecutable(String, String),
+    /// The container has as many programs and threads alive as its `pids` limit
+    /// allows, or the host refused a thread (EAGAIN; bash's status 126).
+    #[error(transparent)]
+    Fork(#[from] ForkError),
     /// Anything else (compile failure, cache I/O...).
     #[error("{0}")]
     Other(String),
@@ -54,13 +63,26 @@ pub struct Command {
 pub struct Child {
     thread: std::thread::JoinHandle<i32>,
     interrupt: Arc<AtomicBool>,
+    /// The container's count of this child, for children whose thread does not
+    /// hold it itself (see [`Child::hold`]).
+    slot: Option<PidSlot>,
 }
 
 impl Child {
     /// A child running on `thread` that stops when `interrupt` is set (for
     /// [`CommandLineRunner`]s, whose command lines run on threads of their own).
     pub fn new(thread: std::thread::JoinHandle<i32>, interrupt: Arc<AtomicBool>) -> Child {
-        Child { thread, interrupt }
+        Child {
+            thread,
+            interrupt,
+            slot: None,
+        }
+    }
+
+    /// Keeps `slot` taken until this child is waited for or dropped (for command
+    /// lines started by a [`CommandLineRunner`], whose threads take none).
+    pub fn hold(&mut self, slot: PidSlot) {
+        self.slot = Some(slot);
     }
 
     /// Waits for the command and returns its exit status (0-255; 128+N when stopped).
@@ -114,6 +136,11 @@ struct Inner {
     mounts: Mutex<Arc<mounts::Mounts>>,
     /// Who guests run as (`USER`); root unless set.
     credentials: Mutex<Arc<Credentials>>,
+    /// The programs and threads alive in this container (its `pids` count).
+    pids: pids::Pids,
+    /// Bytes of linear memory all guests have now (checked against
+    /// `Limits::container_memory`; each guest gives its share back when it ends).
+    memory_used: Arc<AtomicUsize>,
 }
 
 /// The runner of runtimes that have none of their own (the shell sets it once at start).
@@ -159,6 +186,8 @@ impl Runtime {
                 identity: OnceLock::new(),
                 mounts: Mutex::new(Arc::new(mounts::Mounts::none())),
                 credentials: Mutex::new(Arc::new(Credentials::root())),
+                pids: pids::Pids::default(),
+                memory_used: Arc::new(AtomicUsize::new(0)),
             }),
         })
     }
@@ -184,9 +213,26 @@ impl Runtime {
         self.inner.credentials.lock().unwrap().clone()
     }
 
-    /// Sets the memory and CPU caps of every guest started from now on.
+    /// Sets the caps of every guest started from now on (the container's memory and
+    /// `pids` caps apply to what is already running too, from its next growth or start).
     pub fn set_limits(&self, limits: Limits) {
         *self.inner.limits.lock().unwrap() = limits;
+    }
+
+    /// Takes one of the container's `pids` slots for a program or thread about to
+    /// start (held until dropped; [`PidSlot::spawn`] starts a thread holding it).
+    pub fn pid_slot(&self) -> Result<PidSlot, ForkError> {
+        self.inner.pids.acquire(self.limits().pids)
+    }
+
+    /// How many programs and threads of this container hold a `pids` slot now.
+    pub fn live_pids(&self) -> usize {
+        self.inner.pids.live()
+    }
+
+    /// Bytes of linear memory this container's guests have now.
+    pub fn memory_in_use(&self) -> usize {
+        self.inner.memory_used.load(Ordering::SeqCst)
     }
 
     /// The caps guests start with.
@@ -330,6 +376,8 @@ impl Runtime {
     /// Starts `cmd` with file-creation mask `umask` (a guest's children inherit theirs).
     pub fn spawn_with_umask(&self, cmd: Command, umask: u32) -> Result<Child, SpawnError> {
         let (pre, _) = self.module(&cmd.program)?;
+        let slot = self.pid_slot()?;
+        let limits = self.limits();
         let interrupt = Arc::new(AtomicBool::new(false));
         {
             let mut running = self.inner.running.lock().unwrap();
@@ -341,11 +389,13 @@ impl Runtime {
             .iter()
             .map(|(k, v)| format!("{k}={v}").into_bytes())
             .collect();
+        // stdio and preopens come first, whatever the cap (as the descriptors a
+        // process inherits may exceed a lowered RLIMIT_NOFILE).
         let mut fds = wasi::FdTable::default();
-        fds.insert(wasi::Fd::Handle(cmd.stdin));
-        fds.insert(wasi::Fd::Handle(cmd.stdout));
-        fds.insert(wasi::Fd::Handle(cmd.stderr.clone()));
-        fds.insert(wasi::Fd::Dir(wasi::DirFd {
+        fds.push(wasi::Fd::Handle(cmd.stdin));
+        fds.push(wasi::Fd::Handle(cmd.stdout));
+        fds.push(wasi::Fd::Handle(cmd.stderr.clone()));
+        fds.push(wasi::Fd::Dir(wasi::DirFd {
             ino: self.inner.vfs.root(),
             preopen: Some(b"/".to_vec()),
             listing: None,
@@ -355,14 +405,14 @@ impl Runtime {
         // matching prefix, so `/data/x` goes to the mount at /data.
         let mounts = self.mounts();
         for mount in mounts.iter() {
-            fds.insert(wasi::Fd::HostDir(wasi::HostDirFd {
+            fds.push(wasi::Fd::HostDir(wasi::HostDirFd {
                 mount: mount.clone(),
                 rel: Vec::new(),
                 preopen: Some(mount.guest_path().to_vec()),
                 listing: None,
             }));
         }
-        let limits = self.limits();
+        fds.set_limit(limits.open_files);
         let guest = Guest {
             vfs: self.inner.vfs.clone(),
             args: cmd.argv.iter().map(|a| a.clone().into_bytes()).collect(),
@@ -373,7 +423,11 @@ impl Runtime {
             exit: None,
             started: Instant::now(),
             interrupt: interrupt.clone(),
-            limits: limits::Limiter::new(limits.memory),
+            limits: limits::Limiter::new(
+                limits.memory,
+                limits.container_memory,
+                self.inner.memory_used.clone(),
+            ),
             umask,
             creds: self.credentials(),
             cwd: cmd.cwd.clone().into_bytes(),
@@ -385,11 +439,10 @@ impl Runtime {
             .first()
             .cloned()
             .unwrap_or_else(|| cmd.program.clone());
-        let thread = std::thread::Builder::new()
-            .name(name.clone())
-            .spawn(move || run_guest(pre, guest, &name, &cmd.stderr, limits))
-            .map_err(|e| SpawnError::Other(format!("cannot start a thread: {e}")))?;
-        Ok(Child { thread, interrupt })
+        let thread = slot.spawn(&name.clone(), move || {
+            run_guest(pre, guest, &name, &cmd.stderr, limits)
+        })?;
+        Ok(Child::new(thread, interrupt))
     }
 
     /// Stops every guest still running (Ctrl-C): each ends with status 130.

@@ -91,7 +91,7 @@ pub fn path_open(
             }
         }
     };
-    let n = g.fds.insert(entry);
+    let n = g.fds.insert(entry)?;
     m.write_u32(out, n)
 }
 

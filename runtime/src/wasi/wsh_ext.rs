@@ -328,8 +328,14 @@ fn isatty(g: &Guest, fd: u32) -> Result<(), Errno> {
 
 fn pipe(m: &mut Mem, g: &mut Guest, out: u32) -> Result<(), Errno> {
     let (r, w) = crate::io::pipe();
-    let rfd = g.fds.insert(Fd::Handle(r));
-    let wfd = g.fds.insert(Fd::Handle(w));
+    let rfd = g.fds.insert(Fd::Handle(r))?;
+    let wfd = match g.fds.insert(Fd::Handle(w)) {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = g.fds.remove(rfd);
+            return Err(e);
+        }
+    };
     m.write_u32(out, rfd)?;
     m.write_u32(out + 4, wfd)
 }
@@ -497,13 +503,19 @@ fn spawn(m: &mut Mem, g: &mut Guest, req: u32, out: u32) -> Result<(), Errno> {
                 cmd.argv = vec!["sh".into(), "-c".into(), line.clone()];
             }
             cmd.program = "sh".into();
-            runner.start(&rt, &line, cmd)
+            // The runner's thread takes no slot of its own: its child holds one.
+            let slot = rt.pid_slot().map_err(|_| Errno::AGAIN)?;
+            runner.start(&rt, &line, cmd).map(|mut child| {
+                child.hold(slot);
+                child
+            })
         }
     };
     let child = child.map_err(|e| match e {
         SpawnError::NotFound(_) => Errno::NOENT,
         SpawnError::NotExecutable(_, why) if why == "Permission denied" => Errno::ACCES,
         SpawnError::NotExecutable(..) => NOEXEC,
+        SpawnError::Fork(_) => Errno::AGAIN,
         SpawnError::Other(_) => Errno::IO,
     })?;
     let id = g.children.next;

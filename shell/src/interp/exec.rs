@@ -51,7 +51,7 @@ impl Shell {
         for ast::CompoundListItem(ao, sep) in &list.0 {
             let fds = adopted.as_ref().unwrap_or(fds);
             status = match sep {
-                ast::SeparatorOperator::Async => self.spawn_background(ao, fds),
+                ast::SeparatorOperator::Async => self.spawn_background(ao, fds)?,
                 ast::SeparatorOperator::Sequence => self.run_and_or(ao, fds)?,
             };
             self.status = status;
@@ -91,7 +91,9 @@ impl Shell {
     }
 
     /// Runs a pipeline; every stage of a multi-stage pipeline runs concurrently on
-    /// its own thread with a copy of the shell (like bash's subshells).
+    /// its own thread with a copy of the shell (like bash's subshells). When a
+    /// stage cannot start (the container's `pids` limit), the ones started finish
+    /// with their output unread and the pipeline fails as a refused fork does.
     fn run_pipeline(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
         let status = if p.seq.len() == 1 {
             let s = self.run_command(&p.seq[0], fds)?;
@@ -99,7 +101,8 @@ impl Shell {
             s
         } else {
             let n = p.seq.len();
-            std::thread::scope(|scope| {
+            let sys = self.sys.clone();
+            let started = std::thread::scope(|scope| {
                 let mut threads = Vec::with_capacity(n);
                 let mut next_in = None;
                 for (i, cmd) in p.seq.iter().enumerate() {
@@ -113,26 +116,43 @@ impl Shell {
                         next_in = Some(r);
                     }
                     let mut sub = self.subshell();
-                    // The stage owns its ends of the pipes: they close when it ends.
-                    threads.push(scope.spawn(move || sub_status(sub.run_command(cmd, &f))));
+                    // The stage owns its ends of the pipes: they close when it ends
+                    // (or at once, with the closure, when it cannot start).
+                    let stage = sys.pid_slot().and_then(|slot| {
+                        slot.spawn_scoped(scope, "wsh stage", move || {
+                            sub_status(sub.run_command(cmd, &f))
+                        })
+                    });
+                    match stage {
+                        Ok(t) => threads.push(t),
+                        Err(e) => {
+                            drop(next_in);
+                            for t in threads {
+                                let _ = t.join();
+                            }
+                            return Err(e);
+                        }
+                    }
                 }
                 let statuses: Vec<i32> =
                     threads.into_iter().map(|t| t.join().unwrap_or(1)).collect();
-                let last = statuses[n - 1];
-                // `set -o pipefail`: the last (rightmost) non-zero status wins.
-                let status = if self.options.pipefail {
-                    statuses
-                        .iter()
-                        .rev()
-                        .find(|s| **s != 0)
-                        .copied()
-                        .unwrap_or(0)
-                } else {
-                    last
-                };
-                self.pipestatus = statuses;
-                status
-            })
+                Ok(statuses)
+            });
+            let statuses = started.map_err(|e| super::jobs::fork_failed(e, fds))?;
+            let last = statuses[n - 1];
+            // `set -o pipefail`: the last (rightmost) non-zero status wins.
+            let status = if self.options.pipefail {
+                statuses
+                    .iter()
+                    .rev()
+                    .find(|s| **s != 0)
+                    .copied()
+                    .unwrap_or(0)
+            } else {
+                last
+            };
+            self.pipestatus = statuses;
+            status
         };
         Ok(if p.bang {
             i32::from(status == 0)
@@ -717,14 +737,22 @@ impl Shell {
         let mut f = fds.clone();
         f.set(1, w);
         let mut sub = self.subshell();
-        let (out, status) = std::thread::scope(|scope| {
-            let t = scope.spawn(move || {
-                let s = sub.run_program(&prog, &f);
-                drop(f);
-                s
-            });
+        let sys = self.sys.clone();
+        let ran = std::thread::scope(|scope| -> Result<_, wsh_runtime::ForkError> {
+            let t = sys.pid_slot().and_then(|slot| {
+                slot.spawn_scoped(scope, "wsh $()", move || {
+                    let s = sub.run_program(&prog, &f);
+                    drop(f);
+                    s
+                })
+            })?;
             let out = r.read_to_end().unwrap_or_default();
-            (out, t.join().unwrap_or(1))
+            Ok((out, t.join().unwrap_or(1)))
+        });
+        // bash's status for a fork that failed; the substitution expands to nothing.
+        let (out, status) = ran.unwrap_or_else(|e| {
+            fds.error(&e.to_string());
+            (Vec::new(), 126)
         });
         self.status = status;
         self.last_subst = Some(status);

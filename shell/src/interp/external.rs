@@ -103,6 +103,7 @@ impl Shell {
                     }
                 }
             }
+            Err(SpawnError::Fork(e)) => Err(super::jobs::fork_failed(e, &fds)),
             Err(SpawnError::Other(why)) => {
                 fds.error(&format!("{name}: {why}"));
                 Ok(126)

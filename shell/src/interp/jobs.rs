@@ -11,9 +11,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use brush_parser::ast;
-use wsh_runtime::Handle;
+use wsh_runtime::{ForkError, Handle};
 
-use super::{Fds, Flow, Shell};
+use super::{ExecResult, Fds, Flow, Shell};
 
 /// One background job.
 pub(crate) struct Job {
@@ -101,9 +101,17 @@ fn list_signals(args: &[String], fds: &Fds) -> i32 {
 /// The jobs of one shell (a subshell starts with an empty table).
 pub(crate) type JobTable = Arc<Mutex<Vec<Job>>>;
 
+/// Reports that a thread (bash: a process) could not start, in bash's words, and
+/// abandons the rest of the complete command with bash's status for a failed fork.
+pub(crate) fn fork_failed(e: ForkError, fds: &Fds) -> Flow {
+    fds.error(&e.to_string());
+    Flow::Abort(126)
+}
+
 impl Shell {
-    /// Starts `ao` in the background.
-    pub(crate) fn spawn_background(&mut self, ao: &ast::AndOrList, fds: &Fds) -> i32 {
+    /// Starts `ao` in the background (on a thread counted against the container's
+    /// `pids` limit); fails as a refused fork does when it cannot start.
+    pub(crate) fn spawn_background(&mut self, ao: &ast::AndOrList, fds: &Fds) -> ExecResult {
         let mut sub = self.subshell();
         let signal = Arc::new(AtomicI32::new(0));
         sub.kill_signal = Some(signal.clone());
@@ -111,10 +119,13 @@ impl Shell {
         let ao = ao.clone();
         let mut f = fds.clone();
         f.set(0, Handle::Null);
-        let thread = std::thread::spawn(move || {
-            let r = sub.run_and_or(&ao, &f);
-            super::exec::sub_status(r)
+        let started = self.sys.pid_slot().and_then(|slot| {
+            slot.spawn("wsh job", move || {
+                let r = sub.run_and_or(&ao, &f);
+                super::exec::sub_status(r)
+            })
         });
+        let thread = started.map_err(|e| fork_failed(e, fds))?;
         let id = self.next_job_id();
         if let Ok(mut t) = self.jobs.lock() {
             t.push(Job {
@@ -126,7 +137,7 @@ impl Shell {
             });
         }
         self.last_bg = Some(id);
-        0
+        Ok(0)
     }
 
     fn next_job_id(&self) -> u32 {

@@ -13,6 +13,8 @@ mod depth;
 mod exec;
 mod expand;
 mod external;
+#[cfg(test)]
+mod fork_tests;
 mod glob;
 mod heredoc_fix;
 mod jobs;

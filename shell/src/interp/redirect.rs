@@ -51,21 +51,25 @@ impl Fds {
     }
 }
 
-/// A pipe whose read end yields `data` (here-documents, here-strings). A thread
-/// feeds it so bodies larger than the pipe buffer cannot deadlock the shell.
-fn data_pipe(data: String) -> Handle {
-    let (r, w) = pipe();
-    if data.len() <= wsh_runtime::io::PIPE_CAPACITY {
-        let _ = w.write_all(data.as_bytes());
-    } else {
-        std::thread::spawn(move || {
-            let _ = w.write_all(data.as_bytes());
-        });
-    }
-    r
-}
-
 impl Shell {
+    /// A pipe whose read end yields `data` (here-documents, here-strings). A thread
+    /// (counted against the container's `pids` limit) feeds it so bodies larger
+    /// than the pipe buffer cannot deadlock the shell.
+    fn data_pipe(&self, data: String, orig: &Fds) -> ExpResult<Handle> {
+        let (r, w) = pipe();
+        if data.len() <= wsh_runtime::io::PIPE_CAPACITY {
+            let _ = w.write_all(data.as_bytes());
+        } else {
+            let fed = self.sys.pid_slot().and_then(|slot| {
+                slot.spawn("wsh heredoc", move || {
+                    let _ = w.write_all(data.as_bytes());
+                })
+            });
+            fed.map_err(|e| Fail::Flow(super::jobs::fork_failed(e, orig)))?;
+        }
+        Ok(r)
+    }
+
     /// Applies `redirs` in order to a copy of `fds`. Errors are reported on the
     /// original stderr and make the command fail with status 1 (it is not run).
     pub(crate) fn apply_redirects(&mut self, redirs: &[&IoRedirect], fds: &Fds) -> ExpResult<Fds> {
@@ -103,7 +107,7 @@ impl Shell {
                                     .map(|l| format!("{}\n", l.trim_start_matches('\t')))
                                     .collect();
                             }
-                            new.set(fd, data_pipe(body));
+                            new.set(fd, self.data_pipe(body, orig)?);
                             return Ok(());
                         }
                         let h = self.open_for(kind, &path, new, orig)?;
@@ -148,7 +152,7 @@ impl Shell {
             IoRedirect::HereString(fd, w) => {
                 let mut s = self.expand_string(&w.value, orig)?;
                 s.push('\n');
-                new.set(fd.unwrap_or(0), data_pipe(s));
+                new.set(fd.unwrap_or(0), self.data_pipe(s, orig)?);
             }
             IoRedirect::HereDocument(fd, doc) => {
                 let mut body = if doc.requires_expansion {
@@ -162,7 +166,7 @@ impl Shell {
                         .map(|l| format!("{}\n", l.trim_start_matches('\t')))
                         .collect();
                 }
-                new.set(fd.unwrap_or(0), data_pipe(body));
+                new.set(fd.unwrap_or(0), self.data_pipe(body, orig)?);
             }
         }
         Ok(())

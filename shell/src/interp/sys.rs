@@ -8,7 +8,7 @@ use fsimage::{Errno, FileType};
 use wsh_runtime::io::{FileHandle, OpenOptions};
 use wsh_runtime::mounts::{Mount, Opened};
 use wsh_runtime::wasi::{access, host_access};
-use wsh_runtime::{Command, Credentials, Handle, Runtime, SpawnError};
+use wsh_runtime::{Command, Credentials, ForkError, Handle, PidSlot, Runtime, SpawnError};
 
 /// A started program the interpreter can wait for.
 pub trait Job: Send {
@@ -141,6 +141,12 @@ pub trait System: Send + Sync {
     fn read_dir(&self, _cwd: &str, _path: &str) -> Result<Vec<String>, SysError> {
         Err(SysError("Operation not supported".into()))
     }
+    /// One of the container's `pids` slots, for a thread of the interpreter about
+    /// to start (pipeline stage, background job, command substitution); systems
+    /// without a container count nothing.
+    fn pid_slot(&self) -> Result<PidSlot, ForkError> {
+        Ok(PidSlot::uncounted())
+    }
 }
 
 /// The real system: guests run by the runtime over its image.
@@ -263,6 +269,10 @@ impl System for ImageSystem {
 
     fn credentials(&self) -> Arc<Credentials> {
         self.rt.credentials()
+    }
+
+    fn pid_slot(&self) -> Result<PidSlot, ForkError> {
+        self.rt.pid_slot()
     }
 
     fn open_masked(
