@@ -25,9 +25,15 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", global = true)]
     save_image: Option<PathBuf>,
 
-    /// Cap each program's memory at SIZE (bytes, or with K/M/G: 512M, 2G).
+    /// Cap the memory of the container's programs together at SIZE (bytes, or with
+    /// K/M/G: 512M, 2G), as Docker's --memory; one program gets at most min(SIZE, 2G).
     #[arg(long, value_name = "SIZE", global = true, value_parser = parse_memory)]
     memory: Option<usize>,
+
+    /// At most N programs and interpreter threads alive at once in a container (more
+    /// fail with EAGAIN); 0 or -1: no limit (default 4096).
+    #[arg(long, value_name = "N", global = true, allow_negative_numbers = true)]
+    pids_limit: Option<i64>,
 
     /// Stop any program that uses more than SECS seconds of CPU time (0: no limit).
     #[arg(long, value_name = "SECS", global = true)]
@@ -271,11 +277,16 @@ fn parse_memory(s: &str) -> Result<usize, String> {
     wsh_runtime::parse_size(s).ok_or_else(|| format!("invalid size {s:?} (try 512M or 2G)"))
 }
 
-/// Applies `--memory` and `--timeout` to every container this run starts.
-fn set_limits(memory: Option<usize>, timeout: Option<f64>) -> anyhow::Result<()> {
+/// Applies `--memory`, `--pids-limit` and `--timeout` to every container this run starts.
+fn set_limits(cli: &Cli) -> anyhow::Result<()> {
+    let (memory, timeout) = (cli.memory, cli.timeout);
     let mut limits = wsh_runtime::default_limits();
     if let Some(m) = memory {
-        limits.memory = m;
+        limits.container_memory = Some(m);
+        limits.memory = limits.memory.min(m);
+    }
+    if let Some(n) = cli.pids_limit {
+        limits.pids = (n > 0).then_some(n as usize);
     }
     if let Some(t) = timeout {
         anyhow::ensure!(
@@ -295,7 +306,7 @@ fn set_limits(memory: Option<usize>, timeout: Option<f64>) -> anyhow::Result<()>
 
 /// Runs the shell as `cli` asks; returns the exit status.
 fn run(cli: Cli) -> anyhow::Result<i32> {
-    set_limits(cli.memory, cli.timeout)?;
+    set_limits(&cli)?;
     // Guests that spawn `sh -c LINE` (find -exec, xargs) get our interpreter.
     wsh_runtime::set_default_command_line_runner(std::sync::Arc::new(crate::sh_runner::ShRunner));
     if let Some(cmd) = cli.cmd {
