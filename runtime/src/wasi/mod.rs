@@ -117,341 +117,175 @@ fn call_state(
 
 type C<'a> = Caller<'a, Guest>;
 
+/// Registers one host function of [`M`] on `$l`: its wasm parameters (all `i32`
+/// unless typed), then a body that [`call`] runs with the guest's memory and state
+/// (`mem`), or that [`call_state`] runs with the state alone (`state`).
+macro_rules! host {
+    ($l:ident, $name:literal, mem |$m:pat_param, $g:pat_param| ($($p:ident: $t:ty),*) $body:expr) => {
+        $l.func_wrap(M, $name, move |mut c: C $(, $p: $t)*| call(&mut c, |$m, $g| $body))?
+    };
+    ($l:ident, $name:literal, state |$g:pat_param| ($($p:ident: $t:ty),*) $body:expr) => {
+        $l.func_wrap(M, $name, move |mut c: C $(, $p: $t)*| call_state(&mut c, |$g| $body))?
+    };
+}
+
 /// Defines every `wasi_snapshot_preview1` function on `linker`.
 pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
     let u = |x: i32| x as u32;
-    linker.func_wrap(M, "args_get", move |mut c: C, a: i32, b: i32| {
-        call(&mut c, |m, g| proc::args_get(m, g, u(a), u(b)))
-    })?;
-    linker.func_wrap(M, "args_sizes_get", move |mut c: C, a: i32, b: i32| {
-        call(&mut c, |m, g| proc::args_sizes_get(m, g, u(a), u(b)))
-    })?;
-    linker.func_wrap(M, "environ_get", move |mut c: C, a: i32, b: i32| {
-        call(&mut c, |m, g| proc::environ_get(m, g, u(a), u(b)))
-    })?;
-    linker.func_wrap(M, "environ_sizes_get", move |mut c: C, a: i32, b: i32| {
-        call(&mut c, |m, g| proc::environ_sizes_get(m, g, u(a), u(b)))
-    })?;
-    linker.func_wrap(M, "clock_res_get", move |mut c: C, id: i32, out: i32| {
-        call(&mut c, |m, g| proc::clock_res_get(m, g, u(id), u(out)))
-    })?;
-    linker.func_wrap(
-        M,
-        "clock_time_get",
-        move |mut c: C, id: i32, _precision: i64, out: i32| {
-            call(&mut c, |m, g| proc::clock_time_get(m, g, u(id), u(out)))
-        },
-    )?;
-    linker.func_wrap(M, "random_get", move |mut c: C, buf: i32, len: i32| {
-        call(&mut c, |m, _| proc::random_get(m, u(buf), u(len)))
-    })?;
-    linker.func_wrap(
-        M,
-        "poll_oneoff",
-        move |mut c: C, i: i32, o: i32, n: i32, out: i32| {
-            call(&mut c, |m, g| {
-                proc::poll_oneoff(m, g, u(i), u(o), u(n), u(out))
-            })
-        },
-    )?;
-    linker.func_wrap(M, "proc_exit", |_c: C, code: i32| -> wasmtime::Result<()> {
+    let l = linker;
+    host!(l, "args_get", mem |m, g| (a: i32, b: i32) proc::args_get(m, g, u(a), u(b)));
+    host!(l, "args_sizes_get", mem |m, g| (a: i32, b: i32) proc::args_sizes_get(m, g, u(a), u(b)));
+    host!(l, "environ_get", mem |m, g| (a: i32, b: i32) proc::environ_get(m, g, u(a), u(b)));
+    host!(l, "environ_sizes_get", mem |m, g| (a: i32, b: i32) {
+        proc::environ_sizes_get(m, g, u(a), u(b))
+    });
+    host!(l, "clock_res_get", mem |m, g| (id: i32, out: i32) {
+        proc::clock_res_get(m, g, u(id), u(out))
+    });
+    host!(l, "clock_time_get", mem |m, g| (id: i32, _precision: i64, out: i32) {
+        proc::clock_time_get(m, g, u(id), u(out))
+    });
+    host!(l, "random_get", mem |m, _| (buf: i32, len: i32) proc::random_get(m, u(buf), u(len)));
+    host!(l, "poll_oneoff", mem |m, g| (i: i32, o: i32, n: i32, out: i32) {
+        proc::poll_oneoff(m, g, u(i), u(o), u(n), u(out))
+    });
+    l.func_wrap(M, "proc_exit", |_c: C, code: i32| -> wasmtime::Result<()> {
         Err(wasmtime::Error::new(Exit(code & 0xff)))
     })?;
-    linker.func_wrap(
+    l.func_wrap(
         M,
         "proc_raise",
         |_c: C, sig: i32| -> wasmtime::Result<i32> {
             Err(wasmtime::Error::new(Exit(128 + (sig & 0x7f))))
         },
     )?;
-    linker.func_wrap(M, "sched_yield", |_c: C| -> wasmtime::Result<i32> {
+    l.func_wrap(M, "sched_yield", |_c: C| -> wasmtime::Result<i32> {
         std::thread::yield_now();
         Ok(0)
     })?;
 
-    linker.func_wrap(
-        M,
-        "fd_write",
-        move |mut c: C, fd: i32, iovs: i32, n: i32, out: i32| {
-            call(&mut c, |m, g| {
-                fs::fd_write(m, g, u(fd), u(iovs), u(n), u(out))
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "fd_read",
-        move |mut c: C, fd: i32, iovs: i32, n: i32, out: i32| {
-            call(&mut c, |m, g| {
-                fs::fd_read(m, g, u(fd), u(iovs), u(n), u(out))
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "fd_pread",
-        move |mut c: C, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
-            call(&mut c, |m, g| {
-                fs::fd_pread(m, g, u(fd), u(iovs), u(n), off as u64, u(out))
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "fd_pwrite",
-        move |mut c: C, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
-            call(&mut c, |m, g| {
-                fs::fd_pwrite(m, g, u(fd), u(iovs), u(n), off as u64, u(out))
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "fd_seek",
-        move |mut c: C, fd: i32, delta: i64, whence: i32, out: i32| {
-            call(&mut c, |m, g| {
-                fs::fd_seek(m, g, u(fd), delta, whence as u8, u(out))
-            })
-        },
-    )?;
-    linker.func_wrap(M, "fd_tell", move |mut c: C, fd: i32, out: i32| {
-        call(&mut c, |m, g| fs::fd_tell(m, g, u(fd), u(out)))
-    })?;
-    linker.func_wrap(M, "fd_close", move |mut c: C, fd: i32| {
-        call_state(&mut c, |g| fs::fd_close(g, u(fd)))
-    })?;
-    linker.func_wrap(M, "fd_renumber", move |mut c: C, from: i32, to: i32| {
-        call_state(&mut c, |g| fs::fd_renumber(g, u(from), u(to)))
-    })?;
-    linker.func_wrap(M, "fd_sync", move |mut c: C, fd: i32| {
-        call_state(&mut c, |g| g.fds.get(u(fd)).map(drop))
-    })?;
-    linker.func_wrap(M, "fd_datasync", move |mut c: C, fd: i32| {
-        call_state(&mut c, |g| g.fds.get(u(fd)).map(drop))
-    })?;
-    linker.func_wrap(
-        M,
-        "fd_advise",
-        move |mut c: C, fd: i32, _off: i64, _len: i64, _advice: i32| {
-            call_state(&mut c, |g| g.fds.get(u(fd)).map(drop))
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "fd_allocate",
-        move |mut c: C, fd: i32, off: i64, len: i64| {
-            call_state(&mut c, |g| {
-                fs::fd_allocate(g, u(fd), off as u64, len as u64)
-            })
-        },
-    )?;
-    linker.func_wrap(M, "fd_fdstat_get", move |mut c: C, fd: i32, out: i32| {
-        call(&mut c, |m, g| fs::fd_fdstat_get(m, g, u(fd), u(out)))
-    })?;
-    linker.func_wrap(
-        M,
-        "fd_fdstat_set_flags",
-        move |mut c: C, fd: i32, flags: i32| {
-            call_state(&mut c, |g| fs::fd_fdstat_set_flags(g, u(fd), flags as u16))
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "fd_fdstat_set_rights",
-        move |mut c: C, fd: i32, _base: i64, _inh: i64| {
-            call_state(&mut c, |g| g.fds.get(u(fd)).map(drop))
-        },
-    )?;
-    linker.func_wrap(M, "fd_filestat_get", move |mut c: C, fd: i32, out: i32| {
-        call(&mut c, |m, g| fs::fd_filestat_get(m, g, u(fd), u(out)))
-    })?;
-    linker.func_wrap(
-        M,
-        "fd_filestat_set_size",
-        move |mut c: C, fd: i32, size: i64| {
-            call_state(&mut c, |g| fs::fd_filestat_set_size(g, u(fd), size as u64))
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "fd_filestat_set_times",
-        move |mut c: C, fd: i32, a: i64, mt: i64, fl: i32| {
-            call_state(&mut c, |g| {
-                fs::fd_filestat_set_times(g, u(fd), a as u64, mt as u64, fl as u16)
-            })
-        },
-    )?;
-    linker.func_wrap(M, "fd_prestat_get", move |mut c: C, fd: i32, out: i32| {
-        call(&mut c, |m, g| fs::fd_prestat_get(m, g, u(fd), u(out)))
-    })?;
-    linker.func_wrap(
-        M,
-        "fd_prestat_dir_name",
-        move |mut c: C, fd: i32, p: i32, l: i32| {
-            call(&mut c, |m, g| {
-                fs::fd_prestat_dir_name(m, g, u(fd), u(p), u(l))
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "fd_readdir",
-        move |mut c: C, fd: i32, buf: i32, len: i32, cookie: i64, out: i32| {
-            call(&mut c, |m, g| {
-                fs::fd_readdir(m, g, u(fd), u(buf), u(len), cookie as u64, u(out))
-            })
-        },
-    )?;
+    host!(l, "fd_write", mem |m, g| (fd: i32, iovs: i32, n: i32, out: i32) {
+        fs::fd_write(m, g, u(fd), u(iovs), u(n), u(out))
+    });
+    host!(l, "fd_read", mem |m, g| (fd: i32, iovs: i32, n: i32, out: i32) {
+        fs::fd_read(m, g, u(fd), u(iovs), u(n), u(out))
+    });
+    host!(l, "fd_pread", mem |m, g| (fd: i32, iovs: i32, n: i32, off: i64, out: i32) {
+        fs::fd_pread(m, g, u(fd), u(iovs), u(n), off as u64, u(out))
+    });
+    host!(l, "fd_pwrite", mem |m, g| (fd: i32, iovs: i32, n: i32, off: i64, out: i32) {
+        fs::fd_pwrite(m, g, u(fd), u(iovs), u(n), off as u64, u(out))
+    });
+    host!(l, "fd_seek", mem |m, g| (fd: i32, delta: i64, whence: i32, out: i32) {
+        fs::fd_seek(m, g, u(fd), delta, whence as u8, u(out))
+    });
+    host!(l, "fd_tell", mem |m, g| (fd: i32, out: i32) fs::fd_tell(m, g, u(fd), u(out)));
+    host!(l, "fd_close", state |g| (fd: i32) fs::fd_close(g, u(fd)));
+    host!(l, "fd_renumber", state |g| (from: i32, to: i32) fs::fd_renumber(g, u(from), u(to)));
+    host!(l, "fd_sync", state |g| (fd: i32) g.fds.get(u(fd)).map(drop));
+    host!(l, "fd_datasync", state |g| (fd: i32) g.fds.get(u(fd)).map(drop));
+    host!(l, "fd_advise", state |g| (fd: i32, _off: i64, _len: i64, _advice: i32) {
+        g.fds.get(u(fd)).map(drop)
+    });
+    host!(l, "fd_allocate", state |g| (fd: i32, off: i64, len: i64) {
+        fs::fd_allocate(g, u(fd), off as u64, len as u64)
+    });
+    host!(l, "fd_fdstat_get", mem |m, g| (fd: i32, out: i32) {
+        fs::fd_fdstat_get(m, g, u(fd), u(out))
+    });
+    host!(l, "fd_fdstat_set_flags", state |g| (fd: i32, flags: i32) {
+        fs::fd_fdstat_set_flags(g, u(fd), flags as u16)
+    });
+    host!(l, "fd_fdstat_set_rights", state |g| (fd: i32, _base: i64, _inh: i64) {
+        g.fds.get(u(fd)).map(drop)
+    });
+    host!(l, "fd_filestat_get", mem |m, g| (fd: i32, out: i32) {
+        fs::fd_filestat_get(m, g, u(fd), u(out))
+    });
+    host!(l, "fd_filestat_set_size", state |g| (fd: i32, size: i64) {
+        fs::fd_filestat_set_size(g, u(fd), size as u64)
+    });
+    host!(l, "fd_filestat_set_times", state |g| (fd: i32, a: i64, mt: i64, fl: i32) {
+        fs::fd_filestat_set_times(g, u(fd), a as u64, mt as u64, fl as u16)
+    });
+    host!(l, "fd_prestat_get", mem |m, g| (fd: i32, out: i32) {
+        fs::fd_prestat_get(m, g, u(fd), u(out))
+    });
+    host!(l, "fd_prestat_dir_name", mem |m, g| (fd: i32, p: i32, len: i32) {
+        fs::fd_prestat_dir_name(m, g, u(fd), u(p), u(len))
+    });
+    host!(l, "fd_readdir", mem |m, g| (fd: i32, buf: i32, len: i32, cookie: i64, out: i32) {
+        fs::fd_readdir(m, g, u(fd), u(buf), u(len), cookie as u64, u(out))
+    });
 
-    linker.func_wrap(
-        M,
-        "path_open",
-        move |mut c: C,
-              fd: i32,
-              df: i32,
-              p: i32,
-              l: i32,
-              of: i32,
-              rb: i64,
-              _ri: i64,
-              ff: i32,
-              out: i32| {
-            call(&mut c, |m, g| {
-                let path = m.path(u(p), u(l))?;
-                path_calls::path_open(
-                    m,
-                    g,
-                    u(fd),
-                    u(df),
-                    path,
-                    of as u16,
-                    rb as u64,
-                    ff as u16,
-                    u(out),
-                )
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "path_filestat_get",
-        move |mut c: C, fd: i32, fl: i32, p: i32, l: i32, out: i32| {
-            call(&mut c, |m, g| {
-                let path = m.path(u(p), u(l))?;
-                path_calls::path_filestat_get(m, g, u(fd), u(fl), path, u(out))
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "path_filestat_set_times",
-        move |mut c: C, fd: i32, fl: i32, p: i32, l: i32, a: i64, mt: i64, fst: i32| {
-            call(&mut c, |m, g| {
-                let path = m.path(u(p), u(l))?;
-                path_calls::path_filestat_set_times(
-                    g,
-                    u(fd),
-                    u(fl),
-                    path,
-                    a as u64,
-                    mt as u64,
-                    fst as u16,
-                )
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "path_create_directory",
-        move |mut c: C, fd: i32, p: i32, l: i32| {
-            call(&mut c, |m, g| {
-                let path = m.path(u(p), u(l))?;
-                path_calls::path_create_directory(g, u(fd), path)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "path_remove_directory",
-        move |mut c: C, fd: i32, p: i32, l: i32| {
-            call(&mut c, |m, g| {
-                let path = m.path(u(p), u(l))?;
-                path_calls::path_remove_directory(g, u(fd), path)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "path_unlink_file",
-        move |mut c: C, fd: i32, p: i32, l: i32| {
-            call(&mut c, |m, g| {
-                let path = m.path(u(p), u(l))?;
-                path_calls::path_unlink_file(g, u(fd), path)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "path_rename",
-        move |mut c: C, fd: i32, p: i32, l: i32, fd2: i32, p2: i32, l2: i32| {
-            call(&mut c, |m, g| {
-                let from = m.path(u(p), u(l))?;
-                let to = m.path(u(p2), u(l2))?;
-                path_calls::path_rename(g, u(fd), from, u(fd2), to)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "path_symlink",
-        move |mut c: C, p: i32, l: i32, fd: i32, p2: i32, l2: i32| {
-            call(&mut c, |m, g| {
-                let target = m.path(u(p), u(l))?;
-                let path = m.path(u(p2), u(l2))?;
-                path_calls::path_symlink(g, target, u(fd), path)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "path_link",
-        move |mut c: C, fd: i32, fl: i32, p: i32, l: i32, fd2: i32, p2: i32, l2: i32| {
-            call(&mut c, |m, g| {
-                let from = m.path(u(p), u(l))?;
-                let to = m.path(u(p2), u(l2))?;
-                path_calls::path_link(g, u(fd), u(fl), from, u(fd2), to)
-            })
-        },
-    )?;
-    linker.func_wrap(
-        M,
-        "path_readlink",
-        move |mut c: C, fd: i32, p: i32, l: i32, buf: i32, len: i32, out: i32| {
-            call(&mut c, |m, g| {
-                let path = m.path(u(p), u(l))?;
-                path_calls::path_readlink(m, g, u(fd), path, u(buf), u(len), u(out))
-            })
-        },
-    )?;
+    // Path calls: (fd, path pointer, path length) first; `m.path` reads the name.
+    host!(l, "path_open", mem |m, g| (
+        fd: i32, df: i32, p: i32, len: i32, of: i32, rb: i64, _ri: i64, ff: i32, out: i32
+    ) {
+        let path = m.path(u(p), u(len))?;
+        path_calls::path_open(m, g, u(fd), u(df), path, of as u16, rb as u64, ff as u16, u(out))
+    });
+    host!(l, "path_filestat_get", mem |m, g| (fd: i32, fl: i32, p: i32, len: i32, out: i32) {
+        let path = m.path(u(p), u(len))?;
+        path_calls::path_filestat_get(m, g, u(fd), u(fl), path, u(out))
+    });
+    host!(l, "path_filestat_set_times", mem |m, g| (
+        fd: i32, fl: i32, p: i32, len: i32, a: i64, mt: i64, fst: i32
+    ) {
+        let path = m.path(u(p), u(len))?;
+        path_calls::path_filestat_set_times(g, u(fd), u(fl), path, a as u64, mt as u64, fst as u16)
+    });
+    host!(l, "path_create_directory", mem |m, g| (fd: i32, p: i32, len: i32) {
+        path_calls::path_create_directory(g, u(fd), m.path(u(p), u(len))?)
+    });
+    host!(l, "path_remove_directory", mem |m, g| (fd: i32, p: i32, len: i32) {
+        path_calls::path_remove_directory(g, u(fd), m.path(u(p), u(len))?)
+    });
+    host!(l, "path_unlink_file", mem |m, g| (fd: i32, p: i32, len: i32) {
+        path_calls::path_unlink_file(g, u(fd), m.path(u(p), u(len))?)
+    });
+    host!(l, "path_rename", mem |m, g| (fd: i32, p: i32, len: i32, fd2: i32, p2: i32, len2: i32) {
+        let from = m.path(u(p), u(len))?;
+        let to = m.path(u(p2), u(len2))?;
+        path_calls::path_rename(g, u(fd), from, u(fd2), to)
+    });
+    host!(l, "path_symlink", mem |m, g| (p: i32, len: i32, fd: i32, p2: i32, len2: i32) {
+        let target = m.path(u(p), u(len))?;
+        let path = m.path(u(p2), u(len2))?;
+        path_calls::path_symlink(g, target, u(fd), path)
+    });
+    host!(l, "path_link", mem |m, g| (
+        fd: i32, fl: i32, p: i32, len: i32, fd2: i32, p2: i32, len2: i32
+    ) {
+        let from = m.path(u(p), u(len))?;
+        let to = m.path(u(p2), u(len2))?;
+        path_calls::path_link(g, u(fd), u(fl), from, u(fd2), to)
+    });
+    host!(l, "path_readlink", mem |m, g| (
+        fd: i32, p: i32, len: i32, buf: i32, buf_len: i32, out: i32
+    ) {
+        let path = m.path(u(p), u(len))?;
+        path_calls::path_readlink(m, g, u(fd), path, u(buf), u(buf_len), u(out))
+    });
 
     // No sockets: a container has no network unless granted, and nothing grants it yet.
     let nosock = Errno::NOTSUP.0 as i32;
-    linker.func_wrap(
+    l.func_wrap(
         M,
         "sock_accept",
         move |_c: C, _fd: i32, _fl: i32, _out: i32| Ok(nosock),
     )?;
-    linker.func_wrap(
+    l.func_wrap(
         M,
         "sock_recv",
         move |_c: C, _fd: i32, _a: i32, _b: i32, _fl: i32, _o1: i32, _o2: i32| Ok(nosock),
     )?;
-    linker.func_wrap(
+    l.func_wrap(
         M,
         "sock_send",
         move |_c: C, _fd: i32, _a: i32, _b: i32, _fl: i32, _o: i32| Ok(nosock),
     )?;
-    linker.func_wrap(M, "sock_shutdown", move |_c: C, _fd: i32, _how: i32| {
+    l.func_wrap(M, "sock_shutdown", move |_c: C, _fd: i32, _how: i32| {
         Ok(nosock)
     })?;
     Ok(())
