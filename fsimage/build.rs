@@ -1,5 +1,6 @@
-//! Compiles csrc/shim.c against libext2fs (installing libext2fs-dev on a
-//! fresh root CI machine, since the README promises a plain `cargo build`).
+//! Compiles the shim in csrc/ (shim.c, dir.c, data.c, io_manager.c, check.c, punch.c)
+//! against libext2fs (installing libext2fs-dev on a fresh root CI machine, since the
+//! README promises a plain `cargo build`).
 
 use std::path::Path;
 use std::process::Command;
@@ -20,6 +21,8 @@ fn main() {
     }
     cc::Build::new()
         .file("csrc/shim.c")
+        .file("csrc/dir.c")
+        .file("csrc/data.c")
         .file("csrc/io_manager.c")
         .file("csrc/check.c")
         .file("csrc/punch.c")

@@ -200,3 +200,26 @@ pub fn as_uid_1000_on_host(t: &Path, script: &str) -> Option<String> {
     }
     Some(answers)
 }
+
+/// Why FUSE cannot be used here, if it cannot.
+pub fn fuse_unusable() -> Option<String> {
+    if let Err(e) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+    {
+        return Some(format!("/dev/fuse: {e}"));
+    }
+    if !Path::new("/usr/bin/fusermount3").exists() && !Path::new("/bin/fusermount3").exists() {
+        return Some("fusermount3 is not installed".into());
+    }
+    None
+}
+
+/// Whether `dir` is a mount point right now (from /proc/self/mountinfo).
+pub fn is_mounted(dir: &Path) -> bool {
+    let dir = std::fs::canonicalize(dir).unwrap();
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    info.lines()
+        .any(|l| l.split(' ').nth(4) == Some(dir.to_str().unwrap()))
+}

@@ -1,6 +1,6 @@
 //! `wsh mount`: a real FUSE mount of an image, judged by `diff -r` and `stat` against the
 //! source tree, unmounted by `fusermount3 -u` or SIGINT; `--rw` writes land in the image
-//! (raw file: in place, judged by e2fsck and debugfs; store image: a new image).
+//! (raw file: replaced at unmount, judged by e2fsck and debugfs; store image: a new image).
 //! Where FUSE is unusable (no /dev/fuse, no fusermount3), each test prints SKIPPED.
 
 mod common;
@@ -11,21 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Why FUSE cannot be used here, if it cannot.
-fn fuse_unusable() -> Option<String> {
-    if let Err(e) = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/fuse")
-    {
-        return Some(format!("/dev/fuse: {e}"));
-    }
-    if !Path::new("/usr/bin/fusermount3").exists() && !Path::new("/bin/fusermount3").exists() {
-        return Some("fusermount3 is not installed".into());
-    }
-    None
-}
-
 macro_rules! need_fuse {
     ($name:expr) => {
         if let Some(why) = fuse_unusable() {
@@ -34,14 +19,6 @@ macro_rules! need_fuse {
             return;
         }
     };
-}
-
-/// Whether `dir` is a mount point right now (from /proc/self/mountinfo).
-fn is_mounted(dir: &Path) -> bool {
-    let dir = std::fs::canonicalize(dir).unwrap();
-    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    info.lines()
-        .any(|l| l.split(' ').nth(4) == Some(dir.to_str().unwrap()))
 }
 
 /// Polls `cond` until true; panics with `what` after 60 s.

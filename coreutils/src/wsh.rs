@@ -24,6 +24,8 @@ unsafe extern "C" {
     fn wsh_fstat(fd: i32, out: *mut u8) -> i32;
     #[link_name = "chmod"]
     fn wsh_chmod(dirfd: i32, path: *const u8, len: usize, flags: i32, mode: i32) -> i32;
+    #[link_name = "fchmod"]
+    fn wsh_fchmod(fd: i32, mode: i32) -> i32;
     #[link_name = "chown"]
     fn wsh_chown(dirfd: i32, path: *const u8, len: usize, flags: i32, uid: i32, gid: i32) -> i32;
     #[link_name = "umask"]
@@ -160,6 +162,12 @@ pub fn chmod(path: &Path, mode: u32) -> io::Result<()> {
     let p = absolute(path);
     // SAFETY: the pointer is valid for the length given.
     check(unsafe { wsh_chmod(ROOT_FD, p.as_ptr(), p.len(), FOLLOW, mode as i32) })
+}
+
+/// Sets the permission bits of an open file or directory.
+pub fn fchmod(fd: i32, mode: u32) -> io::Result<()> {
+    // SAFETY: plain integers.
+    check(unsafe { wsh_fchmod(fd, mode as i32) })
 }
 
 /// Sets owner and/or group of `path` (None keeps one).

@@ -18,6 +18,7 @@ pub mod mount;
 mod overlays;
 mod prune;
 mod store;
+mod working_copy;
 
 use std::path::Path;
 

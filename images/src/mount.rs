@@ -579,26 +579,44 @@ pub fn mount(vfs: Arc<Vfs>, mountpoint: &Path, writable: bool) -> Result<()> {
     Ok(())
 }
 
-/// Opens a host image file: qcow2 (with its backing chain) or raw ext4.
-fn open_file(path: &Path, rw: bool) -> Result<Vfs> {
+/// Opens a host image file at `path`: qcow2 (with its backing chain) or raw ext4.
+/// `name` is the file errors name.
+fn open_file(path: &Path, name: &Path, rw: bool) -> Result<Vfs> {
     let dev: Box<dyn fsimage::BlockDevice> = if fsimage::is_qcow2(path)? {
         Box::new(fsimage::Qcow2Device::open(path, rw)?)
     } else {
         Box::new(fsimage::FileDevice::open(path, rw)?)
     };
-    Ok(Vfs::open(dev, path, rw)?)
+    Ok(Vfs::open(dev, name, rw)?)
+}
+
+/// Serves `vfs` read-write, then closes it and flushes its device, so that the file
+/// under it is complete when this returns Ok.
+fn serve_and_close(vfs: Vfs, mountpoint: &Path) -> Result<u64> {
+    let vfs = Arc::new(vfs);
+    mount(Arc::clone(&vfs), mountpoint, true)?;
+    let vfs =
+        Arc::try_unwrap(vfs).map_err(|_| anyhow::anyhow!("the file system is still in use"))?;
+    let mut dev = vfs.into_device()?;
+    crate::store::flush_device(dev.as_mut())?;
+    Ok(dev.size())
 }
 
 /// `wsh mount IMAGE MOUNTPOINT [--rw]`: serves IMAGE until it is unmounted. IMAGE is a
-/// host file (raw ext4 or qcow2; `--rw` changes it in place) or a store image (NAME[:TAG]
-/// or id; `--rw` writes into a new overlay that is sealed as a new image at unmount, whose
-/// id is returned).
+/// host file (raw ext4 or qcow2; `--rw` changes a working copy that replaces the file at
+/// unmount, see `working_copy`) or a store image (NAME[:TAG] or id; `--rw` writes into a
+/// new overlay that is sealed as a new image at unmount, whose id is returned).
 pub fn serve(image: &str, mountpoint: &Path, rw: bool) -> Result<Option<String>> {
     let file = Path::new(image);
     if file.is_file() {
-        // fsimage's errors already name the file.
-        let vfs = open_file(file, rw)?;
-        mount(Arc::new(vfs), mountpoint, rw)?;
+        if !rw {
+            // fsimage's errors already name the file.
+            mount(Arc::new(open_file(file, file, false)?), mountpoint, false)?;
+            return Ok(None);
+        }
+        let copy = crate::working_copy::WorkingCopy::create(file)?;
+        serve_and_close(open_file(copy.path(), file, true)?, mountpoint)?;
+        copy.replace_original()?;
         return Ok(None);
     }
     let store = crate::open_store()?;
@@ -627,15 +645,7 @@ pub fn serve(image: &str, mountpoint: &Path, rw: bool) -> Result<Option<String>>
     };
     let served = Vfs::open(Box::new(dev), Path::new(image), true)
         .with_context(|| format!("cannot open image {image}"))
-        .and_then(|vfs| {
-            let vfs = Arc::new(vfs);
-            mount(Arc::clone(&vfs), mountpoint, true)?;
-            let vfs = Arc::try_unwrap(vfs)
-                .map_err(|_| anyhow::anyhow!("the file system is still in use"))?;
-            let mut dev = vfs.into_device()?;
-            crate::store::flush_device(dev.as_mut())?;
-            Ok(dev.size())
-        });
+        .and_then(|vfs| serve_and_close(vfs, mountpoint));
     let size = match served {
         Ok(size) => size,
         Err(e) => {

@@ -71,6 +71,23 @@ impl Store {
         }
     }
 
+    /// Removes the containers whose process is gone (killed before it committed or
+    /// cleaned up), overlay and record, so the next wsh command after a crash leaves no
+    /// garbage behind. Best effort and lock-free: such a container can never revive.
+    pub(crate) fn sweep_dead_containers(&self) {
+        let Ok(dir) = std::fs::read_dir(self.containers_dir()) else {
+            return;
+        };
+        for e in dir.flatten() {
+            let rec: Option<ContainerRecord> = std::fs::read(e.path())
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            if let Some(r) = rec.filter(|r| !crate::store::pid_alive(r.pid)) {
+                let _ = self.remove_container(&r.id);
+            }
+        }
+    }
+
     /// Deletes container `id` and its overlay.
     pub fn remove_container(&self, id: &str) -> anyhow::Result<()> {
         let overlay = self.overlay_path(id);

@@ -31,7 +31,8 @@ use crate::locations::{Dirs, write_atomic};
 // Every file appears by rename of a synced temporary file, and a layer only becomes
 // referenced after it is sealed, its config after the layer, its tag after the
 // config: a crash at any point leaves unreferenced files (which `prune` removes),
-// never a reference to something missing.
+// never a reference to something missing. The containers of dead processes (and
+// their overlays) are removed whenever the store is opened.
 
 /// The build cache index file in the store directory: its values are image ids that
 /// [`Store::prune`] keeps (the build cache outlives `wsh rmi`, as Docker's does).
@@ -98,6 +99,7 @@ impl Store {
             std::fs::create_dir_all(&d)
                 .with_context(|| format!("cannot create {}", d.display()))?;
         }
+        store.sweep_dead_containers();
         Ok(store)
     }
 

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod install;
 pub mod ls;
 pub mod misc;
+pub mod mkdir;
 pub mod more;
 pub mod sed;
 pub mod stat;

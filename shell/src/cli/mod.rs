@@ -153,7 +153,8 @@ enum Cmd {
         /// An existing empty directory.
         mountpoint: PathBuf,
         /// Allow writes: a store image gets a new overlay, sealed as a new image at unmount
-        /// (its id is printed); a file is changed in place.
+        /// (its id is printed); a file is changed in a copy beside it (`.FILE.wsh-rw`) that
+        /// replaces it at unmount, so a crash never leaves it half-written.
         #[arg(long)]
         rw: bool,
     },

@@ -95,7 +95,11 @@ impl Shell {
     /// stage cannot start (the container's `pids` limit), the ones started finish
     /// with their output unread and the pipeline fails as a refused fork does.
     fn run_pipeline(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
-        let status = if p.seq.len() == 1 {
+        let status = if p.seq.is_empty() {
+            // `!` or `time` alone: an empty pipeline succeeds (and `!` then negates it).
+            self.pipestatus = vec![0];
+            0
+        } else if p.seq.len() == 1 {
             let s = self.run_command(&p.seq[0], fds)?;
             self.pipestatus = vec![s];
             s

@@ -1,0 +1,164 @@
+/*
+ * data.c: file data for the fsimage shim: read, write, truncate, readlink,
+ * and the orphan list of inodes still open when their last link went.
+ */
+#include "shim.h"
+
+/* ------------------------------------------------------------------------ */
+/* File data.                                                               */
+
+long shim_read(ext2_filsys fs, uint32_t ino, uint64_t off, void *buf,
+	       uint32_t len, uint32_t *got)
+{
+	ext2_file_t f;
+	errcode_t rc, rc2;
+	unsigned int n = 0;
+
+	*got = 0;
+	rc = ext2fs_file_open(fs, ino, 0, &f);
+	if (rc)
+		return rc;
+	rc = ext2fs_file_llseek(f, off, EXT2_SEEK_SET, NULL);
+	if (!rc)
+		rc = ext2fs_file_read(f, buf, len, &n);
+	rc2 = ext2fs_file_close(f);
+	*got = n;
+	return rc ? rc : rc2;
+}
+
+static errcode_t stamp_mc(ext2_filsys fs, ext2_ino_t ino, int64_t s,
+			  uint32_t ns)
+{
+	return shim_set_times(fs, ino, T_MTIME | T_CTIME, 0, 0, s, ns, s, ns);
+}
+
+long shim_write(ext2_filsys fs, uint32_t ino, uint64_t off, const void *buf,
+		uint32_t len, int64_t s, uint32_t ns, uint32_t *done)
+{
+	ext2_file_t f;
+	errcode_t rc, rc2;
+	unsigned int n = 0;
+
+	*done = 0;
+	rc = ext2fs_file_open(fs, ino, EXT2_FILE_WRITE, &f);
+	if (rc)
+		return rc;
+	rc = ext2fs_file_llseek(f, off, EXT2_SEEK_SET, NULL);
+	if (!rc)
+		rc = ext2fs_file_write(f, buf, len, &n);
+	rc2 = ext2fs_file_close(f);
+	if (!rc)
+		rc = rc2;
+	*done = n;
+	rc2 = stamp_mc(fs, ino, s, ns);
+	return rc ? rc : rc2;
+}
+
+long shim_truncate(ext2_filsys fs, uint32_t ino, uint64_t size, int64_t s,
+		   uint32_t ns)
+{
+	struct ext2_inode_large in;
+	ext2_file_t f;
+	errcode_t rc, rc2;
+
+	rc = read_large(fs, ino, &in);
+	if (rc)
+		return rc;
+	if (size < EXT2_I_SIZE(&in)) {
+		/* What ext2fs_file_set_size2 will punch: blocks from here on. */
+		rc = shim_unmap_last_fs_block(fs, ino, &in,
+					 (size + fs->blocksize - 1) / fs->blocksize);
+		if (rc)
+			return rc;
+	}
+	rc = ext2fs_file_open(fs, ino, EXT2_FILE_WRITE, &f);
+	if (rc)
+		return rc;
+	rc = ext2fs_file_set_size2(f, size);
+	rc2 = ext2fs_file_close(f);
+	if (!rc)
+		rc = rc2;
+	rc2 = stamp_mc(fs, ino, s, ns);
+	return rc ? rc : rc2;
+}
+
+/* Copies the link target into buf (up to cap bytes); *len gets its length. */
+long shim_readlink(ext2_filsys fs, uint32_t ino, char *buf, uint32_t cap,
+		   uint32_t *len)
+{
+	struct ext2_inode_large in;
+	errcode_t rc = read_large(fs, ino, &in);
+	uint64_t size;
+
+	if (rc)
+		return rc;
+	if (!LINUX_S_ISLNK(in.i_mode))
+		return EXT2_ET_INVALID_ARGUMENT;
+	size = EXT2_I_SIZE(&in);
+	if (size > cap)
+		size = cap;
+	if (ext2fs_is_fast_symlink((struct ext2_inode *)&in)) {
+		memcpy(buf, in.i_block, size);
+		*len = size;
+		return 0;
+	}
+	return shim_read(fs, ino, 0, buf, size, len);
+}
+
+/*
+ * Records the unlinked-but-open inodes as the ext4 orphan list (chained
+ * through i_dtime from s_last_orphan), so a synced image with open deleted
+ * files is consistent: fsck and the kernel free them, as after a crash.
+ */
+long shim_set_orphans(ext2_filsys fs, const uint32_t *inos, uint32_t n)
+{
+	struct ext2_inode_large in;
+	uint32_t next = 0, i;
+	errcode_t rc;
+
+	for (i = 0; i < n; i++) {
+		rc = read_large(fs, inos[i], &in);
+		if (rc)
+			return rc;
+		in.i_dtime = next;
+		rc = write_large(fs, inos[i], &in);
+		if (rc)
+			return rc;
+		next = inos[i];
+	}
+	if (fs->super->s_last_orphan != next) {
+		fs->super->s_last_orphan = next;
+		ext2fs_mark_super_dirty(fs);
+	}
+	return 0;
+}
+
+/* Frees the inodes on an orphan list left by a crash (ours or the kernel's). */
+long shim_release_orphans(ext2_filsys fs, uint32_t now)
+{
+	struct ext2_inode_large in;
+	uint32_t ino = fs->super->s_last_orphan, next, steps = 0;
+	errcode_t rc;
+
+	if (!ino || !(fs->flags & EXT2_FLAG_RW))
+		return 0;
+	while (ino && steps++ < fs->super->s_inodes_count) {
+		if (ino < EXT2_FIRST_INODE(fs->super) ||
+		    ino > fs->super->s_inodes_count)
+			break;
+		rc = read_large(fs, ino, &in);
+		if (rc)
+			return rc;
+		next = in.i_dtime;
+		if (in.i_links_count == 0 &&
+		    ext2fs_test_inode_bitmap2(fs->inode_map, ino)) {
+			rc = shim_free_inode(fs, ino, now);
+			if (rc)
+				return rc;
+		}
+		ino = next;
+	}
+	fs->super->s_last_orphan = 0;
+	ext2fs_mark_super_dirty(fs);
+	return 0;
+}
