@@ -2,7 +2,7 @@
 //! read-only unless asked; SIGINT/SIGTERM or `fusermount3 -u` unmount it cleanly.
 
 use anyhow::{Context, Result};
-use fsimage::{Errno, Error, FileType, Ino, SetTime, Stat, Timestamp, Vfs};
+use fsimage::{Error, FileType, Ino, SetTime, Stat, Timestamp, Vfs};
 use fuser::{
     FileAttr, Filesystem, KernelConfig, MountOption, ReplyAttr, ReplyCreate, ReplyData,
     ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, Session,
@@ -29,26 +29,7 @@ struct ImageFs {
 
 /// The kernel errno for a Vfs error.
 fn errno(e: &Error) -> i32 {
-    match e.errno() {
-        Errno::Perm => libc::EPERM,
-        Errno::NoEnt => libc::ENOENT,
-        Errno::Io => libc::EIO,
-        Errno::BadF => libc::EBADF,
-        Errno::Acces => libc::EACCES,
-        Errno::Exist => libc::EEXIST,
-        Errno::XDev => libc::EXDEV,
-        Errno::NotDir => libc::ENOTDIR,
-        Errno::IsDir => libc::EISDIR,
-        Errno::Inval => libc::EINVAL,
-        Errno::FBig => libc::EFBIG,
-        Errno::NoSpc => libc::ENOSPC,
-        Errno::RoFs => libc::EROFS,
-        Errno::MLink => libc::EMLINK,
-        Errno::NameTooLong => libc::ENAMETOOLONG,
-        Errno::NotEmpty => libc::ENOTEMPTY,
-        Errno::Loop => libc::ELOOP,
-        Errno::NotSup => libc::EOPNOTSUPP,
-    }
+    e.errno().raw()
 }
 
 /// ext4's root is inode 2, FUSE's is 1 (ext4's inode 1 is never reachable by name).
