@@ -52,20 +52,14 @@ const KNOWN_DEVIATIONS: &[(&str, &str)] = &[
         "rust/symlink_create",
         "absolute symlink targets are allowed (resolved inside the image)",
     ),
-    // Broker deviations found by the suite, to be fixed (issue 13).
-    ("c/sock_shutdown-not_sock", "broker deviation, to fix"),
-    ("rust/directory_seek", "broker deviation, to fix"),
-    ("rust/fd_fdstat_set_rights", "broker deviation, to fix"),
-    ("rust/interesting_paths", "broker deviation, to fix"),
-    ("rust/path_filestat", "broker deviation, to fix"),
-    ("rust/path_link", "broker deviation, to fix"),
-    ("rust/path_open_preopen", "broker deviation, to fix"),
-    ("rust/path_open_read_write", "broker deviation, to fix"),
+    // The sandbox of a guest is the image, not each directory descriptor: `..`
+    // resolves as openat(2) does (and stays at `/` at the root), so that
+    // `cat ../etc/passwd` works from `/` as in bash. WASI wants a path climbing
+    // above its directory descriptor refused (EPERM / ENOTCAPABLE).
     (
-        "rust/path_symlink_trailing_slashes",
-        "broker deviation, to fix",
+        "rust/interesting_paths",
+        "`..` may climb above a directory descriptor (Linux semantics in the image)",
     ),
-    ("rust/truncation_rights", "broker deviation, to fix"),
 ];
 
 /// One test: its module and what its spec expects.

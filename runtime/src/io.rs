@@ -154,6 +154,8 @@ pub struct FileHandle {
     pub append: std::sync::atomic::AtomicBool,
     pub readable: bool,
     pub writable: bool,
+    /// The synchronous-write fdflags it was opened with, reported by fd_fdstat_get.
+    pub sync: u16,
 }
 
 impl FileHandle {
@@ -197,6 +199,7 @@ impl FileHandle {
             append: opts.append.into(),
             readable: opts.read,
             writable: opts.write || opts.append,
+            sync: 0,
         }
     }
 

@@ -45,6 +45,8 @@ pub struct HostFile {
     /// Whether reads / writes were asked for at open.
     pub readable: bool,
     pub writable: bool,
+    /// The synchronous-write fdflags it was opened with, reported by fd_fdstat_get.
+    pub sync: u16,
 }
 
 /// The mounts of one container; guests and the interpreter share them.
@@ -310,6 +312,7 @@ impl Mount {
             file,
             readable: opts.read,
             writable: opts.write || opts.append,
+            sync: 0,
         })))
     }
 

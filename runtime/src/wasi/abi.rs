@@ -26,6 +26,7 @@ impl Errno {
     pub const NOSYS: Errno = Errno(52);
     pub const NOTDIR: Errno = Errno(54);
     pub const NOTEMPTY: Errno = Errno(55);
+    pub const NOTSOCK: Errno = Errno(57);
     pub const NOTSUP: Errno = Errno(58);
     pub const PERM: Errno = Errno(63);
     pub const PIPE: Errno = Errno(64);
@@ -91,18 +92,76 @@ pub fn filetype_of(kind: fsimage::FileType) -> u8 {
     }
 }
 
-/// `$rights` bits the broker looks at.
+/// `$rights`: what a descriptor may be used for, as `fd_fdstat_get` reports it.
 pub mod rights {
+    pub const FD_DATASYNC: u64 = 1 << 0;
     pub const FD_READ: u64 = 1 << 1;
     pub const FD_SEEK: u64 = 1 << 2;
+    pub const FD_FDSTAT_SET_FLAGS: u64 = 1 << 3;
+    pub const FD_SYNC: u64 = 1 << 4;
     pub const FD_TELL: u64 = 1 << 5;
     pub const FD_WRITE: u64 = 1 << 6;
-    /// Every right preview1 defines.
-    pub const ALL: u64 = (1 << 30) - 1;
+    pub const FD_ADVISE: u64 = 1 << 7;
+    pub const FD_ALLOCATE: u64 = 1 << 8;
+    pub const PATH_CREATE_DIRECTORY: u64 = 1 << 9;
+    pub const PATH_CREATE_FILE: u64 = 1 << 10;
+    pub const PATH_LINK_SOURCE: u64 = 1 << 11;
+    pub const PATH_LINK_TARGET: u64 = 1 << 12;
+    pub const PATH_OPEN: u64 = 1 << 13;
+    pub const FD_READDIR: u64 = 1 << 14;
+    pub const PATH_READLINK: u64 = 1 << 15;
+    pub const PATH_RENAME_SOURCE: u64 = 1 << 16;
+    pub const PATH_RENAME_TARGET: u64 = 1 << 17;
+    pub const PATH_FILESTAT_GET: u64 = 1 << 18;
+    pub const PATH_FILESTAT_SET_TIMES: u64 = 1 << 20;
+    pub const FD_FILESTAT_GET: u64 = 1 << 21;
+    pub const FD_FILESTAT_SET_SIZE: u64 = 1 << 22;
+    pub const FD_FILESTAT_SET_TIMES: u64 = 1 << 23;
+    pub const PATH_SYMLINK: u64 = 1 << 24;
+    pub const PATH_REMOVE_DIRECTORY: u64 = 1 << 25;
+    pub const PATH_UNLINK_FILE: u64 = 1 << 26;
+    pub const POLL_FD_READWRITE: u64 = 1 << 27;
+    /// What an open file (or stream) may do, before its open mode takes away
+    /// FD_READ or FD_WRITE.
+    pub const FILE: u64 = FD_DATASYNC
+        | FD_READ
+        | FD_SEEK
+        | FD_FDSTAT_SET_FLAGS
+        | FD_SYNC
+        | FD_TELL
+        | FD_WRITE
+        | FD_ADVISE
+        | FD_ALLOCATE
+        | FD_FILESTAT_GET
+        | FD_FILESTAT_SET_SIZE
+        | FD_FILESTAT_SET_TIMES
+        | POLL_FD_READWRITE;
+    /// What a directory may do: path calls and listing, no seek, no resize
+    /// (wasmtime's set, which the WASI testsuite checks preopens against).
+    pub const DIR: u64 = PATH_CREATE_DIRECTORY
+        | PATH_CREATE_FILE
+        | PATH_LINK_SOURCE
+        | PATH_LINK_TARGET
+        | PATH_OPEN
+        | FD_READDIR
+        | PATH_READLINK
+        | PATH_RENAME_SOURCE
+        | PATH_RENAME_TARGET
+        | PATH_SYMLINK
+        | PATH_REMOVE_DIRECTORY
+        | PATH_UNLINK_FILE
+        | PATH_FILESTAT_GET
+        | PATH_FILESTAT_SET_TIMES
+        | FD_FILESTAT_GET
+        | FD_FILESTAT_SET_TIMES;
 }
 
 /// `$fdflags`.
 pub const FDFLAGS_APPEND: u16 = 1;
+/// `$fdflags`: the synchronous-write flags (dsync, rsync, sync). They are kept and
+/// reported back, nothing more: fd_sync has no work of its own in wsh either (the
+/// image reaches its disk file when the container's overlay is flushed).
+pub const FDFLAGS_SYNCS: u16 = 2 | 8 | 16;
 /// `$oflags`.
 pub mod oflags {
     pub const CREAT: u16 = 1;
@@ -184,6 +243,17 @@ impl Mem<'_> {
             return Err(Errno::INVAL);
         }
         Ok(p.to_vec())
+    }
+
+    /// A path a preview1 path call names relative to its directory descriptor:
+    /// an absolute one is EPERM, as wasmtime answers (WASI paths never start at
+    /// `/`; wasi-libc makes every path relative to a preopen first).
+    pub fn rel_path(&self, ptr: u32, len: u32) -> Result<Vec<u8>, Errno> {
+        let p = self.path(ptr, len)?;
+        if p.starts_with(b"/") {
+            return Err(Errno::PERM);
+        }
+        Ok(p)
     }
 
     /// The (ptr, len) pairs of an iovec array.

@@ -257,38 +257,83 @@ fn host_isatty(fd: i32) -> bool {
     unsafe { libc::isatty(fd) == 1 }
 }
 
+/// Rights of a file open for reading and/or writing.
+fn file_rights(readable: bool, writable: bool) -> u64 {
+    let mut r = rights::FILE;
+    if !readable {
+        r &= !rights::FD_READ;
+    }
+    if !writable {
+        r &= !rights::FD_WRITE;
+    }
+    r
+}
+
+/// fd_fdstat_get: rights follow what the descriptor is and how it was opened (as
+/// wasmtime reports them): a directory has path rights but cannot seek or be
+/// resized, and passes file rights on; a file lacks FD_READ / FD_WRITE when not
+/// open for them; a stream cannot seek.
 pub fn fd_fdstat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
     // A character device without seek/tell rights is how wasi-libc's isatty() recognises a tty.
-    let stream = rights::ALL & !(rights::FD_SEEK | rights::FD_TELL);
-    let (ft, flags, base) = match g.fds.get(fd)? {
-        Fd::Dir(_) | Fd::HostDir(_) => (filetype::DIRECTORY, 0, rights::ALL),
-        Fd::Handle(h) => match h {
-            Handle::HostFile(f) => (
-                filetype::REGULAR_FILE,
-                if f.append() { abi::FDFLAGS_APPEND } else { 0 },
-                rights::ALL,
-            ),
-            Handle::File(f) => {
-                let append = f.append.load(Ordering::Relaxed);
-                (
+    let stream = rights::FILE & !(rights::FD_SEEK | rights::FD_TELL);
+    let reader = stream & !rights::FD_WRITE;
+    let writer = stream & !rights::FD_READ;
+    let tty = filetype::CHARACTER_DEVICE;
+    let (ft, flags, base, inheriting) = match g.fds.get(fd)? {
+        Fd::Dir(_) | Fd::HostDir(_) => (
+            filetype::DIRECTORY,
+            0,
+            rights::DIR,
+            rights::DIR | rights::FILE,
+        ),
+        Fd::Handle(h) => {
+            let (ft, flags, base) = match h {
+                Handle::HostFile(f) => (
                     filetype::REGULAR_FILE,
-                    if append { abi::FDFLAGS_APPEND } else { 0 },
-                    rights::ALL,
-                )
-            }
-            Handle::Null => (filetype::CHARACTER_DEVICE, 0, rights::ALL),
-            Handle::HostStdin if host_isatty(0) => (filetype::CHARACTER_DEVICE, 0, stream),
-            Handle::HostStdout if host_isatty(1) => (filetype::CHARACTER_DEVICE, 0, stream),
-            Handle::HostStderr if host_isatty(2) => (filetype::CHARACTER_DEVICE, 0, stream),
-            _ => (filetype::UNKNOWN, 0, stream),
-        },
+                    f.sync | if f.append() { abi::FDFLAGS_APPEND } else { 0 },
+                    file_rights(f.readable, f.writable),
+                ),
+                Handle::File(f) => {
+                    let append = f.append.load(Ordering::Relaxed);
+                    (
+                        filetype::REGULAR_FILE,
+                        f.sync | if append { abi::FDFLAGS_APPEND } else { 0 },
+                        file_rights(f.readable, f.writable),
+                    )
+                }
+                Handle::Null => (filetype::CHARACTER_DEVICE, 0, rights::FILE),
+                Handle::HostStdin if host_isatty(0) => (tty, 0, reader),
+                Handle::HostStdout if host_isatty(1) => (tty, 0, writer),
+                Handle::HostStderr if host_isatty(2) => (tty, 0, writer),
+                Handle::HostStdin | Handle::PipeRead(_) => (filetype::UNKNOWN, 0, reader),
+                Handle::HostStdout | Handle::HostStderr | Handle::PipeWrite(_) => {
+                    (filetype::UNKNOWN, 0, writer)
+                }
+            };
+            (ft, flags, base, base)
+        }
     };
     let mut rec = [0u8; 24];
     rec[0] = ft;
     rec[2..4].copy_from_slice(&flags.to_le_bytes());
     rec[8..16].copy_from_slice(&base.to_le_bytes());
-    rec[16..24].copy_from_slice(&base.to_le_bytes());
+    rec[16..24].copy_from_slice(&inheriting.to_le_bytes());
     m.write(out, &rec)
+}
+
+/// fd_fdstat_set_rights: ENOTSUP for any open descriptor, as wasmtime answers
+/// (rights are reported from how a descriptor was opened, not kept per
+/// descriptor, so they cannot be narrowed; preview2 dropped them).
+pub fn fd_fdstat_set_rights(g: &mut Guest, fd: u32) -> Result<(), Errno> {
+    g.fds.get(fd)?;
+    Err(Errno::NOTSUP)
+}
+
+/// sock_* calls: no descriptor of a guest is a socket (a container has no network
+/// unless granted, and nothing grants it yet), so EBADF or ENOTSOCK.
+pub fn not_a_socket(g: &mut Guest, fd: u32) -> Result<(), Errno> {
+    g.fds.get(fd)?;
+    Err(Errno::NOTSOCK)
 }
 
 pub fn fd_fdstat_set_flags(g: &mut Guest, fd: u32, flags: u16) -> Result<(), Errno> {

@@ -197,7 +197,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         fs::fd_fdstat_set_flags(g, u(fd), flags as u16)
     });
     host!(l, "fd_fdstat_set_rights", state |g| (fd: i32, _base: i64, _inh: i64) {
-        g.fds.get(u(fd)).map(drop)
+        fs::fd_fdstat_set_rights(g, u(fd))
     });
     host!(l, "fd_filestat_get", mem |m, g| (fd: i32, out: i32) {
         fs::fd_filestat_get(m, g, u(fd), u(out))
@@ -218,75 +218,69 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         fs::fd_readdir(m, g, u(fd), u(buf), u(len), cookie as u64, u(out))
     });
 
-    // Path calls: (fd, path pointer, path length) first; `m.path` reads the name.
+    // Path calls: (fd, path pointer, path length) first; `m.rel_path` reads the name.
     host!(l, "path_open", mem |m, g| (
         fd: i32, df: i32, p: i32, len: i32, of: i32, rb: i64, _ri: i64, ff: i32, out: i32
     ) {
-        let path = m.path(u(p), u(len))?;
+        let path = m.rel_path(u(p), u(len))?;
         path_calls::path_open(m, g, u(fd), u(df), path, of as u16, rb as u64, ff as u16, u(out))
     });
     host!(l, "path_filestat_get", mem |m, g| (fd: i32, fl: i32, p: i32, len: i32, out: i32) {
-        let path = m.path(u(p), u(len))?;
+        let path = m.rel_path(u(p), u(len))?;
         path_calls::path_filestat_get(m, g, u(fd), u(fl), path, u(out))
     });
     host!(l, "path_filestat_set_times", mem |m, g| (
         fd: i32, fl: i32, p: i32, len: i32, a: i64, mt: i64, fst: i32
     ) {
-        let path = m.path(u(p), u(len))?;
+        let path = m.rel_path(u(p), u(len))?;
         path_calls::path_filestat_set_times(g, u(fd), u(fl), path, a as u64, mt as u64, fst as u16)
     });
     host!(l, "path_create_directory", mem |m, g| (fd: i32, p: i32, len: i32) {
-        path_calls::path_create_directory(g, u(fd), m.path(u(p), u(len))?)
+        path_calls::path_create_directory(g, u(fd), m.rel_path(u(p), u(len))?)
     });
     host!(l, "path_remove_directory", mem |m, g| (fd: i32, p: i32, len: i32) {
-        path_calls::path_remove_directory(g, u(fd), m.path(u(p), u(len))?)
+        path_calls::path_remove_directory(g, u(fd), m.rel_path(u(p), u(len))?)
     });
     host!(l, "path_unlink_file", mem |m, g| (fd: i32, p: i32, len: i32) {
-        path_calls::path_unlink_file(g, u(fd), m.path(u(p), u(len))?)
+        path_calls::path_unlink_file(g, u(fd), m.rel_path(u(p), u(len))?)
     });
     host!(l, "path_rename", mem |m, g| (fd: i32, p: i32, len: i32, fd2: i32, p2: i32, len2: i32) {
-        let from = m.path(u(p), u(len))?;
-        let to = m.path(u(p2), u(len2))?;
+        let from = m.rel_path(u(p), u(len))?;
+        let to = m.rel_path(u(p2), u(len2))?;
         path_calls::path_rename(g, u(fd), from, u(fd2), to)
     });
     host!(l, "path_symlink", mem |m, g| (p: i32, len: i32, fd: i32, p2: i32, len2: i32) {
         let target = m.path(u(p), u(len))?;
-        let path = m.path(u(p2), u(len2))?;
+        let path = m.rel_path(u(p2), u(len2))?;
         path_calls::path_symlink(g, target, u(fd), path)
     });
     host!(l, "path_link", mem |m, g| (
         fd: i32, fl: i32, p: i32, len: i32, fd2: i32, p2: i32, len2: i32
     ) {
-        let from = m.path(u(p), u(len))?;
-        let to = m.path(u(p2), u(len2))?;
+        let from = m.rel_path(u(p), u(len))?;
+        let to = m.rel_path(u(p2), u(len2))?;
         path_calls::path_link(g, u(fd), u(fl), from, u(fd2), to)
     });
     host!(l, "path_readlink", mem |m, g| (
         fd: i32, p: i32, len: i32, buf: i32, buf_len: i32, out: i32
     ) {
-        let path = m.path(u(p), u(len))?;
+        let path = m.rel_path(u(p), u(len))?;
         path_calls::path_readlink(m, g, u(fd), path, u(buf), u(buf_len), u(out))
     });
 
-    // No sockets: a container has no network unless granted, and nothing grants it yet.
-    let nosock = Errno::NOTSUP.0 as i32;
-    l.func_wrap(
-        M,
-        "sock_accept",
-        move |_c: C, _fd: i32, _fl: i32, _out: i32| Ok(nosock),
-    )?;
-    l.func_wrap(
-        M,
-        "sock_recv",
-        move |_c: C, _fd: i32, _a: i32, _b: i32, _fl: i32, _o1: i32, _o2: i32| Ok(nosock),
-    )?;
-    l.func_wrap(
-        M,
-        "sock_send",
-        move |_c: C, _fd: i32, _a: i32, _b: i32, _fl: i32, _o: i32| Ok(nosock),
-    )?;
-    l.func_wrap(M, "sock_shutdown", move |_c: C, _fd: i32, _how: i32| {
-        Ok(nosock)
-    })?;
+    host!(l, "sock_accept", state |g| (fd: i32, _fl: i32, _out: i32) {
+        fs::not_a_socket(g, u(fd))
+    });
+    host!(l, "sock_recv", state |g| (
+        fd: i32, _a: i32, _b: i32, _fl: i32, _o1: i32, _o2: i32
+    ) {
+        fs::not_a_socket(g, u(fd))
+    });
+    host!(l, "sock_send", state |g| (fd: i32, _a: i32, _b: i32, _fl: i32, _o: i32) {
+        fs::not_a_socket(g, u(fd))
+    });
+    host!(l, "sock_shutdown", state |g| (fd: i32, _how: i32) {
+        fs::not_a_socket(g, u(fd))
+    });
     Ok(())
 }

@@ -66,6 +66,7 @@ pub fn path_open(
         exclusive: oflags & oflags::EXCL != 0,
         truncate: oflags & oflags::TRUNC != 0,
     };
+    let sync = fdflags & abi::FDFLAGS_SYNCS;
     // The directory's guest path, when known, names what it opens.
     let dir_path = match g.fds.get(fd)? {
         Fd::Dir(d) => d.path.clone(),
@@ -75,7 +76,7 @@ pub fn path_open(
     let entry = match at(g, fd, path.clone())? {
         At::Image(base, path) => {
             let child_path = dir_path.map(|d| crate::mounts::normalize(&d, &path));
-            open_in_image(g, base, &path, follow, oflags, opts, child_path)?
+            open_in_image(g, base, &path, follow, oflags, opts, child_path, sync)?
         }
         At::Host(mount, rel) => {
             let want_dir = oflags & oflags::DIRECTORY != 0;
@@ -87,7 +88,13 @@ pub fn path_open(
                     preopen: None,
                     listing: None,
                 }),
-                Opened::File(f) => Fd::Handle(Handle::HostFile(f)),
+                Opened::File(mut f) => {
+                    // Just made, so not shared yet.
+                    if let Some(h) = Arc::get_mut(&mut f) {
+                        h.sync = sync;
+                    }
+                    Fd::Handle(Handle::HostFile(f))
+                }
             }
         }
     };
@@ -96,6 +103,7 @@ pub fn path_open(
 }
 
 /// path_open for a path in the image.
+#[allow(clippy::too_many_arguments)]
 fn open_in_image(
     g: &Guest,
     base: Ino,
@@ -104,6 +112,7 @@ fn open_in_image(
     oflags: u16,
     opts: OpenOptions,
     child_path: Option<Vec<u8>>,
+    sync: u16,
 ) -> Result<Fd, Errno> {
     let vfs = g.vfs.clone();
     let c = &*g.creds;
@@ -132,7 +141,8 @@ fn open_in_image(
     };
     Ok(match st.kind {
         FileType::Directory => {
-            if opts.write && oflags & oflags::DIRECTORY == 0 {
+            // open(2) of a directory for writing is EISDIR, O_DIRECTORY or not.
+            if opts.write {
                 return Err(Errno::ISDIR);
             }
             check(&st)?;
@@ -151,9 +161,9 @@ fn open_in_image(
             if opts.truncate && st.size != 0 {
                 vfs.truncate(ino, 0)?;
             }
-            Fd::Handle(Handle::File(Arc::new(FileHandle::from_ino(
-                &vfs, ino, opts,
-            ))))
+            let mut handle = FileHandle::from_ino(&vfs, ino, opts);
+            handle.sync = sync;
+            Fd::Handle(Handle::File(Arc::new(handle)))
         }
     })
 }
@@ -288,9 +298,25 @@ pub fn path_rename(
     }
 }
 
+/// A new symlink or hard link named with a trailing slash fails as on Linux: a
+/// slash promises a directory, which neither call makes: EEXIST if something is
+/// there already, ENOENT if not.
+fn refuse_slashed_new_name(g: &Guest, base: Ino, path: &[u8]) -> Result<(), Errno> {
+    if !path.ends_with(b"/") {
+        return Ok(());
+    }
+    let bare = &path[..path.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1)];
+    match access::resolve(&g.vfs, &g.creds, base, bare, false) {
+        Ok(_) => Err(Errno::EXIST),
+        Err(e) if e.errno() == fsimage::Errno::NoEnt => Err(Errno::NOENT),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn path_symlink(g: &mut Guest, target: Vec<u8>, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
     match at(g, fd, path)? {
         At::Image(base, path) => {
+            refuse_slashed_new_name(g, base, &path)?;
             let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, base, &path)?;
             access::may_create(&g.vfs, &g.creds, dir)?;
             let ino = g.vfs.symlink(dir, &name, &target)?;
@@ -321,6 +347,7 @@ pub fn path_link(
             if st.kind == FileType::Directory {
                 return Err(Errno::PERM);
             }
+            refuse_slashed_new_name(g, tb, &to)?;
             let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, tb, &to)?;
             if !g.creds.is_root() {
                 access::may_create(&g.vfs, &g.creds, dir)?;
