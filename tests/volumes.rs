@@ -85,6 +85,9 @@ fn volume_is_read_and_written_as_bash_on_the_host_would() {
         "cat nope; echo $?; mkdir a.txt; echo $?; rm sub; echo $?",
         "du -s sub >/dev/null && ls -l a.txt | cut -d' ' -f1,5",
         "seq 1000 | gzip > n.gz && zcat n.gz | tail -n 1 && rm n.gz && tar cf - sub | tar tf -",
+        // A link name with a trailing slash promises a directory: refused, unless it is one.
+        "ln -s a t/ 2>/dev/null; echo $?; ln -s a a.txt/ 2>/dev/null; echo $?; \
+         ln a.txt l/ 2>/dev/null; echo $?; ln -s a sub/; echo $?; ls",
     ];
     let mut failures = Vec::new();
     for case in cases {

@@ -300,23 +300,30 @@ pub fn path_rename(
 
 /// A new symlink or hard link named with a trailing slash fails as on Linux: a
 /// slash promises a directory, which neither call makes: EEXIST if something is
-/// there already, ENOENT if not.
-fn refuse_slashed_new_name(g: &Guest, base: Ino, path: &[u8]) -> Result<(), Errno> {
+/// there already, ENOENT if not (in the image and on mounts alike, whose
+/// helpers take the slash off).
+fn refuse_slashed_new_name(g: &Guest, fd: u32, path: &[u8]) -> Result<(), Errno> {
     if !path.ends_with(b"/") {
         return Ok(());
     }
-    let bare = &path[..path.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1)];
-    match access::resolve(&g.vfs, &g.creds, base, bare, false) {
-        Ok(_) => Err(Errno::EXIST),
-        Err(e) if e.errno() == fsimage::Errno::NoEnt => Err(Errno::NOENT),
+    let bare = path[..path.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1)].to_vec();
+    let found: Result<(), fsimage::Errno> = match at(g, fd, bare)? {
+        At::Image(base, p) => access::resolve(&g.vfs, &g.creds, base, &p, false)
+            .map(drop)
+            .map_err(|e| e.errno()),
+        At::Host(mount, rel) => mount.stat(&rel, false).map(drop),
+    };
+    match found {
+        Ok(()) => Err(Errno::EXIST),
+        Err(fsimage::Errno::NoEnt) => Err(Errno::NOENT),
         Err(e) => Err(e.into()),
     }
 }
 
 pub fn path_symlink(g: &mut Guest, target: Vec<u8>, fd: u32, path: Vec<u8>) -> Result<(), Errno> {
+    refuse_slashed_new_name(g, fd, &path)?;
     match at(g, fd, path)? {
         At::Image(base, path) => {
-            refuse_slashed_new_name(g, base, &path)?;
             let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, base, &path)?;
             access::may_create(&g.vfs, &g.creds, dir)?;
             let ino = g.vfs.symlink(dir, &name, &target)?;
@@ -340,6 +347,7 @@ pub fn path_link(
     to: Vec<u8>,
 ) -> Result<(), Errno> {
     let follow = flags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
+    refuse_slashed_new_name(g, to_fd, &to)?;
     match (at(g, fd, from)?, at(g, to_fd, to)?) {
         (At::Image(fb, from), At::Image(tb, to)) => {
             let ino = access::resolve(&g.vfs, &g.creds, fb, &from, follow)?;
@@ -347,7 +355,6 @@ pub fn path_link(
             if st.kind == FileType::Directory {
                 return Err(Errno::PERM);
             }
-            refuse_slashed_new_name(g, tb, &to)?;
             let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, tb, &to)?;
             if !g.creds.is_root() {
                 access::may_create(&g.vfs, &g.creds, dir)?;
