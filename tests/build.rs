@@ -544,6 +544,26 @@ fn run_appends_cmd_or_run_args_to_entrypoint() {
     );
 }
 
+/// `wsh run IMAGE CMD` hands the command Docker's environment: the image's ENV and
+/// `-e`, PATH and HOME, nothing of the interpreter's own login defaults.
+#[test]
+fn run_gives_programs_the_image_env_and_docker_defaults_only() {
+    let dir = context(&[], "FROM base\nENV A=1 LANG=C\n");
+    let id = built(dir.path(), &[]);
+    let out = run(&["-e", "B=2", &id, "env"]);
+    let mut names: Vec<String> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.to_string()))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["A", "B", "HOME", "LANG", "PATH"],
+        "{}",
+        text(&out.stdout)
+    );
+}
+
 #[test]
 fn run_shell_form_cmd_sees_env_and_workdir_and_exits_with_its_status() {
     let dir = context(

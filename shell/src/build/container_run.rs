@@ -166,6 +166,25 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
             .unwrap_or_else(|| config.workdir.clone());
         let wd = if wd.is_empty() { "/".to_string() } else { wd };
         prelude.push_str(&format!("cd {}\n", quote(&wd)));
+        if !repl {
+            // A command gets the environment Docker gives it: the image's ENV and -e, plus
+            // PATH and HOME (and TERM with -t); the interpreter's login-shell defaults
+            // (USER, LOGNAME, SHELL, LANG, PWD) stay shell variables, unexported.
+            let given = |name: &str| {
+                config
+                    .env
+                    .iter()
+                    .any(|kv| kv.split_once('=').is_some_and(|(k, _)| k == name))
+                    || opts.env.iter().any(|(k, _)| k == name)
+            };
+            let mut own = vec!["USER", "LOGNAME", "SHELL", "LANG", "PWD"];
+            if !opts.tty {
+                own.push("TERM");
+            }
+            for name in own.into_iter().filter(|n| !given(n)) {
+                prelude.push_str(&format!("declare +x {name}\n"));
+            }
+        }
         let s = sh.run_text(&prelude, &fds);
         if s != 0 {
             anyhow::bail!("cannot enter the working directory {wd} in {}", opts.image);

@@ -63,7 +63,10 @@ impl Shell {
         // Kept for a script: the runtime refuses what is not a module.
         let script_args = (argv.clone(), values.clone(), program.clone());
         env.extend(values);
-        env.insert("PWD".into(), self.cwd.clone());
+        // An exported PWD is the real directory (as bash keeps it); an unexported one stays out.
+        if env.contains_key("PWD") {
+            env.insert("PWD".into(), self.cwd.clone());
+        }
         let cmd = Command {
             program,
             argv,
