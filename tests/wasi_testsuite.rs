@@ -23,21 +23,19 @@ use common::{text, wsh_cmd, wsh_home};
 /// Tests wsh fails on purpose or for a reason outside the broker, each with why.
 /// Must be exactly the failing set (the adapter fails if one of them passes).
 const KNOWN_DEVIATIONS: &[(&str, &str)] = &[
-    // `wsh run` runs the command through wsh's interpreter, whose exported defaults
-    // (HOME, LANG, LOGNAME, PATH, PWD, SHELL, TERM, USER) reach every program, as a
-    // shell's environment does; the suite wants exactly the spec's variables.
-    // Reported to the lead (shell code, not the broker).
+    // `wsh run` gives a program Docker's environment: the image's ENV and -e plus
+    // PATH and HOME (as `docker run` does); the suite wants exactly the spec's variables.
     (
         "assemblyscript/environ_get-multiple-variables",
-        "wsh run adds the shell's default environment",
+        "wsh run adds PATH and HOME, as docker run does",
     ),
     (
         "assemblyscript/environ_sizes_get-multiple-variables",
-        "wsh run adds the shell's default environment",
+        "wsh run adds PATH and HOME, as docker run does",
     ),
     (
         "assemblyscript/environ_sizes_get-no-variables",
-        "wsh run adds the shell's default environment",
+        "wsh run adds PATH and HOME, as docker run does",
     ),
     // Descriptor 3 is always the image root preopened as `/` in wsh, so
     // shutdown(3) is ENOTSOCK (not a socket), not EBADF (no such descriptor).
