@@ -184,12 +184,27 @@ impl Shared {
                 (module, true)
             }
         };
-        let pre = self
-            .linker
-            .instantiate_pre(&module)
-            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        let pre = self.link(&module)?;
         self.modules.lock().unwrap().insert(digest, pre.clone());
         Ok((pre, compiled, digest))
+    }
+
+    /// Links `module` to the broker. Imports wsh does not provide (a module its own host
+    /// package was meant to supply) become functions that trap when called, naming the
+    /// import, as the wasmtime CLI's `-W unknown-imports-trap=y` does: the program runs
+    /// until it needs one.
+    fn link(&self, module: &Module) -> anyhow::Result<InstancePre<Guest>> {
+        match self.linker.instantiate_pre(module) {
+            Ok(pre) => Ok(pre),
+            Err(first) => {
+                let mut linker = self.linker.clone();
+                linker
+                    .define_unknown_imports_as_traps(module)
+                    .and_then(|()| linker.instantiate_pre(module))
+                    // The first error says what does not fit (a wrong signature, say).
+                    .map_err(|_| anyhow::anyhow!("{first:#}"))
+            }
+        }
     }
 
     /// Why the module with sha256 `digest` failed to compile before, if it did
@@ -223,7 +238,7 @@ impl Shared {
             return Some(pre.clone());
         }
         let module = self.load_cached(&self.cache_path(digest, cache_dir))?;
-        let pre = self.linker.instantiate_pre(&module).ok()?;
+        let pre = self.link(&module).ok()?;
         self.modules.lock().unwrap().insert(*digest, pre.clone());
         Some(pre)
     }

@@ -555,7 +555,8 @@ fn exit_status(e: &wasmtime::Error, report: &dyn Fn(String)) -> i32 {
             128 + libc::SIGILL
         }
         None => {
-            report(format!("guest failed: {e}"));
+            // The root cause names what failed (an unknown import, say); the rest is a backtrace.
+            report(format!("guest failed: {}", e.root_cause()));
             128 + libc::SIGABRT
         }
     }

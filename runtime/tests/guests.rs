@@ -252,3 +252,45 @@ fn programs_need_an_execute_bit_for_their_user() {
     vfs.set_mode(bin, 0o700).unwrap();
     assert!(denied(&f));
 }
+
+/// A program using the exception-handling proposal (what clang emits for setjmp/longjmp
+/// and C++ exceptions): it throws, catches, and exits with the caught value.
+const THROWS: &str = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (tag $e (param i32))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (block $caught (result i32)
+      (try_table (catch $e $caught)
+        (throw $e (i32.const 42)))
+      (unreachable))
+    (call $exit)))"#;
+
+#[test]
+fn programs_using_exceptions_run() {
+    let f = fixture(&[("throws", THROWS)]);
+    let (status, _, err) = capture(&f, "/bin/throws");
+    assert_eq!(status, 42, "{err}");
+}
+
+/// Imports from a module wsh does not provide: the program runs until it calls one,
+/// and the trap names it.
+const FOREIGN_IMPORT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (import "env" "host_only" (func $h))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "before\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 7))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $h)))"#;
+
+#[test]
+fn unknown_imports_trap_when_called_naming_the_import() {
+    let f = fixture(&[("foreign", FOREIGN_IMPORT)]);
+    let (status, out, err) = capture(&f, "/bin/foreign");
+    assert_eq!(out, "before\n");
+    assert_ne!(status, 0);
+    assert!(err.contains("env") && err.contains("host_only"), "{err}");
+}
