@@ -462,3 +462,25 @@ fn piped_stdin_runs_line_by_line_as_bash_does() {
     same_as_bash_on_stdin("echo x\nexit 3\necho never\n");
     same_as_bash_on_stdin("echo no newline");
 }
+
+/// A compile that takes over a second shows a spinner line naming the module on the
+/// terminal, and clears it when done (a cold module cache: the userland compiles).
+#[test]
+fn a_long_compile_shows_progress_on_the_terminal() {
+    let home = private_home("compile-progress");
+    // Its own, empty, module cache: the first command compiles the userland.
+    std::fs::remove_file(home.join("cache")).unwrap();
+    std::fs::create_dir_all(home.join("cache")).unwrap();
+    let t = Term::start(&home);
+    t.line("echo ran-$(expr 6 \\* 7)");
+    t.wait_for_within(Duration::from_secs(120), "the progress line", |s| {
+        s.contains("compiling /bin/expr") || has_line(s, "ran-42")
+    })
+    .map(|s| assert!(s.contains("compiling /bin/expr") && s.contains("MB"), "{s}"))
+    .unwrap_or_else(|s| panic!("no progress line; screen:\n{s}"));
+    let s = t.wait_for_within(Duration::from_secs(300), "the command", |s| {
+        has_line(s, "ran-42")
+    });
+    let s = s.unwrap_or_else(|s| panic!("the command never ran; screen:\n{s}"));
+    assert!(!s.contains("compiling"), "the progress line stayed:\n{s}");
+}

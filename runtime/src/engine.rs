@@ -135,8 +135,10 @@ impl Shared {
     /// module's sha256. A module that fails to compile fails the same way for the same
     /// engine every time, so the failure is cached too (a `.failed` file next to where
     /// the compiled form would be): a damaged module costs one compile, not one per run.
+    /// `name` is the program's path, for the progress line of a long compile.
     pub fn instance_pre(
         &self,
+        name: &str,
         bytes: &[u8],
         cache_dir: &Path,
     ) -> anyhow::Result<(InstancePre<Guest>, bool, [u8; 32])> {
@@ -159,7 +161,10 @@ impl Shared {
                 if let Some(why) = self.known_failure(&digest, &failed) {
                     anyhow::bail!("{why}");
                 }
-                let module = match Module::new(&self.engine, bytes) {
+                let progress = CompileProgress::start(name, bytes.len());
+                let compiled = Module::new(&self.engine, bytes);
+                progress.finish();
+                let module = match compiled {
                     Ok(m) => m,
                     Err(e) => {
                         let why = format!("{e:#}");
@@ -290,4 +295,62 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path)?;
     Ok(())
+}
+
+/// A spinner with the elapsed time on stderr while a compile takes longer than a
+/// second (a big module compiles for minutes): nothing for quick compiles, and nothing
+/// when stderr is not a terminal (indicatif hides itself there), so scripted output
+/// stays clean.
+struct CompileProgress {
+    done: std::sync::Arc<(Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CompileProgress {
+    /// How long a compile runs before the spinner shows.
+    const QUIET: std::time::Duration = std::time::Duration::from_secs(1);
+
+    fn start(name: &str, size: usize) -> CompileProgress {
+        let done = std::sync::Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let msg = format!("compiling {name} ({:.1} MB)", size as f64 / 1e6);
+        let flag = done.clone();
+        // Without a thread the compile still runs; it only goes without a spinner.
+        let thread = std::thread::Builder::new()
+            .name("wsh compile progress".into())
+            .spawn(move || {
+                let (lock, cv) = &*flag;
+                let finished = lock.lock().unwrap_or_else(|e| e.into_inner());
+                let (finished, _) = cv
+                    .wait_timeout_while(finished, Self::QUIET, |d| !*d)
+                    .unwrap_or_else(|e| e.into_inner());
+                if *finished {
+                    return;
+                }
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("wsh: {spinner} {msg} {elapsed}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+                bar.set_message(msg);
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                let finished = cv
+                    .wait_while(finished, |d| !*d)
+                    .unwrap_or_else(|e| e.into_inner());
+                drop(finished);
+                bar.finish_and_clear();
+            })
+            .ok();
+        CompileProgress { done, thread }
+    }
+
+    /// Ends the spinner (clearing its line) once the compile is over.
+    fn finish(mut self) {
+        let (lock, cv) = &*self.done;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

@@ -321,6 +321,15 @@ impl Runtime {
             }
             at += n;
         }
+        // A component (WASI preview 2) has the wasm magic with layer 1 after its version.
+        if bytes.starts_with(b"\0asm") && bytes.get(6..8) == Some(&[1, 0]) {
+            return Err(SpawnError::NotExecutable(
+                program.into(),
+                "a WebAssembly component (WASI preview 2): wsh runs core modules \
+                 (wasm32-wasip1) only; build for wasm32-wasip1"
+                    .into(),
+            ));
+        }
         // A core wasm module: magic + version 1. Anything else is not runnable here.
         if !bytes.starts_with(b"\0asm\x01\0\0\0") {
             return Err(SpawnError::NotExecutable(
@@ -329,7 +338,7 @@ impl Runtime {
             ));
         }
         let (pre, compiled, digest) = engine::shared()
-            .and_then(|s| s.instance_pre(&bytes, &self.inner.cache_dir))
+            .and_then(|s| s.instance_pre(program, &bytes, &self.inner.cache_dir))
             .map_err(|e| {
                 SpawnError::NotExecutable(program.into(), format!("invalid module: {e}"))
             })?;

@@ -144,6 +144,22 @@ fn missing_and_non_module_programs_are_refused() {
         f.runtime.spawn(cmd("/bin", Handle::Null, Handle::Null)),
         Err(wsh_runtime::SpawnError::NotExecutable(..))
     ));
+    // A component (WASI preview 2) is named as one, not "Exec format error".
+    let ino = vfs.create(vfs.root(), b"component", 0o755).unwrap();
+    vfs.write(ino, 0, b"\0asm\x0d\x00\x01\x00").unwrap();
+    match f
+        .runtime
+        .spawn(cmd("/component", Handle::Null, Handle::Null))
+    {
+        Err(wsh_runtime::SpawnError::NotExecutable(_, why)) => {
+            assert!(
+                why.contains("component") && why.contains("wasm32-wasip1"),
+                "{why}"
+            )
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a component was started"),
+    }
 }
 
 /// chmod then stat through the `wsh` host interface: exits 0 if the mode reads back.
