@@ -545,7 +545,7 @@ fn run_appends_cmd_or_run_args_to_entrypoint() {
 }
 
 /// `wsh run IMAGE CMD` hands the command Docker's environment: the image's ENV and
-/// `-e`, PATH and HOME, nothing of the interpreter's own login defaults.
+/// `-e`, PATH, HOME and HOSTNAME, nothing of the interpreter's own login defaults.
 #[test]
 fn run_gives_programs_the_image_env_and_docker_defaults_only() {
     let dir = context(&[], "FROM base\nENV A=1 LANG=C\n");
@@ -558,10 +558,11 @@ fn run_gives_programs_the_image_env_and_docker_defaults_only() {
     names.sort();
     assert_eq!(
         names,
-        ["A", "B", "HOME", "LANG", "PATH"],
+        ["A", "B", "HOME", "HOSTNAME", "LANG", "PATH"],
         "{}",
         text(&out.stdout)
     );
+    assert!(text(&out.stdout).contains("HOSTNAME=wsh\n"));
 }
 
 #[test]

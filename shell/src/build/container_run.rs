@@ -168,7 +168,7 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
         prelude.push_str(&format!("cd {}\n", quote(&wd)));
         if !repl {
             // A command gets the environment Docker gives it: the image's ENV and -e, plus
-            // PATH and HOME (and TERM with -t); the interpreter's login-shell defaults
+            // PATH, HOME and HOSTNAME (and TERM with -t); the interpreter's login-shell defaults
             // (USER, LOGNAME, SHELL, LANG, PWD) stay shell variables, unexported.
             let given = |name: &str| {
                 config
@@ -183,6 +183,13 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
             }
             for name in own.into_iter().filter(|n| !given(n)) {
                 prelude.push_str(&format!("declare +x {name}\n"));
+            }
+            // Docker's HOSTNAME is the container's host name: /etc/hostname here.
+            if !given("HOSTNAME") {
+                let file = super::user::read(container.runtime().vfs(), "/etc/hostname");
+                let name = file.lines().next().map(str::trim).unwrap_or_default();
+                let name = if name.is_empty() { "wsh" } else { name };
+                prelude.push_str(&format!("export HOSTNAME={}\n", quote(name)));
             }
         }
         let s = sh.run_text(&prelude, &fds);

@@ -139,7 +139,7 @@ pub fn make_workdir(vfs: &Vfs, path: &str, user_spec: &str) -> anyhow::Result<()
 }
 
 /// A text file of the image, empty when it cannot be read (no /etc/group is fine).
-fn read(vfs: &Vfs, path: &str) -> String {
+pub(crate) fn read(vfs: &Vfs, path: &str) -> String {
     let Ok(ino) = vfs.resolve(vfs.root(), path.as_bytes(), true) else {
         return String::new();
     };
