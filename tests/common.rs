@@ -223,3 +223,15 @@ pub fn is_mounted(dir: &Path) -> bool {
     info.lines()
         .any(|l| l.split(' ').nth(4) == Some(dir.to_str().unwrap()))
 }
+
+/// Polls `cond` until true; panics with `what` after 60 s.
+pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "timed out: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

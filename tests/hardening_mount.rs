@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 macro_rules! need_fuse {
     ($name:expr) => {
@@ -69,18 +69,6 @@ fn make_new_tree(old: &Path, new: &Path) {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = bash_in(new, CHANGES);
     assert!(out.status.success(), "{}", text(&out.stderr));
-}
-
-/// Polls `cond` until true; panics with `what` after 60 s.
-fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// Starts `wsh mount --rw IMAGE MNT` with `home` as WSH_HOME; returns once mounted.

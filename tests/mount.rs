@@ -9,7 +9,6 @@ use common::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 macro_rules! need_fuse {
     ($name:expr) => {
@@ -19,18 +18,6 @@ macro_rules! need_fuse {
             return;
         }
     };
-}
-
-/// Polls `cond` until true; panics with `what` after 60 s.
-fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// A running `wsh mount`.
