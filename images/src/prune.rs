@@ -130,13 +130,7 @@ impl Store {
             }
         }
         let mut live_layers = BTreeSet::new();
-        for e in std::fs::read_dir(self.images_dir())? {
-            let path = e?.path();
-            let name = path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
+        for (path, name) in named_entries(&self.images_dir())? {
             let Some(id) = name.strip_suffix(".json") else {
                 // Raw base images of wsh before the layer store are no longer used.
                 if name.starts_with("base-v") && name.ends_with(".img") {
@@ -154,13 +148,7 @@ impl Store {
             }
         }
         let mut removed = Vec::new();
-        for e in std::fs::read_dir(self.layers_dir())? {
-            let path = e?.path();
-            let name = path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
+        for (path, name) in named_entries(&self.layers_dir())? {
             let keep = match name.strip_suffix(".qcow2") {
                 Some(d) if is_digest(d) => live_layers.contains(d),
                 _ => live_overlays.contains(&name),
@@ -176,6 +164,22 @@ impl Store {
         sync_dir(&self.layers_dir())?;
         Ok(removed)
     }
+}
+
+/// The entries of `dir` with their file names (lossily as text: the store names its
+/// files itself, so any other name is junk to remove).
+fn named_entries(dir: &std::path::Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let path = e?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        out.push((path, name));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
