@@ -317,6 +317,34 @@ const MKDIR_CASES: &[&str] = &[
     "mkdir -pv \"$PWD/abs/b\" | sed \"s|$PWD|PWD|\"; mkdir -p a b/c a; echo $?; ls -d a b/c",
 ];
 
+/// Linux's character devices (issue 13), which wsh synthesizes for guests and the
+/// shell's redirections alike, against the host's.
+const DEVICE_CASES: &[&str] = &[
+    "head -c 16 /dev/zero | od -An -tx1",
+    "od -An -N4 -tx1 /dev/zero",
+    "head -c 5 /dev/full | od -An -tx1",
+    "echo x > /dev/null; echo $?",
+    "echo x > /dev/zero; echo $?",
+    "echo x > /dev/full; echo $?",
+    "echo x | tee /dev/full; echo $?",
+    "echo x | tee /dev/null /dev/zero /dev/urandom; echo $?",
+    "head -c 32 /dev/urandom | wc -c",
+    "head -c 32 /dev/random | wc -c",
+    "a=$(head -c 16 /dev/urandom | od -An -tx1); b=$(head -c 16 /dev/urandom | od -An -tx1); [ \"$a\" != \"$b\" ] && echo differ",
+    "wc -c < /dev/null; wc -c /dev/null; grep x /dev/null; echo $?",
+    "cd /dev && head -c 3 ./zero | wc -c; head -c 3 /dev/./urandom | wc -c; head -c 2 ../dev/zero | od -An -tx1",
+    "ls /dev/null /dev/zero /dev/full /dev/random /dev/urandom",
+    "ls /dev | grep -xE 'null|zero|full|random|urandom'",
+    "stat -c '%F %a' /dev/null /dev/zero /dev/full /dev/urandom",
+    "[ -c /dev/null ] && echo char; [ -f /dev/zero ] || echo not-regular; test -e /dev/full && echo exists",
+    ": > /dev/null/; echo $?",
+];
+
+#[test]
+fn devices_match_linux() {
+    assert_all_match_bash(DEVICE_CASES);
+}
+
 #[test]
 fn mkdir_matches_gnu() {
     assert_all_match_bash(MKDIR_CASES);

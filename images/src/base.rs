@@ -17,7 +17,7 @@ pub fn applets() -> impl Iterator<Item = &'static str> {
 pub const IMAGE_SIZE: u64 = 1 << 30;
 
 /// Bumped when the layout below changes, so old stores get a fresh base image.
-const LAYOUT_VERSION: u32 = 2;
+const LAYOUT_VERSION: u32 = 3;
 
 /// The tag of the default image.
 pub const BASE_TAG: &str = "base:latest";
@@ -86,6 +86,13 @@ fn build(dev: Box<dyn BlockDevice>) -> anyhow::Result<()> {
     mkdir(root, "tmp", 0o1777)?;
     mkdir(root, "root", 0o700)?;
     mkdir(root, "home", 0o755)?;
+    // Placeholders, so listings and `test -e` see the devices: the runtime serves
+    // every open and stat of these paths itself (ext4 device nodes would need
+    // mknod and device numbers, which fsimage does not offer).
+    let dev = mkdir(root, "dev", 0o755)?;
+    for name in wsh_runtime::io::device_names() {
+        vfs.create(dev, name.as_bytes(), 0o666)?;
+    }
     let usr = mkdir(root, "usr", 0o755)?;
     mkdir(usr, "bin", 0o755)?;
     let local = mkdir(usr, "local", 0o755)?;

@@ -268,6 +268,65 @@ pub enum Handle {
     File(Arc<FileHandle>),
     /// A regular file in a host directory mounted into the guest's tree.
     HostFile(Arc<crate::mounts::HostFile>),
+    /// A character device synthesized by wsh (never the host's).
+    Device(Device),
+}
+
+/// The character devices of Linux's `/dev` that programs expect, besides `/dev/null`
+/// ([`Handle::Null`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Device {
+    /// `/dev/zero`: reads zeros, swallows writes.
+    Zero,
+    /// `/dev/urandom` and `/dev/random`: reads the host's CSPRNG, swallows writes.
+    Random,
+    /// `/dev/full`: reads zeros, every write fails with ENOSPC.
+    Full,
+}
+
+/// The synthesized devices by name under `/dev`, with Linux's device numbers (major, minor).
+const DEVICES: [(&[u8], Option<Device>, u64); 5] = [
+    (b"null", None, 3),
+    (b"zero", Some(Device::Zero), 5),
+    (b"full", Some(Device::Full), 7),
+    (b"random", Some(Device::Random), 8),
+    (b"urandom", Some(Device::Random), 9),
+];
+
+/// The names of the synthesized devices in `/dev`.
+pub fn device_names() -> impl Iterator<Item = &'static str> {
+    DEVICES
+        .iter()
+        .map(|(name, ..)| std::str::from_utf8(name).unwrap_or_default())
+}
+
+/// The device an absolute, normalized guest path (`/dev/zero`) names, if any.
+pub fn device_at(path: &[u8]) -> Option<Handle> {
+    let name = path.strip_prefix(b"/dev/")?;
+    DEVICES
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .map(|(_, dev, _)| dev.map_or(Handle::Null, Handle::Device))
+}
+
+impl Handle {
+    /// The Linux device number (`makedev(1, minor)`) of a synthesized device, for stat.
+    pub fn rdev(&self) -> Option<u64> {
+        let dev = match self {
+            Handle::Null => None,
+            Handle::Device(d) => Some(*d),
+            _ => return None,
+        };
+        // /dev/random and /dev/urandom share a Device; either number is honest enough.
+        let minor = DEVICES.iter().find(|(_, d, _)| *d == dev).map(|e| e.2)?;
+        Some((1 << 8) | minor)
+    }
+
+    /// Whether this is a device (null included): seeks succeed at offset 0 and
+    /// positioned reads and writes act as plain ones, as on Linux.
+    pub fn is_device(&self) -> bool {
+        matches!(self, Handle::Null | Handle::Device(_))
+    }
 }
 
 /// Makes a pipe: (read end, write end).
@@ -351,13 +410,23 @@ impl Handle {
             Handle::PipeRead(end) => end.pipe.read(buf),
             Handle::File(f) => f.read(buf).map_err(fs_err),
             Handle::HostFile(f) => f.read(buf),
+            Handle::Device(Device::Zero | Device::Full) => {
+                buf.fill(0);
+                Ok(buf.len())
+            }
+            Handle::Device(Device::Random) => {
+                use rand::RngCore;
+                rand::rng().fill_bytes(buf);
+                Ok(buf.len())
+            }
         }
     }
 
     /// Writes all of `data`. A pipe without readers gives `BrokenPipe`.
     pub fn write_all(&self, data: &[u8]) -> io::Result<()> {
         match self {
-            Handle::Null => Ok(()),
+            Handle::Null | Handle::Device(Device::Zero | Device::Random) => Ok(()),
+            Handle::Device(Device::Full) => Err(io::Error::from_raw_os_error(libc::ENOSPC)),
             Handle::HostStdin | Handle::PipeRead(_) => {
                 Err(io::Error::from_raw_os_error(libc::EBADF))
             }

@@ -46,6 +46,15 @@ fn file(g: &Guest, fd: u32) -> Result<Arc<FileHandle>, Errno> {
     }
 }
 
+/// The synthesized device behind `fd`, if it is one: Linux lets a program seek it
+/// (to 0) and read or write it at any offset, which some tools (dd, tail) do.
+fn device(g: &Guest, fd: u32) -> Option<Handle> {
+    match g.fds.get(fd) {
+        Ok(Fd::Handle(h)) if h.is_device() => Some(h.clone()),
+        _ => None,
+    }
+}
+
 /// The host file behind `fd`, if it is one.
 fn host_file(g: &Guest, fd: u32) -> Option<Arc<HostFile>> {
     match g.fds.get(fd) {
@@ -159,6 +168,9 @@ pub fn fd_pread(
     off: u64,
     out: u32,
 ) -> Result<(), Errno> {
+    if let Some(d) = device(g, fd) {
+        return read_iovecs(m, iovs, n, out, |buf| d.read(buf).map_err(|e| io_errno(&e)));
+    }
     if let Some(h) = host_file(g, fd) {
         return read_iovecs(m, iovs, n, out, |buf| {
             h.read_at(buf, off).map_err(|e| io_errno(&e))
@@ -179,6 +191,11 @@ pub fn fd_pwrite(
     off: u64,
     out: u32,
 ) -> Result<(), Errno> {
+    if let Some(d) = device(g, fd) {
+        let data = m.gather(iovs, n)?;
+        d.write_all(&data).map_err(|e| io_errno(&e))?;
+        return m.write_u32(out, data.len() as u32);
+    }
     if let Some(h) = host_file(g, fd) {
         if !h.writable {
             return Err(Errno::BADF);
@@ -204,6 +221,9 @@ pub fn fd_seek(
     whence: u8,
     out: u32,
 ) -> Result<(), Errno> {
+    if device(g, fd).is_some() {
+        return m.write_u64(out, 0);
+    }
     if let Some(h) = host_file(g, fd) {
         let pos = match whence {
             0 => std::io::SeekFrom::Start(u64::try_from(delta).map_err(|_| Errno::INVAL)?),
@@ -230,6 +250,9 @@ pub fn fd_seek(
 }
 
 pub fn fd_tell(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
+    if device(g, fd).is_some() {
+        return m.write_u64(out, 0);
+    }
     if let Some(h) = host_file(g, fd) {
         let pos = h
             .seek(std::io::SeekFrom::Current(0))
@@ -301,7 +324,7 @@ pub fn fd_fdstat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<()
                         file_rights(f.readable, f.writable),
                     )
                 }
-                Handle::Null => (filetype::CHARACTER_DEVICE, 0, rights::FILE),
+                Handle::Null | Handle::Device(_) => (filetype::CHARACTER_DEVICE, 0, rights::FILE),
                 Handle::HostStdin if host_isatty(0) => (tty, 0, reader),
                 Handle::HostStdout if host_isatty(1) => (tty, 0, writer),
                 Handle::HostStderr if host_isatty(2) => (tty, 0, writer),
@@ -354,11 +377,7 @@ pub fn fd_filestat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<
         Fd::HostDir(h) => host_filestat(&h.mount.stat(&h.rel, true)?),
         Fd::Handle(Handle::File(f)) => FileStat::of(&f.vfs().stat(f.ino())?),
         Fd::Handle(Handle::HostFile(f)) => host_filestat(&f.stat()?),
-        Fd::Handle(Handle::Null) => FileStat {
-            filetype: filetype::CHARACTER_DEVICE,
-            nlink: 1,
-            ..Default::default()
-        },
+        Fd::Handle(Handle::Null | Handle::Device(_)) => super::path_calls::device_filestat(),
         Fd::Handle(_) => FileStat {
             filetype: filetype::UNKNOWN,
             nlink: 1,

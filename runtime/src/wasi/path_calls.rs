@@ -43,6 +43,35 @@ pub(super) fn at(g: &Guest, fd: u32, path: Vec<u8>) -> Result<At, Errno> {
     }
 }
 
+/// The device wsh synthesizes at `path` from directory `fd`, if the lexical guest
+/// path names one (`/dev/null`, `/dev/./zero`, `null` from `/dev`): devices are
+/// wsh's own, never the image's placeholder files nor the host's nodes.
+pub(super) fn device(g: &Guest, fd: u32, path: &[u8]) -> Result<Option<Handle>, Errno> {
+    let dir = match g.fds.get(fd)? {
+        Fd::Dir(d) => d.path.clone(),
+        Fd::HostDir(h) => Some(h.guest_path()),
+        Fd::Handle(_) => return Err(Errno::NOTDIR),
+    };
+    let Some(h) = dir.and_then(|d| crate::io::device_at(&crate::mounts::normalize(&d, path)))
+    else {
+        return Ok(None);
+    };
+    // "/dev/null/" promises a directory.
+    if path.ends_with(b"/") {
+        return Err(Errno::NOTDIR);
+    }
+    Ok(Some(h))
+}
+
+/// The filestat of a synthesized device: a character device without an inode.
+pub(super) fn device_filestat() -> FileStat {
+    FileStat {
+        filetype: abi::filetype::CHARACTER_DEVICE,
+        nlink: 1,
+        ..Default::default()
+    }
+}
+
 // The arguments are preview1's path_open parameters, one for one.
 #[allow(clippy::too_many_arguments)]
 pub fn path_open(
@@ -67,6 +96,16 @@ pub fn path_open(
         truncate: oflags & oflags::TRUNC != 0,
     };
     let sync = fdflags & abi::FDFLAGS_SYNCS;
+    if let Some(h) = device(g, fd, &path)? {
+        if oflags & oflags::DIRECTORY != 0 {
+            return Err(Errno::NOTDIR);
+        }
+        if opts.create && opts.exclusive {
+            return Err(Errno::EXIST);
+        }
+        let n = g.fds.insert(Fd::Handle(h))?;
+        return m.write_u32(out, n);
+    }
     // The directory's guest path, when known, names what it opens.
     let dir_path = match g.fds.get(fd)? {
         Fd::Dir(d) => d.path.clone(),
@@ -177,6 +216,9 @@ pub fn path_filestat_get(
     out: u32,
 ) -> Result<(), Errno> {
     let follow = flags & abi::LOOKUP_SYMLINK_FOLLOW != 0;
+    if device(g, fd, &path)?.is_some() {
+        return abi::write_filestat(m, out, &device_filestat());
+    }
     let st = match at(g, fd, path)? {
         At::Image(base, path) => FileStat::of(
             &g.vfs

@@ -201,16 +201,16 @@ fn stat(
     flags: u32,
     out: u32,
 ) -> Result<(), Errno> {
+    if let Some(h) = super::path_calls::device(g, dirfd, path)? {
+        return device_stat(&h).write(m, out);
+    }
     let node = resolve(g, dirfd, path, flags)?;
     node_stat(g, &node)?.write(m, out)
 }
 
 fn fstat(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
     let st = match g.fds.get(fd)? {
-        Fd::Handle(Handle::Null) => Stat {
-            rdev: (1 << 8) | 3,
-            ..Stat::stream(libc::S_IFCHR | 0o666)
-        },
+        Fd::Handle(h @ (Handle::Null | Handle::Device(_))) => device_stat(h),
         Fd::Handle(Handle::PipeRead(_) | Handle::PipeWrite(_)) => {
             Stat::stream(libc::S_IFIFO | 0o600)
         }
@@ -223,6 +223,14 @@ fn fstat(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
         _ => node_stat(g, &fd_node(g, fd)?)?,
     };
     st.write(m, out)
+}
+
+/// A synthesized device as Linux's `/dev` shows it: crw-rw-rw- root root, rdev 1,N.
+fn device_stat(h: &Handle) -> Stat {
+    Stat {
+        rdev: h.rdev().unwrap_or_default(),
+        ..Stat::stream(libc::S_IFCHR | 0o666)
+    }
 }
 
 fn chmod_node(g: &Guest, node: Node, mode: u32) -> Result<(), Errno> {

@@ -121,6 +121,19 @@ pub trait System: Send + Sync {
     /// Facts about the file at `path` (following a final symlink for everything but
     /// `Meta::symlink`). The default knows only the kind.
     fn stat(&self, cwd: &str, path: &str) -> Result<Meta, SysError> {
+        // A character device as the runtime serves it: crw-rw-rw- root root.
+        if device(cwd, path).is_some() {
+            return Ok(Meta {
+                kind: Kind::Other,
+                symlink: false,
+                size: 0,
+                mode: 0o666,
+                mtime: (0, 0),
+                ino: 0,
+                uid: 0,
+                gid: 0,
+            });
+        }
         let kind = self.kind(cwd, path)?;
         Ok(Meta {
             kind,
@@ -198,6 +211,9 @@ impl System for ImageSystem {
     }
 
     fn kind(&self, cwd: &str, path: &str) -> Result<Kind, SysError> {
+        if device(cwd, path).is_some() {
+            return Ok(Kind::Other);
+        }
         if let Some((m, rel)) = self.mounted(cwd, path) {
             return Ok(kind_of(m.stat(&rel, true)?.kind));
         }
@@ -209,6 +225,19 @@ impl System for ImageSystem {
     }
 
     fn stat(&self, cwd: &str, path: &str) -> Result<Meta, SysError> {
+        // A character device as the runtime serves it: crw-rw-rw- root root.
+        if device(cwd, path).is_some() {
+            return Ok(Meta {
+                kind: Kind::Other,
+                symlink: false,
+                size: 0,
+                mode: 0o666,
+                mtime: (0, 0),
+                ino: 0,
+                uid: 0,
+                gid: 0,
+            });
+        }
         if let Some((m, rel)) = self.mounted(cwd, path) {
             let symlink = m.stat(&rel, false)?.kind == FileType::Symlink;
             return Ok(meta_of(&m.stat(&rel, true)?, symlink));
@@ -248,10 +277,10 @@ impl System for ImageSystem {
     }
 
     fn open(&self, cwd: &str, path: &str, opts: OpenOptions) -> Result<Handle, SysError> {
-        // /dev is not in the image; /dev/null is the one device scripts cannot do without
-        // (/dev/std* are mapped onto the fd table by the redirection code).
-        if path == "/dev/null" {
-            return Ok(Handle::Null);
+        // The devices are the runtime's, as for guests (/dev/std* are mapped onto the fd
+        // table by the redirection code).
+        if let Some(dev) = device(cwd, path) {
+            return Ok(dev);
         }
         if let Some((m, rel)) = self.mounted(cwd, path) {
             let creds = self.rt.credentials();
@@ -287,7 +316,7 @@ impl System for ImageSystem {
             return open_mounted(&m, &creds, &rel, opts, umask);
         }
         let creds = self.rt.credentials();
-        if !creds.is_root() && path != "/dev/null" {
+        if !creds.is_root() && device(cwd, path).is_none() {
             let base = self.cwd_ino(cwd)?;
             return self.open_as_user(&creds, base, path, opts, 0o666 & !umask);
         }
@@ -306,6 +335,18 @@ impl System for ImageSystem {
         }
         Ok(h)
     }
+}
+
+/// The synthesized device (`/dev/null`, `/dev/zero`, ...) `path` names from `cwd`, if any.
+fn device(cwd: &str, path: &str) -> Option<Handle> {
+    // "/dev/null/" promises a directory: the image's placeholder answers ENOTDIR.
+    if path.ends_with('/') {
+        return None;
+    }
+    wsh_runtime::io::device_at(&wsh_runtime::mounts::normalize(
+        cwd.as_bytes(),
+        path.as_bytes(),
+    ))
 }
 
 impl ImageSystem {
