@@ -338,6 +338,11 @@ const DEVICE_CASES: &[&str] = &[
     "stat -c '%F %a' /dev/null /dev/zero /dev/full /dev/urandom",
     "[ -c /dev/null ] && echo char; [ -f /dev/zero ] || echo not-regular; test -e /dev/full && echo exists",
     ": > /dev/null/; echo $?",
+    // Reached through symlinks, the devices are still devices (never the image's placeholders).
+    "ln -s /dev/null n; echo data > n; echo $?; echo data | tee n; wc -c < n; wc -c < /dev/null",
+    "ln -s /dev/zero z; head -c 4 z | od -An -tx1; [ -c z ] && echo char; stat -L -c %F z",
+    "ln -s /dev/full f; echo x > f; echo $?; echo x | tee f; echo $?",
+    "ln -s /dev d; head -c 2 d/zero | od -An -tx1; echo x > d/null; echo $?",
 ];
 
 #[test]

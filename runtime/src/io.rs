@@ -309,6 +309,22 @@ pub fn device_at(path: &[u8]) -> Option<Handle> {
         .map(|(_, dev, _)| dev.map_or(Handle::Null, Handle::Device))
 }
 
+/// The device whose placeholder in the image's `/dev` is `ino`, when a path
+/// reached it other than by its name (a symlink such as `/tmp/n -> /dev/null`, a
+/// hard link): opening it must not read or write the empty file behind it.
+pub fn placeholder_device(vfs: &Vfs, ino: Ino) -> Option<Handle> {
+    // Placeholders are empty regular files; anything else costs one stat.
+    let st = vfs.stat(ino).ok()?;
+    if st.kind != fsimage::FileType::Regular || st.size != 0 {
+        return None;
+    }
+    let dev = vfs.lookup(vfs.root(), b"dev").ok()?;
+    DEVICES
+        .iter()
+        .find(|(name, ..)| vfs.lookup(dev, name).is_ok_and(|i| i == ino))
+        .map(|(_, dev, _)| dev.map_or(Handle::Null, Handle::Device))
+}
+
 impl Handle {
     /// The Linux device number (`makedev(1, minor)`) of a synthesized device, for stat.
     pub fn rdev(&self) -> Option<u64> {

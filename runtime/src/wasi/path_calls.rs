@@ -172,6 +172,12 @@ fn open_in_image(
         }
         Err(e) => return Err(e.into()),
     };
+    if !created && let Some(h) = crate::io::placeholder_device(&vfs, ino) {
+        if oflags & oflags::DIRECTORY != 0 {
+            return Err(Errno::NOTDIR);
+        }
+        return Ok(Fd::Handle(h));
+    }
     let st = vfs.stat(ino)?;
     // A file the caller just made opens whatever its mode says, as with open(2).
     let check = |st: &fsimage::Stat| match created {
@@ -220,10 +226,13 @@ pub fn path_filestat_get(
         return abi::write_filestat(m, out, &device_filestat());
     }
     let st = match at(g, fd, path)? {
-        At::Image(base, path) => FileStat::of(
-            &g.vfs
-                .stat(access::resolve(&g.vfs, &g.creds, base, &path, follow)?)?,
-        ),
+        At::Image(base, path) => {
+            let ino = access::resolve(&g.vfs, &g.creds, base, &path, follow)?;
+            match crate::io::placeholder_device(&g.vfs, ino) {
+                Some(_) => device_filestat(),
+                None => FileStat::of(&g.vfs.stat(ino)?),
+            }
+        }
         At::Host(mount, rel) => {
             host_access::traverse(&mount, &g.creds, &rel)?;
             host_filestat(&mount.stat(&rel, follow)?)

@@ -205,6 +205,11 @@ fn stat(
         return device_stat(&h).write(m, out);
     }
     let node = resolve(g, dirfd, path, flags)?;
+    if let Node::Image(ino) = node
+        && let Some(h) = crate::io::placeholder_device(&g.vfs, ino)
+    {
+        return device_stat(&h).write(m, out);
+    }
     node_stat(g, &node)?.write(m, out)
 }
 

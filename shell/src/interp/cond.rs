@@ -213,7 +213,8 @@ impl Shell {
             | UP::FileExistsAndIsCharSpecialFile
             | UP::FileExistsAndIsFifo
             | UP::FileExistsAndIsSocket => {
-                stat().is_some_and(|m| m.kind == Kind::Other && !m.symlink)
+                // Like -f and -d, these follow a symlink (`[ -c link-to-/dev/null ]`).
+                stat().is_some_and(|m| m.kind == Kind::Other)
             }
             UP::FileExistsAndModifiedSinceLastRead => false,
             // Only the host's own streams can be terminals (pipes and image files never are).

@@ -121,18 +121,8 @@ pub trait System: Send + Sync {
     /// Facts about the file at `path` (following a final symlink for everything but
     /// `Meta::symlink`). The default knows only the kind.
     fn stat(&self, cwd: &str, path: &str) -> Result<Meta, SysError> {
-        // A character device as the runtime serves it: crw-rw-rw- root root.
         if device(cwd, path).is_some() {
-            return Ok(Meta {
-                kind: Kind::Other,
-                symlink: false,
-                size: 0,
-                mode: 0o666,
-                mtime: (0, 0),
-                ino: 0,
-                uid: 0,
-                gid: 0,
-            });
+            return Ok(DEVICE_META);
         }
         let kind = self.kind(cwd, path)?;
         Ok(Meta {
@@ -220,23 +210,16 @@ impl System for ImageSystem {
         let vfs = self.rt.vfs();
         let base = self.cwd_ino(cwd)?;
         let ino = self.resolve(base, path, true)?;
+        if wsh_runtime::io::placeholder_device(vfs, ino).is_some() {
+            return Ok(Kind::Other);
+        }
         let st = vfs.stat(ino).map_err(|e| SysError::from(e.errno()))?;
         Ok(kind_of(st.kind))
     }
 
     fn stat(&self, cwd: &str, path: &str) -> Result<Meta, SysError> {
-        // A character device as the runtime serves it: crw-rw-rw- root root.
         if device(cwd, path).is_some() {
-            return Ok(Meta {
-                kind: Kind::Other,
-                symlink: false,
-                size: 0,
-                mode: 0o666,
-                mtime: (0, 0),
-                ino: 0,
-                uid: 0,
-                gid: 0,
-            });
+            return Ok(DEVICE_META);
         }
         if let Some((m, rel)) = self.mounted(cwd, path) {
             let symlink = m.stat(&rel, false)?.kind == FileType::Symlink;
@@ -248,6 +231,12 @@ impl System for ImageSystem {
         let symlink =
             vfs.stat(link).map_err(|e| SysError::from(e.errno()))?.kind == FileType::Symlink;
         let ino = self.resolve(base, path, true)?;
+        if wsh_runtime::io::placeholder_device(vfs, ino).is_some() {
+            return Ok(Meta {
+                symlink,
+                ..DEVICE_META
+            });
+        }
         let st = vfs.stat(ino).map_err(|e| SysError::from(e.errno()))?;
         Ok(meta_of(&st, symlink))
     }
@@ -293,7 +282,7 @@ impl System for ImageSystem {
         }
         let fh = FileHandle::open(self.rt.vfs(), base, path.as_bytes(), opts)
             .map_err(|e| SysError::from(e.errno()))?;
-        Ok(Handle::File(Arc::new(fh)))
+        Ok(device_or_file(fh))
     }
 
     fn credentials(&self) -> Arc<Credentials> {
@@ -337,6 +326,18 @@ impl System for ImageSystem {
     }
 }
 
+/// A character device as the runtime serves it: crw-rw-rw- root root.
+const DEVICE_META: Meta = Meta {
+    kind: Kind::Other,
+    symlink: false,
+    size: 0,
+    mode: 0o666,
+    mtime: (0, 0),
+    ino: 0,
+    uid: 0,
+    gid: 0,
+};
+
 /// The synthesized device (`/dev/null`, `/dev/zero`, ...) `path` names from `cwd`, if any.
 fn device(cwd: &str, path: &str) -> Option<Handle> {
     // "/dev/null/" promises a directory: the image's placeholder answers ENOTDIR.
@@ -363,8 +364,15 @@ impl ImageSystem {
         let vfs = self.rt.vfs();
         let ino = access::open_file(vfs, creds, base, path.as_bytes(), &opts, mode)
             .map_err(|e| SysError::from(e.errno()))?;
-        Ok(Handle::File(Arc::new(FileHandle::from_ino(vfs, ino, opts))))
+        Ok(device_or_file(FileHandle::from_ino(vfs, ino, opts)))
     }
+}
+
+/// The open file, or the device it is the image's placeholder of (reached through
+/// a symlink such as `/tmp/n -> /dev/null`).
+fn device_or_file(fh: FileHandle) -> Handle {
+    wsh_runtime::io::placeholder_device(fh.vfs(), fh.ino())
+        .unwrap_or_else(|| Handle::File(Arc::new(fh)))
 }
 
 fn kind_of(kind: FileType) -> Kind {
