@@ -310,3 +310,60 @@ fn unknown_imports_trap_when_called_naming_the_import() {
     assert_ne!(status, 0);
     assert!(err.contains("env") && err.contains("host_only"), "{err}");
 }
+
+/// Opens the devices the ways a guest may name them and exits with the number of
+/// the first step that misbehaved (0: all as on Linux).
+const DEVICES: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_filestat_get" (func $fstat (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_filestat_get" (func $stat (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "dev")
+  (data (i32.const 16) "zero")
+  (data (i32.const 32) "dev/./full")
+  (data (i32.const 48) "dev/urandom")
+  (data (i32.const 200) "\2c\01\00\00\10\00\00\00") ;; iovec: 16 bytes at 300
+  (func $ok (param $errno i32) (param $step i32)
+    (if (local.get $errno) (then (call $exit (local.get $step)))))
+  (func $fail_if (param $bad i32) (param $step i32)
+    (if (local.get $bad) (then (call $exit (local.get $step)))))
+  (func $open_at (param $dir i32) (param $path i32) (param $len i32) (param $oflags i32) (param $step i32) (result i32)
+    (call $ok (call $open (local.get $dir) (i32.const 0) (local.get $path) (local.get $len)
+      ;; A directory opens without write rights (EISDIR), a device with read and write.
+      (local.get $oflags) (select (i64.const 0) (i64.const 0x42) (i32.eq (local.get $oflags) (i32.const 2)))
+      (i64.const 0) (i32.const 0) (i32.const 100)) (local.get $step))
+    (i32.load (i32.const 100)))
+  (func (export "_start") (local $dir i32) (local $fd i32)
+    ;; "zero" from a descriptor of /dev reads zeros and is a character device.
+    (local.set $dir (call $open_at (i32.const 3) (i32.const 0) (i32.const 3) (i32.const 2) (i32.const 1)))
+    (local.set $fd (call $open_at (local.get $dir) (i32.const 16) (i32.const 4) (i32.const 0) (i32.const 2)))
+    (memory.fill (i32.const 300) (i32.const 0xff) (i32.const 16))
+    (call $ok (call $read (local.get $fd) (i32.const 200) (i32.const 1) (i32.const 104)) (i32.const 3))
+    (call $fail_if (i32.ne (i32.load (i32.const 104)) (i32.const 16)) (i32.const 4))
+    (call $fail_if (i64.ne (i64.or (i64.load (i32.const 300)) (i64.load (i32.const 308))) (i64.const 0)) (i32.const 5))
+    (call $ok (call $fstat (local.get $fd) (i32.const 400)) (i32.const 6))
+    (call $fail_if (i32.ne (i32.load8_u (i32.const 416)) (i32.const 2)) (i32.const 7))
+    ;; "dev/./full" from the root refuses writes with ENOSPC (51).
+    (local.set $fd (call $open_at (i32.const 3) (i32.const 32) (i32.const 10) (i32.const 0) (i32.const 8)))
+    (call $fail_if (i32.ne (call $write (local.get $fd) (i32.const 200) (i32.const 1) (i32.const 104)) (i32.const 51)) (i32.const 9))
+    ;; urandom reads random bytes (all 16 zero: one chance in 2^128).
+    (local.set $fd (call $open_at (i32.const 3) (i32.const 48) (i32.const 11) (i32.const 0) (i32.const 10)))
+    (memory.fill (i32.const 300) (i32.const 0) (i32.const 16))
+    (call $ok (call $read (local.get $fd) (i32.const 200) (i32.const 1) (i32.const 104)) (i32.const 11))
+    (call $fail_if (i64.eq (i64.or (i64.load (i32.const 300)) (i64.load (i32.const 308))) (i64.const 0)) (i32.const 12))
+    ;; path_filestat_get of "zero" from /dev: a character device too.
+    (call $ok (call $stat (local.get $dir) (i32.const 0) (i32.const 16) (i32.const 4) (i32.const 400)) (i32.const 13))
+    (call $fail_if (i32.ne (i32.load8_u (i32.const 416)) (i32.const 2)) (i32.const 14))))"#;
+
+#[test]
+fn devices_are_the_brokers_however_named() {
+    let f = fixture(&[("devices", DEVICES)]);
+    // An empty /dev: the devices are the broker's, not entries of the image.
+    let vfs = f.runtime.vfs();
+    vfs.mkdir(vfs.root(), b"dev", 0o755).unwrap();
+    let (status, _, err) = capture(&f, "/bin/devices");
+    assert_eq!(status, 0, "step {status} misbehaved: {err}");
+}
