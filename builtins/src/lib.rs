@@ -41,12 +41,23 @@ pub struct Stdio {
     pub stdin: Handle,
     pub stdout: Handle,
     pub stderr: Handle,
+    /// The builtin's name as typed, for its write-error messages.
+    pub name: String,
 }
 
 impl Stdio {
-    /// Writes `text` to stdout; a failed write (closed pipe) is reported as status 1.
+    /// Writes `text` to stdout; a failed write is status 1, reported as bash does
+    /// (`echo: write error: No space left on device`) unless the reader is gone.
     pub fn out(&self, text: &str) -> Result<(), i32> {
-        self.stdout.write_all(text.as_bytes()).map_err(|_| 1)
+        self.stdout.write_all(text.as_bytes()).map_err(|e| {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                // io::Error says "... (os error 28)"; bash prints strerror alone.
+                let why = e.to_string();
+                let why = why.split(" (os error").next().unwrap_or_default();
+                self.err(&format!("{}: write error: {why}", self.name));
+            }
+            1
+        })
     }
 
     /// Writes `wsh: MSG` and a newline to stderr, as bash formats builtin errors.

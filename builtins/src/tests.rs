@@ -69,6 +69,7 @@ fn run(sh: &mut Fake, args: &[&str]) -> (i32, String, String) {
             stdin: Handle::Null,
             stdout: ow,
             stderr: ew,
+            name: args[0].clone(),
         },
     );
     let out = String::from_utf8(or.read_to_end().unwrap()).unwrap();
@@ -198,4 +199,35 @@ fn printf_formats_and_reuse() {
     let (status, _, err) = run(&mut sh, &["printf", "%d", "zz"]);
     assert_eq!(status, 1);
     assert!(err.contains("invalid number"), "{err}");
+}
+
+#[test]
+fn a_failed_write_is_reported_as_bash_does_but_a_closed_pipe_is_not() {
+    let run_to = |stdout: Handle| {
+        let (er, ew) = pipe();
+        let args = vec!["echo".to_string(), "x".to_string()];
+        let mut io = Stdio {
+            stdin: Handle::Null,
+            stdout,
+            stderr: ew,
+            name: "echo".into(),
+        };
+        let status = lookup("echo").unwrap().run(&mut fake(), &args, &mut io);
+        drop(io);
+        (
+            status,
+            String::from_utf8(er.read_to_end().unwrap()).unwrap(),
+        )
+    };
+    let full = Handle::Device(wsh_runtime::io::Device::Full);
+    assert_eq!(
+        run_to(full),
+        (
+            1,
+            "wsh: echo: write error: No space left on device\n".into()
+        )
+    );
+    let (r, w) = pipe();
+    drop(r);
+    assert_eq!(run_to(w), (1, String::new()));
 }

@@ -523,6 +523,7 @@ impl Shell {
                     stdin: fds.handle(0),
                     stdout: fds.handle(1),
                     stderr: fds.handle(2),
+                    name: name.to_string(),
                 };
                 let status = b.run(sh, &argv, &mut io);
                 match sh.exit_request.take() {
