@@ -121,9 +121,6 @@ pub trait System: Send + Sync {
     /// Facts about the file at `path` (following a final symlink for everything but
     /// `Meta::symlink`). The default knows only the kind.
     fn stat(&self, cwd: &str, path: &str) -> Result<Meta, SysError> {
-        if device(cwd, path).is_some() {
-            return Ok(DEVICE_META);
-        }
         let kind = self.kind(cwd, path)?;
         Ok(Meta {
             kind,
