@@ -45,10 +45,13 @@ fn no_crash(out: &Output, what: &str) {
     );
 }
 
-fn script(body: &str) -> tempfile::NamedTempFile {
+/// Runs `body` as a script file under wsh (within two minutes), checking it did not crash.
+fn run_script(what: &str, body: &str) -> Output {
     let f = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(f.path(), body).unwrap();
-    f
+    let out = wsh_within(&[f.path().to_str().unwrap()], Duration::from_secs(120));
+    no_crash(&out, what);
+    out
 }
 
 #[test]
@@ -100,9 +103,7 @@ fn deep_nesting_parses_or_is_a_syntax_error() {
             format!("echo {}", nest("${x:-", "hi", "}", 1000)),
         ),
     ] {
-        let f = script(&text_);
-        let out = wsh_within(&[f.path().to_str().unwrap()], Duration::from_secs(120));
-        no_crash(&out, what);
+        let out = run_script(what, &text_);
         let theirs = bash_in(std::env::temp_dir().as_path(), &text_);
         assert_eq!(
             (text(&out.stdout), out.status.code()),
@@ -132,9 +133,7 @@ fn deep_nesting_parses_or_is_a_syntax_error() {
         ),
         ("200000 (", "(".repeat(200_000)),
     ] {
-        let f = script(&text_);
-        let out = wsh_within(&[f.path().to_str().unwrap()], Duration::from_secs(120));
-        no_crash(&out, what);
+        let out = run_script(what, &text_);
         assert!(
             matches!(out.status.code(), Some(0..=2)),
             "{what}: {:?} {}",
