@@ -345,6 +345,30 @@ const DEVICE_CASES: &[&str] = &[
     "ln -s /dev d; head -c 2 d/zero | od -An -tx1; echo x > d/null; echo $?",
 ];
 
+/// `/bin/sh` and `/bin/bash` exist (issue 13) and run the interpreter, whoever
+/// starts them: the shell, a `#!` line, or a guest (env, xargs, find -exec).
+const SHELL_ENTRY_CASES: &[&str] = &[
+    "[ -x /bin/sh ] && echo sh; [ -x /bin/bash ] && echo bash; [ -f /bin/sh ] && echo file",
+    "/bin/sh -c 'echo $0 $1' a b; /bin/bash -c 'echo $# $2' a b c; echo $?",
+    "printf '#!/bin/sh\\necho s $1\\n' > s; chmod +x s; ./s q; /bin/sh s r; sh ./s t",
+    "printf '#!/bin/bash\\nexit 3\\n' > b; chmod +x b; ./b; echo $?",
+    "env /bin/sh -c 'echo from env'; env sh -c 'exit 4'; echo $?",
+    "echo 'echo in $0 $1' > t; echo q | xargs /bin/sh t; echo w | xargs bash t",
+    "touch f1; find . -name f1 -exec /bin/sh -c 'echo found $1' _ {} \\;",
+];
+
+#[test]
+fn shell_entries_match_bash() {
+    assert_all_match_bash(SHELL_ENTRY_CASES);
+    // Where PATH finds them: the image's /bin (its PATH has no /usr/bin/sh).
+    let out = wsh("command -v sh bash; which sh; type bash; sed -n 1p /bin/sh");
+    assert_eq!(
+        text(&out.stdout),
+        "/bin/sh\n/bin/bash\n/bin/sh\nbash is /bin/bash\n#!/bin/sh\n",
+        "{out:?}"
+    );
+}
+
 #[test]
 fn devices_match_linux() {
     assert_all_match_bash(DEVICE_CASES);

@@ -17,7 +17,7 @@ pub fn applets() -> impl Iterator<Item = &'static str> {
 pub const IMAGE_SIZE: u64 = 1 << 30;
 
 /// Bumped when the layout below changes, so old stores get a fresh base image.
-const LAYOUT_VERSION: u32 = 3;
+const LAYOUT_VERSION: u32 = 4;
 
 /// The tag of the default image.
 pub const BASE_TAG: &str = "base:latest";
@@ -77,6 +77,11 @@ pub fn ensure(store: &Store) -> anyhow::Result<String> {
     Ok(id)
 }
 
+/// The contents of `/bin/sh` and `/bin/bash` (they are not modules: see `build`).
+const SHELL_PLACEHOLDER: &[u8] = b"#!/bin/sh\n\
+# wsh runs sh and bash with its own interpreter, built into wsh; this file only\n\
+# lets programs that look for /bin/sh or /bin/bash find them.\n";
+
 fn build(dev: Box<dyn BlockDevice>) -> anyhow::Result<()> {
     let vfs = Vfs::mkfs(dev, "wsh-base")?;
     let root = vfs.root();
@@ -108,6 +113,12 @@ fn build(dev: Box<dyn BlockDevice>) -> anyhow::Result<()> {
     write_file(bin, "coreutils", 0o755, COREUTILS_WASM)?;
     for applet in applets() {
         vfs.symlink(bin, applet.as_bytes(), b"coreutils")?;
+    }
+    // The shell is wsh's own interpreter, not a module: these entries let
+    // `command -v sh`, `which bash` and programs that look for /bin/sh find it,
+    // and wsh (the interpreter and the broker) runs them itself.
+    for shell in ["sh", "bash"] {
+        write_file(bin, shell, 0o755, SHELL_PLACEHOLDER)?;
     }
     write_file(etc, "passwd", 0o644, b"root:x:0:0:root:/root:/bin/sh\n")?;
     write_file(etc, "group", 0o644, b"root:x:0:\n")?;

@@ -405,6 +405,11 @@ fn is_module(g: &Guest, program: &str) -> bool {
     }
 }
 
+/// Whether `name` (a command name or path) is `sh` or `bash`.
+fn is_shell_name(name: &str) -> bool {
+    matches!(name.rsplit('/').next(), Some("sh" | "bash"))
+}
+
 /// `s` in single quotes for the shell.
 fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
@@ -469,6 +474,8 @@ fn spawn(m: &mut Mem, g: &mut Guest, req: u32, out: u32) -> Result<(), Errno> {
     // reads its first line as execve and bash would.
     let mut script_line = None;
     let found = match found {
+        // The image's /bin/sh placeholder (not a module): the interpreter is the shell.
+        Some(p) if is_shell_name(&cmd.argv[0]) && is_shell_name(&p) && !is_module(g, &p) => None,
         Some(p) if !is_module(g, &p) && rt.command_line_runner().is_some() => {
             let line = cmd
                 .argv
@@ -493,13 +500,10 @@ fn spawn(m: &mut Mem, g: &mut Guest, req: u32, out: u32) -> Result<(), Errno> {
                 script_line
             } else if flags & SPAWN_COMMAND_LINE != 0 {
                 (cmd.argv.len() == 1).then(|| cmd.argv[0].clone())
-            } else if cmd.argv.len() >= 3
-                && matches!(cmd.argv[0].as_str(), "sh" | "bash")
-                && cmd.argv[1] == "-c"
-            {
+            } else if cmd.argv.len() >= 3 && is_shell_name(&cmd.argv[0]) && cmd.argv[1] == "-c" {
                 Some(cmd.argv[2].clone())
             } else if cmd.argv.len() >= 2
-                && matches!(cmd.argv[0].as_str(), "sh" | "bash")
+                && is_shell_name(&cmd.argv[0])
                 && !cmd.argv[1].starts_with('-')
             {
                 // `sh SCRIPT ARGS...` becomes `sh -c '. "$0"' SCRIPT ARGS...`: the same

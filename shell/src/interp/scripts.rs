@@ -95,6 +95,11 @@ impl Shell {
         };
         match classify(&head[..got]) {
             ScriptKind::Binary => None,
+            // The image's /bin/sh or /bin/bash (a `#!/bin/sh` text, not a module):
+            // this interpreter is the shell they stand for.
+            ScriptKind::Shebang { interp, .. } if is_shell(&interp) && is_shell(path) => {
+                Some(Ok(self.sh_builtin(argv, values, fds)))
+            }
             ScriptKind::Shell => {
                 let mut sh = vec!["sh".to_string(), script];
                 sh.extend_from_slice(&argv[1..]);
