@@ -292,3 +292,45 @@ fn silice_compiles_as_under_wasmtime() {
     assert_eq!(text(&ours.stdout), text(&reference));
     assert_same(&["silice", "--version"], None);
 }
+
+/// `wsh build` compiles the programs a COPY brings (executable files with the wasm
+/// magic) into the module cache, so the first run starts at once; a module copied
+/// without an execute bit is data and is left alone.
+#[test]
+fn build_compiles_copied_programs() {
+    let s = setup();
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    for name in ["boolector.wasm", "silice.wasm"] {
+        fs::copy(s.ctx.join(name), ctx.path().join(name)).unwrap();
+    }
+    fs::write(
+        ctx.path().join("Balenafile"),
+        "FROM base\nCOPY --chmod=755 boolector.wasm /usr/local/bin/boolector\n\
+         COPY --chmod=644 silice.wasm /data/\n",
+    )
+    .unwrap();
+    run_ok(
+        wsh_cmd(home.path())
+            .args(["build", "-t", "pre"])
+            .arg(ctx.path()),
+        "wsh build",
+    );
+    let digest = |name: &str| {
+        let out = run_ok(
+            Command::new("sha256sum").arg(ctx.path().join(name)),
+            "sha256sum",
+        );
+        text(&out.stdout)[..64].to_string()
+    };
+    let cached: Vec<String> = fs::read_dir(home.path().join("cache/modules"))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".cwasm"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let has = |name: &str| cached.iter().any(|c| c.starts_with(&digest(name)));
+    assert!(has("boolector.wasm"), "not compiled at build: {cached:?}");
+    assert!(!has("silice.wasm"), "a data file was compiled: {cached:?}");
+}

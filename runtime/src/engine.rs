@@ -135,12 +135,14 @@ impl Shared {
     /// module's sha256. A module that fails to compile fails the same way for the same
     /// engine every time, so the failure is cached too (a `.failed` file next to where
     /// the compiled form would be): a damaged module costs one compile, not one per run.
-    /// `name` is the program's path, for the progress line of a long compile.
+    /// `name` is the program's path, for the progress line of a long compile (shown
+    /// unless `quiet`: a caller with its own display).
     pub fn instance_pre(
         &self,
         name: &str,
         bytes: &[u8],
         cache_dir: &Path,
+        quiet: bool,
     ) -> anyhow::Result<(InstancePre<Guest>, bool, [u8; 32])> {
         let digest: [u8; 32] = Sha256::digest(bytes).into();
         if let Some(pre) = self.modules.lock().unwrap().get(&digest) {
@@ -161,9 +163,11 @@ impl Shared {
                 if let Some(why) = self.known_failure(&digest, &failed) {
                     anyhow::bail!("{why}");
                 }
-                let progress = CompileProgress::start(name, bytes.len());
+                let progress = (!quiet).then(|| CompileProgress::start(name, bytes.len()));
                 let compiled = Module::new(&self.engine, bytes);
-                progress.finish();
+                if let Some(p) = progress {
+                    p.finish();
+                }
                 let module = match compiled {
                     Ok(m) => m,
                     Err(e) => {

@@ -104,6 +104,14 @@ impl Child {
     }
 }
 
+/// Compiles the core module `bytes` (`name` is its path, for errors) into the
+/// compiled-module cache in `cache_dir` unless it is there already, so its first run
+/// starts at once; returns whether it compiled. Shows no progress: the caller does.
+pub fn precompile(name: &str, bytes: &[u8], cache_dir: &Path) -> anyhow::Result<bool> {
+    let (_, compiled, _) = engine::shared()?.instance_pre(name, bytes, cache_dir, true)?;
+    Ok(compiled)
+}
+
 /// Runs shell command lines for guests (`sh -c LINE` through the host interface's
 /// spawn). The interpreter lives above the runtime, so the shell registers one
 /// with [`Runtime::set_command_line_runner`]; without it such spawns fail with ENOSYS.
@@ -338,7 +346,7 @@ impl Runtime {
             ));
         }
         let (pre, compiled, digest) = engine::shared()
-            .and_then(|s| s.instance_pre(program, &bytes, &self.inner.cache_dir))
+            .and_then(|s| s.instance_pre(program, &bytes, &self.inner.cache_dir, false))
             .map_err(|e| {
                 SpawnError::NotExecutable(program.into(), format!("invalid module: {e}"))
             })?;

@@ -63,6 +63,22 @@ impl Progress {
         self.started = Some((line, Instant::now()));
     }
 
+    /// Says what the running step is doing now (`what`), beside its spinner on a
+    /// terminal; nothing otherwise (see [`Progress::line`]).
+    pub fn detail(&self, what: &str) {
+        if let (Some(pb), Some((line, _))) = (&self.spinner, &self.started) {
+            pb.set_message(format!("{line}: {what}"));
+        }
+    }
+
+    /// A line of the running step's own (above its spinner on a terminal).
+    pub fn line(&self, text: &str) {
+        match &self.spinner {
+            Some(pb) => pb.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
     /// The running step ended (successfully or not).
     pub fn done(&mut self, ok: bool) {
         let Some((line, t)) = self.started.take() else {

@@ -401,6 +401,7 @@ pub(super) fn copy(
         None => None,
     };
     let ctx = &b.ctx;
+    let mut modules = Vec::new();
     let fill = |vfs: &Vfs| -> anyhow::Result<()> {
         let owner = args.chown.as_deref().map(|c| owner(vfs, c)).transpose()?;
         let attrs = Attrs { owner, mode };
@@ -472,7 +473,10 @@ pub(super) fn copy(
                 copy::copy_node(src, vfs, dir, leaf.as_bytes(), attrs)?;
             }
         }
+        modules = super::precompile::modules_at(vfs, &dest);
         Ok(())
     };
-    file_step(&b.store, Some(&st.id), 0, &step.text, fill, |_| {}, false).map_err(fail)
+    let id = file_step(&b.store, Some(&st.id), 0, &step.text, fill, |_| {}, false).map_err(fail)?;
+    super::precompile::compile(modules, &b.dirs.cache, &b.progress);
+    Ok(id)
 }
