@@ -369,6 +369,42 @@ fn shell_entries_match_bash() {
     );
 }
 
+/// The synthesized /proc (issue 13): the container's CPUs, memory cap and uptime,
+/// readable by guests and by the interpreter's redirections, read-only.
+#[test]
+fn proc_files_describe_the_container() {
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    let out = wsh(
+        "ls /proc; grep -c ^processor /proc/cpuinfo; sed -n 1p /proc/meminfo; \
+         read up idle < /proc/uptime; echo \"$up\" > /tmp/u1; cat /proc/loadavg | wc -w; \
+         echo x > /proc/uptime; echo $?; echo x | tee /proc/meminfo >/dev/null; echo $?; \
+         sleep 1; read up2 idle < /proc/uptime; awk -v a=\"$up\" -v b=\"$up2\" 'BEGIN { print (b - a >= 0.9) }'",
+    );
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "cpuinfo\nloadavg\nmeminfo\nuptime\n{cpus}\nMemTotal:        4194304 kB\n5\n1\n1\n1\n"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).contains("/proc/uptime: Permission denied"));
+    // The memory cap is the container's (`--memory`).
+    let out = wsh_cmd(wsh_home())
+        .args([
+            "run",
+            "--memory",
+            "64m",
+            "base",
+            "grep",
+            "MemTotal",
+            "/proc/meminfo",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "MemTotal:          65536 kB\n");
+}
+
 #[test]
 fn devices_match_linux() {
     assert_all_match_bash(DEVICE_CASES);

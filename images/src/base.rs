@@ -17,7 +17,7 @@ pub fn applets() -> impl Iterator<Item = &'static str> {
 pub const IMAGE_SIZE: u64 = 1 << 30;
 
 /// Bumped when the layout below changes, so old stores get a fresh base image.
-const LAYOUT_VERSION: u32 = 4;
+const LAYOUT_VERSION: u32 = 5;
 
 /// The tag of the default image.
 pub const BASE_TAG: &str = "base:latest";
@@ -97,6 +97,11 @@ fn build(dev: Box<dyn BlockDevice>) -> anyhow::Result<()> {
     let dev = mkdir(root, "dev", 0o755)?;
     for name in wsh_runtime::io::device_names() {
         vfs.create(dev, name.as_bytes(), 0o666)?;
+    }
+    // Likewise the synthesized /proc files (wsh_runtime::procfs).
+    let proc = mkdir(root, "proc", 0o555)?;
+    for name in wsh_runtime::procfs::names() {
+        vfs.create(proc, name.as_bytes(), 0o444)?;
     }
     let usr = mkdir(root, "usr", 0o755)?;
     mkdir(usr, "bin", 0o755)?;

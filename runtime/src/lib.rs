@@ -6,6 +6,7 @@ pub mod io;
 mod limits;
 pub mod mounts;
 mod pids;
+pub mod procfs;
 pub mod wasi;
 
 use std::collections::HashMap;
@@ -149,6 +150,8 @@ struct Inner {
     /// Bytes of linear memory all guests have now (checked against
     /// `Limits::container_memory`; each guest gives its share back when it ends).
     memory_used: Arc<AtomicUsize>,
+    /// When the container started (`/proc/uptime`).
+    started: Instant,
 }
 
 /// The runner of runtimes that have none of their own (the shell sets it once at start).
@@ -196,6 +199,7 @@ impl Runtime {
                 credentials: Mutex::new(Arc::new(Credentials::root())),
                 pids: pids::Pids::default(),
                 memory_used: Arc::new(AtomicUsize::new(0)),
+                started: Instant::now(),
             }),
         })
     }
@@ -236,6 +240,11 @@ impl Runtime {
     /// How many programs and threads of this container hold a `pids` slot now.
     pub fn live_pids(&self) -> usize {
         self.inner.pids.live()
+    }
+
+    /// How long this runtime (the container) has existed.
+    pub fn uptime(&self) -> std::time::Duration {
+        self.inner.started.elapsed()
     }
 
     /// Bytes of linear memory this container's guests have now.

@@ -538,6 +538,16 @@ fn host_stat(f: &File) -> Result<Stat, Errno> {
 }
 
 impl HostFile {
+    /// `file` open for reading only (a synthesized file such as `/proc/uptime`'s snapshot).
+    pub(crate) fn read_only(file: File) -> HostFile {
+        HostFile {
+            file,
+            readable: true,
+            writable: false,
+            sync: 0,
+        }
+    }
+
     /// Reads at the file's offset.
     pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         (&self.file).read(buf)

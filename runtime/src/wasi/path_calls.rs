@@ -47,13 +47,7 @@ pub(super) fn at(g: &Guest, fd: u32, path: Vec<u8>) -> Result<At, Errno> {
 /// path names one (`/dev/null`, `/dev/./zero`, `null` from `/dev`): devices are
 /// wsh's own, never the image's placeholder files nor the host's nodes.
 pub(super) fn device(g: &Guest, fd: u32, path: &[u8]) -> Result<Option<Handle>, Errno> {
-    let dir = match g.fds.get(fd)? {
-        Fd::Dir(d) => d.path.clone(),
-        Fd::HostDir(h) => Some(h.guest_path()),
-        Fd::Handle(_) => return Err(Errno::NOTDIR),
-    };
-    let Some(h) = dir.and_then(|d| crate::io::device_at(&crate::mounts::normalize(&d, path)))
-    else {
+    let Some(h) = guest_path(g, fd, path)?.and_then(|p| crate::io::device_at(&p)) else {
         return Ok(None);
     };
     // "/dev/null/" promises a directory.
@@ -61,6 +55,30 @@ pub(super) fn device(g: &Guest, fd: u32, path: &[u8]) -> Result<Option<Handle>, 
         return Err(Errno::NOTDIR);
     }
     Ok(Some(h))
+}
+
+/// The absolute, normalized guest path `path` from directory `fd` names, when the
+/// directory's own path is known.
+fn guest_path(g: &Guest, fd: u32, path: &[u8]) -> Result<Option<Vec<u8>>, Errno> {
+    let dir = match g.fds.get(fd)? {
+        Fd::Dir(d) => d.path.clone(),
+        Fd::HostDir(h) => Some(h.guest_path()),
+        Fd::Handle(_) => return Err(Errno::NOTDIR),
+    };
+    Ok(dir.map(|d| crate::mounts::normalize(&d, path)))
+}
+
+/// The snapshot of a synthesized `/proc` file that `path` from `fd` names, if any
+/// (see `procfs`); EACCES when opened for writing.
+fn proc_file(g: &Guest, fd: u32, path: &[u8], write: bool) -> Result<Option<Handle>, Errno> {
+    let Some(rt) = &g.runtime else {
+        return Ok(None);
+    };
+    match guest_path(g, fd, path)?.and_then(|p| rt.open_proc(&p, write)) {
+        Some(Ok(h)) => Ok(Some(h)),
+        Some(Err(e)) => Err(e.into()),
+        None => Ok(None),
+    }
 }
 
 /// The filestat of a synthesized device: a character device without an inode.
@@ -102,6 +120,13 @@ pub fn path_open(
         }
         if opts.create && opts.exclusive {
             return Err(Errno::EXIST);
+        }
+        let n = g.fds.insert(Fd::Handle(h))?;
+        return m.write_u32(out, n);
+    }
+    if let Some(h) = proc_file(g, fd, &path, opts.write || opts.truncate || opts.create)? {
+        if oflags & oflags::DIRECTORY != 0 {
+            return Err(Errno::NOTDIR);
         }
         let n = g.fds.insert(Fd::Handle(h))?;
         return m.write_u32(out, n);

@@ -268,6 +268,12 @@ impl System for ImageSystem {
         if let Some(dev) = device(cwd, path) {
             return Ok(dev);
         }
+        // So is the synthesized /proc (`read up idle < /proc/uptime`).
+        let write = opts.write || opts.truncate || opts.create;
+        let abs = wsh_runtime::mounts::normalize(cwd.as_bytes(), path.as_bytes());
+        if let Some(opened) = self.rt.open_proc(&abs, write) {
+            return opened.map_err(SysError::from);
+        }
         if let Some((m, rel)) = self.mounted(cwd, path) {
             let creds = self.rt.credentials();
             return open_mounted(&m, &creds, &rel, opts, wsh_runtime::wasi::DEFAULT_UMASK);

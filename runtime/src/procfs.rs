@@ -1,0 +1,94 @@
+//! A minimal `/proc` for guests and the interpreter's redirections: the files scripts
+//! read to size themselves (`/proc/cpuinfo`, `/proc/meminfo`, `/proc/uptime`,
+//! `/proc/loadavg`), synthesized at open from the container's own facts — the CPUs
+//! wsh may use, the container's memory cap and use, how long the container has run,
+//! how many programs it has — never read from the host's `/proc`. Each open gets a
+//! read-only snapshot (an anonymous memory file), as Linux generates the text per open.
+
+use std::io::{self, Seek, Write};
+
+use crate::Runtime;
+use crate::io::Handle;
+use crate::mounts::HostFile;
+
+/// The files of the synthesized `/proc`.
+const FILES: [&str; 4] = ["cpuinfo", "meminfo", "uptime", "loadavg"];
+
+/// The names of the files in `/proc` (the base image has placeholders for them).
+pub fn names() -> impl Iterator<Item = &'static str> {
+    FILES.iter().copied()
+}
+
+/// Whether the absolute, normalized guest path `path` is one of the synthesized files.
+pub fn is_proc_file(path: &[u8]) -> bool {
+    path.strip_prefix(b"/proc/")
+        .is_some_and(|n| FILES.iter().any(|f| f.as_bytes() == n))
+}
+
+impl Runtime {
+    /// The text of the synthesized `/proc` file at the absolute, normalized guest
+    /// path `path`, if it names one.
+    pub fn proc_text(&self, path: &[u8]) -> Option<String> {
+        let name = std::str::from_utf8(path.strip_prefix(b"/proc/")?).ok()?;
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let text = match name {
+            "cpuinfo" => (0..cpus)
+                .map(|i| {
+                    format!(
+                        "processor\t: {i}\nvendor_id\t: wsh\nmodel name\t: WebAssembly (wasmtime)\n\
+                         physical id\t: 0\nsiblings\t: {cpus}\ncore id\t\t: {i}\ncpu cores\t: {cpus}\n\n"
+                    )
+                })
+                .collect(),
+            "meminfo" => {
+                let limits = self.limits();
+                let total = limits.container_memory.unwrap_or(limits.memory) as u64 / 1024;
+                let free = total.saturating_sub(self.memory_in_use() as u64 / 1024);
+                [
+                    ("MemTotal", total),
+                    ("MemFree", free),
+                    ("MemAvailable", free),
+                    ("Buffers", 0),
+                    ("Cached", 0),
+                    ("SwapCached", 0),
+                    ("SwapTotal", 0),
+                    ("SwapFree", 0),
+                ]
+                .iter()
+                .map(|(k, v)| format!("{:<16}{v:>8} kB\n", format!("{k}:")))
+                .collect()
+            }
+            "uptime" => {
+                let up = self.uptime().as_secs_f64();
+                format!("{up:.2} {:.2}\n", up * cpus as f64)
+            }
+            "loadavg" => format!("0.00 0.00 0.00 1/{} 1\n", self.live_pids().max(1)),
+            _ => return None,
+        };
+        Some(text)
+    }
+
+    /// Opens the synthesized `/proc` file at `path` (absolute, normalized): `None` when
+    /// `path` names none; EACCES for writing (they are read-only, mode 0444).
+    pub fn open_proc(&self, path: &[u8], write: bool) -> Option<Result<Handle, fsimage::Errno>> {
+        let text = self.proc_text(path)?;
+        if write {
+            return Some(Err(fsimage::Errno::Acces));
+        }
+        Some(
+            snapshot(text.as_bytes())
+                .map_err(|e| fsimage::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))),
+        )
+    }
+}
+
+/// A read-only open file holding `data`, at offset 0, backed by anonymous memory.
+fn snapshot(data: &[u8]) -> io::Result<Handle> {
+    let fd = rustix::fs::memfd_create("wsh-proc", rustix::fs::MemfdFlags::CLOEXEC)?;
+    let mut file = std::fs::File::from(fd);
+    file.write_all(data)?;
+    file.rewind()?;
+    Ok(Handle::HostFile(std::sync::Arc::new(HostFile::read_only(
+        file,
+    ))))
+}
