@@ -357,7 +357,15 @@ impl Runtime {
         let (pre, compiled, digest) = engine::shared()
             .and_then(|s| s.instance_pre(program, &bytes, &self.inner.cache_dir, false))
             .map_err(|e| {
-                SpawnError::NotExecutable(program.into(), format!("invalid module: {e}"))
+                let why = format!("{e}");
+                let why = if why.contains("threads must be enabled") {
+                    "the module uses threads (a shared memory: wasm32-wasip1-threads), \
+                     which wsh does not support: build it for wasm32-wasip1 without threads"
+                        .to_string()
+                } else {
+                    format!("invalid module: {why}")
+                };
+                SpawnError::NotExecutable(program.into(), why)
             })?;
         if let Some(index) = index {
             // Only a hint for later processes: failing to write it costs speed, not correctness.
@@ -582,7 +590,14 @@ fn exit_status(e: &wasmtime::Error, report: &dyn Fn(String)) -> i32 {
         }
         None => {
             // The root cause names what failed (an unknown import, say); the rest is a backtrace.
-            report(format!("guest failed: {}", e.root_cause()));
+            let cause = e.root_cause().to_string();
+            let hint = if cause.contains("`wasi::thread-spawn`") {
+                " (the program uses wasi-threads, which wsh does not support: build it \
+                 for wasm32-wasip1 without threads)"
+            } else {
+                ""
+            };
+            report(format!("guest failed: {cause}{hint}"));
             128 + libc::SIGABRT
         }
     }

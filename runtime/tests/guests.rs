@@ -367,3 +367,40 @@ fn devices_are_the_brokers_however_named() {
     let (status, _, err) = capture(&f, "/bin/devices");
     assert_eq!(status, 0, "step {status} misbehaved: {err}");
 }
+
+/// A wasi-threads module (wasm32-wasip1-threads: a shared memory, `wasi::thread-spawn`).
+const THREADED: &str = r#"(module
+  (import "env" "memory" (memory 1 1 shared))
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (func (export "_start") (drop (call $spawn (i32.const 0))))
+  (func (export "wasi_thread_start") (param i32 i32)))"#;
+
+/// Only `wasi::thread-spawn`, with a plain memory: it links (as a trap) and runs.
+const SPAWNS_A_THREAD: &str = r#"(module
+  (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (drop (call $spawn (i32.const 0)))))"#;
+
+#[test]
+fn threaded_programs_are_refused_with_a_reason() {
+    let f = fixture(&[("threaded", THREADED), ("spawns", SPAWNS_A_THREAD)]);
+    match f
+        .runtime
+        .spawn(cmd("/bin/threaded", Handle::Null, Handle::Null))
+    {
+        Err(wsh_runtime::SpawnError::NotExecutable(_, why)) => {
+            assert!(
+                why.contains("threads") && why.contains("wasm32-wasip1"),
+                "{why}"
+            )
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a threaded module was started"),
+    }
+    let (status, _, err) = capture(&f, "/bin/spawns");
+    assert_eq!(status, 134, "{err}");
+    assert!(
+        err.contains("wasi::thread-spawn") && err.contains("wasi-threads"),
+        "{err}"
+    );
+}
