@@ -19,6 +19,9 @@ use crate::wasi::{self, Guest};
 /// How many guest instances may be alive at once (pipeline stages, background jobs).
 pub const MAX_INSTANCES: u32 = 128;
 
+/// Memories (and tables) one module may define.
+const MAX_PER_MODULE: u32 = 8;
+
 /// The process-wide engine, its broker linker and modules compiled so far.
 pub struct Shared {
     pub engine: Engine,
@@ -33,9 +36,13 @@ static SHARED: OnceLock<Result<Shared, String>> = OnceLock::new();
 
 fn config() -> Config {
     let mut pool = PoolingAllocationConfig::default();
+    // Multi-memory and reference types allow several memories and tables per module
+    // (toolchains emit them); the totals leave room for some of each across the pool.
     pool.total_core_instances(MAX_INSTANCES)
-        .total_memories(MAX_INSTANCES)
-        .total_tables(MAX_INSTANCES)
+        .max_memories_per_module(MAX_PER_MODULE)
+        .max_tables_per_module(MAX_PER_MODULE)
+        .total_memories(MAX_INSTANCES * 2)
+        .total_tables(MAX_INSTANCES * 2)
         .table_elements(100_000);
     let mut c = Config::new();
     c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))

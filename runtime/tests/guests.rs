@@ -404,3 +404,52 @@ fn threaded_programs_are_refused_with_a_reason() {
         "{err}"
     );
 }
+
+/// One module using the proposals current toolchains emit (issue 13): tail calls,
+/// multi-memory, SIMD and relaxed SIMD, extended constant expressions, bulk memory,
+/// multi-value, reference types and exception handling. Exits 42 when every part
+/// computed what it should.
+const FEATURES: &str = r#"(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (memory $second 1)
+  (table $t 1 funcref)
+  (table $refs 2 externref)
+  (tag $oops (param i32))
+  (global $g i32 (i32.add (i32.const 40) (i32.const 2)))
+  ;; Tail-recursive countdown: a million frames would overflow without return_call.
+  (func $down (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 0))
+      (else (return_call $down (i32.sub (local.get 0) (i32.const 1))))))
+  (func $pair (result i32 i32) (i32.const 1) (i32.const 2))
+  (func $throws (result i32)
+    (block $caught (result i32)
+      (try_table (catch $oops $caught) (throw $oops (i32.const 5)))
+      (i32.const 0)))
+  (func (export "_start")
+    (local $ok i32)
+    (local.set $ok (i32.const 1))
+    (if (i32.ne (call $down (i32.const 1000000)) (i32.const 0)) (then (local.set $ok (i32.const 0))))
+    ;; multi-memory + bulk memory: fill the second memory, copy within it, read it back.
+    (memory.fill $second (i32.const 0) (i32.const 7) (i32.const 16))
+    (memory.copy $second $second (i32.const 100) (i32.const 0) (i32.const 16))
+    (if (i32.ne (i32.load8_u $second (i32.const 115)) (i32.const 7)) (then (local.set $ok (i32.const 0))))
+    ;; SIMD and relaxed SIMD.
+    (if (i32.ne (i32x4.extract_lane 3 (i32x4.add (i32x4.splat (i32.const 20)) (i32x4.splat (i32.const 22)))) (i32.const 42))
+      (then (local.set $ok (i32.const 0))))
+    (if (i32.ne (i32x4.extract_lane 0 (i32x4.relaxed_trunc_f32x4_s (f32x4.splat (f32.const 3.5)))) (i32.const 3))
+      (then (local.set $ok (i32.const 0))))
+    ;; multi-value, reference types, exceptions.
+    (if (i32.ne (i32.add (call $pair)) (i32.const 3)) (then (local.set $ok (i32.const 0))))
+    (if (i32.eqz (ref.is_null (table.get $t (i32.const 0)))) (then (local.set $ok (i32.const 0))))
+    (if (i32.ne (table.size $refs) (i32.const 2)) (then (local.set $ok (i32.const 0))))
+    (if (i32.ne (call $throws) (i32.const 5)) (then (local.set $ok (i32.const 0))))
+    (call $exit (select (global.get $g) (i32.const 1) (local.get $ok)))))"#;
+
+#[test]
+fn the_proposals_toolchains_emit_are_enabled() {
+    let f = fixture(&[("features", FEATURES)]);
+    let (status, _, err) = capture(&f, "/bin/features");
+    assert_eq!(status, 42, "{err}");
+}
