@@ -345,6 +345,19 @@ const DEVICE_CASES: &[&str] = &[
     "ln -s /dev d; head -c 2 d/zero | od -An -tx1; echo x > d/null; echo $?",
 ];
 
+/// cat (wsh's own applet) against GNU cat: options, numbering and squeezing across
+/// files, nonprinting notation, devices and the guest's own descriptors, errors.
+const CAT_CASES: &[&str] = &[
+    "printf 'a\\n\\n\\n\\nb\\tc\\n' > f; cat f; cat -n f; cat -b f; cat -s f; cat -E f; cat -T f; cat -A f",
+    "printf 'x\\n\\n' > f; printf 'no-newline' > g; printf '\\n\\ny\\n' > h; cat -n f g h; cat -bs f g h; cat -sE f h",
+    "env printf '\\001\\033[1m\\177\\200\\237\\240\\377\\t\\n' > b; cat -v b; cat -e b; cat -t b; cat --show-all b",
+    "cat /dev/null; echo $?; echo hi | cat /dev/stdin; echo in | cat - /dev/null; echo fd | cat /dev/fd/0",
+    "head -c 100000 /dev/zero | cat | wc -c; cat /dev/zero | head -c 5 | od -An -tx1",
+    "echo a > f; cat f nope f 2>&1; echo $?; mkdir d; cat d 2>&1; echo $?",
+    "cat -z 2>&1; echo $?; cat --nope 2>&1; echo $?; cat --number-non f 2>&1; echo $?; echo s | cat -- -; cat -u -n -- f",
+    "seq 1000000 | cat -n | tail -1; printf '%s\\n' a b | cat -n - /dev/null -",
+];
+
 /// `/bin/sh` and `/bin/bash` exist (issue 13) and run the interpreter, whoever
 /// starts them: the shell, a `#!` line, or a guest (env, xargs, find -exec).
 const SHELL_ENTRY_CASES: &[&str] = &[
@@ -356,6 +369,11 @@ const SHELL_ENTRY_CASES: &[&str] = &[
     "echo 'echo in $0 $1' > t; echo q | xargs /bin/sh t; echo w | xargs bash t",
     "touch f1; find . -name f1 -exec /bin/sh -c 'echo found $1' _ {} \\;",
 ];
+
+#[test]
+fn cat_matches_gnu() {
+    assert_all_match_bash(CAT_CASES);
+}
 
 #[test]
 fn shell_entries_match_bash() {

@@ -17,7 +17,7 @@ pub fn applets() -> impl Iterator<Item = &'static str> {
 pub const IMAGE_SIZE: u64 = 1 << 30;
 
 /// Bumped when the layout below changes, so old stores get a fresh base image.
-const LAYOUT_VERSION: u32 = 5;
+const LAYOUT_VERSION: u32 = 6;
 
 /// The tag of the default image.
 pub const BASE_TAG: &str = "base:latest";
@@ -98,6 +98,11 @@ fn build(dev: Box<dyn BlockDevice>) -> anyhow::Result<()> {
     for name in wsh_runtime::io::device_names() {
         vfs.create(dev, name.as_bytes(), 0o666)?;
     }
+    // A guest's own descriptors (/dev/stdin, /dev/fd/N), served by the broker too.
+    for name in ["stdin", "stdout", "stderr"] {
+        vfs.create(dev, name.as_bytes(), 0o666)?;
+    }
+    mkdir(dev, "fd", 0o555)?;
     // Likewise the synthesized /proc files (wsh_runtime::procfs).
     let proc = mkdir(root, "proc", 0o555)?;
     for name in wsh_runtime::procfs::names() {

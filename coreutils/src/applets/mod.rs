@@ -4,6 +4,7 @@
 //! exit status.
 
 pub mod awk;
+pub mod cat;
 pub mod chmod;
 pub mod chown;
 pub mod diff;

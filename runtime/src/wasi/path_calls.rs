@@ -47,14 +47,45 @@ pub(super) fn at(g: &Guest, fd: u32, path: Vec<u8>) -> Result<At, Errno> {
 /// path names one (`/dev/null`, `/dev/./zero`, `null` from `/dev`): devices are
 /// wsh's own, never the image's placeholder files nor the host's nodes.
 pub(super) fn device(g: &Guest, fd: u32, path: &[u8]) -> Result<Option<Handle>, Errno> {
-    let Some(h) = guest_path(g, fd, path)?.and_then(|p| crate::io::device_at(&p)) else {
+    let Some(p) = guest_path(g, fd, path)? else {
         return Ok(None);
+    };
+    let h = match own_descriptor(&p) {
+        // `/dev/stdin`, `/dev/fd/N`: the guest's own descriptor N, as bash and Linux
+        // give it (a descriptor that is not open: ENOENT, as /proc/self/fd says).
+        Some(n) => match g.fds.get(n) {
+            Ok(Fd::Handle(h)) => h.clone(),
+            _ => return Err(Errno::NOENT),
+        },
+        None => match crate::io::device_at(&p) {
+            Some(h) => h,
+            None => return Ok(None),
+        },
     };
     // "/dev/null/" promises a directory.
     if path.ends_with(b"/") {
         return Err(Errno::NOTDIR);
     }
     Ok(Some(h))
+}
+
+/// The descriptor an absolute, normalized path names: `/dev/stdin|stdout|stderr`,
+/// `/dev/fd/N` or `/proc/self/fd/N`.
+fn own_descriptor(path: &[u8]) -> Option<u32> {
+    match path {
+        b"/dev/stdin" => Some(0),
+        b"/dev/stdout" => Some(1),
+        b"/dev/stderr" => Some(2),
+        _ => {
+            let n = path
+                .strip_prefix(b"/dev/fd/")
+                .or_else(|| path.strip_prefix(b"/proc/self/fd/"))?;
+            if n.is_empty() || !n.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            std::str::from_utf8(n).ok()?.parse().ok()
+        }
+    }
 }
 
 /// The absolute, normalized guest path `path` from directory `fd` names, when the
