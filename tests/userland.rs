@@ -193,7 +193,8 @@ fn every_new_applet_answers_help() {
     let applets = [
         "chmod", "chown", "stat", "du", "df", "id", "whoami", "env", "xargs", "timeout", "which",
         "hostname", "find", "grep", "gzip", "gunzip", "zcat", "tar", "clear", "ls", "sed", "diff",
-        "cmp", "awk", "more", "install", "chgrp",
+        "cmp", "awk", "more", "install", "chgrp", "cat", "egrep", "fgrep", "rev", "envsubst",
+        "useradd", "groupadd", "adduser", "getent",
     ];
     for a in applets {
         let out = wsh(&format!("{a} --help"));
@@ -369,6 +370,82 @@ const SHELL_ENTRY_CASES: &[&str] = &[
     "echo 'echo in $0 $1' > t; echo q | xargs /bin/sh t; echo w | xargs bash t",
     "touch f1; find . -name f1 -exec /bin/sh -c 'echo found $1' _ {} \\;",
 ];
+
+/// useradd and groupadd against Debian's (shadow), run on the host with `--prefix`
+/// over the same starting files and Debian's login.defs: the account files, their
+/// exit statuses and messages, and the home directory must come out the same.
+#[test]
+fn useradd_and_groupadd_match_debians() {
+    let script = "useradd -m bob; useradd -r -s /bin/false svc; groupadd devs; groupadd -r sysg; \
+        useradd -u 2000 -G devs,sysg -c 'Ann A' -d /opt/ann ann; useradd -N -M carl; useradd -g devs dan; \
+        useradd bob 2>&1; echo $?; useradd -g nope x 2>&1; echo $?; useradd -u 2000 y 2>&1; echo $?; \
+        groupadd devs 2>&1; echo $?; groupadd -f devs; echo $?; groupadd -g 1001 other 2>&1; echo $?; \
+        cat $R/etc/passwd $R/etc/group $R/etc/shadow $R/etc/gshadow; \
+        stat -c '%a %u %g' $R/home/bob; test -e $R/home/svc || echo no-home";
+    let ours = wsh(&format!("R=; {script}"));
+    let pre = tempfile::tempdir().unwrap();
+    let etc = pre.path().join("etc");
+    std::fs::create_dir_all(etc.join("default")).unwrap();
+    // The base image's account files (images/src/base.rs).
+    for (name, body) in [
+        ("passwd", "root:x:0:0:root:/root:/bin/sh\n"),
+        ("group", "root:x:0:\n"),
+        ("shadow", "root:*:20000:0:99999:7:::\n"),
+        ("gshadow", "root:*::\n"),
+    ] {
+        std::fs::write(etc.join(name), body).unwrap();
+    }
+    std::fs::copy("/etc/login.defs", etc.join("login.defs")).unwrap();
+    std::fs::copy("/etc/default/useradd", etc.join("default/useradd")).unwrap();
+    let r = pre.path().display();
+    let theirs = bash_in(
+        pre.path(),
+        &format!(
+            "R={r}; useradd() {{ /usr/sbin/useradd -P \"$R\" \"$@\"; }}; \
+             groupadd() {{ /usr/sbin/groupadd -P \"$R\" \"$@\"; }}; {script}"
+        ),
+    );
+    assert_eq!(
+        text(&ours.stdout),
+        text(&theirs.stdout),
+        "stderr: {}",
+        text(&ours.stderr)
+    );
+    assert!(text(&ours.stdout).contains("ann:x:2000:2000:Ann A:/opt/ann:/bin/sh"));
+}
+
+/// adduser with Debian's and busybox's options, and getent over the result.
+#[test]
+fn adduser_and_getent_edit_and_read_the_accounts() {
+    let out = wsh(
+        "adduser --disabled-password --gecos '' alice; adduser -D -s /bin/false -G users -h /srv/b bo 2>&1; \
+         groupadd users; adduser -D -s /bin/false -G users -h /srv/b bo; adduser alice users; \
+         getent passwd alice bo; getent group users; getent passwd nobody; echo $?; \
+         stat -c '%a %U' /home/alice /srv/b",
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "adduser: group 'users' does not exist\n\
+         alice:x:1000:1000::/home/alice:/bin/sh\nbo:x:1001:1002::/srv/b:/bin/false\n\
+         users:x:1001:bo,alice\n2\n755 alice\n755 bo\n",
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// egrep, fgrep, rev and envsubst against the host's (grep 3.8, util-linux, gettext).
+const TEXT_CASES: &[&str] = &[
+    "printf 'ab\\na+b\\naab\\n' > f; egrep 'a+b' f; echo $?; fgrep 'a+b' f; echo $?; egrep -c 'x|aa' f; fgrep -x nope f; echo $?",
+    "printf 'hello\\nworld\\n\\nabc' | rev; echo; printf 'a b\\tc\\n' | rev; rev /nope 2>/dev/null; echo $?; printf 'x\\n' > g; rev g g",
+    "export A=1 B=two; echo 'a=$A b=${B} c=$C d=${A}x e=$$ f=${A:-z} g=$ h=${A' | envsubst",
+    "export A=1 B=two; echo '$A ${B} $C' | envsubst '$A'; echo '$A ${B}' | envsubst '${B} $C'; envsubst -v 'x $A ${B} $A'",
+    "printf '$HOME_X\\n$_u ${_v} $9 ${1}\\n' | _u=U _v=V envsubst",
+];
+
+#[test]
+fn text_filters_match_the_hosts() {
+    assert_all_match_bash(TEXT_CASES);
+}
 
 #[test]
 fn cat_matches_gnu() {

@@ -17,7 +17,7 @@ pub fn applets() -> impl Iterator<Item = &'static str> {
 pub const IMAGE_SIZE: u64 = 1 << 30;
 
 /// Bumped when the layout below changes, so old stores get a fresh base image.
-const LAYOUT_VERSION: u32 = 6;
+const LAYOUT_VERSION: u32 = 7;
 
 /// The tag of the default image.
 pub const BASE_TAG: &str = "base:latest";
@@ -132,6 +132,9 @@ fn build(dev: Box<dyn BlockDevice>) -> anyhow::Result<()> {
     }
     write_file(etc, "passwd", 0o644, b"root:x:0:0:root:/root:/bin/sh\n")?;
     write_file(etc, "group", 0o644, b"root:x:0:\n")?;
+    // As Debian has them, so useradd/groupadd keep them as Debian's tools do.
+    write_file(etc, "shadow", 0o640, b"root:*:20000:0:99999:7:::\n")?;
+    write_file(etc, "gshadow", 0o640, b"root:*::\n")?;
     write_file(etc, "hostname", 0o644, b"wsh\n")?;
     let mut dev = vfs.into_device()?;
     crate::store::flush_device(dev.as_mut())

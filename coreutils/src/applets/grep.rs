@@ -320,6 +320,22 @@ impl Search<'_> {
     }
 }
 
+/// egrep: `grep -E`, with GNU's warning that it is obsolescent.
+pub fn egrep(argv: Vec<OsString>) -> i32 {
+    obsolescent("egrep", "-E", argv)
+}
+
+/// fgrep: `grep -F`, with GNU's warning that it is obsolescent.
+pub fn fgrep(argv: Vec<OsString>) -> i32 {
+    obsolescent("fgrep", "-F", argv)
+}
+
+fn obsolescent(name: &str, flag: &str, mut argv: Vec<OsString>) -> i32 {
+    eprintln!("{name}: warning: {name} is obsolescent; using grep {flag}");
+    argv.insert(1, flag.into());
+    main(argv)
+}
+
 /// Runs grep.
 pub fn main(argv: Vec<OsString>) -> i32 {
     let a = args(argv);

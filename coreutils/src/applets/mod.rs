@@ -3,6 +3,7 @@
 //! the ones uutils does not have. Each module's `main` takes argv and returns the
 //! exit status.
 
+pub mod accounts;
 pub mod awk;
 pub mod cat;
 pub mod chmod;
@@ -21,6 +22,7 @@ pub mod more;
 pub mod sed;
 pub mod stat;
 pub mod tar;
+pub mod text;
 pub mod xargs;
 
 use std::ffi::OsString;
