@@ -64,7 +64,9 @@ fn id_of(e: &Entry) -> Option<u32> {
 /// or the highest free one of the system range (as Debian allocates them).
 fn next_id(used: &[u32], system: bool) -> Option<u32> {
     if system {
-        (SYS_ID_MIN..=SYS_ID_MAX).rev().find(|id| !used.contains(id))
+        (SYS_ID_MIN..=SYS_ID_MAX)
+            .rev()
+            .find(|id| !used.contains(id))
     } else {
         let top = used
             .iter()
@@ -124,7 +126,13 @@ fn add_group(
         Some(g) => g,
         None => next_id(&used, system).ok_or_else(|| fail(tool, "can't get unique GID", 4))?,
     };
-    let io = |e: std::io::Error| fail(tool, &format!("cannot update /etc/group: {}", strerror(&e)), 10);
+    let io = |e: std::io::Error| {
+        fail(
+            tool,
+            &format!("cannot update /etc/group: {}", strerror(&e)),
+            10,
+        )
+    };
     let gshadow = Path::new("/etc/gshadow").exists();
     let pw = if user_group && !gshadow { "!" } else { "x" };
     append("/etc/group", &format!("{name}:{pw}:{gid}:"), 0o644).map_err(io)?;
@@ -153,7 +161,13 @@ fn join_groups(tool: &str, user: &str, groups: &[String]) -> Result<(), i32> {
             add_member(gs, user);
         }
     }
-    let io = |e: std::io::Error| fail(tool, &format!("cannot update /etc/group: {}", strerror(&e)), 10);
+    let io = |e: std::io::Error| {
+        fail(
+            tool,
+            &format!("cannot update /etc/group: {}", strerror(&e)),
+            10,
+        )
+    };
     write_db("/etc/group", &db).map_err(io)?;
     if gshadow_exists {
         write_db("/etc/gshadow", &gshadow).map_err(io)?;
@@ -185,7 +199,13 @@ fn make_home(tool: &str, home: &str, uid: u32, gid: u32) -> Result<(), i32> {
         eprintln!("{tool}: Not copying any file from skel directory into it.");
         return Ok(());
     }
-    let io = |e: std::io::Error| fail(tool, &format!("cannot create directory {home}: {}", strerror(&e)), 12);
+    let io = |e: std::io::Error| {
+        fail(
+            tool,
+            &format!("cannot create directory {home}: {}", strerror(&e)),
+            12,
+        )
+    };
     if let Some(parent) = home_path.parent() {
         fs::create_dir_all(parent).map_err(io)?;
     }
@@ -303,17 +323,28 @@ fn add_user(tool: &str, u: &NewUser) -> i32 {
     if let Err(status) = join_groups(tool, &u.name, &u.groups) {
         return status;
     }
-    let home = u.home.clone().unwrap_or_else(|| format!("/home/{}", u.name));
+    let home = u
+        .home
+        .clone()
+        .unwrap_or_else(|| format!("/home/{}", u.name));
     let line = format!("{}:x:{uid}:{gid}:{}:{home}:{}", u.name, u.comment, u.shell);
     if let Err(e) = append("/etc/passwd", &line, 0o644) {
-        return fail(tool, &format!("cannot update /etc/passwd: {}", strerror(&e)), 1);
+        return fail(
+            tool,
+            &format!("cannot update /etc/passwd: {}", strerror(&e)),
+            1,
+        );
     }
     // Password aging (login.defs' PASS_MAX_DAYS 99999, PASS_WARN_AGE 7) is for people;
     // system accounts get none.
     let aging = if u.system { "::::::" } else { ":0:99999:7:::" };
     let shadow = format!("{}:!:{}{aging}", u.name, today());
     if let Err(e) = append("/etc/shadow", &shadow, 0o640) {
-        return fail(tool, &format!("cannot update /etc/shadow: {}", strerror(&e)), 1);
+        return fail(
+            tool,
+            &format!("cannot update /etc/shadow: {}", strerror(&e)),
+            1,
+        );
     }
     if u.create_home
         && let Err(status) = make_home(tool, &home, uid, gid)
@@ -340,7 +371,11 @@ fn parse(cmd: Command, argv: Vec<OsString>) -> Result<ArgMatches, i32> {
             }
             _ => {
                 let msg = e.to_string();
-                let first = msg.lines().next().unwrap_or("").trim_start_matches("error: ");
+                let first = msg
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
                 eprintln!("{name}: {first}");
                 eprintln!("Try '{name} --help' for more information.");
                 2
@@ -367,16 +402,51 @@ pub fn useradd(argv: Vec<OsString>) -> i32 {
             opt("gid", 'g', "gid", "name or ID of the primary group"),
             opt("groups", 'G', "groups", "list of supplementary groups"),
             opt("home", 'd', "home-dir", "home directory of the new account"),
-            flag("create_home", 'm', "create-home", "create the user's home directory"),
-            flag("no_create_home", 'M', "no-create-home", "do not create the user's home directory"),
+            flag(
+                "create_home",
+                'm',
+                "create-home",
+                "create the user's home directory",
+            ),
+            flag(
+                "no_create_home",
+                'M',
+                "no-create-home",
+                "do not create the user's home directory",
+            ),
             opt("shell", 's', "shell", "login shell of the new account"),
             opt("comment", 'c', "comment", "GECOS field of the new account"),
             flag("system", 'r', "system", "create a system account"),
-            flag("non_unique", 'o', "non-unique", "allow a duplicate (non-unique) UID"),
-            flag("user_group", 'U', "user-group", "create a group with the same name as the user"),
-            flag("no_user_group", 'N', "no-user-group", "do not create a group with the same name"),
-            flag("log_init", 'l', "no-log-init", "accepted (no lastlog/faillog here)"),
-            opt("password", 'p', "password", "encrypted password of the new account"),
+            flag(
+                "non_unique",
+                'o',
+                "non-unique",
+                "allow a duplicate (non-unique) UID",
+            ),
+            flag(
+                "user_group",
+                'U',
+                "user-group",
+                "create a group with the same name as the user",
+            ),
+            flag(
+                "no_user_group",
+                'N',
+                "no-user-group",
+                "do not create a group with the same name",
+            ),
+            flag(
+                "log_init",
+                'l',
+                "no-log-init",
+                "accepted (no lastlog/faillog here)",
+            ),
+            opt(
+                "password",
+                'p',
+                "password",
+                "encrypted password of the new account",
+            ),
             Arg::new("login").required(true),
         ]);
     let m = match parse(cmd, argv) {
@@ -414,7 +484,12 @@ pub fn groupadd(argv: Vec<OsString>) -> i32 {
         .args([
             opt("gid", 'g', "gid", "use GID for the new group"),
             flag("system", 'r', "system", "create a system group"),
-            flag("force", 'f', "force", "exit successfully if the group already exists"),
+            flag(
+                "force",
+                'f',
+                "force",
+                "exit successfully if the group already exists",
+            ),
             Arg::new("group").required(true),
         ]);
     let m = match parse(cmd, argv) {
@@ -423,7 +498,11 @@ pub fn groupadd(argv: Vec<OsString>) -> i32 {
     };
     let name = m.get_one::<String>("group").cloned().unwrap_or_default();
     if !valid_name(&name) {
-        return fail("groupadd", &format!("'{name}' is not a valid group name"), 3);
+        return fail(
+            "groupadd",
+            &format!("'{name}' is not a valid group name"),
+            3,
+        );
     }
     if m.get_flag("force") && find(&read_db("/etc/group"), &name).is_some() {
         return 0;
@@ -449,15 +528,45 @@ pub fn adduser(argv: Vec<OsString>) -> i32 {
             Arg::new("uid").long("uid").short('u').help("user ID"),
             Arg::new("gid").long("gid").help("primary group ID"),
             Arg::new("ingroup").long("ingroup").help("primary group"),
-            Arg::new("join").short('G').help("a group to join (busybox)"),
-            Arg::new("home").long("home").short('h').help("home directory"),
-            Arg::new("shell").long("shell").short('s').help("login shell"),
-            Arg::new("gecos").long("gecos").short('g').help("GECOS field"),
-            Arg::new("no_home").long("no-create-home").short('H').action(ArgAction::SetTrue).help("do not create the home directory"),
-            Arg::new("system").long("system").short('S').action(ArgAction::SetTrue).help("create a system user"),
-            Arg::new("disabled").long("disabled-password").short('D').action(ArgAction::SetTrue).help("no password (always so here)"),
-            Arg::new("disabled_login").long("disabled-login").action(ArgAction::SetTrue).help("no password (always so here)"),
-            Arg::new("quiet").long("quiet").short('q').action(ArgAction::SetTrue).help("accepted"),
+            Arg::new("join")
+                .short('G')
+                .help("a group to join (busybox)"),
+            Arg::new("home")
+                .long("home")
+                .short('h')
+                .help("home directory"),
+            Arg::new("shell")
+                .long("shell")
+                .short('s')
+                .help("login shell"),
+            Arg::new("gecos")
+                .long("gecos")
+                .short('g')
+                .help("GECOS field"),
+            Arg::new("no_home")
+                .long("no-create-home")
+                .short('H')
+                .action(ArgAction::SetTrue)
+                .help("do not create the home directory"),
+            Arg::new("system")
+                .long("system")
+                .short('S')
+                .action(ArgAction::SetTrue)
+                .help("create a system user"),
+            Arg::new("disabled")
+                .long("disabled-password")
+                .short('D')
+                .action(ArgAction::SetTrue)
+                .help("no password (always so here)"),
+            Arg::new("disabled_login")
+                .long("disabled-login")
+                .action(ArgAction::SetTrue)
+                .help("no password (always so here)"),
+            Arg::new("quiet")
+                .long("quiet")
+                .short('q')
+                .action(ArgAction::SetTrue)
+                .help("accepted"),
             Arg::new("names").num_args(1..=2).required(true),
         ]);
     let m = match parse(cmd, argv) {
@@ -487,7 +596,13 @@ pub fn adduser(argv: Vec<OsString>) -> i32 {
         groups: s("join").into_iter().collect(),
         home: s("home"),
         create_home: !m.get_flag("no_home") && !system,
-        shell: s("shell").unwrap_or_else(|| if system { "/usr/sbin/nologin".into() } else { "/bin/sh".into() }),
+        shell: s("shell").unwrap_or_else(|| {
+            if system {
+                "/usr/sbin/nologin".into()
+            } else {
+                "/bin/sh".into()
+            }
+        }),
         comment: s("gecos").unwrap_or_default(),
         system,
         non_unique: false,

@@ -44,7 +44,12 @@ struct Opts {
 
 impl Opts {
     fn plain(&self) -> bool {
-        !(self.number || self.nonblank || self.ends || self.tabs || self.nonprinting || self.squeeze)
+        !(self.number
+            || self.nonblank
+            || self.ends
+            || self.tabs
+            || self.nonprinting
+            || self.squeeze)
     }
 }
 
@@ -81,7 +86,9 @@ fn command() -> Command {
             flag("u", 'u', None),
             flag("v", 'v', Some("show-nonprinting")),
             Arg::new("help").long("help").action(ArgAction::SetTrue),
-            Arg::new("version").long("version").action(ArgAction::SetTrue),
+            Arg::new("version")
+                .long("version")
+                .action(ArgAction::SetTrue),
             Arg::new("files")
                 .num_args(0..)
                 .allow_hyphen_values(false)
@@ -113,7 +120,11 @@ fn usage_error(e: &clap::Error) -> i32 {
 
 /// Appends `b` in `cat -v` notation (`^X`, `M-x`, `M-^X`, `^?`).
 fn nonprinting(b: u8, out: &mut Vec<u8>) {
-    let (meta, c) = if b >= 0x80 { (true, b - 0x80) } else { (false, b) };
+    let (meta, c) = if b >= 0x80 {
+        (true, b - 0x80)
+    } else {
+        (false, b)
+    };
     if meta {
         out.extend_from_slice(b"M-");
     }

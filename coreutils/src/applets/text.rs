@@ -52,7 +52,11 @@ pub fn rev(argv: Vec<OsString>) -> i32 {
                 Err(_) => line.iter().rev().copied().collect(),
             };
             let end: &[u8] = if newline { b"\n" } else { b"" };
-            if out.write_all(&reversed).and_then(|()| out.write_all(end)).is_err() {
+            if out
+                .write_all(&reversed)
+                .and_then(|()| out.write_all(end))
+                .is_err()
+            {
                 return 1;
             }
         }
@@ -143,7 +147,10 @@ pub fn envsubst(argv: Vec<OsString>) -> i32 {
     }
     let mut input = Vec::new();
     if let Err(e) = io::stdin().read_to_end(&mut input) {
-        eprintln!("envsubst: error while reading \"standard input\": {}", strerror(&e));
+        eprintln!(
+            "envsubst: error while reading \"standard input\": {}",
+            strerror(&e)
+        );
         return 1;
     }
     let mut out = Vec::with_capacity(input.len());
@@ -160,7 +167,11 @@ pub fn envsubst(argv: Vec<OsString>) -> i32 {
     }
     out.extend_from_slice(&input[at..]);
     let mut stdout = io::stdout().lock();
-    if stdout.write_all(&out).and_then(|()| stdout.flush()).is_err() {
+    if stdout
+        .write_all(&out)
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
         return 1;
     }
     0
