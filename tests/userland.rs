@@ -93,6 +93,13 @@ const CASES: &[&str] = &[
     "mkdir -p d/e; echo needle > d/e/f; echo hay > d/g; grep -r needle d; grep -rl needle .",
     "printf 'ab\\naab\\nb\\n' > g; grep '^a*b$' g; grep 'a\\{2\\}' g; grep -E '^(a|b)b?$' g; grep '[[:digit:]]' g; echo $?",
     "printf 'Hello\\nhello\\n' | grep -i -c HELLO",
+    "seq 30 > n; grep -A1 -B2 '^1[05]$' n; grep -C1 -n '^2[0-9]$' n | head -5; grep -A2 5 n; grep -B1 -m2 7 n",
+    "seq 20 > n; grep -m1 -A3 1 n; grep -c -m3 1 n; grep -m 2 -o 1 n; grep -vm2 1 n; grep -C0 '^[35]$' n; grep --context=1 -e 4 -e 9 n",
+    "mkdir -p s/x s/skip; echo hit > s/a.txt; echo hit > s/b.md; echo hit > s/x/c.txt; echo hit > s/skip/d.txt; grep -r --include='*.txt' hit s | sort; grep -r --exclude='*.txt' hit s; grep -r --exclude-dir=skip -l hit s | sort",
+    "printf 'a1\\nb22\\nc\\n' > p; grep -P '\\d+' p; grep -oP '[a-z]\\d{2}' p; printf 'b2\\nc\\n' > pats; grep -f pats p; grep -f /dev/null p; echo $?",
+    "printf 'x\\0y\\nxx\\n' > bin; grep x bin; grep -c x bin; grep -a -c x bin; grep -I x bin; echo $?; echo hi | grep --label=IN -H hi",
+    "printf 'foo bar foo\\nbaz\\n' > c; grep --color=always foo c; grep --color=always -n -H o c; grep --colour=always -o ba c; grep --color=never foo c; grep --color=always -c foo c",
+    "grep -A x y /dev/null 2>&1; echo $?; grep --bogus a 2>&1; echo $?; grep -E -F 'a+' <<< 'a+'; grep -F -E 'a+' <<< 'aa'; grep -iy A <<< a; grep -q -s x /nope; echo $?",
     // gzip, tar
     "echo x | gzip | gunzip",
     "seq 1000 | gzip -9 | zcat | tail -1",

@@ -1,43 +1,82 @@
-//! grep on the `regex` crate with GNU's common flags: -E -F -G -e -i -v -w -x -c
-//! -l -L -n -h -H -o -q -s -r -R. Basic regexes (-G, the default) are translated
-//! to the crate's syntax (`\(` groups, literal `+?|{}`).
+//! grep on the `regex` crate with GNU's options and output: -E -F -G -P, -e -i -v -w
+//! -x, -c -l -L -o -q -s, -n -H -h, -A -B -C context with `--` between groups, -m,
+//! -a -I, -r -R with --include/--exclude/--exclude-dir, and --color (GNU's default
+//! GREP_COLORS escapes). Basic and extended regexes are translated by `posix_regex`;
+//! -P takes the crate's own syntax (Perl-like classes and lazy repeats; no
+//! look-around or back-references).
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
 
+use clap::{Arg, ArgAction, ArgMatches, Command};
 use regex::bytes::{Regex, RegexBuilder};
+use wsh_pattern::{PatChar, matches, unquoted};
 
-use super::{args, help, strerror};
+use super::posix_regex::{from_basic, from_extended};
+use super::strerror;
 
 const HELP: &str = "Usage: grep [OPTION]... PATTERNS [FILE]...
 Search for PATTERNS in each FILE.
 
+Pattern selection and interpretation:
   -E, --extended-regexp     PATTERNS are extended regular expressions
   -F, --fixed-strings       PATTERNS are strings
   -G, --basic-regexp        PATTERNS are basic regular expressions (default)
+  -P, --perl-regexp         PATTERNS are Perl-like (the regex crate's syntax)
   -e, --regexp=PATTERNS     use PATTERNS for matching
+  -f, --file=FILE           take PATTERNS from FILE
   -i, --ignore-case         ignore case distinctions in patterns and data
-  -v, --invert-match        select non-matching lines
+      --no-ignore-case      do not ignore case distinctions (default)
   -w, --word-regexp         match only whole words
   -x, --line-regexp         match only whole lines
-  -c, --count               print only a count of selected lines per FILE
-  -l, --files-with-matches  print only names of FILEs with selected lines
-  -L, --files-without-match print only names of FILEs with no selected lines
+
+Miscellaneous:
+  -s, --no-messages         suppress error messages
+  -v, --invert-match        select non-matching lines
+      --help                display this help and exit
+
+Output control:
+  -m, --max-count=NUM       stop after NUM selected lines
   -n, --line-number         print line number with output lines
   -H, --with-filename       print file name with output lines
   -h, --no-filename         suppress the file name prefix on output
+      --label=LABEL         use LABEL as the standard input file name prefix
   -o, --only-matching       show only nonempty parts of lines that match
   -q, --quiet, --silent     suppress all normal output
-  -s, --no-messages         suppress error messages
-  -r, -R, --recursive       search directories recursively
-      --help                display this help and exit
+  -a, --text                equivalent to --binary-files=text
+  -I                        equivalent to --binary-files=without-match
+  -r, --recursive           search directories recursively
+  -R, --dereference-recursive  likewise
+      --include=GLOB        search only files that match GLOB (a file pattern)
+      --exclude=GLOB        skip files that match GLOB
+      --exclude-dir=GLOB    skip directories that match GLOB
+  -L, --files-without-match print only names of FILEs with no selected lines
+  -l, --files-with-matches  print only names of FILEs with selected lines
+  -c, --count               print only a count of selected lines per FILE
 
-Exit status is 0 if any line is selected, 1 otherwise; if any error occurs and -q is not given, the exit status is 2.
+Context control:
+  -B, --before-context=NUM  print NUM lines of leading context
+  -A, --after-context=NUM   print NUM lines of trailing context
+  -C, --context=NUM         print NUM lines of output context
+      --color[=WHEN],
+      --colour[=WHEN]       use markers to highlight the matching strings;
+                            WHEN is 'always', 'never', or 'auto'
+
+Exit status is 0 if any line is selected, 1 otherwise;
+if any error occurs and -q is not given, the exit status is 2.
 ";
 
-#[derive(Default)]
+/// How the patterns are read.
+#[derive(Clone, Copy, PartialEq)]
+enum Syntax {
+    Basic,
+    Extended,
+    Fixed,
+    Perl,
+}
+
 struct Opts {
-    mode: char,
+    syntax: Syntax,
     ignore_case: bool,
     invert: bool,
     word: bool,
@@ -51,111 +90,158 @@ struct Opts {
     quiet: bool,
     no_messages: bool,
     recursive: bool,
+    before: usize,
+    after: usize,
+    /// Whether -A/-B/-C was given (even 0): groups are then separated by `--`.
+    context: bool,
+    max_count: Option<u64>,
+    color: bool,
+    /// Binary files: searched as text (-a), skipped (-I), or reported (default).
+    text: bool,
+    skip_binary: bool,
+    label: String,
+    include: Vec<Vec<PatChar>>,
+    exclude: Vec<Vec<PatChar>>,
+    exclude_dir: Vec<Vec<PatChar>>,
 }
 
-/// A POSIX basic regex in the regex crate's syntax.
-fn from_basic(p: &str) -> String {
-    let mut out = String::new();
-    let mut chars = p.chars().peekable();
-    // A `*` at the start of the regex or of a group is literal in a BRE.
-    let mut star_literal = true;
-    while let Some(c) = chars.next() {
-        let mut next_star_literal = false;
-        match c {
-            '\\' => match chars.next() {
-                Some('(') => {
-                    out.push('(');
-                    next_star_literal = true;
-                }
-                Some(x @ (')' | '{' | '}' | '|' | '+' | '?')) => {
-                    out.push(x);
-                    next_star_literal = x == '|';
-                }
-                Some('<' | '>') => out.push_str("\\b"),
-                Some(x) => {
-                    out.push('\\');
-                    out.push(x);
-                }
-                None => out.push_str("\\\\"),
-            },
-            '(' | ')' | '{' | '}' | '|' | '+' | '?' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '*' if star_literal => out.push_str("\\*"),
-            '^' if out.is_empty() => {
-                out.push('^');
-                next_star_literal = true;
-            }
-            '[' => bracket(&mut chars, &mut out),
-            _ => out.push(c),
+/// GNU grep's default colors (GREP_COLORS ms=01;31:fn=35:ln=32:se=36), with `\33[K`.
+const MATCH_COLOR: &str = "\x1b[01;31m\x1b[K";
+const NAME_COLOR: &str = "\x1b[35m\x1b[K";
+const LINE_COLOR: &str = "\x1b[32m\x1b[K";
+const SEP_COLOR: &str = "\x1b[36m\x1b[K";
+const END_COLOR: &str = "\x1b[m\x1b[K";
+
+fn command() -> Command {
+    let flag = |id: &'static str, short: Option<char>, long: Option<&'static str>| {
+        let mut a = Arg::new(id).action(ArgAction::SetTrue);
+        if let Some(s) = short {
+            a = a.short(s);
         }
-        star_literal = next_star_literal;
-    }
-    out
+        if let Some(l) = long {
+            a = a.long(l);
+        }
+        a
+    };
+    let value = |id: &'static str, short: Option<char>, long: &'static str| {
+        let mut a = Arg::new(id).long(long).action(ArgAction::Append);
+        if let Some(s) = short {
+            a = a.short(s);
+        }
+        a.allow_hyphen_values(true)
+    };
+    Command::new("grep")
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args_override_self(true)
+        .args([
+            flag("E", Some('E'), Some("extended-regexp")),
+            flag("F", Some('F'), Some("fixed-strings")),
+            flag("G", Some('G'), Some("basic-regexp")),
+            flag("P", Some('P'), Some("perl-regexp")),
+            value("regexp", Some('e'), "regexp"),
+            value("file", Some('f'), "file"),
+            flag("i", Some('i'), Some("ignore-case")).overrides_with("no_i"),
+            flag("y", Some('y'), None),
+            flag("no_i", None, Some("no-ignore-case")).overrides_with("i"),
+            flag("w", Some('w'), Some("word-regexp")),
+            flag("x", Some('x'), Some("line-regexp")),
+            flag("s", Some('s'), Some("no-messages")),
+            flag("v", Some('v'), Some("invert-match")),
+            value("max", Some('m'), "max-count"),
+            flag("n", Some('n'), Some("line-number")),
+            flag("H", Some('H'), Some("with-filename")).overrides_with("h"),
+            flag("h", Some('h'), Some("no-filename")).overrides_with("H"),
+            value("label", None, "label"),
+            flag("o", Some('o'), Some("only-matching")),
+            flag("q", Some('q'), Some("quiet")),
+            flag("silent", None, Some("silent")),
+            flag("a", Some('a'), Some("text")),
+            flag("I", Some('I'), None),
+            flag("r", Some('r'), Some("recursive")),
+            flag("R", Some('R'), Some("dereference-recursive")),
+            value("include", None, "include"),
+            value("exclude", None, "exclude"),
+            value("exclude_dir", None, "exclude-dir"),
+            flag("L", Some('L'), Some("files-without-match")),
+            flag("l", Some('l'), Some("files-with-matches")),
+            flag("c", Some('c'), Some("count")),
+            value("B", Some('B'), "before-context"),
+            value("A", Some('A'), "after-context"),
+            value("C", Some('C'), "context"),
+            Arg::new("color")
+                .long("color")
+                .alias("colour")
+                .num_args(0..=1)
+                .require_equals(true)
+                .default_missing_value("auto"),
+            flag("help", None, Some("help")),
+            Arg::new("operands")
+                .num_args(0..)
+                .action(ArgAction::Append)
+                .value_parser(clap::value_parser!(OsString)),
+        ])
 }
 
-/// Copies a POSIX bracket expression (after its `[`), escaping what the crate treats specially.
-fn bracket(chars: &mut std::iter::Peekable<std::str::Chars>, out: &mut String) {
-    out.push('[');
-    if chars.peek() == Some(&'^') {
-        out.push('^');
-        chars.next();
-    }
-    let mut first = true;
-    while let Some(x) = chars.next() {
-        match x {
-            ']' if !first => break,
-            '[' if chars.peek() == Some(&':') => {
-                // A character class such as [:alpha:], copied up to its ":]".
-                out.push('[');
-                for y in chars.by_ref() {
-                    out.push(y);
-                    if y == ']' {
-                        break;
-                    }
-                }
-            }
-            '\\' | '[' | ']' | '&' | '~' => {
-                out.push('\\');
-                out.push(x);
-            }
-            _ => out.push(x),
-        }
-        first = false;
-    }
-    out.push(']');
+/// GNU's usage error: the message, the usage lines, status 2.
+fn usage_error(msg: &str) -> i32 {
+    eprintln!(
+        "grep: {msg}\nUsage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information."
+    );
+    2
 }
 
-/// An extended regex in the regex crate's syntax (`\<` `\>` become `\b`).
-fn from_extended(p: &str) -> String {
-    let mut out = String::new();
-    let mut chars = p.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('<' | '>') => out.push_str("\\b"),
-                Some(x) => {
-                    out.push('\\');
-                    out.push(x);
-                }
-                None => out.push_str("\\\\"),
-            },
-            '[' => bracket(&mut chars, &mut out),
-            _ => out.push(c),
+fn clap_error(e: &clap::Error) -> i32 {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.split(['=', ' ']).next().unwrap_or("").to_string(),
+        _ => String::new(),
+    };
+    match e.kind() {
+        ErrorKind::UnknownArgument if arg.starts_with("--") => {
+            usage_error(&format!("unrecognized option '{arg}'"))
         }
+        ErrorKind::UnknownArgument => usage_error(&format!(
+            "invalid option -- '{}'",
+            arg.trim_start_matches('-')
+        )),
+        ErrorKind::InvalidValue | ErrorKind::NoEquals if arg.starts_with("--") => {
+            usage_error(&format!("option '{arg}' requires an argument"))
+        }
+        ErrorKind::InvalidValue | ErrorKind::NoEquals => usage_error(&format!(
+            "option requires an argument -- '{}'",
+            arg.trim_start_matches('-')
+        )),
+        _ => usage_error(&e.kind().to_string()),
     }
-    out
+}
+
+/// A context or count argument: GNU's "invalid context length argument".
+fn number(m: &ArgMatches, id: &str) -> Result<Option<u64>, String> {
+    let Some(v) = m.get_many::<String>(id).and_then(|v| v.last()) else {
+        return Ok(None);
+    };
+    v.parse::<u64>().map(Some).map_err(|_| match id {
+        "max" => "invalid max count".to_string(),
+        _ => format!("{v}: invalid context length argument"),
+    })
+}
+
+fn globs(m: &ArgMatches, id: &str) -> Vec<Vec<PatChar>> {
+    m.get_many::<String>(id)
+        .map(|v| v.map(|g| unquoted(g)).collect())
+        .unwrap_or_default()
 }
 
 fn build(patterns: &[String], o: &Opts) -> Result<Regex, String> {
     let parts: Vec<String> = patterns
         .iter()
         .flat_map(|p| p.split('\n').map(str::to_string).collect::<Vec<_>>())
-        .map(|p| match o.mode {
-            'F' => regex::escape(&p),
-            'E' => from_extended(&p),
-            _ => from_basic(&p),
+        .map(|p| match o.syntax {
+            Syntax::Fixed => regex::escape(&p),
+            Syntax::Extended => from_extended(&p),
+            Syntax::Basic => from_basic(&p),
+            Syntax::Perl => p,
         })
         .collect();
     let mut re = parts
@@ -170,7 +256,7 @@ fn build(patterns: &[String], o: &Opts) -> Result<Regex, String> {
     }
     RegexBuilder::new(&re)
         .case_insensitive(o.ignore_case)
-        .unicode(false)
+        .unicode(o.syntax == Syntax::Perl)
         .build()
         .map_err(|e| {
             format!(
@@ -186,25 +272,114 @@ fn build(patterns: &[String], o: &Opts) -> Result<Regex, String> {
 struct Search<'a> {
     re: &'a Regex,
     o: &'a Opts,
-    out: std::io::StdoutLock<'static>,
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
     matched: bool,
     error: bool,
+    /// Whether a group of lines was printed yet (the next one after a gap gets `--`).
+    printed_any: bool,
 }
 
 impl Search<'_> {
+    /// `name` then `sep`, colored as GNU colors them.
+    fn prefix(&self, name: &str, show_name: bool, line: Option<usize>, sep: u8) -> Vec<u8> {
+        let mut p = Vec::new();
+        let sep = sep as char;
+        let part = |p: &mut Vec<u8>, text: &str, color: &str| {
+            if self.o.color {
+                p.extend_from_slice(
+                    format!("{color}{text}{END_COLOR}{SEP_COLOR}{sep}{END_COLOR}").as_bytes(),
+                );
+            } else {
+                p.extend_from_slice(format!("{text}{sep}").as_bytes());
+            }
+        };
+        if show_name {
+            part(&mut p, name, NAME_COLOR);
+        }
+        if let Some(n) = line {
+            part(&mut p, &(n + 1).to_string(), LINE_COLOR);
+        }
+        p
+    }
+
+    fn emit(&mut self, bytes: &[u8]) {
+        if self.out.write_all(bytes).is_err() {
+            // The reader went away: stop as GNU grep does on SIGPIPE.
+            std::process::exit(2);
+        }
+    }
+
+    /// Writes `line` with its prefix; `selected` lines use `:`, context lines `-`.
+    fn line(&mut self, name: &str, show_name: bool, n: usize, line: &[u8], selected: bool) {
+        let o = self.o;
+        let mut buf = self.prefix(
+            name,
+            show_name,
+            o.number.then_some(n),
+            if selected { b':' } else { b'-' },
+        );
+        if o.color && selected && !o.invert {
+            let mut at = 0;
+            for m in self.re.find_iter(line).filter(|m| !m.as_bytes().is_empty()) {
+                buf.extend_from_slice(&line[at..m.start()]);
+                buf.extend_from_slice(MATCH_COLOR.as_bytes());
+                buf.extend_from_slice(m.as_bytes());
+                buf.extend_from_slice(END_COLOR.as_bytes());
+                at = m.end();
+            }
+            buf.extend_from_slice(&line[at..]);
+        } else {
+            buf.extend_from_slice(line);
+        }
+        buf.push(b'\n');
+        self.emit(&buf);
+    }
+
+    fn separator(&mut self) {
+        let sep: &[u8] = if self.o.color {
+            b"\x1b[36m\x1b[K--\x1b[m\x1b[K\n"
+        } else {
+            b"--\n"
+        };
+        self.emit(sep);
+    }
+
     fn data(&mut self, name: &str, data: &[u8], show_name: bool) {
         let o = self.o;
-        let binary = data.contains(&0);
-        let mut count = 0u64;
+        let binary = !o.text && data.contains(&0);
+        if binary && o.skip_binary {
+            return;
+        }
         let body = data.strip_suffix(b"\n").unwrap_or(data);
         let lines: Vec<&[u8]> = if data.is_empty() {
             Vec::new()
         } else {
             body.split(|b| *b == b'\n').collect()
         };
+        let listing = o.quiet || o.count || o.files_with || o.files_without;
+        let context = !listing && !o.only && !binary && o.context;
+        let mut count = 0u64;
+        // The last line written (so context is not repeated) and trailing context left.
+        let mut last_printed: Option<usize> = None;
+        let mut after_left = 0usize;
         for (n, line) in lines.iter().enumerate() {
+            if o.max_count.is_some_and(|m| count >= m) {
+                // GNU prints the trailing context of the last selected line, then stops.
+                if after_left > 0 && self.re.is_match(line) == o.invert {
+                    self.line(name, show_name, n, line, false);
+                    last_printed = Some(n);
+                    after_left -= 1;
+                    continue;
+                }
+                break;
+            }
             let hit = self.re.is_match(line) != o.invert;
             if !hit {
+                if context && after_left > 0 {
+                    self.line(name, show_name, n, line, false);
+                    last_printed = Some(n);
+                    after_left -= 1;
+                }
                 continue;
             }
             count += 1;
@@ -212,52 +387,99 @@ impl Search<'_> {
             if o.quiet {
                 return;
             }
-            if o.count || o.files_with || o.files_without {
+            if listing {
                 continue;
             }
             if binary {
-                let _ = writeln!(self.out, "Binary file {name} matches");
+                // GNU 3.8 says so on stderr, after what was printed before.
+                let _ = self.out.flush();
+                eprintln!("grep: {name}: binary file matches");
                 return;
             }
-            let prefix = {
-                let mut p = String::new();
-                if show_name {
-                    p.push_str(name);
-                    p.push(':');
+            if context {
+                let from = n.saturating_sub(o.before);
+                let from = last_printed.map_or(from, |l| from.max(l + 1));
+                if self.printed_any && last_printed.is_none_or(|l| from > l + 1) {
+                    self.separator();
                 }
-                if o.number {
-                    p.push_str(&format!("{}:", n + 1));
+                for (c, ctx) in lines.iter().enumerate().take(n).skip(from) {
+                    self.line(name, show_name, c, ctx, false);
                 }
-                p
-            };
+                after_left = o.after;
+            }
             if o.only && !o.invert {
-                for m in self.re.find_iter(line).filter(|m| !m.as_bytes().is_empty()) {
-                    let _ = self.out.write_all(prefix.as_bytes());
-                    let _ = self.out.write_all(m.as_bytes());
-                    let _ = self.out.write_all(b"\n");
+                let prefix = self.prefix(name, show_name, o.number.then_some(n), b':');
+                let finds: Vec<(usize, usize)> = self
+                    .re
+                    .find_iter(line)
+                    .filter(|m| !m.as_bytes().is_empty())
+                    .map(|m| (m.start(), m.end()))
+                    .collect();
+                for (s, e) in finds {
+                    let mut buf = prefix.clone();
+                    if o.color {
+                        buf.extend_from_slice(MATCH_COLOR.as_bytes());
+                        buf.extend_from_slice(&line[s..e]);
+                        buf.extend_from_slice(END_COLOR.as_bytes());
+                    } else {
+                        buf.extend_from_slice(&line[s..e]);
+                    }
+                    buf.push(b'\n');
+                    self.emit(&buf);
                 }
             } else if !o.only {
-                let _ = self.out.write_all(prefix.as_bytes());
-                let _ = self.out.write_all(line);
-                let _ = self.out.write_all(b"\n");
+                self.line(name, show_name, n, line, true);
             }
+            last_printed = Some(n);
+            self.printed_any = true;
         }
         if o.quiet {
             return;
         }
         if o.count {
-            if show_name {
-                let _ = writeln!(self.out, "{name}:{count}");
+            let mut p = if show_name {
+                self.prefix(name, true, None, b':')
             } else {
-                let _ = writeln!(self.out, "{count}");
-            }
+                Vec::new()
+            };
+            p.extend_from_slice(format!("{count}\n").as_bytes());
+            self.emit(&p);
         }
         if o.files_with && count > 0 || o.files_without && count == 0 {
-            let _ = writeln!(self.out, "{name}");
+            let n = if o.color {
+                format!("{NAME_COLOR}{name}{END_COLOR}\n")
+            } else {
+                format!("{name}\n")
+            };
+            self.emit(n.as_bytes());
         }
     }
 
-    fn path(&mut self, path: &str, show_name: bool) {
+    /// Whether --include/--exclude keep the file `path` (by its last component).
+    fn wanted_file(&self, path: &str) -> bool {
+        let base: Vec<char> = path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(path)
+            .chars()
+            .collect();
+        let hit = |globs: &[Vec<PatChar>]| globs.iter().any(|g| matches(g, &base));
+        !hit(&self.o.exclude) && (self.o.include.is_empty() || hit(&self.o.include))
+    }
+
+    fn wanted_dir(&self, path: &str) -> bool {
+        let base: Vec<char> = path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(path)
+            .chars()
+            .collect();
+        !self.o.exclude_dir.iter().any(|g| matches(g, &base))
+    }
+
+    fn path(&mut self, path: &str, show_name: bool, top: bool) {
         if self.o.quiet && self.matched {
             return;
         }
@@ -267,6 +489,9 @@ impl Search<'_> {
                 if !self.o.no_messages {
                     eprintln!("grep: {path}: Is a directory");
                 }
+                return;
+            }
+            if !top && !self.wanted_dir(path) {
                 return;
             }
             let mut names: Vec<String> = match std::fs::read_dir(path) {
@@ -289,8 +514,11 @@ impl Search<'_> {
                 if std::fs::symlink_metadata(&child).is_ok_and(|m| m.file_type().is_symlink()) {
                     continue;
                 }
-                self.path(&child, show_name);
+                self.path(&child, show_name, false);
             }
+            return;
+        }
+        if path != "-" && !self.wanted_file(path) {
             return;
         }
         let read = if path == "-" {
@@ -302,7 +530,7 @@ impl Search<'_> {
         match read {
             Ok(data) => {
                 let name = if path == "-" {
-                    "(standard input)"
+                    self.o.label.as_str()
                 } else {
                     path
                 };
@@ -315,6 +543,7 @@ impl Search<'_> {
     fn fail(&mut self, path: &str, e: &std::io::Error) {
         self.error = true;
         if !self.o.no_messages {
+            let _ = self.out.flush();
             eprintln!("grep: {path}: {}", strerror(e));
         }
     }
@@ -338,109 +567,118 @@ fn obsolescent(name: &str, flag: &str, mut argv: Vec<OsString>) -> i32 {
 
 /// Runs grep.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let a = args(argv);
-    if help(&a, HELP) {
+    let m = match command().try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => return clap_error(&e),
+    };
+    if m.get_flag("help") {
+        print!("{HELP}");
         return 0;
     }
-    let mut o = Opts {
-        mode: 'G',
-        ..Default::default()
+    let on = |id: &str| m.get_flag(id);
+    if ["E", "F", "G", "P"].iter().filter(|k| on(k)).count() > 1 {
+        eprintln!("grep: conflicting matchers specified");
+        return 2;
+    }
+    let syntax = if on("E") {
+        Syntax::Extended
+    } else if on("F") {
+        Syntax::Fixed
+    } else if on("P") {
+        Syntax::Perl
+    } else {
+        Syntax::Basic
     };
-    let mut patterns: Vec<String> = Vec::new();
-    let mut operands = Vec::new();
-    let mut it = a.into_iter();
-    let mut done = false;
-    while let Some(arg) = it.next() {
-        if done || !arg.starts_with('-') || arg == "-" {
-            operands.push(arg);
-            continue;
+    let nums = (|| -> Result<_, String> {
+        let c = number(&m, "C")?;
+        Ok((
+            number(&m, "B")?.or(c),
+            number(&m, "A")?.or(c),
+            number(&m, "max")?,
+        ))
+    })();
+    let (before, after, max_count) = match nums {
+        Ok(n) => n,
+        Err(msg) => {
+            eprintln!("grep: {msg}");
+            return 2;
         }
-        let long = |o: &mut Opts, s: &str| -> bool {
-            match s {
-                "--extended-regexp" => o.mode = 'E',
-                "--fixed-strings" => o.mode = 'F',
-                "--basic-regexp" => o.mode = 'G',
-                "--ignore-case" => o.ignore_case = true,
-                "--invert-match" => o.invert = true,
-                "--word-regexp" => o.word = true,
-                "--line-regexp" => o.line = true,
-                "--count" => o.count = true,
-                "--files-with-matches" => o.files_with = true,
-                "--files-without-match" => o.files_without = true,
-                "--line-number" => o.number = true,
-                "--with-filename" => o.with_name = Some(true),
-                "--no-filename" => o.with_name = Some(false),
-                "--only-matching" => o.only = true,
-                "--quiet" | "--silent" => o.quiet = true,
-                "--no-messages" => o.no_messages = true,
-                "--recursive" | "--dereference-recursive" => o.recursive = true,
-                _ => return false,
-            }
-            true
+    };
+    let color = match m.get_one::<String>("color").map(String::as_str) {
+        None | Some("never" | "no" | "none") => false,
+        Some("always" | "yes" | "force") => true,
+        Some("auto" | "tty" | "if-tty") => {
+            crate::wsh::isatty(1) && std::env::var("TERM").is_ok_and(|t| t != "dumb")
+        }
+        Some(other) => {
+            eprintln!("grep: invalid argument '{other}' for '--color'");
+            return 2;
+        }
+    };
+    let o = Opts {
+        syntax,
+        ignore_case: on("i") || on("y"),
+        invert: on("v"),
+        word: on("w"),
+        line: on("x"),
+        count: on("c"),
+        files_with: on("l"),
+        files_without: on("L"),
+        number: on("n"),
+        with_name: if on("H") {
+            Some(true)
+        } else if on("h") {
+            Some(false)
+        } else {
+            None
+        },
+        only: on("o"),
+        quiet: on("q") || on("silent"),
+        no_messages: on("s"),
+        recursive: on("r") || on("R"),
+        context: before.is_some() || after.is_some(),
+        before: before.unwrap_or(0) as usize,
+        after: after.unwrap_or(0) as usize,
+        max_count,
+        color,
+        text: on("a"),
+        skip_binary: on("I"),
+        label: m
+            .get_many::<String>("label")
+            .and_then(|v| v.last().cloned())
+            .unwrap_or_else(|| "(standard input)".into()),
+        include: globs(&m, "include"),
+        exclude: globs(&m, "exclude"),
+        exclude_dir: globs(&m, "exclude_dir"),
+    };
+    let mut operands: Vec<String> = m
+        .get_many::<OsString>("operands")
+        .map(|v| v.map(|a| a.to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    let mut patterns: Vec<String> = m
+        .get_many::<String>("regexp")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    let pattern_files: Vec<String> = m
+        .get_many::<String>("file")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    for f in &pattern_files {
+        let read = if f == "-" {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map(|_| s)
+        } else {
+            std::fs::read_to_string(f)
         };
-        if arg == "--" {
-            done = true;
-            continue;
-        }
-        if let Some(p) = arg.strip_prefix("--regexp=") {
-            patterns.push(p.to_string());
-            continue;
-        }
-        if arg.starts_with("--") {
-            if !long(&mut o, &arg) {
-                eprintln!(
-                    "grep: unrecognized option '{arg}'\nUsage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information."
-                );
+        match read {
+            Ok(text) => patterns.extend(text.lines().map(str::to_string)),
+            Err(e) => {
+                eprintln!("grep: {f}: {}", strerror(&e));
                 return 2;
-            }
-            continue;
-        }
-        let flags: Vec<char> = arg[1..].chars().collect();
-        for (k, c) in flags.iter().enumerate() {
-            match c {
-                'E' | 'F' | 'G' => o.mode = *c,
-                'i' | 'y' => o.ignore_case = true,
-                'v' => o.invert = true,
-                'w' => o.word = true,
-                'x' => o.line = true,
-                'c' => o.count = true,
-                'l' => o.files_with = true,
-                'L' => o.files_without = true,
-                'n' => o.number = true,
-                'H' => o.with_name = Some(true),
-                'h' => o.with_name = Some(false),
-                'o' => o.only = true,
-                'q' => o.quiet = true,
-                's' => o.no_messages = true,
-                'r' | 'R' => o.recursive = true,
-                'e' => {
-                    let rest: String = flags[k + 1..].iter().collect();
-                    let p = if rest.is_empty() {
-                        it.next()
-                    } else {
-                        Some(rest)
-                    };
-                    match p {
-                        Some(p) => patterns.push(p),
-                        None => {
-                            eprintln!(
-                                "grep: option requires an argument -- 'e'\nUsage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information."
-                            );
-                            return 2;
-                        }
-                    }
-                    break;
-                }
-                _ => {
-                    eprintln!(
-                        "grep: invalid option -- '{c}'\nUsage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information."
-                    );
-                    return 2;
-                }
             }
         }
     }
-    if patterns.is_empty() {
+    if patterns.is_empty() && pattern_files.is_empty() {
         if operands.is_empty() {
             eprintln!(
                 "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information."
@@ -449,7 +687,13 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         }
         patterns.push(operands.remove(0));
     }
-    let re = match build(&patterns, &o) {
+    // `-f /dev/null`: no pattern at all, which matches nothing.
+    let re = if patterns.is_empty() {
+        Regex::new(r"[^\x00-\xff]").ok()
+    } else {
+        None
+    };
+    let re = match re.map_or_else(|| build(&patterns, &o), Ok) {
         Ok(re) => re,
         Err(msg) => {
             eprintln!("{msg}");
@@ -464,9 +708,10 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     let mut s = Search {
         re: &re,
         o: &o,
-        out: std::io::stdout().lock(),
+        out: std::io::BufWriter::new(std::io::stdout().lock()),
         matched: false,
         error: false,
+        printed_any: false,
     };
     for p in &operands {
         if implicit_dot {
@@ -479,10 +724,13 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                 .unwrap_or_default();
             names.sort();
             for n in names {
-                s.path(&n, show_name);
+                if std::fs::symlink_metadata(&n).is_ok_and(|m| m.file_type().is_symlink()) {
+                    continue;
+                }
+                s.path(&n, show_name, false);
             }
         } else {
-            s.path(p, show_name);
+            s.path(p, show_name, true);
         }
     }
     let _ = s.out.flush();

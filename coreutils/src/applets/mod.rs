@@ -19,6 +19,7 @@ pub mod ls;
 pub mod misc;
 pub mod mkdir;
 pub mod more;
+pub mod posix_regex;
 pub mod sed;
 pub mod stat;
 pub mod tar;
