@@ -201,7 +201,8 @@ fn every_new_applet_answers_help() {
         "chmod", "chown", "stat", "du", "df", "id", "whoami", "env", "xargs", "timeout", "which",
         "hostname", "find", "grep", "gzip", "gunzip", "zcat", "tar", "clear", "ls", "sed", "diff",
         "cmp", "awk", "more", "install", "chgrp", "cat", "egrep", "fgrep", "rev", "envsubst",
-        "useradd", "groupadd", "adduser", "getent",
+        "useradd", "groupadd", "adduser", "getent", "xz", "unxz", "xzcat", "bzip2", "bunzip2",
+        "bzcat",
     ];
     for a in applets {
         let out = wsh(&format!("{a} --help"));
@@ -452,6 +453,69 @@ const TEXT_CASES: &[&str] = &[
 #[test]
 fn text_filters_match_the_hosts() {
     assert_all_match_bash(TEXT_CASES);
+}
+
+/// xz, bzip2 and gzip: what one side compresses the other side decompresses (host
+/// xz/bzip2/gzip against the image's), tar -J/-j/-z and tar's own format recognition.
+#[test]
+fn compressors_interoperate_with_the_hosts() {
+    let data: String = (0..3000)
+        .map(|i| format!("line {i} of some text\n"))
+        .collect();
+    let scratch = tempfile::tempdir().unwrap();
+    std::fs::write(scratch.path().join("data"), &data).unwrap();
+    for (tool, unpack) in [
+        ("xz", "xz -dc"),
+        ("bzip2", "bzip2 -dc"),
+        ("gzip", "gzip -dc"),
+    ] {
+        // Host compresses, wsh decompresses (the blob travels as base64 text).
+        let blob = bash_in(scratch.path(), &format!("{tool} -c data | base64 -w0"));
+        let ours = wsh(&format!(
+            "echo {} | base64 -d | {unpack}",
+            text(&blob.stdout)
+        ));
+        assert!(
+            ours.stdout == data.as_bytes(),
+            "{tool}: {}",
+            text(&ours.stderr)
+        );
+        // wsh compresses (as a file, in place), the host decompresses.
+        let ours = wsh(&format!(
+            "cd /tmp && printf '%s' \"$(seq 3000 | sed 's/.*/line & of some text/')\" > d && echo >> d && \
+             {tool} d && ls d* && base64 -w0 d.*"
+        ));
+        let listing = text(&ours.stdout);
+        let (names, b64) = listing.split_once('\n').unwrap_or_default();
+        assert!(
+            names.starts_with("d."),
+            "{tool}: {listing} {}",
+            text(&ours.stderr)
+        );
+        std::fs::write(scratch.path().join("b64"), b64).unwrap();
+        let theirs = bash_in(
+            scratch.path(),
+            &format!("base64 -d b64 | {unpack} | head -2"),
+        );
+        assert_eq!(
+            text(&theirs.stdout),
+            "line 1 of some text\nline 2 of some text\n",
+            "{tool}"
+        );
+    }
+}
+
+const COMPRESS_CASES: &[&str] = &[
+    // libbz2-rs is the reference bzip2, byte for byte.
+    "seq 5000 > f; bzip2 -c f | od -An -tx1 | head -3; bzip2 -1 -c f | wc -c; bzip2 -c f | bzcat | tail -1",
+    "seq 100 > f; xz -k f; ls f f.xz; xz -dc f.xz | tail -1; rm f; unxz f.xz; ls f*; xz -c f | xz -t 2>/dev/null; echo 'bad' > g.xz; xz -d g.xz 2>/dev/null; echo $?",
+    "seq 100 > f; gzip f; ls f*; gzip -d f.gz; bzip2 f; ls f*; bunzip2 f.bz2; wc -l f; printf x | xz | xzcat",
+    "mkdir -p t/s; seq 10 > t/a; echo b > t/s/b; for z in z J j; do tar c${z}f t.$z t; mkdir -p o$z; tar xf t.$z -C o$z; cat o$z/t/a | wc -l; tar t${z}f t.$z | sort | tr '\\n' ' '; echo; done",
+];
+
+#[test]
+fn compressors_match_the_hosts() {
+    assert_all_match_bash(COMPRESS_CASES);
 }
 
 #[test]

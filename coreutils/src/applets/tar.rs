@@ -3,14 +3,12 @@
 //! modes or owners; extraction restores modes (chmod) and modification times.
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
-use flate2::Compression;
-use flate2::read::MultiGzDecoder;
-use flate2::write::GzEncoder;
 use tar::{Archive, Builder, EntryType, Header};
 
+use super::compress::Codec;
 use super::{group_name, strerror, user_name};
 use crate::wsh;
 
@@ -22,6 +20,9 @@ Store files in an archive, list or extract them.
   -t, --list           list the contents of an archive
   -f, --file=ARCHIVE   use archive file ARCHIVE (- for stdin/stdout)
   -z, --gzip           filter the archive through gzip
+  -J, --xz             filter the archive through xz
+  -j, --bzip2          filter the archive through bzip2
+                       (reading, the format is recognized by itself)
   -v, --verbose        verbosely list files processed
   -C, --directory=DIR  change to directory DIR
       --help           display this help and exit
@@ -30,7 +31,8 @@ Store files in an archive, list or extract them.
 struct Opts {
     op: Option<char>,
     file: Option<String>,
-    gzip: bool,
+    /// The compression asked for (-z -J -j); reading also recognizes it.
+    codec: Option<Codec>,
     verbose: bool,
     dir: Option<String>,
 }
@@ -40,7 +42,7 @@ fn fail(msg: String) -> io::Error {
 }
 
 fn append(
-    b: &mut Builder<Box<dyn Write>>,
+    b: &mut Builder<impl Write>,
     fs_path: &Path,
     name: &str,
     verbose: bool,
@@ -100,10 +102,9 @@ fn create(o: &Opts, files: &[String]) -> io::Result<()> {
         None | Some("-") => Box::new(io::stdout()),
         Some(f) => Box::new(io::BufWriter::new(std::fs::File::create(f)?)),
     };
-    let out: Box<dyn Write> = if o.gzip {
-        Box::new(GzEncoder::new(out, Compression::default()))
-    } else {
-        out
+    let out: Box<dyn super::compress::Finish> = match o.codec {
+        Some(c) => c.encoder(out, 6)?,
+        None => Box::new(Plain(out)),
     };
     let mut b = Builder::new(out);
     let mut warned = false;
@@ -125,11 +126,25 @@ fn create(o: &Opts, files: &[String]) -> io::Result<()> {
             o.verbose,
         )?;
     }
-    let mut out = b.into_inner()?;
-    out.flush()?;
-    // A GzEncoder writes its trailer when dropped; drop it before returning.
-    drop(out);
-    Ok(())
+    b.into_inner()?.finish()
+}
+
+/// An uncompressed archive's writer.
+struct Plain(Box<dyn Write>);
+
+impl Write for Plain {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl super::compress::Finish for Plain {
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 fn open_archive(o: &Opts) -> io::Result<Archive<Box<dyn Read>>> {
@@ -137,10 +152,11 @@ fn open_archive(o: &Opts) -> io::Result<Archive<Box<dyn Read>>> {
         None | Some("-") => Box::new(io::stdin()),
         Some(f) => Box::new(io::BufReader::new(std::fs::File::open(f)?)),
     };
-    let input: Box<dyn Read> = if o.gzip {
-        Box::new(MultiGzDecoder::new(input))
-    } else {
-        input
+    // GNU tar recognizes a compressed archive by its first bytes, whatever the flags.
+    let mut input = io::BufReader::new(input);
+    let input: Box<dyn Read> = match Codec::sniff(input.fill_buf()?).or(o.codec) {
+        Some(c) => c.decoder(Box::new(input)),
+        None => Box::new(input),
     };
     Ok(Archive::new(input))
 }
@@ -243,7 +259,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     let mut o = Opts {
         op: None,
         file: None,
-        gzip: false,
+        codec: None,
         verbose: false,
         dir: None,
     };
@@ -287,7 +303,15 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                 continue;
             }
             "--gzip" | "--gunzip" => {
-                o.gzip = true;
+                o.codec = Some(Codec::Gzip);
+                continue;
+            }
+            "--xz" => {
+                o.codec = Some(Codec::Xz);
+                continue;
+            }
+            "--bzip2" => {
+                o.codec = Some(Codec::Bzip2);
                 continue;
             }
             "--verbose" => {
@@ -317,7 +341,9 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                         return 2;
                     }
                 }
-                'z' => o.gzip = true,
+                'z' => o.codec = Some(Codec::Gzip),
+                'J' => o.codec = Some(Codec::Xz),
+                'j' => o.codec = Some(Codec::Bzip2),
                 'v' => o.verbose = true,
                 c @ ('f' | 'C') => {
                     let rest: String = chars[k + 1..].iter().collect();
