@@ -505,6 +505,29 @@ fn compressors_interoperate_with_the_hosts() {
     }
 }
 
+/// unzip against Info-ZIP's, on an archive the host's zip made: files, directories,
+/// modes, a symlink, listing totals, -p, member patterns, -n/-o, a hostile name.
+#[test]
+fn unzip_matches_info_zip() {
+    let scratch = tempfile::tempdir().unwrap();
+    let made = bash_in(
+        scratch.path(),
+        "mkdir -p t/s t/e && seq 20 > t/a && echo hi > t/s/b && chmod 751 t/s/b && ln -s a t/l && \
+         zip -qry t.zip t && base64 -w0 t.zip",
+    );
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let blob = text(&made.stdout);
+    let case = format!(
+        "echo {blob} | base64 -d > t.zip; unzip -q t.zip -d out; find out | sort; \
+         stat -c '%a %n' out/t/s/b out/t/a; readlink out/t/l; tail -1 out/t/a; \
+         unzip -l t.zip | tail -1; unzip -p t.zip t/s/b; unzip -q t.zip 't/s/*' -d o2; find o2 | sort; \
+         echo new > out/t/a; unzip -qn t.zip -d out; cat out/t/a; unzip -qo t.zip -d out; wc -l < out/t/a; \
+         unzip -q nope.zip 2>/dev/null; echo $?; unzip -q t.zip missing 2>/dev/null; echo $?"
+    );
+    let failures = differences_from_bash(&[case.as_str()]);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 const COMPRESS_CASES: &[&str] = &[
     // libbz2-rs is the reference bzip2, byte for byte.
     "seq 5000 > f; bzip2 -c f | od -An -tx1 | head -3; bzip2 -1 -c f | wc -c; bzip2 -c f | bzcat | tail -1",

@@ -24,6 +24,7 @@ pub mod sed;
 pub mod stat;
 pub mod tar;
 pub mod text;
+pub mod unzip;
 pub mod xargs;
 
 use std::ffi::OsString;
