@@ -39,7 +39,7 @@ pub(super) fn at(g: &Guest, fd: u32, path: Vec<u8>) -> Result<At, Errno> {
                 None => At::Image(g.vfs.root(), crate::mounts::normalize(&dir, &path)),
             })
         }
-        Fd::Handle(_) => Err(Errno::NOTDIR),
+        Fd::Handle(_) | Fd::Socket(_) => Err(Errno::NOTDIR),
     }
 }
 
@@ -50,7 +50,7 @@ pub(super) fn device(g: &Guest, fd: u32, path: &[u8]) -> Result<Option<Handle>, 
     let dir = match g.fds.get(fd)? {
         Fd::Dir(d) => d.path.clone(),
         Fd::HostDir(h) => Some(h.guest_path()),
-        Fd::Handle(_) => return Err(Errno::NOTDIR),
+        Fd::Handle(_) | Fd::Socket(_) => return Err(Errno::NOTDIR),
     };
     let Some(h) = dir.and_then(|d| crate::io::device_at(&crate::mounts::normalize(&d, path)))
     else {
@@ -110,7 +110,7 @@ pub fn path_open(
     let dir_path = match g.fds.get(fd)? {
         Fd::Dir(d) => d.path.clone(),
         Fd::HostDir(h) => Some(h.guest_path()),
-        Fd::Handle(_) => None,
+        Fd::Handle(_) | Fd::Socket(_) => None,
     };
     let entry = match at(g, fd, path.clone())? {
         At::Image(base, path) => {

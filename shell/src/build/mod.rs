@@ -38,6 +38,7 @@ mod heredoc;
 pub mod mount_spec;
 pub mod output;
 pub mod parse;
+pub mod ports;
 mod run_mount;
 mod steps;
 pub mod user;
