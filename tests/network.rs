@@ -65,7 +65,12 @@ impl Server {
     /// Everything the container writes on stdout, once it ends by itself.
     fn stdout(&mut self) -> String {
         let mut out = String::new();
-        self.child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
         out
     }
 
@@ -111,7 +116,10 @@ fn httpd_on_a_published_port_answers_curl_and_50_concurrent_clients() {
     assert_eq!(text(&out.stdout), "404");
     let out = curl(&["-I", &s.url("/sub/a.txt")]);
     let head = text(&out.stdout);
-    assert!(head.contains("Content-Length: 6\r\n") && head.contains("text/plain"), "{head}");
+    assert!(
+        head.contains("Content-Length: 6\r\n") && head.contains("text/plain"),
+        "{head}"
+    );
     // 50 clients at once: all answered in full (httpd serves them one by one from the backlog).
     let clients: Vec<Child> = (0..50)
         .map(|_| {
@@ -163,7 +171,9 @@ fn echo_listener() -> (u16, std::thread::JoinHandle<Option<String>>) {
         let mut conn = loop {
             match l.accept() {
                 Ok((c, _)) => break c,
-                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
                 Err(_) => return None,
             }
         };
@@ -187,7 +197,7 @@ fn outbound_is_refused_by_default_and_allowed_with_network_host() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
-        "nc: can't connect to remote host (127.0.0.1): Network is unreachable \
+        "nc: can't connect to remote host (127.0.0.1): Network unreachable \
          (a wsh container has no network unless run with --network host)\n"
     );
     let out = wsh_cmd(wsh_home())
@@ -257,10 +267,18 @@ fn a_rust_std_program_serves_on_its_preopened_listener() {
         .output()
         .unwrap();
     assert!(out.status.success(), "rustc: {}", text(&out.stderr));
-    let balenafile = "FROM base\nCOPY --chmod=755 server.wasm /usr/local/bin/server\nCMD [\"server\"]\n";
-    build_image("net-std", balenafile, &[("server.wasm", &std::fs::read(&wasm).unwrap())]);
+    let balenafile =
+        "FROM base\nCOPY --chmod=755 server.wasm /usr/local/bin/server\nCMD [\"server\"]\n";
+    build_image(
+        "net-std",
+        balenafile,
+        &[("server.wasm", &std::fs::read(&wasm).unwrap())],
+    );
     let s = Server::start(&["-p", "127.0.0.1:0:80", "net-std"]);
     let out = curl(&[&s.url("/x")]);
     let body = text(&out.stdout);
-    assert!(body.starts_with("std server saw ") && body.ends_with(" bytes\n"), "{body:?}");
+    assert!(
+        body.starts_with("std server saw ") && body.ends_with(" bytes\n"),
+        "{body:?}"
+    );
 }

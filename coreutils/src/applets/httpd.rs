@@ -179,7 +179,13 @@ fn content_type(path: &Path) -> &'static str {
 }
 
 /// Sends a status line, headers and an HTML body naming the status (busybox's pages).
-fn error_page(conn: &mut TcpStream, code: u16, reason: &str, head_only: bool, extra: &str) -> io::Result<u16> {
+fn error_page(
+    conn: &mut TcpStream,
+    code: u16,
+    reason: &str,
+    head_only: bool,
+    extra: &str,
+) -> io::Result<u16> {
     let body = format!(
         "<HTML><HEAD><TITLE>{code} {reason}</TITLE></HEAD>\n<BODY><H1>{code} {reason}</H1>\n</BODY></HTML>\n"
     );
@@ -217,7 +223,13 @@ fn serve(mut conn: TcpStream, home: &Path, verbose: u32) -> io::Result<()> {
     Ok(())
 }
 
-fn respond(conn: &mut TcpStream, home: &Path, method: &str, target: &str, head_only: bool) -> io::Result<u16> {
+fn respond(
+    conn: &mut TcpStream,
+    home: &Path,
+    method: &str,
+    target: &str,
+    head_only: bool,
+) -> io::Result<u16> {
     if method != "GET" && method != "HEAD" {
         return error_page(conn, 501, "Not Implemented", false, "");
     }

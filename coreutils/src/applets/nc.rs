@@ -71,10 +71,15 @@ fn parse(a: &[String]) -> Result<Opts, String> {
                     match c {
                         'p' => o.port = Some(port(&value)?),
                         's' => {
-                            o.source = Some(value.parse().map_err(|_| format!("bad address '{value}'"))?)
+                            o.source = Some(
+                                value
+                                    .parse()
+                                    .map_err(|_| format!("bad address '{value}'"))?,
+                            )
                         }
                         _ => {
-                            let secs: f64 = value.parse().map_err(|_| format!("bad number '{value}'"))?;
+                            let secs: f64 =
+                                value.parse().map_err(|_| format!("bad number '{value}'"))?;
                             // busybox: a negative -q waits forever.
                             o.quit_after = (secs >= 0.0).then(|| Duration::from_secs_f64(secs));
                         }
@@ -122,14 +127,20 @@ fn run(o: &Opts) -> Result<i32, String> {
             _ => return Err("-l needs -p PORT (and no HOST)".into()),
         };
         let at = SocketAddr::new(o.source.unwrap_or(IpAddr::from([0, 0, 0, 0])), port);
-        let listener = wsh::tcp_listen(&at).map_err(|e| format!("bind to {at}: {}", strerror(&e)))?;
+        let listener =
+            wsh::tcp_listen(&at).map_err(|e| format!("bind to {at}: {}", strerror(&e)))?;
         if o.verbose {
             eprintln!("listening on {at} ...");
         }
-        let (conn, _) = listener.accept().map_err(|e| format!("accept: {}", strerror(&e)))?;
+        let (conn, _) = listener
+            .accept()
+            .map_err(|e| format!("accept: {}", strerror(&e)))?;
         if o.verbose {
             let peer = wsh::sock_addr(conn.as_raw_fd(), true).map(|p| p.to_string());
-            eprintln!("connect to {at} from {}", peer.unwrap_or_else(|_| "?".into()));
+            eprintln!(
+                "connect to {at} from {}",
+                peer.unwrap_or_else(|_| "?".into())
+            );
         }
         conn
     } else {
@@ -161,8 +172,15 @@ fn connect(host: &str, port: u16) -> Result<TcpStream, String> {
     let Some((ip, e)) = last else {
         return Err(format!("bad address '{host}'"));
     };
-    let hint = if e.raw_os_error() == Some(ENETUNREACH) { NO_NET } else { "" };
-    Err(format!("can't connect to remote host ({ip}): {}{hint}", strerror(&e)))
+    let hint = if e.raw_os_error() == Some(ENETUNREACH) {
+        NO_NET
+    } else {
+        ""
+    };
+    Err(format!(
+        "can't connect to remote host ({ip}): {}{hint}",
+        strerror(&e)
+    ))
 }
 
 /// What nc adds to ENETUNREACH, the errno of a container without network.

@@ -144,10 +144,17 @@ mod tests {
     fn publish_forms_follow_docker() {
         assert_eq!(parse_publish("8080:80"), Ok(spec("127.0.0.1", 8080, 80)));
         assert_eq!(parse_publish("80"), Ok(spec("127.0.0.1", 0, 80)));
-        assert_eq!(parse_publish("0.0.0.0:8080:80/tcp"), Ok(spec("0.0.0.0", 8080, 80)));
+        assert_eq!(
+            parse_publish("0.0.0.0:8080:80/tcp"),
+            Ok(spec("0.0.0.0", 8080, 80))
+        );
         assert_eq!(parse_publish("127.0.0.1::80"), Ok(spec("127.0.0.1", 0, 80)));
         assert_eq!(parse_publish("[::1]:8080:80"), Ok(spec("::1", 8080, 80)));
-        assert!(parse_publish("8080:80/udp").unwrap_err().contains("only tcp"));
+        assert!(
+            parse_publish("8080:80/udp")
+                .unwrap_err()
+                .contains("only tcp")
+        );
         assert!(parse_publish("x:80").is_err());
         assert!(parse_publish("8080:0").is_err());
         assert!(parse_publish("1.2.3:8080:80").is_err());
