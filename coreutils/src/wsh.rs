@@ -397,3 +397,108 @@ pub fn run(applet: &str, argv: Vec<OsString>, env: Option<Vec<(OsString, OsStrin
         }
     }
 }
+
+// Sockets (docs/host-interface.md, "Sockets"): wsh makes the descriptor, std's
+// `TcpStream`/`TcpListener` (fd_read, fd_write, sock_accept, sock_shutdown) use it.
+#[link(wasm_import_module = "wsh")]
+unsafe extern "C" {
+    #[link_name = "tcp_connect"]
+    fn wsh_tcp_connect(addr: *const u8, len: usize, out: *mut u32) -> i32;
+    #[link_name = "tcp_listen"]
+    fn wsh_tcp_listen(addr: *const u8, len: usize, out: *mut u32) -> i32;
+    #[link_name = "resolve"]
+    fn wsh_resolve(name: *const u8, len: usize, buf: *mut u8, cap: i32, out: *mut u32) -> i32;
+    #[link_name = "sock_addr"]
+    fn wsh_sock_addr(fd: i32, peer: i32, buf: *mut u8, cap: i32, out: *mut u32) -> i32;
+}
+
+/// A stream connected to `addr` (`IP:PORT`, IPv6 in brackets).
+pub fn tcp_connect(addr: &std::net::SocketAddr) -> io::Result<std::net::TcpStream> {
+    use std::os::fd::FromRawFd;
+    let text = addr.to_string();
+    let mut fd = 0u32;
+    // SAFETY: valid pointers for the call's duration.
+    check(unsafe { wsh_tcp_connect(text.as_ptr(), text.len(), &mut fd) })?;
+    // SAFETY: the broker just made `fd` for us alone.
+    Ok(unsafe { std::net::TcpStream::from_raw_fd(fd as i32) })
+}
+
+/// A listening socket on `addr` (a published port's listener when the port is published).
+pub fn tcp_listen(addr: &std::net::SocketAddr) -> io::Result<std::net::TcpListener> {
+    use std::os::fd::FromRawFd;
+    let text = addr.to_string();
+    let mut fd = 0u32;
+    // SAFETY: valid pointers for the call's duration.
+    check(unsafe { wsh_tcp_listen(text.as_ptr(), text.len(), &mut fd) })?;
+    // SAFETY: as above.
+    Ok(unsafe { std::net::TcpListener::from_raw_fd(fd as i32) })
+}
+
+/// Calls a wsh function that writes text of unknown length, growing the buffer once.
+fn text_call(mut f: impl FnMut(*mut u8, i32, *mut u32) -> i32) -> io::Result<String> {
+    let mut buf = vec![0u8; 256];
+    loop {
+        let mut len = 0u32;
+        check(f(buf.as_mut_ptr(), buf.len() as i32, &mut len))?;
+        if len as usize <= buf.len() {
+            buf.truncate(len as usize);
+            return Ok(String::from_utf8_lossy(&buf).into_owned());
+        }
+        buf.resize(len as usize, 0);
+    }
+}
+
+/// The addresses of host name `name` (numeric addresses and `localhost` always resolve).
+pub fn resolve(name: &str) -> io::Result<Vec<std::net::IpAddr>> {
+    // SAFETY: valid pointers for each call's duration.
+    let text = text_call(|buf, cap, out| unsafe {
+        wsh_resolve(name.as_ptr(), name.len(), buf, cap, out)
+    })?;
+    Ok(text.lines().filter_map(|l| l.parse().ok()).collect())
+}
+
+/// A socket's local (`peer` false) or peer address.
+pub fn sock_addr(fd: i32, peer: bool) -> io::Result<std::net::SocketAddr> {
+    // SAFETY: valid pointers for each call's duration.
+    let text = text_call(|buf, cap, out| unsafe { wsh_sock_addr(fd, peer as i32, buf, cap, out) })?;
+    text.parse()
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, text))
+}
+
+#[link(wasm_import_module = "wasi_snapshot_preview1")]
+unsafe extern "C" {
+    fn poll_oneoff(subs: *const u8, events: *mut u8, n: u32, out: *mut u32) -> i32;
+}
+
+/// Waits until some of `fds` are readable (or at EOF/hangup), at most `timeout`
+/// (None: forever); returns the readable ones. preview1's poll_oneoff, which
+/// std does not wrap.
+pub fn poll_read(fds: &[i32], timeout: Option<std::time::Duration>) -> io::Result<Vec<i32>> {
+    let n = fds.len() + timeout.is_some() as usize;
+    let mut subs = vec![0u8; 48 * n];
+    for (i, fd) in fds.iter().enumerate() {
+        let s = &mut subs[48 * i..48 * (i + 1)];
+        s[0..8].copy_from_slice(&(i as u64).to_le_bytes());
+        s[8] = 1; // FD_READ
+        s[16..20].copy_from_slice(&(*fd as u32).to_le_bytes());
+    }
+    if let Some(t) = timeout {
+        let s = &mut subs[48 * fds.len()..];
+        s[0..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        s[8] = 0; // CLOCK, monotonic, relative
+        s[16..20].copy_from_slice(&1u32.to_le_bytes());
+        s[24..32].copy_from_slice(&(t.as_nanos() as u64).to_le_bytes());
+    }
+    let mut events = vec![0u8; 32 * n];
+    let mut got = 0u32;
+    // SAFETY: `subs` holds n subscriptions, `events` room for n events.
+    check(unsafe { poll_oneoff(subs.as_ptr(), events.as_mut_ptr(), n as u32, &mut got) })?;
+    let mut ready = Vec::new();
+    for e in events.chunks(32).take(got as usize) {
+        let id = u64::from_le_bytes(e[0..8].try_into().unwrap());
+        if let Some(fd) = fds.get(id as usize) {
+            ready.push(*fd);
+        }
+    }
+    Ok(ready)
+}

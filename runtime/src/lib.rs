@@ -5,6 +5,7 @@ mod engine;
 pub mod io;
 mod limits;
 pub mod mounts;
+pub mod net;
 mod pids;
 pub mod procfs;
 pub mod wasi;
@@ -145,6 +146,8 @@ struct Inner {
     mounts: Mutex<Arc<mounts::Mounts>>,
     /// Who guests run as (`USER`); root unless set.
     credentials: Mutex<Arc<Credentials>>,
+    /// What guests may reach on the network, and the ports published to them.
+    network: Mutex<Arc<net::Network>>,
     /// The programs and threads alive in this container (its `pids` count).
     pids: pids::Pids,
     /// Bytes of linear memory all guests have now (checked against
@@ -197,6 +200,7 @@ impl Runtime {
                 identity: OnceLock::new(),
                 mounts: Mutex::new(Arc::new(mounts::Mounts::none())),
                 credentials: Mutex::new(Arc::new(Credentials::root())),
+                network: Mutex::new(Arc::new(net::Network::none())),
                 pids: pids::Pids::default(),
                 memory_used: Arc::new(AtomicUsize::new(0)),
                 started: Instant::now(),
@@ -212,6 +216,17 @@ impl Runtime {
     /// The host directories guests see.
     pub fn mounts(&self) -> Arc<mounts::Mounts> {
         self.inner.mounts.lock().unwrap().clone()
+    }
+
+    /// Gives every guest started from now on this network policy and these
+    /// published ports (preopened as listening sockets after the directories).
+    pub fn set_network(&self, network: net::Network) {
+        *self.inner.network.lock().unwrap() = Arc::new(network);
+    }
+
+    /// The container's network policy and published ports.
+    pub fn network(&self) -> Arc<net::Network> {
+        self.inner.network.lock().unwrap().clone()
     }
 
     /// Makes every guest started from now on run as `creds` (Docker's `USER`):
@@ -446,6 +461,14 @@ impl Runtime {
                 listing: None,
             }));
         }
+        // Published ports come last: wasi-libc stops scanning for preopened
+        // directories at the first descriptor that is not one.
+        let network = self.network();
+        for p in &network.published {
+            fds.push(wasi::Fd::Socket(wasi::net::Socket::new(
+                wasi::net::SockKind::Listener(p.listener.clone()),
+            )));
+        }
         fds.set_limit(limits.open_files);
         let guest = Guest {
             vfs: self.inner.vfs.clone(),
@@ -467,6 +490,7 @@ impl Runtime {
             cwd: cmd.cwd.clone().into_bytes(),
             runtime: Some(self.clone()),
             children: Default::default(),
+            net: network,
         };
         let name = cmd
             .argv

@@ -17,6 +17,8 @@ pub enum Fd {
     Dir(DirFd),
     /// A directory below a host mount.
     HostDir(HostDirFd),
+    /// A TCP socket (a published port's listener, or one made through `wsh`).
+    Socket(super::net::Socket),
 }
 
 /// An open directory.

@@ -41,7 +41,7 @@ fn io_errno(e: &std::io::Error) -> Errno {
 fn file(g: &Guest, fd: u32) -> Result<Arc<FileHandle>, Errno> {
     match g.fds.get(fd)? {
         Fd::Handle(Handle::File(f)) => Ok(f.clone()),
-        Fd::Handle(_) => Err(Errno::SPIPE),
+        Fd::Handle(_) | Fd::Socket(_) => Err(Errno::SPIPE),
         Fd::Dir(_) | Fd::HostDir(_) => Err(Errno::ISDIR),
     }
 }
@@ -74,6 +74,10 @@ pub fn fd_write(
     let data = m.gather(iovs, n)?;
     let handle = match g.fds.get(fd)? {
         Fd::Handle(h) => h.clone(),
+        Fd::Socket(_) => {
+            let sent = super::net::send(g, fd, &data)?;
+            return m.write_u32(out, sent as u32);
+        }
         Fd::Dir(_) | Fd::HostDir(_) => return Err(Errno::BADF),
     };
     match &handle {
@@ -107,6 +111,7 @@ pub fn fd_read(
     read_iovecs(m, iovs, n, out, |buf| {
         let handle = match g.fds.get(fd)? {
             Fd::Handle(h) => h.clone(),
+            Fd::Socket(_) => return super::net::recv(g, fd, buf, false),
             Fd::Dir(_) | Fd::HostDir(_) => return Err(Errno::ISDIR),
         };
         match &handle {
@@ -309,6 +314,10 @@ pub fn fd_fdstat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<()
             rights::DIR,
             rights::DIR | rights::FILE,
         ),
+        Fd::Socket(s) => {
+            let (ft, flags, base) = super::net::fdstat(s);
+            (ft, flags, base, base)
+        }
         Fd::Handle(h) => {
             let (ft, flags, base) = match h {
                 Handle::HostFile(f) => (
@@ -352,21 +361,18 @@ pub fn fd_fdstat_set_rights(g: &mut Guest, fd: u32) -> Result<(), Errno> {
     Err(Errno::NOTSUP)
 }
 
-/// sock_* calls: no descriptor of a guest is a socket (a container has no network
-/// unless granted, and nothing grants it yet), so EBADF or ENOTSOCK.
-pub fn not_a_socket(g: &mut Guest, fd: u32) -> Result<(), Errno> {
-    g.fds.get(fd)?;
-    Err(Errno::NOTSOCK)
-}
-
 pub fn fd_fdstat_set_flags(g: &mut Guest, fd: u32, flags: u16) -> Result<(), Errno> {
-    match g.fds.get(fd)? {
+    match g.fds.get_mut(fd)? {
         Fd::Handle(Handle::File(f)) => {
             f.append
                 .store(flags & abi::FDFLAGS_APPEND != 0, Ordering::Relaxed);
             Ok(())
         }
         Fd::Handle(Handle::HostFile(f)) => Ok(f.set_append(flags & abi::FDFLAGS_APPEND != 0)?),
+        Fd::Socket(s) => {
+            s.nonblocking = flags & super::net::FDFLAGS_NONBLOCK != 0;
+            Ok(())
+        }
         Fd::Handle(_) | Fd::Dir(_) | Fd::HostDir(_) => Ok(()),
     }
 }
@@ -378,6 +384,11 @@ pub fn fd_filestat_get(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<
         Fd::Handle(Handle::File(f)) => FileStat::of(&f.vfs().stat(f.ino())?),
         Fd::Handle(Handle::HostFile(f)) => host_filestat(&f.stat()?),
         Fd::Handle(Handle::Null | Handle::Device(_)) => super::path_calls::device_filestat(),
+        Fd::Socket(_) => FileStat {
+            filetype: filetype::SOCKET_STREAM,
+            nlink: 1,
+            ..Default::default()
+        },
         Fd::Handle(_) => FileStat {
             filetype: filetype::UNKNOWN,
             nlink: 1,
@@ -452,7 +463,7 @@ pub fn fd_filestat_set_times(
         Fd::Handle(Handle::File(f)) => f.ino(),
         Fd::HostDir(h) => return Ok(h.mount.set_times(&h.rel, true, a, mt)?),
         Fd::Handle(Handle::HostFile(f)) => return Ok(f.set_times(a, mt)?),
-        Fd::Handle(_) => return Err(Errno::BADF),
+        Fd::Handle(_) | Fd::Socket(_) => return Err(Errno::BADF),
     };
     access::may_set_times_of(&g.vfs, &g.creds, ino, flags)?;
     Ok(g.vfs.set_times(ino, a, mt)?)
@@ -516,7 +527,7 @@ pub fn fd_readdir(
             }
             dir.listing.as_ref().unwrap()
         }
-        Fd::Handle(_) => return Err(Errno::NOTDIR),
+        Fd::Handle(_) | Fd::Socket(_) => return Err(Errno::NOTDIR),
     };
     // Entries are laid end to end; the last may be cut short, which tells the
     // guest (bufused == len) to come back with a larger buffer or next cookie.

@@ -11,6 +11,7 @@ pub mod access;
 mod fdtable;
 mod fs;
 pub mod host_access;
+pub mod net;
 mod path_calls;
 mod proc;
 pub mod wsh_ext;
@@ -60,6 +61,8 @@ pub struct Guest {
     pub(crate) runtime: Option<crate::Runtime>,
     /// Programs this guest spawned and has not waited for, by child id.
     pub(crate) children: wsh_ext::Children,
+    /// What the guest may reach on the network (its container's policy and published ports).
+    pub net: Arc<crate::net::Network>,
 }
 
 /// The umask a guest starts with unless its parent says otherwise.
@@ -268,19 +271,19 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         path_calls::path_readlink(m, g, u(fd), path, u(buf), u(buf_len), u(out))
     });
 
-    host!(l, "sock_accept", state |g| (fd: i32, _fl: i32, _out: i32) {
-        fs::not_a_socket(g, u(fd))
+    host!(l, "sock_accept", mem |m, g| (fd: i32, fl: i32, out: i32) {
+        net::sock_accept(m, g, u(fd), fl as u16, u(out))
     });
-    host!(l, "sock_recv", state |g| (
-        fd: i32, _a: i32, _b: i32, _fl: i32, _o1: i32, _o2: i32
+    host!(l, "sock_recv", mem |m, g| (
+        fd: i32, iovs: i32, n: i32, fl: i32, out_len: i32, out_fl: i32
     ) {
-        fs::not_a_socket(g, u(fd))
+        net::sock_recv(m, g, u(fd), u(iovs), u(n), fl as u16, u(out_len), u(out_fl))
     });
-    host!(l, "sock_send", state |g| (fd: i32, _a: i32, _b: i32, _fl: i32, _o: i32) {
-        fs::not_a_socket(g, u(fd))
+    host!(l, "sock_send", mem |m, g| (fd: i32, iovs: i32, n: i32, _fl: i32, out: i32) {
+        net::sock_send(m, g, u(fd), u(iovs), u(n), u(out))
     });
-    host!(l, "sock_shutdown", state |g| (fd: i32, _how: i32) {
-        fs::not_a_socket(g, u(fd))
+    host!(l, "sock_shutdown", state |g| (fd: i32, how: i32) {
+        net::sock_shutdown(g, u(fd), how as u8)
     });
     Ok(())
 }

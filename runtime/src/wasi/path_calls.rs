@@ -39,7 +39,7 @@ pub(super) fn at(g: &Guest, fd: u32, path: Vec<u8>) -> Result<At, Errno> {
                 None => At::Image(g.vfs.root(), crate::mounts::normalize(&dir, &path)),
             })
         }
-        Fd::Handle(_) => Err(Errno::NOTDIR),
+        Fd::Handle(_) | Fd::Socket(_) => Err(Errno::NOTDIR),
     }
 }
 
@@ -94,7 +94,7 @@ fn guest_path(g: &Guest, fd: u32, path: &[u8]) -> Result<Option<Vec<u8>>, Errno>
     let dir = match g.fds.get(fd)? {
         Fd::Dir(d) => d.path.clone(),
         Fd::HostDir(h) => Some(h.guest_path()),
-        Fd::Handle(_) => return Err(Errno::NOTDIR),
+        Fd::Handle(_) | Fd::Socket(_) => return Err(Errno::NOTDIR),
     };
     Ok(dir.map(|d| crate::mounts::normalize(&d, path)))
 }
@@ -166,7 +166,7 @@ pub fn path_open(
     let dir_path = match g.fds.get(fd)? {
         Fd::Dir(d) => d.path.clone(),
         Fd::HostDir(h) => Some(h.guest_path()),
-        Fd::Handle(_) => None,
+        Fd::Handle(_) | Fd::Socket(_) => None,
     };
     let entry = match at(g, fd, path.clone())? {
         At::Image(base, path) => {

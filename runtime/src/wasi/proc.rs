@@ -78,8 +78,11 @@ enum Sub {
     Write { userdata: u64, fd: u32 },
 }
 
-/// Readiness of `fd` for reading: Some(bytes available) when a read would not block.
-fn read_ready(g: &Guest, fd: u32) -> Result<Option<u64>, Errno> {
+/// Readiness of `fd` for reading: Some(bytes available, hangup) when a read would not block.
+fn read_ready(g: &Guest, fd: u32) -> Result<Option<(u64, bool)>, Errno> {
+    if let Fd::Socket(s) = g.fds.get(fd)? {
+        return Ok(super::net::ready(s, false));
+    }
     Ok(match g.fds.get(fd)? {
         Fd::Handle(Handle::PipeRead(end)) => {
             let (n, closed) = end.pipe().readiness();
@@ -100,12 +103,14 @@ fn read_ready(g: &Guest, fd: u32) -> Result<Option<u64>, Errno> {
             Some(size.saturating_sub(f.position()))
         }
         _ => Some(0),
-    })
+    }
+    .map(|n| (n, false)))
 }
 
 fn write_ready(g: &Guest, fd: u32) -> Result<bool, Errno> {
     Ok(match g.fds.get(fd)? {
         Fd::Handle(Handle::PipeWrite(end)) => end.pipe().writable(),
+        Fd::Socket(s) => super::net::ready(s, true).is_some(),
         _ => true,
     })
 }
@@ -167,7 +172,7 @@ pub fn poll_oneoff(
                     }
                 }
                 Sub::Read { userdata, fd } => match read_ready(g, fd) {
-                    Ok(Some(nb)) => fired.push((userdata, Errno::SUCCESS, 1, nb, false)),
+                    Ok(Some((nb, hup))) => fired.push((userdata, Errno::SUCCESS, 1, nb, hup)),
                     Ok(None) => {}
                     Err(e) => fired.push((userdata, e, 1, 0, false)),
                 },
@@ -211,8 +216,35 @@ pub fn poll_oneoff(
             },
             _ => None,
         });
+        // Sockets are waited for in poll(2) itself, so a connection wakes the guest at once.
+        let mut sockets: Vec<libc::pollfd> = list
+            .iter()
+            .filter_map(|s| match s {
+                Sub::Read { fd, .. } => Some((*fd, libc::POLLIN)),
+                Sub::Write { fd, .. } => Some((*fd, libc::POLLOUT)),
+                Sub::Clock { .. } => None,
+            })
+            .filter_map(|(fd, events)| {
+                super::net::raw_fd(g, fd).map(|raw| libc::pollfd {
+                    fd: raw,
+                    events,
+                    revents: 0,
+                })
+            })
+            .collect();
         match pipe {
-            Some(p) => p.wait_change(nap),
+            Some(p) if sockets.is_empty() => p.wait_change(nap),
+            Some(_) => {
+                // Both kinds: look at the pipes again soon.
+                let ms = nap.as_millis().min(2) as libc::c_int;
+                // SAFETY: a valid array of pollfds.
+                unsafe { libc::poll(sockets.as_mut_ptr(), sockets.len() as libc::nfds_t, ms) };
+            }
+            None if !sockets.is_empty() => {
+                let ms = nap.as_millis().max(1) as libc::c_int;
+                // SAFETY: a valid array of pollfds.
+                unsafe { libc::poll(sockets.as_mut_ptr(), sockets.len() as libc::nfds_t, ms) };
+            }
             None => std::thread::sleep(nap),
         }
     }

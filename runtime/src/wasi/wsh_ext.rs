@@ -176,7 +176,7 @@ fn fd_node(g: &Guest, fd: u32) -> Result<Node, Errno> {
         Fd::HostDir(h) => Ok(Node::Host(h.mount.clone(), h.rel.clone(), true)),
         Fd::Handle(Handle::File(f)) => Ok(Node::Image(f.ino())),
         Fd::Handle(Handle::HostFile(f)) => Ok(Node::HostFile(f.clone())),
-        Fd::Handle(_) => Err(Errno::BADF),
+        Fd::Handle(_) | Fd::Socket(_) => Err(Errno::BADF),
     }
 }
 
@@ -219,6 +219,7 @@ fn fstat(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
         Fd::Handle(Handle::PipeRead(_) | Handle::PipeWrite(_)) => {
             Stat::stream(libc::S_IFIFO | 0o600)
         }
+        Fd::Socket(_) => Stat::stream(libc::S_IFSOCK | 0o777),
         Fd::Handle(h @ (Handle::HostStdin | Handle::HostStdout | Handle::HostStderr)) => {
             match host_fd(h) {
                 Some(n) if host_isatty(n) => Stat::stream(libc::S_IFCHR | 0o620),
@@ -316,7 +317,7 @@ fn utimens(g: &Guest, node: Node, atime: i64, mtime: i64, fst: u16) -> Result<()
 fn term_size(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
     let n = match g.fds.get(fd)? {
         Fd::Handle(h) => host_fd(h).filter(|n| host_isatty(*n)).ok_or(NOTTY)?,
-        Fd::Dir(_) | Fd::HostDir(_) => return Err(NOTTY),
+        Fd::Dir(_) | Fd::HostDir(_) | Fd::Socket(_) => return Err(NOTTY),
     };
     let mut ws = libc::winsize {
         ws_row: 0,
@@ -423,6 +424,8 @@ fn stdio(g: &Guest, fd: i32) -> Result<Handle, Errno> {
     match g.fds.get(fd as u32)? {
         Fd::Handle(h) => Ok(h.clone()),
         Fd::Dir(_) | Fd::HostDir(_) => Err(Errno::ISDIR),
+        // A socket cannot be a child's stdio yet (stdio are Handles the interpreter shares).
+        Fd::Socket(_) => Err(Errno::NOTSUP),
     }
 }
 
@@ -681,12 +684,52 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             call(&mut c, |m, g| wait(m, g, u(child), u(fl), u(out)))
         },
     )?;
+    add_net_calls(linker)?;
     linker.func_wrap(MODULE, "kill", move |mut c: C, child: i32| {
         call(&mut c, |_, g| {
             g.children.running.get(&u(child)).ok_or(CHILD)?.kill();
             Ok(())
         })
     })?;
+    Ok(())
+}
+
+/// The socket calls of the `wsh` module (implemented in `net.rs`).
+fn add_net_calls(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
+    use super::net;
+    let u = |x: i32| x as u32;
+    linker.func_wrap(
+        MODULE,
+        "tcp_connect",
+        move |mut c: C, a: i32, l: i32, out: i32| {
+            call(&mut c, |m, g| net::tcp_connect(m, g, u(a), u(l), u(out)))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "tcp_listen",
+        move |mut c: C, a: i32, l: i32, out: i32| {
+            call(&mut c, |m, g| net::tcp_listen(m, g, u(a), u(l), u(out)))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "resolve",
+        move |mut c: C, n: i32, l: i32, buf: i32, cap: i32, out: i32| {
+            call(&mut c, |m, g| {
+                net::resolve(m, g, u(n), u(l), u(buf), u(cap), u(out))
+            })
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "sock_addr",
+        move |mut c: C, fd: i32, peer: i32, buf: i32, cap: i32, out: i32| {
+            call(&mut c, |m, g| {
+                net::sock_addr(m, g, u(fd), u(peer), u(buf), u(cap), u(out))
+            })
+        },
+    )?;
     Ok(())
 }
 

@@ -44,6 +44,12 @@ pub struct RunOptions {
     pub volumes: Vec<Volume>,
     /// `-u USER[:GROUP]`: run as this user instead of the image's USER.
     pub user: Option<String>,
+    /// `-p`: published ports.
+    pub publish: Vec<super::ports::PortSpec>,
+    /// `-P`: publish the image's EXPOSEd ports on free host ports.
+    pub publish_all: bool,
+    /// `--network`: what the container may reach.
+    pub network: wsh_runtime::net::Policy,
 }
 
 /// Opens the volumes' directories (a tmpfs volume gets a fresh temporary one, removed
@@ -137,6 +143,14 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
     if !opts.volumes.is_empty() {
         container.runtime().set_mounts(mounts);
     }
+    let net = super::ports::network(
+        opts.network,
+        &opts.publish,
+        opts.publish_all,
+        &config.exposed_ports,
+    )?;
+    let listen_fds = net.published.len();
+    container.runtime().set_network(net);
     let spec = opts.user.as_deref().unwrap_or(&config.user);
     let user = super::user::resolve(container.runtime().vfs(), spec)?;
     container.runtime().set_credentials(user.creds.clone());
@@ -166,6 +180,10 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
             .unwrap_or_else(|| config.workdir.clone());
         let wd = if wd.is_empty() { "/".to_string() } else { wd };
         prelude.push_str(&format!("cd {}\n", quote(&wd)));
+        // wasmtime's --tcplisten convention: how many listening sockets were handed over.
+        if listen_fds > 0 && !opts.env.iter().any(|(k, _)| k == "LISTEN_FDS") {
+            prelude.push_str(&format!("export LISTEN_FDS={listen_fds}\n"));
+        }
         if !repl {
             // A command gets the environment Docker gives it: the image's ENV and -e, plus
             // PATH, HOME and HOSTNAME (and TERM with -t); the interpreter's login-shell defaults

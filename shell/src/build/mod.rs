@@ -39,6 +39,7 @@ pub mod mount_spec;
 pub mod output;
 pub mod parse;
 mod precompile;
+pub mod ports;
 mod run_mount;
 mod steps;
 pub mod user;

@@ -101,6 +101,16 @@ enum Cmd {
         /// Run as USER[:GROUP] (name or id) instead of the image's USER.
         #[arg(short = 'u', long = "user", value_name = "USER[:GROUP]")]
         user: Option<String>,
+        /// Publish container port GUEST on host port HOST (repeatable; IP defaults
+        /// to 127.0.0.1, a missing or 0 HOST picks a free port).
+        #[arg(short = 'p', long = "publish", value_name = "[IP:][HOST:]GUEST[/tcp]", value_parser = crate::build::ports::parse_publish)]
+        publish: Vec<crate::build::ports::PortSpec>,
+        /// Publish every EXPOSEd port of the image on a free host port.
+        #[arg(short = 'P', long = "publish-all")]
+        publish_all: bool,
+        /// `none` (the default: published ports only) or `host` (connect out, listen on host ports).
+        #[arg(long = "network", value_name = "none|host", default_value = "none", value_parser = crate::build::ports::parse_network)]
+        network: wsh_runtime::net::Policy,
         /// NAME[:TAG] or image id.
         image: String,
         /// Command and arguments (replace the image's CMD).
@@ -186,6 +196,9 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
             mut volumes,
             mounts,
             user,
+            publish,
+            publish_all,
+            network,
             image,
             cmd,
         } => crate::build::container_run::run(&crate::build::container_run::RunOptions {
@@ -200,6 +213,9 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
             interactive,
             tty,
             user,
+            publish,
+            publish_all,
+            network,
         }),
         Cmd::Images => ic::images(),
         Cmd::Rmi { image } => ic::rmi(&image),
