@@ -15,6 +15,7 @@ mod container;
 mod import;
 mod locations;
 pub mod mount;
+mod oci;
 mod overlays;
 mod prune;
 mod store;
@@ -28,6 +29,7 @@ pub use config::{Healthcheck, HistoryEntry, ImageConfig, normalize_ref, now_secs
 pub use container::Container;
 pub use import::import;
 pub use locations::{Dirs, sync_dir, write_atomic};
+pub use oci::{LoadReport, SaveReport, load, save};
 pub use overlays::ContainerRecord;
 pub use prune::BuildLease;
 pub use store::{BUILD_CACHE_FILE, ImageEntry, Store, StoreLock, flush_device, sha256_file};

@@ -2,6 +2,7 @@
 //! or the REPL) in a throwaway container of the default image, or a subcommand.
 
 mod listing;
+mod oci;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -168,6 +169,10 @@ enum Cmd {
         #[arg(long)]
         rw: bool,
     },
+    /// Write an image as an OCI image-layout archive (`docker load` takes it too).
+    Save(oci::SaveArgs),
+    /// Load images from an OCI or `docker save` archive.
+    Load(oci::LoadArgs),
 }
 
 /// Runs an image-management subcommand; returns the exit status.
@@ -229,6 +234,8 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
             mountpoint,
             rw,
         } => ic::mount(&image, &mountpoint, rw),
+        Cmd::Save(args) => oci::save(&args),
+        Cmd::Load(args) => oci::load(&args),
     }
 }
 
