@@ -85,6 +85,25 @@ fn backslash_escapes(s: &str, echo_octal: bool) -> (String, bool) {
         }
         match e {
             'c' => return (out, true),
+            // \uHHHH and \UHHHHHHHH: a Unicode character (as bash in a UTF-8 locale).
+            'u' | 'U' => {
+                let max = if e == 'u' { 4 } else { 8 };
+                let mut v = 0u32;
+                let mut n = 0;
+                while n < max && i < chars.len() && chars[i].is_ascii_hexdigit() {
+                    v = v * 16 + chars[i].to_digit(16).unwrap_or(0);
+                    i += 1;
+                    n += 1;
+                }
+                match char::from_u32(v).filter(|_| n > 0) {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        out.push('\\');
+                        out.push(e);
+                        out.extend(&chars[i - n..i]);
+                    }
+                }
+            }
             'x' => {
                 let mut v = 0u32;
                 let mut n = 0;

@@ -377,6 +377,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let status = {
         let mut shell = Shell::new(ImageSystem::new(container.runtime().clone()));
         shell.set_args(arg0, args);
+        match &source {
+            Source::Script(p) => shell.set_script_source(&p.display().to_string()),
+            Source::Command(_) => shell.set_command_source(),
+            Source::Stdin => {}
+        }
         // A syntax error stops the script with status 2 after the complete commands
         // before it ran (as bash reads and runs a script command by command).
         shell.run_text(&text, &host_fds())

@@ -13,9 +13,39 @@ const KEYWORDS: &[&str] = &[
 
 /// Names handled in the interpreter (reported by `type` as builtins).
 pub(crate) const INTERP_BUILTINS: &[&str] = &[
-    "break", "continue", "return", "shift", "set", "eval", ".", "source", "let", "declare",
-    "typeset", "local", "readonly", "unset", "test", "[", "read", "type", "getopts", "shopt",
-    "wait", "jobs", "trap", "alias", "unalias", "umask", "hash", "times", "kill", "history",
+    "break",
+    "continue",
+    "return",
+    "shift",
+    "set",
+    "eval",
+    ".",
+    "source",
+    "let",
+    "declare",
+    "typeset",
+    "local",
+    "readonly",
+    "unset",
+    "test",
+    "[",
+    "read",
+    "type",
+    "getopts",
+    "shopt",
+    "wait",
+    "jobs",
+    "trap",
+    "alias",
+    "unalias",
+    "umask",
+    "hash",
+    "times",
+    "kill",
+    "history",
+    "caller",
+    "mapfile",
+    "readarray",
 ];
 
 /// Waits until `pipe` has a byte or its writers are gone; false when `deadline`
@@ -65,6 +95,8 @@ impl Shell {
             "umask" => Ok(self.umask_builtin(args, fds)),
             "hash" => Ok(self.hash_builtin(args, fds)),
             "times" => Ok(self.times_builtin(fds)),
+            "caller" => Ok(self.caller_builtin(args, fds)),
+            "mapfile" | "readarray" => Ok(self.mapfile_builtin(&argv[0], args, fds)),
             "history" => Ok(self.history_builtin(args, fds)),
             "kill" => Ok(self.kill_builtin(args, fds)),
             _ => return None,
@@ -165,12 +197,24 @@ impl Shell {
             Some("-v") => (false, &args[1..]),
             _ => (false, args),
         };
+        // `unset -n REF` removes the reference itself; otherwise a nameref's target goes.
+        let (noderef, names) = match names.first().map(String::as_str) {
+            Some("-n") => (true, &names[1..]),
+            _ => (false, names),
+        };
         let mut st = 0;
         for n in names {
             if funcs {
                 self.functions.remove(n);
                 continue;
             }
+            let target;
+            let n = if noderef {
+                n
+            } else {
+                target = self.ref_target(n);
+                &target
+            };
             if let Some((name, rest)) = n.split_once('[') {
                 let key = rest.trim_end_matches(']');
                 let assoc = self.is_assoc(name);
@@ -218,60 +262,104 @@ impl Shell {
     fn read_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
         let mut raw = false;
         let mut array: Option<String> = None;
-        let mut delim = b'\n';
+        let mut delim = Some(b'\n');
         let mut deadline = None;
+        // -n N: at most N characters; -N N: exactly N, the delimiter is an ordinary one.
+        let mut max_chars: Option<usize> = None;
+        let mut input = fds.handle(0);
         let mut i = 0;
         while let Some(a) = args.get(i) {
-            match a.as_str() {
-                "-r" => raw = true,
-                "-p" | "-a" | "-d" | "-t" | "-n" | "-u" => {
-                    let Some(v) = args.get(i + 1) else {
-                        fds.error(&format!("read: {a}: option requires an argument"));
-                        return 2;
-                    };
-                    match a.as_str() {
-                        // The prompt goes to stderr, and only when reading from a terminal.
-                        "-p" => {}
-                        "-a" => array = Some(v.clone()),
-                        "-d" => delim = v.bytes().next().unwrap_or(0),
-                        // Only a pipe can keep a reader waiting: files are complete.
-                        "-t" => match v.parse::<f64>() {
-                            Ok(t) if t >= 0.0 && t.is_finite() => {
-                                deadline = Some(
-                                    std::time::Instant::now()
-                                        + std::time::Duration::from_secs_f64(t),
-                                );
-                            }
-                            _ => {
-                                fds.error(&format!("read: {v}: invalid timeout specification"));
-                                return 1;
-                            }
-                        },
-                        _ => {
-                            fds.error(&format!("read: {a}: not supported"));
+            if a == "--" {
+                i += 1;
+                break;
+            }
+            let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
+                break;
+            };
+            i += 1;
+            let chars: Vec<char> = letters.chars().collect();
+            let mut j = 0;
+            while j < chars.len() {
+                let c = chars[j];
+                j += 1;
+                match c {
+                    'r' => raw = true,
+                    's' | 'e' => {}
+                    'a' | 'd' | 'p' | 't' | 'n' | 'N' | 'u' | 'i' => {
+                        // The value is the rest of this word, or the next word.
+                        let v = if j < chars.len() {
+                            let v: String = chars[j..].iter().collect();
+                            j = chars.len();
+                            v
+                        } else if let Some(v) = args.get(i) {
+                            i += 1;
+                            v.clone()
+                        } else {
+                            fds.error(&format!("read: -{c}: option requires an argument"));
                             return 2;
+                        };
+                        match c {
+                            // The prompt goes to stderr, and only when reading from a terminal.
+                            'p' | 'i' => {}
+                            'a' => array = Some(v),
+                            'd' => delim = Some(v.bytes().next().unwrap_or(0)),
+                            'n' | 'N' => match v.parse::<usize>() {
+                                Ok(n) => {
+                                    max_chars = Some(n);
+                                    if c == 'N' {
+                                        delim = None;
+                                    }
+                                }
+                                Err(_) => {
+                                    fds.error(&format!("read: {v}: invalid number"));
+                                    return 1;
+                                }
+                            },
+                            'u' => match v.parse::<i32>().ok().and_then(|n| fds.get(n)) {
+                                Some(h) => input = h.clone(),
+                                None => {
+                                    fds.error(&format!(
+                                        "read: {v}: invalid file descriptor specification"
+                                    ));
+                                    return 1;
+                                }
+                            },
+                            // Only a pipe can keep a reader waiting: files are complete.
+                            _ => match v.parse::<f64>() {
+                                Ok(t) if t >= 0.0 && t.is_finite() => {
+                                    deadline = Some(
+                                        std::time::Instant::now()
+                                            + std::time::Duration::from_secs_f64(t),
+                                    );
+                                }
+                                _ => {
+                                    fds.error(&format!("read: {v}: invalid timeout specification"));
+                                    return 1;
+                                }
+                            },
                         }
                     }
-                    i += 1;
+                    _ => {
+                        fds.error(&format!(
+                            "read: -{c}: invalid option\nread: usage: read [-ers] [-a array] [-d delim] [-i text] [-n nchars] [-N nchars] [-p prompt] [-t timeout] [-u fd] [name ...]"
+                        ));
+                        return 2;
+                    }
                 }
-                "-rs" | "-sr" => raw = true,
-                "-s" | "-e" => {}
-                "--" => {
-                    i += 1;
-                    break;
-                }
-                _ => break,
             }
-            i += 1;
         }
         let names = &args[i..];
         // One byte at a time, so what follows the line stays for the next reader.
-        let input = fds.handle(0);
         let mut line = Vec::new();
         let mut got_delim = false;
         let mut b = [0u8; 1];
         let mut timed_out = false;
+        let mut count = 0;
         loop {
+            if max_chars.is_some_and(|m| count >= m) {
+                got_delim = true;
+                break;
+            }
             if let (Some(d), wsh_runtime::Handle::PipeRead(end)) = (deadline, &input) {
                 timed_out = !wait_readable(end.pipe(), d);
                 if timed_out {
@@ -280,6 +368,10 @@ impl Shell {
             }
             if !matches!(input.read(&mut b), Ok(1)) {
                 break;
+            }
+            // A multi-byte character counts once (its continuation bytes do not).
+            if b[0] & 0xc0 != 0x80 {
+                count += 1;
             }
             if b[0] == b'\\' && !raw {
                 match input.read(&mut b) {
@@ -293,7 +385,7 @@ impl Shell {
                     _ => break,
                 }
             }
-            if b[0] == delim {
+            if Some(b[0]) == delim {
                 got_delim = true;
                 break;
             }
@@ -361,30 +453,91 @@ impl Shell {
 
     /// `type [-t] NAME...`.
     fn type_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
-        let (terse, names) = match args.first().map(String::as_str) {
-            Some("-t") => (true, &args[1..]),
-            _ => (false, args),
-        };
+        let (mut terse, mut all, mut path_only, mut force_path, mut no_funcs) =
+            (false, false, false, false, false);
+        let mut names = args;
+        while let Some(a) = names.first() {
+            if a == "--" {
+                names = &names[1..];
+                break;
+            }
+            let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
+                break;
+            };
+            for c in letters.chars() {
+                match c {
+                    't' => terse = true,
+                    'a' => all = true,
+                    'p' => path_only = true,
+                    'P' => force_path = true,
+                    'f' => no_funcs = true,
+                    _ => {
+                        fds.error(&format!(
+                            "type: -{c}: invalid option\ntype: usage: type [-afptP] name [name ...]"
+                        ));
+                        return 2;
+                    }
+                }
+            }
+            names = &names[1..];
+        }
         let mut out = String::new();
         let mut st = 0;
         for n in names {
-            let (kind, text) = if KEYWORDS.contains(&n.as_str()) {
-                ("keyword", format!("{n} is a shell keyword"))
-            } else if let Some(f) = self.functions.get(n) {
-                ("function", format!("{n} is a function\n{n} () \n{}", f.0))
-            } else if super::exec::is_builtin_name(n) {
-                ("builtin", format!("{n} is a shell builtin"))
-            } else if let super::path::Lookup::Found(p) = self.find_program(n) {
-                ("file", format!("{n} is {p}"))
+            // Every way the name resolves, in bash's order: (kind, description).
+            let mut found: Vec<(&str, String)> = Vec::new();
+            if !force_path {
+                if let Some(v) = self.aliases.get(n).filter(|_| self.shopt("expand_aliases")) {
+                    found.push(("alias", format!("{n} is aliased to `{v}'")));
+                }
+                if KEYWORDS.contains(&n.as_str()) {
+                    found.push(("keyword", format!("{n} is a shell keyword")));
+                }
+                if let Some(f) = self.functions.get(n).filter(|_| !no_funcs) {
+                    found.push(("function", format!("{n} is a function\n{n} () \n{}", f.0)));
+                }
+                if super::exec::is_builtin_name(n) {
+                    found.push(("builtin", format!("{n} is a shell builtin")));
+                }
+            }
+            let files = if all {
+                self.find_all_programs(n)
             } else {
-                if !terse {
+                match self.find_program(n) {
+                    super::path::Lookup::Found(p) => vec![p],
+                    _ => Vec::new(),
+                }
+            };
+            let first_is_file = found.is_empty();
+            for p in files {
+                found.push(("file", p));
+            }
+            if found.is_empty() {
+                if !terse && !path_only && !force_path {
                     fds.error(&format!("type: {n}: not found"));
                 }
                 st = 1;
                 continue;
-            };
-            out.push_str(if terse { kind } else { &text });
-            out.push('\n');
+            }
+            if !all {
+                found.truncate(1);
+            }
+            for (kind, text) in found {
+                if terse {
+                    out.push_str(kind);
+                } else if path_only || force_path {
+                    // -p/-P name only files (-p: when the name resolves to one).
+                    if kind != "file" || (path_only && !force_path && !first_is_file && !all) {
+                        continue;
+                    }
+                    out.push_str(&text);
+                } else if kind == "file" {
+                    out.push_str(&format!("{n} is {text}"));
+                } else {
+                    out.push_str(&text);
+                }
+                out.push('\n');
+            }
         }
         if fds.handle(1).write_all(out.as_bytes()).is_err() {
             return 1;
@@ -492,52 +645,6 @@ impl Shell {
         }
         finish(self, optind, pos);
         0
-    }
-
-    /// `shopt [-s|-u] [NAME...]`: accepts the common options (they do not change
-    /// behaviour yet except as recorded); `-q` queries.
-    fn shopt_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
-        let known = [
-            "extglob",
-            "nullglob",
-            "dotglob",
-            "failglob",
-            "nocaseglob",
-            "globstar",
-            "expand_aliases",
-            "lastpipe",
-        ];
-        let (mode, names) = match args.first().map(String::as_str) {
-            Some(m @ ("-s" | "-u" | "-q")) => (m, &args[1..]),
-            _ => ("", args),
-        };
-        let mut st = 0;
-        for n in names {
-            if !known.contains(&n.as_str()) {
-                fds.error(&format!("shopt: {n}: invalid shell option name"));
-                st = 1;
-                continue;
-            }
-            match mode {
-                "-s" => {
-                    self.shopts.insert(n.clone());
-                }
-                "-u" => {
-                    self.shopts.remove(n);
-                }
-                _ => {
-                    let on = self.shopts.contains(n);
-                    if mode != "-q" {
-                        let line = format!("{n:<15}\t{}\n", if on { "on" } else { "off" });
-                        let _ = fds.handle(1).write_all(line.as_bytes());
-                    }
-                    if !on {
-                        st = 1;
-                    }
-                }
-            }
-        }
-        st
     }
 }
 

@@ -121,7 +121,7 @@ impl Shell {
                     | BP::StringDoesNotExactlyMatchString => {
                         let pat = self.expand_pattern(&r.value, fds)?;
                         let chars: Vec<char> = left.chars().collect();
-                        let m = super::pattern::matches(&pat, &chars);
+                        let m = self.pattern_matches(&pat, &chars);
                         if matches!(
                             p,
                             BP::StringExactlyMatchesPattern | BP::StringExactlyMatchesString
@@ -227,13 +227,7 @@ impl Shell {
                     _ => false,
                 }
             }
-            UP::ShellOptionEnabled => match s {
-                "errexit" => self.options.errexit,
-                "nounset" => self.options.nounset,
-                "xtrace" => self.options.xtrace,
-                "pipefail" => self.options.pipefail,
-                _ => false,
-            },
+            UP::ShellOptionEnabled => self.options.get(s) == Some(true),
             UP::ShellVariableIsSetAndAssigned => self.var_is_set(s),
             UP::ShellVariableIsSetAndNameRef => false,
         })

@@ -11,19 +11,33 @@ impl Shell {
         let args = &argv[1..];
         Some(match argv[0].as_str() {
             "break" | "continue" => {
-                let n = match args.first().map(|a| a.parse::<u32>()) {
+                let n = match args.first().map(|a| a.parse::<i64>()) {
                     None => 1,
-                    Some(Ok(n)) if n >= 1 => n,
-                    _ => {
+                    Some(Ok(n)) if n >= 1 => u32::try_from(n).unwrap_or(u32::MAX),
+                    Some(Ok(_)) => {
+                        // bash: out of range still leaves (or restarts) the innermost loop.
                         fds.error(&format!(
                             "{}: {}: loop count out of range",
                             argv[0], args[0]
                         ));
-                        return Some(Ok(1));
+                        1
+                    }
+                    Some(Err(_)) => {
+                        // bash: a fatal error in a script (status 128), so a loop
+                        // around it cannot spin forever.
+                        fds.error(&format!(
+                            "{}: {}: numeric argument required",
+                            argv[0], args[0]
+                        ));
+                        return Some(Err(Flow::Exit(128)));
                     }
                 };
                 if self.loop_depth == 0 {
                     // bash: only meaningful in a loop; a no-op with status 0 elsewhere.
+                    fds.error(&format!(
+                        "{}: only meaningful in a `for', `while', or `until' loop",
+                        argv[0]
+                    ));
                     return Some(Ok(0));
                 }
                 let n = n.min(self.loop_depth);
@@ -136,77 +150,19 @@ impl Shell {
     }
 
     /// `set [-eux] [+eux] [-o NAME] [--] [ARGS]`.
-    pub(crate) fn set_builtin(&mut self, args: &[String], fds: &Fds) -> ExecResult {
-        if args.is_empty() {
-            let mut names: Vec<(&String, &str)> = self
-                .vars
-                .iter()
-                .filter_map(|(k, v)| Some((k, v.value.as_deref()?)))
-                .collect();
-            names.sort();
-            let text: String = names
-                .iter()
-                .map(|(k, v)| format!("{k}={}\n", shell_quote(v)))
-                .collect();
-            return Ok(if fds.handle(1).write_all(text.as_bytes()).is_ok() {
-                0
-            } else {
-                1
-            });
-        }
-        let mut i = 0;
-        while i < args.len() {
-            let a = &args[i];
-            if a == "--" {
-                self.positional = args[i + 1..].to_vec();
-                return Ok(0);
-            }
-            let (on, flags) = match a.strip_prefix('-') {
-                Some(f) => (true, f),
-                None => match a.strip_prefix('+') {
-                    Some(f) => (false, f),
-                    None => break,
-                },
-            };
-            if flags == "o" {
-                let Some(name) = args.get(i + 1) else {
-                    fds.error("set: -o: option requires an argument");
-                    return Ok(2);
-                };
-                let opt = match name.as_str() {
-                    "errexit" => &mut self.options.errexit,
-                    "nounset" => &mut self.options.nounset,
-                    "xtrace" => &mut self.options.xtrace,
-                    "pipefail" => &mut self.options.pipefail,
-                    _ => {
-                        fds.error(&format!("set: {name}: invalid option name"));
-                        return Ok(2);
-                    }
-                };
-                *opt = on;
-                i += 2;
-                continue;
-            }
-            for c in flags.chars() {
-                match c {
-                    'e' => self.options.errexit = on,
-                    'u' => self.options.nounset = on,
-                    'x' => self.options.xtrace = on,
-                    _ => {
-                        fds.error(&format!(
-                            "set: {}{c}: invalid option",
-                            if on { '-' } else { '+' }
-                        ));
-                        return Ok(2);
-                    }
-                }
-            }
-            i += 1;
-        }
-        if i < args.len() {
-            self.positional = args[i..].to_vec();
-        }
-        Ok(0)
+    /// `set` with no arguments: every variable with a value, quoted to be read back.
+    pub(crate) fn print_variables(&self, fds: &Fds) -> i32 {
+        let mut names: Vec<(&String, &str)> = self
+            .vars
+            .iter()
+            .filter_map(|(k, v)| Some((k, v.value.as_deref()?)))
+            .collect();
+        names.sort();
+        let text: String = names
+            .iter()
+            .map(|(k, v)| format!("{k}={}\n", shell_quote(v)))
+            .collect();
+        i32::from(fds.handle(1).write_all(text.as_bytes()).is_err())
     }
 }
 

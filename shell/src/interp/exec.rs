@@ -179,6 +179,8 @@ impl Shell {
             ast::Command::Function(def) => {
                 self.functions
                     .insert(def.fname.value.clone(), Arc::new(def.body.clone()));
+                self.func_sources
+                    .insert(def.fname.value.clone(), self.source.label().to_string());
                 Ok(0)
             }
             ast::Command::ExtendedTest(t, redirs) => {
@@ -222,7 +224,20 @@ impl Shell {
                 let until = matches!(c, C::UntilClause(_));
                 let mut status = 0;
                 loop {
-                    let cond = self.condition(&w.0, fds)?;
+                    // break/continue in the condition act on this loop, as in bash.
+                    self.loop_depth += 1;
+                    let cond = self.condition(&w.0, fds);
+                    self.loop_depth -= 1;
+                    let cond = match cond {
+                        Ok(c) => c,
+                        Err(Flow::Break(n)) if n > 1 => return Err(Flow::Break(n - 1)),
+                        Err(Flow::Break(_)) => break,
+                        Err(Flow::Continue(n)) if n > 1 => return Err(Flow::Continue(n - 1)),
+                        // bash: `while continue` re-tests forever, `until continue` ends.
+                        Err(Flow::Continue(_)) if until => break,
+                        Err(Flow::Continue(_)) => continue,
+                        Err(other) => return Err(other),
+                    };
                     if (cond == 0) == until {
                         break;
                     }
@@ -353,7 +368,7 @@ impl Shell {
                         Ok(p) => p,
                         Err(e) => return fail(e),
                     };
-                    if super::pattern::matches(&pat, &word) {
+                    if self.pattern_matches(&pat, &word) {
                         hit = true;
                         break;
                     }
@@ -587,6 +602,12 @@ impl Shell {
         }
         let saved = std::mem::replace(&mut self.positional, argv[1..].to_vec());
         self.func_depth += 1;
+        // bash: a function body does not see the caller's loops (break there is an error).
+        let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
+        self.call_stack.push(super::callstack::Frame {
+            func: argv[0].clone(),
+            call_line: self.lineno,
+        });
         self.locals.push(Vec::new());
         let list: Vec<&ast::IoRedirect> = body.1.iter().flat_map(|r| r.0.iter()).collect();
         let r = match self.apply_redirects(&list, fds) {
@@ -594,6 +615,8 @@ impl Shell {
             Err(e) => fail(e),
         };
         self.pop_locals();
+        self.loop_depth = saved_loops;
+        self.call_stack.pop();
         self.func_depth -= 1;
         self.positional = saved;
         match r {
@@ -660,7 +683,11 @@ impl Shell {
             (ast::AssignmentName::ArrayElementName(n, idx), ast::AssignmentValue::Scalar(w)) => {
                 let key = self.subscript_for(n, idx, fds)?;
                 let mut value = self.expand_string(&w.value, fds)?;
-                if self.vars.get(n).is_some_and(|v| v.integer) {
+                if self
+                    .vars
+                    .get(self.ref_target(n).as_str())
+                    .is_some_and(|v| v.integer)
+                {
                     let old = if a.append {
                         self.get_element(n, &key)
                     } else {
@@ -711,7 +738,11 @@ impl Shell {
                 return Err(Fail::Status(1));
             }
         };
-        if self.vars.get(&name).is_some_and(|v| v.integer) {
+        if self
+            .vars
+            .get(self.ref_target(&name).as_str())
+            .is_some_and(|v| v.integer)
+        {
             let expr = if a.append {
                 format!("{}+({value})", self.get(&name).unwrap_or("0"))
             } else {

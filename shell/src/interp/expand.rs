@@ -36,6 +36,35 @@ pub(super) enum Item {
     Break,
 }
 
+/// Whether a quoted `expr` makes one field per element (`$@`, `${a[@]}`, with an
+/// element-wise operator), so that it makes no field at all when there are none.
+fn expands_to_all(expr: &ParameterExpr) -> bool {
+    use ParameterExpr as P;
+    let param = match expr {
+        P::Parameter { parameter, .. }
+        | P::Substring { parameter, .. }
+        | P::ReplaceSubstring { parameter, .. }
+        | P::RemoveSmallestSuffixPattern { parameter, .. }
+        | P::RemoveLargestSuffixPattern { parameter, .. }
+        | P::RemoveSmallestPrefixPattern { parameter, .. }
+        | P::RemoveLargestPrefixPattern { parameter, .. }
+        | P::UppercaseFirstChar { parameter, .. }
+        | P::UppercasePattern { parameter, .. }
+        | P::LowercaseFirstChar { parameter, .. }
+        | P::LowercasePattern { parameter, .. }
+        | P::Transform { parameter, .. } => parameter,
+        _ => return false,
+    };
+    matches!(
+        param,
+        Parameter::Special(SpecialParameter::AllPositionalParameters { concatenate: false })
+            | Parameter::NamedWithAllIndices {
+                concatenate: false,
+                ..
+            }
+    )
+}
+
 pub(super) fn lit(text: impl Into<String>, quoted: bool) -> Item {
     Item::Text {
         text: text.into(),
@@ -57,10 +86,18 @@ impl Shell {
             for w in super::glob::brace_expand(w) {
                 let items = self.expand_raw(&w, false, fds)?;
                 for (field, pat) in self.split_fields(items) {
-                    if super::glob::has_glob(&pat) {
+                    if super::glob::has_glob(&pat) && !self.options.others.contains("noglob") {
                         let found = self.glob(&pat);
                         if !found.is_empty() {
                             out.extend(found);
+                            continue;
+                        }
+                        if self.shopt("failglob") {
+                            // bash: the error abandons the rest of the complete command.
+                            fds.error(&format!("no match: {field}"));
+                            return Err(Fail::Flow(Flow::Abort(1)));
+                        }
+                        if self.shopt("nullglob") {
                             continue;
                         }
                     }
@@ -138,17 +175,10 @@ impl Shell {
             WordPiece::SingleQuotedText(t) => out.push(lit(t.clone(), true)),
             WordPiece::AnsiCQuotedText(t) => out.push(lit(ansi_c(t), true)),
             WordPiece::DoubleQuotedSequence(seq) | WordPiece::GettextDoubleQuotedSequence(seq) => {
-                // An empty "" still makes a field, except "$@" with no parameters.
+                // An empty "" still makes a field, except "$@" or "${a[@]}" (also with
+                // an operator, like "${a[@]:1}") when there are no elements.
                 let only_at = seq.len() == 1
-                    && matches!(
-                        &seq[0].piece,
-                        WordPiece::ParameterExpansion(ParameterExpr::Parameter {
-                            parameter: Parameter::Special(
-                                SpecialParameter::AllPositionalParameters { concatenate: false }
-                            ),
-                            ..
-                        })
-                    );
+                    && matches!(&seq[0].piece, WordPiece::ParameterExpansion(e) if expands_to_all(e));
                 if !only_at {
                     out.push(lit("", true));
                 }
@@ -302,6 +332,31 @@ fn ansi_c(s: &str) -> String {
                 }
                 out.extend(char::from_u32(v));
             }
+            Some(u @ ('u' | 'U')) => {
+                let max = if u == 'u' { 4 } else { 8 };
+                let mut v = 0u32;
+                let mut k = 0;
+                while k < max && it.peek().is_some_and(|c| c.is_ascii_hexdigit()) {
+                    v = v * 16 + it.next().unwrap().to_digit(16).unwrap();
+                    k += 1;
+                }
+                match char::from_u32(v).filter(|_| k > 0) {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        out.push('\\');
+                        out.push(u);
+                    }
+                }
+            }
+            // \cX: the control character of X.
+            Some('c') => match it.next() {
+                Some(x) => out.extend(char::from_u32(x.to_ascii_uppercase() as u32 ^ 0x40)),
+                None => out.push_str("\\c"),
+            },
+            Some('\'') => out.push('\''),
+            Some('"') => out.push('"'),
+            Some('?') => out.push('?'),
+            Some('\\') => out.push('\\'),
             Some(d @ '0'..='7') => {
                 let mut v = d.to_digit(8).unwrap();
                 let mut k = 1;
@@ -311,7 +366,11 @@ fn ansi_c(s: &str) -> String {
                 }
                 out.extend(char::from_u32(v));
             }
-            Some(o) => out.push(o),
+            // An unknown escape stays as written.
+            Some(o) => {
+                out.push('\\');
+                out.push(o);
+            }
             None => out.push('\\'),
         }
     }

@@ -175,6 +175,17 @@ impl Shell {
     }
 
     fn glob_walk(&self, prefix: String, comps: &[&[PatChar]], out: &mut Vec<String>) {
+        self.glob_walk_at(prefix, comps, out, false);
+    }
+
+    /// `below_globstar`: `prefix` is a directory a `**` component recursed into.
+    fn glob_walk_at(
+        &self,
+        prefix: String,
+        comps: &[&[PatChar]],
+        out: &mut Vec<String>,
+        below_globstar: bool,
+    ) {
         let Some((first, rest)) = comps.split_first() else {
             out.push(prefix);
             return;
@@ -227,11 +238,58 @@ impl Shell {
         };
         names.sort();
         let dot_ok = first.first().is_some_and(|c| c.0 == '.');
+        let dotglob = self.shopt("dotglob");
+        if first.len() == 2 && first.iter().all(|&c| c == ('*', false)) && self.shopt("globstar") {
+            // `**`: every entry below (alone), or this directory and every one below
+            // it, never through dot directories unless dotglob.
+            if !rest.is_empty() {
+                self.glob_walk(prefix.clone(), rest, out);
+            } else if !prefix.is_empty() && !prefix.ends_with('/') && !below_globstar {
+                // `dir/**` lists `dir/` itself first, as bash does.
+                out.push(format!("{prefix}/"));
+            }
+            for name in names {
+                if name == "." || name == ".." || (name.starts_with('.') && !dotglob) {
+                    continue;
+                }
+                let path = join(&name);
+                if rest.is_empty() {
+                    out.push(path.clone());
+                }
+                // A depth bound, so that a symlink loop cannot recurse forever.
+                if path.matches('/').count() < 64
+                    && matches!(
+                        self.sys.kind(&self.cwd, &path),
+                        Ok(super::sys::Kind::Directory)
+                    )
+                {
+                    self.glob_walk_at(path, comps, out, true);
+                }
+            }
+            return;
+        }
+        let nocase = self.shopt("nocaseglob");
+        let fold = |p: &[PatChar]| -> Vec<PatChar> {
+            p.iter()
+                .map(|&(c, l)| (c.to_ascii_lowercase(), l))
+                .collect()
+        };
+        let first_folded;
+        let first = if nocase {
+            first_folded = fold(first);
+            &first_folded[..]
+        } else {
+            first
+        };
         for name in names {
-            if name.starts_with('.') && !dot_ok {
+            if name.starts_with('.') && !dot_ok && (!dotglob || name == "." || name == "..") {
                 continue;
             }
-            let chars: Vec<char> = name.chars().collect();
+            let chars: Vec<char> = if nocase {
+                name.chars().map(|c| c.to_ascii_lowercase()).collect()
+            } else {
+                name.chars().collect()
+            };
             if pattern::matches(first, &chars) {
                 let path = join(&name);
                 if rest.is_empty() {

@@ -18,9 +18,12 @@ mod fork_tests;
 mod glob;
 mod heredoc_fix;
 mod jobs;
+mod mapfile;
 mod param;
 mod path;
 use wsh_pattern as pattern;
+mod callstack;
+mod options;
 mod proc_builtins;
 mod redirect;
 mod scripts;
@@ -52,6 +55,11 @@ pub struct Var {
     pub readonly: bool,
     /// `declare -i`: assignments are evaluated arithmetically.
     pub integer: bool,
+    /// `declare -n`: the value names another variable, which every use reaches.
+    pub nameref: bool,
+    /// `declare -l` / `-u`: assigned values are lowercased / uppercased.
+    pub lower: bool,
+    pub upper: bool,
     /// The elements when the variable is an array (then `value` is None).
     pub array: Option<vars::Array>,
 }
@@ -67,6 +75,8 @@ pub struct Options {
     pub xtrace: bool,
     /// `set -o pipefail`.
     pub pipefail: bool,
+    /// The other `set -o` options that are on (most are recorded only).
+    pub others: std::collections::BTreeSet<&'static str>,
 }
 
 /// Why execution unwinds past the normal flow of a list.
@@ -154,6 +164,13 @@ pub struct Shell {
     pub(crate) kill_signal: Option<Arc<std::sync::atomic::AtomicI32>>,
     /// Set by the REPL on Ctrl-C: the running command line stops at the next command.
     pub(crate) interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// The running functions, innermost last (`FUNCNAME`, `BASH_LINENO`, `caller`).
+    pub(crate) call_stack: Vec<callstack::Frame>,
+    /// Where the text being run comes from: a script path (which adds bash's `main`
+    /// frame), or `main` (stdin) / `environment` (`-c`), as bash names them.
+    pub(crate) source: callstack::Source,
+    /// The source each function was defined in (`BASH_SOURCE`).
+    pub(crate) func_sources: HashMap<String, String>,
 }
 
 /// A syntax error, formatted for the user ("syntax error at line L col C", or
@@ -189,7 +206,10 @@ impl Shell {
             arg0: "wsh".into(),
             positional: Vec::new(),
             status: 0,
-            options: Options::default(),
+            options: Options {
+                others: options::SET_DEFAULTS.iter().copied().collect(),
+                ..Options::default()
+            },
             cwd: "/".into(),
             exit_request: None,
             loop_depth: 0,
@@ -201,7 +221,7 @@ impl Shell {
             lineno: 0,
             pipestatus: Vec::new(),
             random: std::process::id().wrapping_mul(2654435761),
-            shopts: Default::default(),
+            shopts: options::shopt_defaults(),
             last_bg: None,
             traps: BTreeMap::new(),
             in_trap: false,
@@ -217,6 +237,9 @@ impl Shell {
             history: Vec::new(),
             kill_signal: None,
             interrupt: None,
+            call_stack: Vec::new(),
+            source: callstack::Source::Stdin,
+            func_sources: HashMap::new(),
         };
         let term = std::env::var("TERM").ok();
         let initial = [
@@ -257,6 +280,8 @@ impl Shell {
         let mut sub = self.clone();
         sub.exit_request = None;
         sub.jobs = Default::default();
+        // bash: break/continue in a subshell do not reach the loops around it.
+        sub.loop_depth = 0;
         // A subshell starts with no traps, except ignored conditions stay ignored.
         sub.traps.retain(|_, v| v.is_empty());
         sub
@@ -266,6 +291,16 @@ impl Shell {
     pub fn set_args(&mut self, arg0: String, args: Vec<String>) {
         self.arg0 = arg0;
         self.positional = args;
+    }
+
+    /// Records that the text run next is the script file `path` (for `BASH_SOURCE`).
+    pub fn set_script_source(&mut self, path: &str) {
+        self.source = callstack::Source::Script(path.to_string());
+    }
+
+    /// Records that the text run next came with `-c`.
+    pub fn set_command_source(&mut self) {
+        self.source = callstack::Source::Command;
     }
 
     /// The status of the last command.
@@ -280,7 +315,12 @@ impl Shell {
 
     /// A variable's value.
     pub fn get(&self, name: &str) -> Option<&str> {
-        let v = self.vars.get(name)?;
+        let target = self.ref_target(name);
+        if let Some((n, key)) = element_ref(&target) {
+            let v = self.vars.get(n)?.array.as_ref()?;
+            return v.get(key).map(String::as_str);
+        }
+        let v = self.vars.get(target.as_str())?;
         match &v.array {
             // An array's scalar value is its element 0.
             Some(a) => a.get("0").map(String::as_str),
@@ -290,10 +330,19 @@ impl Shell {
 
     /// Sets a variable; fails on a read-only one.
     pub fn set(&mut self, name: &str, value: String) -> Result<(), String> {
+        let target = self.ref_target(name);
+        if let Some((n, key)) = element_ref(&target) {
+            let (n, key) = (n.to_string(), key.to_string());
+            return self.set_element(&n, &key, value);
+        }
+        let name = target.as_str();
+        let allexport = self.options.others.contains("allexport");
         let v = self.vars.entry(name.to_string()).or_default();
+        v.exported |= allexport;
         if v.readonly {
             return Err(format!("{name}: readonly variable"));
         }
+        let value = v.cased(value);
         match &mut v.array {
             Some(vars::Array::Indexed(m)) => {
                 m.insert(0, value);
@@ -363,6 +412,10 @@ impl Shell {
     pub fn run_program(&mut self, prog: &ast::Program, fds: &Fds) -> i32 {
         let start_gen = self.exec_gen;
         for cmd in &prog.complete_commands {
+            // `set -n`: read the rest, run nothing (and nothing can turn it off again).
+            if self.options.others.contains("noexec") {
+                continue;
+            }
             let cur = self.exec_fds.clone().filter(|_| self.exec_gen != start_gen);
             let fds = cur.as_ref().unwrap_or(fds);
             match self.run_list(cmd, fds) {
@@ -383,6 +436,25 @@ impl Shell {
     /// Whether `exit` ran (the caller should stop reading more input).
     pub fn exited(&self) -> Option<i32> {
         self.exit_request
+    }
+}
+
+/// `NAME[KEY]` (a nameref's target naming an element) as (NAME, KEY).
+pub(crate) fn element_ref(name: &str) -> Option<(&str, &str)> {
+    let (n, rest) = name.split_once('[')?;
+    Some((n, rest.strip_suffix(']')?))
+}
+
+impl Var {
+    /// `value` as the `-l`/`-u` attributes make it.
+    pub(crate) fn cased(&self, value: String) -> String {
+        if self.upper {
+            value.to_uppercase()
+        } else if self.lower {
+            value.to_lowercase()
+        } else {
+            value
+        }
     }
 }
 

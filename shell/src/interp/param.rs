@@ -21,6 +21,9 @@ impl Shell {
             Parameter::Named(name) => match name.as_str() {
                 "RANDOM" if !self.vars.contains_key(name) => one(&self.next_random().to_string()),
                 "LINENO" => one(&self.lineno.to_string()),
+                "FUNCNAME" | "BASH_LINENO" | "BASH_SOURCE" if !self.vars.contains_key(name) => {
+                    self.stack_var(name).into_iter().next().map(|v| vec![v])
+                }
                 "PIPESTATUS" => Some(vec![
                     self.pipestatus.first().copied().unwrap_or(0).to_string(),
                 ]),
@@ -30,6 +33,10 @@ impl Shell {
                 if name == "PIPESTATUS" {
                     let i: usize = self.eval_index(index)?.parse().ok()?;
                     return self.pipestatus.get(i).map(|s| vec![s.to_string()]);
+                }
+                if super::callstack::is_stack_var(name) && !self.vars.contains_key(name) {
+                    let i: usize = self.eval_index(index)?.parse().ok()?;
+                    return self.stack_var(name).get(i).map(|s| vec![s.clone()]);
                 }
                 let key = if self.is_assoc(name) {
                     self.expand_index_text(index)?
@@ -42,7 +49,10 @@ impl Shell {
                 if name == "PIPESTATUS" {
                     return Some(self.pipestatus.iter().map(|s| s.to_string()).collect());
                 }
-                let v = self.vars.get(name)?;
+                if super::callstack::is_stack_var(name) && !self.vars.contains_key(name) {
+                    return Some(self.stack_var(name));
+                }
+                let v = self.vars.get(self.ref_target(name).as_str())?;
                 Some(match &v.array {
                     Some(a) => a.values(),
                     None => v.value.iter().cloned().collect(),
@@ -55,14 +65,12 @@ impl Shell {
                 }
                 SpecialParameter::LastExitStatus => one(&self.status.to_string()),
                 SpecialParameter::CurrentOptionFlags => {
-                    let o = &self.options;
-                    let flags: String = [(o.errexit, 'e'), (o.nounset, 'u'), (o.xtrace, 'x')]
-                        .iter()
-                        .filter(|f| f.0)
-                        .map(|f| f.1)
-                        .chain("hB".chars())
-                        .collect();
-                    one(&flags)
+                    let how = match self.source {
+                        super::callstack::Source::Stdin => "s",
+                        super::callstack::Source::Command => "c",
+                        super::callstack::Source::Script(_) => "",
+                    };
+                    one(&(self.options.flags() + how))
                 }
                 SpecialParameter::ProcessId => one(&std::process::id().to_string()),
                 SpecialParameter::LastBackgroundProcessId => {
@@ -80,6 +88,12 @@ impl Shell {
         }
         let v = self.param_values(p)?.join(&self.ifs_first());
         if indirect {
+            // `${!ref}` of a nameref is the name it refers to.
+            if let Parameter::Named(n) = p
+                && self.vars.get(n).is_some_and(|v| v.nameref)
+            {
+                return self.vars.get(n).and_then(|v| v.value.clone());
+            }
             // `${!ref}` where ref may itself name an element (`a[1]`).
             let param = word::parse_parameter(&v, &parser_options()).ok()?;
             self.param_values(&param)
@@ -539,7 +553,7 @@ impl Shell {
                 variable_name,
                 concatenate,
             } => {
-                let keys = match self.vars.get(variable_name) {
+                let keys = match self.vars.get(self.ref_target(variable_name).as_str()) {
                     Some(v) => match &v.array {
                         Some(a) => a.keys(),
                         None if v.value.is_some() => vec!["0".to_string()],

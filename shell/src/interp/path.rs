@@ -43,6 +43,30 @@ impl Shell {
     }
 }
 
+impl Shell {
+    /// Every regular file `DIR/name` over $PATH, in order (`type -a`).
+    pub(crate) fn find_all_programs(&self, name: &str) -> Vec<String> {
+        if name.contains('/') {
+            return match self.find_program(name) {
+                Lookup::Found(p) => vec![p],
+                _ => Vec::new(),
+            };
+        }
+        let path = self.get("PATH").unwrap_or(super::DEFAULT_PATH).to_string();
+        path.split(':')
+            .map(|dir| {
+                if dir.is_empty() {
+                    self.cwd.as_str()
+                } else {
+                    dir
+                }
+            })
+            .map(|dir| absolute(&self.cwd, &format!("{dir}/{name}")))
+            .filter(|c| matches!(self.sys.kind("/", c), Ok(Kind::Regular)))
+            .collect()
+    }
+}
+
 /// `path` made absolute against `cwd`, textually (`.`/`..` kept for the Vfs to walk).
 pub fn absolute(cwd: &str, path: &str) -> String {
     if path.starts_with('/') {

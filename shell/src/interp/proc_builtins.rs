@@ -270,37 +270,70 @@ impl Shell {
     ) -> i32 {
         let mut sub = self.child_shell(extra_env);
         let mut set_args = Vec::new();
-        let mut command = false;
+        let mut shopt_args: Vec<[String; 2]> = Vec::new();
+        let (mut command, mut from_stdin) = (false, false);
         let mut i = 1;
         while i < argv.len() {
             let a = &argv[i];
-            if a == "--" {
+            if a == "--" || a == "-" {
                 i += 1;
                 break;
             }
-            if a == "-o" || a == "+o" {
-                set_args.push(a.clone());
-                if let Some(o) = argv.get(i + 1) {
-                    set_args.push(o.clone());
+            if let Some(long) = a.strip_prefix("--") {
+                match long {
+                    "norc" | "noprofile" | "noediting" | "login" | "verbose" => {}
+                    "posix" => set_args.extend(["-o".to_string(), "posix".to_string()]),
+                    "rcfile" | "init-file" => i += 1,
+                    _ => {
+                        fds.error(&format!("{}: {a}: invalid option", argv[0]));
+                        return 2;
+                    }
                 }
-                i += 2;
+                i += 1;
                 continue;
             }
             if a.len() < 2 || !(a.starts_with('-') || a.starts_with('+')) {
                 break;
             }
-            let flags: String = a[1..].chars().filter(|&c| c != 'c').collect();
-            command |= a.starts_with('-') && a.contains('c');
+            let on = a.starts_with('-');
+            i += 1;
+            let mut flags = String::new();
+            for c in a[1..].chars() {
+                match c {
+                    'c' if on => command = true,
+                    's' if on => from_stdin = true,
+                    // Interactive and login shells: their startup files are not read here.
+                    'i' | 'l' | 'r' => {}
+                    'o' | 'O' => {
+                        let Some(name) = argv.get(i).cloned() else {
+                            fds.error(&format!("{}: -{c}: option requires an argument", argv[0]));
+                            return 2;
+                        };
+                        i += 1;
+                        if c == 'o' {
+                            set_args.extend([format!("{}o", &a[..1]), name]);
+                        } else {
+                            shopt_args.push([if on { "-s" } else { "-u" }.to_string(), name]);
+                        }
+                    }
+                    _ => flags.push(c),
+                }
+            }
             if !flags.is_empty() {
                 set_args.push(format!("{}{flags}", &a[..1]));
             }
-            i += 1;
         }
         if !set_args.is_empty()
             && let Ok(s) | Err(super::Flow::Exit(s)) = sub.set_builtin(&set_args, fds)
             && s != 0
         {
             return s;
+        }
+        for a in &shopt_args {
+            let s = sub.shopt_builtin(a, fds);
+            if s != 0 {
+                return 2;
+            }
         }
         let rest = &argv[i..];
         let text = if command {
@@ -309,9 +342,10 @@ impl Shell {
                 return 2;
             };
             let arg0 = rest.get(1).cloned().unwrap_or_else(|| argv[0].clone());
+            sub.source = super::callstack::Source::Command;
             sub.set_args(arg0, rest.iter().skip(2).cloned().collect());
             line.clone()
-        } else if let Some(script) = rest.first() {
+        } else if let Some(script) = rest.first().filter(|_| !from_stdin) {
             let opts = OpenOptions {
                 read: true,
                 ..Default::default()
@@ -324,6 +358,7 @@ impl Shell {
             match read {
                 Ok(t) => {
                     sub.set_args(script.clone(), rest[1..].to_vec());
+                    sub.source = super::callstack::Source::Script(script.clone());
                     String::from_utf8_lossy(&t).into_owned()
                 }
                 Err(e) => {
@@ -332,7 +367,7 @@ impl Shell {
                 }
             }
         } else {
-            sub.set_args(argv[0].clone(), Vec::new());
+            sub.set_args(argv[0].clone(), rest.to_vec());
             match fds.handle(0).read_to_end() {
                 Ok(t) => String::from_utf8_lossy(&t).into_owned(),
                 Err(e) => {

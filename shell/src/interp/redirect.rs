@@ -240,6 +240,17 @@ impl Shell {
             orig.error(": No such file or directory");
             return Err(Fail::Status(1));
         }
+        // `set -C`: `>` refuses to truncate an existing regular file (`>|` may).
+        if matches!(kind, K::Write | K::DuplicateOutput)
+            && self.options.others.contains("noclobber")
+            && matches!(
+                self.sys.kind(&self.cwd, path),
+                Ok(super::sys::Kind::Regular)
+            )
+        {
+            orig.error(&format!("{path}: cannot overwrite existing file"));
+            return Err(Fail::Status(1));
+        }
         self.sys
             .open_masked(&self.cwd, path, opts, self.umask)
             .map_err(|e| {

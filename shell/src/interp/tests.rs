@@ -406,3 +406,29 @@ fn arithmetic_arrays_and_conditions() {
     assert_eq!(out("f() { local x=1; }; x=0; f; echo $x"), "0\n");
     assert_eq!(out("echo {a,b}{1..2}"), "a1 a2 b1 b2\n");
 }
+
+#[test]
+fn loops_that_used_to_spin_or_panic_end() {
+    // `break` in a while condition ends that loop (it used to be a no-op: endless loop).
+    assert_eq!(out("while break; do :; done; echo done $?"), "done 0\n");
+    // A non-numeric count is fatal in a script (status 128), not a loop that never breaks.
+    assert_eq!(run("while :; do break x; done; echo no").0, 128);
+    // `!` alone (an empty negated pipeline) fails, without a panic.
+    assert_eq!(out("!; echo $?"), "1\n");
+    assert_eq!(out("! ; echo $?; ! true; echo $?"), "1\n1\n");
+}
+
+#[test]
+fn set_and_shopt_parse_as_bash() {
+    assert_eq!(
+        out("set -euxo pipefail 2>/dev/null; echo $-; [[ -o pipefail ]] && echo pf"),
+        "ehuxBs\npf\n"
+    );
+    assert_eq!(out("set -o nounset -o errexit; set +eu; echo $-"), "hBs\n");
+    assert_eq!(run("set -Z").0, 2);
+    assert_eq!(
+        out("shopt -p extglob; shopt -s extglob; shopt -q extglob && echo on"),
+        "shopt -u extglob\non\n"
+    );
+    assert_eq!(out("shopt -po errexit"), "set +o errexit\n");
+}

@@ -62,17 +62,35 @@ impl Array {
 }
 
 impl Shell {
+    /// The variable `name` stands for: itself, or what its nameref chain ends at
+    /// (bash gives up after a few levels, as on a loop).
+    pub(crate) fn ref_target(&self, name: &str) -> String {
+        let mut n = name;
+        for _ in 0..8 {
+            match self.vars.get(n) {
+                Some(v) if v.nameref => match v.value.as_deref() {
+                    Some(t) if !t.is_empty() && t != n => n = t,
+                    _ => break,
+                },
+                _ => break,
+            }
+        }
+        n.to_string()
+    }
+
     /// Whether `name` is an associative array.
     pub(crate) fn is_assoc(&self, name: &str) -> bool {
+        let name = &self.ref_target(name);
         matches!(
-            self.vars.get(name).and_then(|v| v.array.as_ref()),
+            self.vars.get(name.as_str()).and_then(|v| v.array.as_ref()),
             Some(Array::Assoc(_))
         )
     }
 
     /// `${name[key]}` (a scalar is element 0).
     pub(crate) fn get_element(&self, name: &str, key: &str) -> Option<String> {
-        let v = self.vars.get(name)?;
+        let name = self.ref_target(name);
+        let v = self.vars.get(name.as_str())?;
         match &v.array {
             Some(a) => a.get(key).cloned(),
             None if key == "0" => v.value.clone(),
@@ -87,10 +105,12 @@ impl Shell {
         key: &str,
         value: String,
     ) -> Result<(), String> {
+        let name = &self.ref_target(name);
         let v = self.vars.entry(name.to_string()).or_default();
         if v.readonly {
             return Err(format!("{name}: readonly variable"));
         }
+        let value = v.cased(value);
         let arr = v.array.get_or_insert_with(|| {
             let mut m = BTreeMap::new();
             if let Some(old) = v.value.take() {
@@ -128,6 +148,7 @@ impl Shell {
         items: Vec<(Option<String>, String)>,
         append: bool,
     ) -> Result<(), String> {
+        let name = &self.ref_target(name);
         let assoc = self.is_assoc(name);
         let v = self.vars.entry(name.to_string()).or_default();
         if v.readonly {
@@ -228,7 +249,7 @@ impl Shell {
         if let Some(bad) = flags
             .chars()
             .chain(unflags.chars())
-            .find(|c| !"aAirxpgf".contains(*c))
+            .find(|c| !"aAirxpgfFnlut".contains(*c))
         {
             fds.error(&format!("{cmd}: -{bad}: invalid option"));
             return Ok(2);
@@ -267,7 +288,46 @@ impl Shell {
             if local {
                 self.make_local(name);
             }
+            if flags.contains('n') {
+                // The reference itself: its value is the name it points at.
+                let var = self.vars.entry(name.to_string()).or_default();
+                var.nameref = true;
+                if let Some(v) = value {
+                    var.value = Some(v.to_string());
+                    var.array = None;
+                }
+                if flags.contains('r') {
+                    var.readonly = true;
+                }
+                continue;
+            }
+            let target;
+            let name = if self.vars.get(name).is_some_and(|v| v.nameref) {
+                if unflags.contains('n') {
+                    if let Some(v) = self.vars.get_mut(name) {
+                        v.nameref = false;
+                    }
+                    name
+                } else {
+                    target = self.ref_target(name);
+                    target.as_str()
+                }
+            } else {
+                name
+            };
             let var = self.vars.entry(name.to_string()).or_default();
+            if flags.contains('l') {
+                (var.lower, var.upper) = (true, false);
+            }
+            if flags.contains('u') {
+                (var.lower, var.upper) = (false, true);
+            }
+            if unflags.contains('l') {
+                var.lower = false;
+            }
+            if unflags.contains('u') {
+                var.upper = false;
+            }
             if flags.contains('a') && var.array.is_none() {
                 let old = var.value.take();
                 var.array = Some(Array::Indexed(old.into_iter().map(|v| (0, v)).collect()));
@@ -294,6 +354,21 @@ impl Shell {
                     // `declare a=(x y)`: the elements were expanded with the command's words.
                     let (_, items) = self.pending_arrays.remove(p);
                     self.assign_array(name, items, append)
+                } else if v.starts_with('(')
+                    && v.ends_with(')')
+                    && (flags.contains('a')
+                        || flags.contains('A')
+                        || self.vars.get(name).is_some_and(|x| x.array.is_some()))
+                {
+                    // `declare -a 'a=(1 2)'`: a quoted array literal is still one, as in bash.
+                    let op = if append { "+=" } else { "=" };
+                    match Shell::parse(&format!("{name}{op}{v}")) {
+                        Ok(prog) => {
+                            self.run_program(&prog, fds);
+                            Ok(())
+                        }
+                        Err(_) => self.set(name, v.to_string()),
+                    }
                 } else {
                     let v = if self.vars.get(name).is_some_and(|v| v.integer) {
                         self.arith_text(v, None, fds)?.to_string()
@@ -368,16 +443,28 @@ fn describe(name: &str, v: &Var) -> String {
     if v.integer {
         attrs.push('i');
     }
+    if v.nameref {
+        attrs.push('n');
+    }
     if v.readonly {
         attrs.push('r');
     }
     if v.exported {
         attrs.push('x');
     }
+    if v.lower {
+        attrs.push('l');
+    }
+    if v.upper {
+        attrs.push('u');
+    }
     if attrs.is_empty() {
         attrs.push('-');
     }
     let q = |s: &str| {
+        if s.chars().any(|c| c.is_control()) {
+            return ansi_c_quote(s);
+        }
         let mut o = String::from("\"");
         for c in s.chars() {
             if matches!(c, '"' | '\\' | '$' | '`') {
@@ -406,4 +493,27 @@ fn describe(name: &str, v: &Var) -> String {
         (None, Some(val)) => format!("declare -{attrs} {name}={}", q(val)),
         (None, None) => format!("declare -{attrs} {name}"),
     }
+}
+
+/// `$'...'` quoting, as bash's `declare -p` prints values with control characters.
+pub(crate) fn ansi_c_quote(s: &str) -> String {
+    let mut o = String::from("$'");
+    for c in s.chars() {
+        match c {
+            '\n' => o.push_str("\\n"),
+            '\t' => o.push_str("\\t"),
+            '\r' => o.push_str("\\r"),
+            '\x07' => o.push_str("\\a"),
+            '\x08' => o.push_str("\\b"),
+            '\x0b' => o.push_str("\\v"),
+            '\x0c' => o.push_str("\\f"),
+            '\x1b' => o.push_str("\\E"),
+            '\'' => o.push_str("\\'"),
+            '\\' => o.push_str("\\\\"),
+            c if c.is_control() => o.push_str(&format!("\\{:03o}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('\'');
+    o
 }
