@@ -191,7 +191,11 @@ fn build_dir_reads_a_dockerfile_and_honours_dockerignore() {
     let empty = tempfile::tempdir().unwrap();
     let out = build(empty.path(), &[]);
     assert_eq!(out.status.code(), Some(125));
-    assert!(text(&out.stderr).contains("Dockerfile"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Dockerfile"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -204,7 +208,13 @@ fn buildkit_continuations_and_json_arrays() {
     )]);
     ok(&build(dir.path(), &["-t", "docker-continuations"]));
     assert_eq!(
-        ok(&w(&["run", "docker-continuations", "cat", "/joined", "/last"])),
+        ok(&w(&[
+            "run",
+            "docker-continuations",
+            "cat",
+            "/joined",
+            "/last"
+        ])),
         "hello world\nlast\n"
     );
     let dir = context(&[("Balenafile", "FROM base\nCMD [ \"a\", [ \"b\" ] ]\n")]);
@@ -257,7 +267,11 @@ fn history_keeps_one_row_per_step_and_templates_read_the_config() {
 
     let q = ok(&w(&["images", "-q"]));
     assert!(q.lines().any(|l| l == &id[..12]), "{q}");
-    let rows = ok(&w(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]));
+    let rows = ok(&w(&[
+        "images",
+        "--format",
+        "{{.Repository}}:{{.Tag}} {{.ID}}",
+    ]));
     assert!(
         rows.lines()
             .any(|l| l == format!("docker-history-test:latest {}", &id[..12])),
@@ -281,18 +295,36 @@ fn run_name_entrypoint_and_env_file() {
     );
     // --entrypoint replaces ENTRYPOINT and drops CMD.
     assert_eq!(
-        ok(&w(&["run", "--entrypoint", "echo", "docker-entrypoint-test"])),
+        ok(&w(&[
+            "run",
+            "--entrypoint",
+            "echo",
+            "docker-entrypoint-test"
+        ])),
         "\n"
     );
     assert_eq!(
-        ok(&w(&["run", "--entrypoint", "echo", "docker-entrypoint-test", "x"])),
+        ok(&w(&[
+            "run",
+            "--entrypoint",
+            "echo",
+            "docker-entrypoint-test",
+            "x"
+        ])),
         "x\n"
     );
     let env = dir.path().join("env");
     let out = wsh_cmd(wsh_home())
         .args(["run", "--env-file"])
         .arg(&env)
-        .args(["-e", "B=overridden", "base", "sh", "-c", "echo $A/$B/$FROM_HOST"])
+        .args([
+            "-e",
+            "B=overridden",
+            "base",
+            "sh",
+            "-c",
+            "echo $A/$B/$FROM_HOST",
+        ])
         .env("FROM_HOST", "host-value")
         .output()
         .unwrap();
@@ -307,7 +339,16 @@ fn build_target_quiet_and_labels() {
     )]);
     let out = build(
         dir.path(),
-        &["-q", "--target", "one", "--label", "a=b", "--progress=plain", "-t", "docker-target"],
+        &[
+            "-q",
+            "--target",
+            "one",
+            "--label",
+            "a=b",
+            "--progress=plain",
+            "-t",
+            "docker-target",
+        ],
     );
     let id = ok(&out);
     assert_eq!(id.trim().len(), 64, "{id}");
@@ -330,10 +371,16 @@ fn build_target_quiet_and_labels() {
 fn version_info_and_disk_use() {
     assert!(ok(&w(&["version"])).starts_with("wsh version "));
     let info = ok(&w(&["info"]));
-    assert!(info.contains("Data Root: ") && info.contains("Images: "), "{info}");
+    assert!(
+        info.contains("Data Root: ") && info.contains("Images: "),
+        "{info}"
+    );
     let df = ok(&w(&["system", "df"]));
     let lines: Vec<&str> = df.lines().collect();
-    assert!(lines[0].starts_with("TYPE") && lines[1].starts_with("Images"), "{df}");
+    assert!(
+        lines[0].starts_with("TYPE") && lines[1].starts_with("Images"),
+        "{df}"
+    );
     assert!(lines[2].starts_with("Containers"), "{df}");
 }
 
@@ -358,7 +405,13 @@ fn ps_line(name: &str) -> Option<String> {
 #[test]
 fn detached_container_lifecycle() {
     let out = w(&[
-        "run", "-d", "--name", "docker-life", "base", "sh", "-c",
+        "run",
+        "-d",
+        "--name",
+        "docker-life",
+        "base",
+        "sh",
+        "-c",
         "echo started; echo to-stderr >&2; sleep 60",
     ]);
     let id = ok(&out).trim().to_string();
@@ -367,8 +420,15 @@ fn detached_container_lifecycle() {
         text(&w(&["logs", "docker-life"]).stdout) == "started\nto-stderr\n"
     });
     let line = ps_line("docker-life").expect("listed");
-    assert!(line.starts_with(&id[..12]) && line.contains("Up "), "{line}");
-    assert!(text(&w(&["ps", "-q"]).stdout).lines().any(|l| l == &id[..12]));
+    assert!(
+        line.starts_with(&id[..12]) && line.contains("Up "),
+        "{line}"
+    );
+    assert!(
+        text(&w(&["ps", "-q"]).stdout)
+            .lines()
+            .any(|l| l == &id[..12])
+    );
     // The name is taken.
     let again = w(&["run", "-d", "--name", "docker-life", "base", "true"]);
     assert_eq!(again.status.code(), Some(125));
@@ -378,7 +438,10 @@ fn detached_container_lifecycle() {
     assert_eq!(out.status.code(), Some(1));
     let start = Instant::now();
     assert_eq!(ok(&w(&["stop", "-t", "5", "docker-life"])), "docker-life\n");
-    assert!(start.elapsed() < Duration::from_secs(5), "SIGTERM stopped it at once");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "SIGTERM stopped it at once"
+    );
     assert_eq!(ok(&w(&["wait", "docker-life"])), "143\n");
     let line = ps_line("docker-life").unwrap();
     assert!(line.contains("Exited (143)"), "{line}");
@@ -391,7 +454,12 @@ fn detached_container_lifecycle() {
 #[test]
 fn detached_command_exit_status_logs_follow_and_prune() {
     let id = ok(&w(&[
-        "run", "-d", "base", "sh", "-c", "echo one; sleep 1; echo two; exit 3",
+        "run",
+        "-d",
+        "base",
+        "sh",
+        "-c",
+        "echo one; sleep 1; echo two; exit 3",
     ]));
     let id = id.trim();
     // -f returns when the container ends, with everything it wrote.
@@ -406,7 +474,13 @@ fn detached_command_exit_status_logs_follow_and_prune() {
 #[test]
 fn a_supervisor_killed_with_sigkill_is_cleaned_up() {
     let id = ok(&w(&[
-        "run", "-d", "--name", "docker-kill9", "base", "sleep", "60",
+        "run",
+        "-d",
+        "--name",
+        "docker-kill9",
+        "base",
+        "sleep",
+        "60",
     ]));
     let id = id.trim().to_string();
     let state_path = wsh_home().join("data/run").join(&id).join("state.json");
@@ -446,7 +520,15 @@ fn a_supervisor_killed_with_sigkill_is_cleaned_up() {
     assert!(overlays().is_empty(), "the overlay was removed");
     assert_eq!(ok(&w(&["rm", "docker-kill9"])), "docker-kill9\n");
     // rm -f of a running one kills it.
-    ok(&w(&["run", "-d", "--name", "docker-rmf", "base", "sleep", "60"]));
+    ok(&w(&[
+        "run",
+        "-d",
+        "--name",
+        "docker-rmf",
+        "base",
+        "sleep",
+        "60",
+    ]));
     assert_eq!(ok(&w(&["rm", "-f", "docker-rmf"])), "docker-rmf\n");
     assert!(ps_line("docker-rmf").is_none());
 }

@@ -144,7 +144,8 @@ impl Store {
             );
         }
         let dir = self.run_dir().join(&state.id);
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         std::fs::File::create(dir.join("log"))?;
         write_json(&dir.join("state.json"), &serde_json::to_vec_pretty(state)?)
     }

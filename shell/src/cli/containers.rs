@@ -226,9 +226,7 @@ fn status_text(s: &RunState) -> String {
 pub fn ps(all: bool, quiet: bool) -> anyhow::Result<i32> {
     let store = images::open_store()?;
     let states = store.run_states()?;
-    let shown = states
-        .iter()
-        .filter(|s| all || s.status != Status::Exited);
+    let shown = states.iter().filter(|s| all || s.status != Status::Exited);
     if quiet {
         for s in shown {
             println!("{}", s.short_id());
@@ -360,7 +358,9 @@ fn each(keys: &[String], mut f: impl FnMut(&str) -> anyhow::Result<()>) -> i32 {
 /// `wsh stop [-t SECS] NAME...`.
 pub fn stop(keys: &[String], grace: u64) -> anyhow::Result<i32> {
     let store = images::open_store()?;
-    Ok(each(keys, |k| stop_one(&store, k, Duration::from_secs(grace))))
+    Ok(each(keys, |k| {
+        stop_one(&store, k, Duration::from_secs(grace))
+    }))
 }
 
 /// `wsh rm [-f] NAME...`.
@@ -422,8 +422,8 @@ pub fn prune() -> anyhow::Result<i32> {
 /// Reads a Docker `--env-file`: `K=V` lines, `#` comments and blank lines skipped; a
 /// bare `K` takes the host's value if it has one (as Docker does).
 pub fn read_env_file(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("--env-file {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("--env-file {}", path.display()))?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim_start();

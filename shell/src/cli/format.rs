@@ -145,10 +145,7 @@ mod tests {
         let d = serde_json::json!({"Id": "x", "Config": {"User": "u", "Env": ["A=1", "B=2"],
             "Labels": {"k": "v"}}});
         assert_eq!(render("{{.Id}} {{.Config.User}}", &d).unwrap(), "x u");
-        assert_eq!(
-            render("{{index .Config.Labels \"k\"}}", &d).unwrap(),
-            "v"
-        );
+        assert_eq!(render("{{index .Config.Labels \"k\"}}", &d).unwrap(), "v");
         assert_eq!(
             render("{{json .Config.Env}}", &d).unwrap(),
             r#"["A=1","B=2"]"#

@@ -331,7 +331,8 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
             mountpoint,
             rw,
         } => ic::mount(&image, &mountpoint, rw),
-        Cmd::Ps { all, quiet } | Cmd::Container {
+        Cmd::Ps { all, quiet }
+        | Cmd::Container {
             cmd: ContainerCmd::Ls { all, quiet },
         } => containers::ps(all, quiet),
         Cmd::Logs { follow, container } => containers::logs(&container, follow),
@@ -357,15 +358,15 @@ fn cmd_run_options(cmd: Cmd) -> anyhow::Result<crate::build::container_run::RunO
         entrypoint,
         env_files,
         interactive,
-            tty,
-            env,
-            workdir,
-            mut volumes,
-            mounts,
-            user,
-            image,
-            cmd,
-        } = cmd
+        tty,
+        env,
+        workdir,
+        mut volumes,
+        mounts,
+        user,
+        image,
+        cmd,
+    } = cmd
     else {
         anyhow::bail!("internal error: run options of another subcommand");
     };
@@ -509,7 +510,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     // Guests that spawn `sh -c LINE` (find -exec, xargs) get our interpreter.
     wsh_runtime::set_default_command_line_runner(std::sync::Arc::new(crate::sh_runner::ShRunner));
     if let Some(cmd) = cli.cmd {
-        if !matches!(cmd, Cmd::Run { .. } | Cmd::Build { .. } | Cmd::Supervise { .. }) {
+        if !matches!(
+            cmd,
+            Cmd::Run { .. } | Cmd::Build { .. } | Cmd::Supervise { .. }
+        ) {
             quiet_on_closed_pipe();
         }
         return run_cmd(cmd);

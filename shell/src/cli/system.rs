@@ -71,7 +71,10 @@ pub fn df() -> anyhow::Result<i32> {
         .filter(|s| s.status != Status::Exited)
         .collect();
     let active: BTreeSet<&str> = running.iter().map(|s| s.image_id.as_str()).collect();
-    println!("{:<16} {:>6} {:>8} {:>12}", "TYPE", "TOTAL", "ACTIVE", "SIZE");
+    println!(
+        "{:<16} {:>6} {:>8} {:>12}",
+        "TYPE", "TOTAL", "ACTIVE", "SIZE"
+    );
     println!(
         "{:<16} {:>6} {:>8} {:>12}",
         "Images",
@@ -104,16 +107,16 @@ pub fn info() -> anyhow::Result<i32> {
     images::base::ensure(&store)?;
     let (ids, tagged, other) = image_use(&store)?;
     let states = store.run_states()?;
-    let running = states
-        .iter()
-        .filter(|s| s.status != Status::Exited)
-        .count();
+    let running = states.iter().filter(|s| s.status != Status::Exited).count();
     println!("Containers: {}", states.len());
     println!(" Running: {running}");
     println!(" Exited: {}", states.len() - running);
     println!("Images: {}", ids.len());
     println!("Layers size: {}", human_size(tagged + other));
-    println!("Server Version: none (no daemon: wsh {})", env!("CARGO_PKG_VERSION"));
+    println!(
+        "Server Version: none (no daemon: wsh {})",
+        env!("CARGO_PKG_VERSION")
+    );
     println!("Storage Driver: qcow2 layers over ext4 (in-process)");
     println!("Data Root: {}", dirs.data.display());
     println!("Module Cache: {}", dirs.cache.display());
