@@ -242,11 +242,12 @@ pub fn ps(all: bool, quiet: bool) -> anyhow::Result<i32> {
         if cmd.len() < s.command.len() {
             cmd.push('…');
         }
+        let cmd = format!("\"{cmd}\"");
         println!(
             "{:<14} {:<20} {:<24} {:<24} {:<28} {}",
             s.short_id(),
             s.image,
-            format!("\"{cmd}\""),
+            cmd,
             ago(s.created),
             status_text(s),
             s.name
@@ -431,7 +432,7 @@ pub fn read_env_file(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
             continue;
         }
         match line.split_once('=') {
-            Some((k, _)) if k.is_empty() => {
+            Some(("", _)) => {
                 anyhow::bail!("{}:{}: no variable name", path.display(), n + 1)
             }
             Some((k, v)) => out.push((k.to_string(), v.to_string())),
