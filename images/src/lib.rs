@@ -7,11 +7,13 @@
 //! - `layers/<sha256>.qcow2`: sealed layers, each backed by its parent;
 //! - `layers/rw-<id>.qcow2` + `containers/<id>.json`: containers' writable overlays;
 //! - `images/<id>.json`: image configs; `tags.json`: `NAME:TAG` -> image id;
-//! - `leases/`: running builds; `build-cache.json`: the builder's cache index.
+//! - `leases/`: running builds; `build-cache.json`: the builder's cache index;
+//! - `run/<id>/`: detached containers' state and logs (see [`containers_state`]).
 
 pub mod base;
 mod config;
 mod container;
+pub mod containers_state;
 mod import;
 mod locations;
 pub mod mount;

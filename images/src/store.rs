@@ -67,7 +67,11 @@ pub(crate) fn is_digest(s: &str) -> bool {
 pub(crate) fn pid_alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks for existence.
     let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let exists = rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    // A zombie (a killed detached supervisor whose parent is gone) is dead too.
+    exists
+        && (crate::containers_state::process_start(pid).is_some()
+            || !std::path::Path::new("/proc/self/stat").exists())
 }
 
 pub(crate) fn random_id() -> String {
@@ -236,7 +240,10 @@ impl Store {
                 _ => anyhow::bail!("image id prefix {name} is ambiguous"),
             }
         }
-        anyhow::bail!("no such image: {name}")
+        anyhow::bail!(
+            "no such image: {name} (wsh has no registry to pull from: bring an image in with \
+             `wsh load -i FILE.tar` or `wsh import FILE.img|DIR NAME`, or build it)"
+        )
     }
 
     /// All tagged images, sorted by tag.

@@ -50,6 +50,21 @@ pub struct RunOptions {
     pub publish_all: bool,
     /// `--network`: what the container may reach.
     pub network: wsh_runtime::net::Policy,
+    /// `--name`: the detached container's name.
+    pub name: Option<String>,
+    /// `--entrypoint`: replaces the image's ENTRYPOINT and drops its CMD (Docker's rule).
+    pub entrypoint: Option<Vec<String>>,
+}
+
+impl RunOptions {
+    /// The argv this run executes for an image with `config` (ENTRYPOINT + CMD, as
+    /// changed by `--entrypoint` and the command line).
+    pub fn argv(&self, config: &images::ImageConfig) -> Vec<String> {
+        match &self.entrypoint {
+            Some(ep) => effective_argv(ep, &[], &self.cmd),
+            None => effective_argv(&config.entrypoint, &config.cmd, &self.cmd),
+        }
+    }
 }
 
 /// Opens the volumes' directories (a tmpfs volume gets a fresh temporary one, removed
@@ -130,8 +145,9 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
         images::base::ensure(&store)?;
     }
     let (id, config) = store.resolve(&opts.image)?;
-    let argv = effective_argv(&config.entrypoint, &config.cmd, &opts.cmd);
-    let repl = opens_repl(opts.tty, &config.entrypoint, &opts.cmd);
+    let argv = opts.argv(&config);
+    let entrypoint = opts.entrypoint.as_ref().unwrap_or(&config.entrypoint);
+    let repl = opens_repl(opts.tty, entrypoint, &opts.cmd);
     anyhow::ensure!(
         repl || !argv.is_empty(),
         "{}: no command given and the image has no CMD or ENTRYPOINT",

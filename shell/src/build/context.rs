@@ -1,5 +1,5 @@
 //! The build context: the host directory COPY and ADD read from, filtered by
-//! `.balenaignore`, and the content hashes that key the cache.
+//! `.balenaignore` (else `.dockerignore`), and the content hashes that key the cache.
 //!
 //! `.balenaignore` follows `.dockerignore`: one pattern a line, `#` comments,
 //! patterns relative to the context root (a leading `/` is ignored), `*` and `?`
@@ -62,7 +62,12 @@ impl Context {
             dir.display()
         );
         let mut rules = Vec::new();
-        let ignore = root.join(".balenaignore");
+        // `.balenaignore`, else Docker's `.dockerignore` (same syntax).
+        let ignore = [".balenaignore", ".dockerignore"]
+            .iter()
+            .map(|n| root.join(n))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| root.join(".balenaignore"));
         if let Ok(text) = std::fs::read_to_string(&ignore) {
             for (n, line) in text.lines().enumerate() {
                 let line = line.trim();

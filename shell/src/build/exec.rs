@@ -469,8 +469,8 @@ fn is_duration(s: &str) -> bool {
     !s.is_empty()
 }
 
-/// A signal name (`SIGTERM`, `TERM`) or number → its number.
-fn signal_number(s: &str) -> Option<u32> {
+/// A signal by name (`TERM`, `SIGTERM`) or number (1-64).
+pub fn signal_number(s: &str) -> Option<u32> {
     if let Ok(n) = s.parse::<u32>() {
         return (1..=64).contains(&n).then_some(n);
     }

@@ -34,6 +34,7 @@ pub mod container_run;
 pub mod context;
 pub mod copy;
 mod exec;
+pub use exec::signal_number;
 mod heredoc;
 pub mod mount_spec;
 pub mod output;
@@ -89,6 +90,49 @@ pub struct Options {
     pub build_args: Vec<(String, String)>,
     /// `--no-cache`.
     pub no_cache: bool,
+    /// `--target STAGE`: build up to that stage and make it the image.
+    pub target: Option<String>,
+    /// `-q`: print the image id only.
+    pub quiet: bool,
+    /// `--label K=V`: labels set on the final image.
+    pub labels: Vec<(String, String)>,
+}
+
+/// Parses `K=V` for `--label` (a bare `K` is an empty label, as Docker makes it).
+pub fn parse_label(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        None if !s.is_empty() => Ok((s.to_string(), String::new())),
+        _ => Err(format!("--label {s:?}: expected KEY=VALUE")),
+    }
+}
+
+/// The Balenafile to read and how to name it in messages: `-f FILE` (`-` is stdin),
+/// else `CONTEXT/Balenafile`, else `CONTEXT/Dockerfile`.
+fn read_balenafile(opts: &Options) -> anyhow::Result<(String, String)> {
+    let (shown, bytes) = if opts.file.as_deref() == Some(std::path::Path::new("-")) {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
+            .map_err(|e| anyhow::anyhow!("-f -: cannot read stdin: {e}"))?;
+        ("-".to_string(), b)
+    } else {
+        let path = opts.file.clone().unwrap_or_else(|| {
+            let b = opts.context.join("Balenafile");
+            let d = opts.context.join("Dockerfile");
+            if !b.exists() && d.exists() { d } else { b }
+        });
+        let shown = path.to_string_lossy().trim_start_matches("./").to_string();
+        let bytes = std::fs::read(&path).map_err(|e| {
+            if opts.file.is_none() && e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!("{shown}: No such file or directory (nor a Dockerfile beside it)")
+            } else {
+                anyhow::anyhow!("{shown}: {e}")
+            }
+        })?;
+        (shown, bytes)
+    };
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{shown}: not UTF-8 text"))?;
+    Ok((shown, text))
 }
 
 /// Parses `K=V` for `--build-arg` (a bare `K` is left out, as Docker takes it from the
@@ -105,14 +149,21 @@ pub fn build(opts: &Options) -> anyhow::Result<String> {
     for t in &opts.tags {
         images::normalize_ref(t)?;
     }
-    let path = opts
-        .file
-        .clone()
-        .unwrap_or_else(|| opts.context.join("Balenafile"));
-    let shown = path.to_string_lossy().trim_start_matches("./").to_string();
-    let text = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
-    let text = String::from_utf8(text).map_err(|_| anyhow::anyhow!("{shown}: not UTF-8 text"))?;
-    let bf = parse::parse(&shown, &text)?;
+    let (shown, text) = read_balenafile(opts)?;
+    let mut bf = parse::parse(&shown, &text)?;
+    if let Some(t) = &opts.target {
+        let lower = t.to_lowercase();
+        let Some(i) = bf
+            .stages
+            .iter()
+            .position(|s| s.name.as_deref() == Some(lower.as_str()))
+        else {
+            anyhow::bail!("--target {t}: no stage named {t} in {shown}");
+        };
+        // Docker's classic builder: the stages up to the target (BuildKit would skip
+        // the earlier ones the target does not use).
+        bf.stages.truncate(i + 1);
+    }
     let ctx = context::Context::open(&opts.context)?;
     let (dirs, store) = exec::open_store()?;
     // Held until the image is tagged: a concurrent `wsh rmi` then keeps what this build
@@ -136,16 +187,25 @@ pub fn build(opts: &Options) -> anyhow::Result<String> {
         done: Vec::new(),
         progress: output::Progress::new(),
     };
+    b.progress.quiet = opts.quiet;
     let built = b.run();
     // Good steps stay cached even when a later one fails.
     {
         let lock = b.store.lock()?;
         b.cache.save(&lock)?;
     }
-    let id = built?;
+    let mut id = built?;
+    if !opts.labels.is_empty() {
+        let mut config = b.store.config(&id)?;
+        for (k, v) in &opts.labels {
+            config.labels.insert(k.clone(), v.clone());
+        }
+        let lock = b.store.lock()?;
+        id = b.store.put_config(&lock, &config)?;
+    }
     b.tag(&id, &opts.tags)?;
     let unused = exec::unused_args(opts, &b.used_args);
-    if !unused.is_empty() {
+    if !unused.is_empty() && !opts.quiet {
         eprintln!(
             "warning: build args not used by any ARG: {}",
             unused.join(", ")

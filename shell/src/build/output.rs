@@ -9,6 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// The progress display of one build.
 pub struct Progress {
+    /// `-q`: no progress lines, no RUN output.
+    pub quiet: bool,
     tty: bool,
     spinner: Option<ProgressBar>,
     started: Option<(String, Instant)>,
@@ -29,6 +31,7 @@ impl Progress {
     /// A display for this process's stderr.
     pub fn new() -> Progress {
         Progress {
+            quiet: false,
             tty: std::io::stderr().is_terminal(),
             spinner: None,
             started: None,
@@ -38,16 +41,25 @@ impl Progress {
 
     /// A step found in the cache.
     pub fn cached(&mut self, label: &str, text: &str) {
+        if self.quiet {
+            return;
+        }
         eprintln!("{label} CACHED {}", short(text));
     }
 
     /// A step with no work of its own (ARG).
     pub fn note(&mut self, label: &str, text: &str) {
+        if self.quiet {
+            return;
+        }
         eprintln!("{label} {}", short(text));
     }
 
     /// A step starts; `quiet` steps (no output of their own) get a spinner on a terminal.
     pub fn start(&mut self, label: &str, text: &str, quiet: bool) {
+        if self.quiet {
+            return;
+        }
         let line = format!("{label} {}", short(text));
         if self.tty && quiet {
             let pb = ProgressBar::new_spinner();
@@ -98,6 +110,9 @@ impl Progress {
 
     /// The whole build finished.
     pub fn finished(&self, id: &str, tags: &[String]) {
+        if self.quiet {
+            return;
+        }
         eprintln!(
             "=> built {} in {:.2}s",
             &id[..12.min(id.len())],

@@ -6,7 +6,7 @@
 use parse_dockerfile as pd;
 
 use super::BuildError;
-use super::heredoc::{heredoc_names, hoist_heredocs};
+use super::heredoc::{buildkit_continuations, heredoc_names, hoist_heredocs};
 
 /// A parsed Balenafile.
 #[derive(Debug)]
@@ -223,7 +223,8 @@ pub fn join_continuations(raw: &str, escape: char) -> String {
 
 /// Parses `text` (from the file `file`, the name used in errors).
 pub fn parse(file: &str, orig: &str) -> Result<Balenafile, BuildError> {
-    let (hoisted_text, marks) = hoist_heredocs(orig);
+    let continued = buildkit_continuations(orig);
+    let (hoisted_text, marks) = hoist_heredocs(&continued);
     let text = hoisted_text.as_str();
     let d = pd::parse(text).map_err(|e| {
         let text = orig;
@@ -337,7 +338,20 @@ fn command(c: &pd::Command<'_>, escape: char) -> Result<CmdForm, String> {
         pd::Command::Exec(v) => Ok(CmdForm::Exec(
             v.value.iter().map(|s| s.value.to_string()).collect(),
         )),
-        pd::Command::Shell(s) => Ok(CmdForm::Shell(join_continuations(s.value, escape))),
+        pd::Command::Shell(s) => {
+            let text = join_continuations(s.value, escape);
+            // BuildKit: a JSON array with anything but strings in it is an error, not
+            // shell text (`CMD [ "a", [ "b" ] ]`).
+            if let Ok(serde_json::Value::Array(items)) =
+                serde_json::from_str::<serde_json::Value>(text.trim())
+                && items.iter().any(|v| !v.is_string())
+            {
+                return Err(
+                    "when using JSON array syntax, arrays must be comprised of strings only".into(),
+                );
+            }
+            Ok(CmdForm::Shell(text))
+        }
         // The enum is non_exhaustive: a form a newer parser adds is refused, not guessed.
         _ => Err("unsupported command form".into()),
     }

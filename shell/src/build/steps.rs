@@ -250,7 +250,13 @@ pub(super) fn run(
     let status = {
         let mut sh = Shell::new(ImageSystem::new(container.runtime().clone()));
         // No stdin (as Docker); output goes with the progress lines to stderr.
-        let fds = Fds::standard(Handle::Null, Handle::HostStderr, Handle::HostStderr);
+        // `-q`: nothing but the image id (as `docker build -q`).
+        let out = if b.progress.quiet {
+            Handle::Null
+        } else {
+            Handle::HostStderr
+        };
+        let fds = Fds::standard(Handle::Null, out.clone(), out);
         let mut prelude = super::user::home_export(&st.config.env, &user);
         for (k, v) in st.arg_values() {
             prelude.push_str(&format!("export {k}={}\n", quote(&v)));

@@ -21,9 +21,34 @@ fn layers_size(store: &Store, layers: &[String]) -> u64 {
         .sum()
 }
 
-/// `wsh images`: one line per tag.
-pub fn images() -> anyhow::Result<i32> {
+/// `wsh images`: one line per tag; `-q` the (distinct) ids; `--format` a Go template
+/// per line.
+pub fn images(quiet: bool, format: Option<&str>) -> anyhow::Result<i32> {
     let store = store_with_base()?;
+    if quiet {
+        let mut seen = std::collections::BTreeSet::new();
+        for e in store.list()? {
+            if seen.insert(e.id.clone()) {
+                println!("{}", &e.id[..12]);
+            }
+        }
+        return Ok(0);
+    }
+    if let Some(f) = format {
+        for e in store.list()? {
+            let (repo, tag) = e.tag.rsplit_once(':').unwrap_or((&e.tag, ""));
+            let row = serde_json::json!({
+                "Repository": repo,
+                "Tag": tag,
+                "ID": &e.id[..12],
+                "CreatedSince": ago(e.config.created),
+                "CreatedAt": super::format::rfc3339(e.config.created),
+                "Size": human_size(layers_size(&store, &e.config.layers)),
+            });
+            println!("{}", super::format::render(f, &row)?);
+        }
+        return Ok(0);
+    }
     println!(
         "{:<30} {:<14} {:<14} {:<24} {:>7} {:>10}",
         "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "LAYERS", "SIZE"
@@ -98,7 +123,7 @@ pub fn history(name: &str) -> anyhow::Result<i32> {
             layer,
             ago(h.created),
             human_size(h.layer_size),
-            h.created_by
+            one_line(&h.created_by)
         );
     }
     Ok(0)
@@ -133,6 +158,20 @@ pub fn mount(image: &str, mountpoint: &Path, rw: bool) -> anyhow::Result<i32> {
         println!("{id}");
     }
     Ok(0)
+}
+
+/// A history entry on one table row: newlines (a multi-line ENV value, a heredoc) and
+/// other control characters shown escaped, as `\n`.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| match c {
+            '\n' => vec!['\\', 'n'],
+            '\t' => vec!['\\', 't'],
+            '\r' => vec!['\\', 'r'],
+            c if c.is_control() => format!("\\x{:02x}", c as u32).chars().collect(),
+            c => vec![c],
+        })
+        .collect()
 }
 
 /// "3 minutes ago" for a timestamp in seconds.

@@ -1,8 +1,11 @@
 //! The `wsh` command line (DESIGN.md, "Command line"): shell text (`-c`, a script, stdin
 //! or the REPL) in a throwaway container of the default image, or a subcommand.
 
+mod containers;
+mod format;
 mod listing;
 mod oci;
+mod system;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -61,9 +64,23 @@ enum Cmd {
         /// Name the image NAME[:TAG] (repeatable).
         #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
         tags: Vec<String>,
-        /// The Balenafile (default: CONTEXT/Balenafile).
+        /// The Balenafile (default: CONTEXT/Balenafile, else CONTEXT/Dockerfile); `-`
+        /// reads it from stdin.
         #[arg(short = 'f', long = "file", value_name = "FILE")]
         file: Option<PathBuf>,
+        /// Build the stages up to this one (by name) and make it the image.
+        #[arg(long, value_name = "STAGE")]
+        target: Option<String>,
+        /// Print only the image id (no progress).
+        #[arg(short = 'q', long)]
+        quiet: bool,
+        /// Set a label on the image (repeatable).
+        #[arg(long = "label", value_name = "K=V", value_parser = crate::build::parse_label)]
+        labels: Vec<(String, String)>,
+        /// Progress output: `auto`, `plain` and `tty` all print BuildKit-style plain lines
+        /// (a spinner on a terminal); `quiet` is `-q`.
+        #[arg(long, value_name = "TYPE", value_parser = ["auto", "plain", "tty", "quiet", "rawjson"])]
+        progress: Option<String>,
         /// Set a build-time variable declared by ARG (repeatable).
         #[arg(long = "build-arg", value_name = "K=V", value_parser = crate::build::parse_build_arg)]
         build_args: Vec<(String, String)>,
@@ -74,11 +91,24 @@ enum Cmd {
         #[arg(default_value = ".")]
         context: PathBuf,
     },
-    /// Run an image's command (ENTRYPOINT + CMD) in a throwaway container.
+    /// Run an image's command (ENTRYPOINT + CMD) in a container: removed at the end,
+    /// or with `-d` left running in the background under a supervising wsh process.
     Run {
-        /// Accepted for Docker compatibility: containers are always removed.
+        /// Accepted for Docker compatibility: a foreground container is always removed.
         #[arg(long)]
         rm: bool,
+        /// Run in the background: print the container id and return at once.
+        #[arg(short = 'd', long)]
+        detach: bool,
+        /// Name the container (for ps, logs, stop, rm, wait).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Replace the image's ENTRYPOINT (and drop its CMD, as Docker does); `""` clears it.
+        #[arg(long, value_name = "CMD")]
+        entrypoint: Option<String>,
+        /// Read `K=V` lines (`#` comments; a bare `K` takes the host's value) (repeatable).
+        #[arg(long = "env-file", value_name = "FILE")]
+        env_files: Vec<PathBuf>,
         /// Give the command wsh's stdin.
         #[arg(short = 'i', long)]
         interactive: bool,
@@ -119,14 +149,26 @@ enum Cmd {
         cmd: Vec<String>,
     },
     /// List images.
-    Images,
+    Images {
+        /// Only the image ids.
+        #[arg(short = 'q', long)]
+        quiet: bool,
+        /// A Go template per image: {{.Repository}} {{.Tag}} {{.ID}} {{.CreatedSince}}
+        /// {{.CreatedAt}} {{.Size}}.
+        #[arg(long, value_name = "TEMPLATE")]
+        format: Option<String>,
+    },
     /// Remove an image tag (or an image id with all its tags) and the layers no image uses.
     Rmi {
         /// NAME[:TAG] or image id.
         image: String,
     },
-    /// Print an image's config as JSON.
+    /// Print an image's config as JSON, or `--format` a Go template over Docker's
+    /// shape of it ({{.Id}}, {{.Config.User}}, {{index .Config.Labels "k"}}, {{json .Config.Env}}).
     Inspect {
+        /// A Go template (Docker's `docker inspect --format`).
+        #[arg(short = 'f', long, value_name = "TEMPLATE")]
+        format: Option<String>,
         /// NAME[:TAG] or image id.
         image: String,
     },
@@ -173,6 +215,94 @@ enum Cmd {
     Save(oci::SaveArgs),
     /// Load images from an OCI or `docker save` archive.
     Load(oci::LoadArgs),
+    /// List the containers started with `run -d` (running ones; `-a`: all).
+    Ps {
+        /// Also the exited ones.
+        #[arg(short = 'a', long)]
+        all: bool,
+        /// Only the ids.
+        #[arg(short = 'q', long)]
+        quiet: bool,
+    },
+    /// Print a detached container's output (stdout and stderr, merged).
+    Logs {
+        /// Keep printing what it writes until it exits.
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// Container name or id.
+        container: String,
+    },
+    /// Stop running containers: STOPSIGNAL (default SIGTERM), then SIGKILL after SECS.
+    Stop {
+        /// The grace period in seconds.
+        #[arg(short = 't', long = "time", value_name = "SECS", default_value_t = 10)]
+        time: u64,
+        /// Container names or ids.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Remove stopped containers (`-f`: kill running ones first).
+    Rm {
+        /// Kill a running container, then remove it.
+        #[arg(short = 'f', long)]
+        force: bool,
+        /// Container names or ids.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Wait for containers to exit; print each one's exit status.
+    Wait {
+        /// Container names or ids.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Container commands (`prune`).
+    Container {
+        #[command(subcommand)]
+        cmd: ContainerCmd,
+    },
+    /// Store-wide commands (`df`).
+    System {
+        #[command(subcommand)]
+        cmd: SystemCmd,
+    },
+    /// Print version information.
+    Version,
+    /// Print where wsh keeps its data and what is there.
+    Info,
+    /// The supervisor of a detached container (started by `run -d`).
+    #[command(name = "__supervise", hide = true)]
+    Supervise {
+        /// The container id.
+        id: String,
+    },
+}
+
+/// `wsh container ...`.
+#[derive(clap::Subcommand, Debug)]
+enum ContainerCmd {
+    /// Remove all exited containers.
+    Prune {
+        /// Accepted for Docker compatibility (wsh never asks).
+        #[arg(short = 'f', long)]
+        force: bool,
+    },
+    /// List containers (as `wsh ps`).
+    Ls {
+        /// Also the exited ones.
+        #[arg(short = 'a', long)]
+        all: bool,
+        /// Only the ids.
+        #[arg(short = 'q', long)]
+        quiet: bool,
+    },
+}
+
+/// `wsh system ...`.
+#[derive(clap::Subcommand, Debug)]
+enum SystemCmd {
+    /// Disk use of images, containers and the build cache.
+    Df,
 }
 
 /// Runs an image-management subcommand; returns the exit status.
@@ -182,6 +312,10 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
         Cmd::Build {
             tags,
             file,
+            target,
+            quiet,
+            labels,
+            progress,
             build_args,
             no_cache,
             context,
@@ -191,40 +325,18 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
             tags,
             build_args,
             no_cache,
+            target,
+            quiet: quiet || progress.as_deref() == Some("quiet"),
+            labels,
         }),
-        Cmd::Run {
-            rm: _,
-            interactive,
-            tty,
-            env,
-            workdir,
-            mut volumes,
-            mounts,
-            user,
-            publish,
-            publish_all,
-            network,
-            image,
-            cmd,
-        } => crate::build::container_run::run(&crate::build::container_run::RunOptions {
-            image,
-            cmd,
-            env,
-            workdir,
-            volumes: {
-                volumes.extend(mounts);
-                volumes
-            },
-            interactive,
-            tty,
-            user,
-            publish,
-            publish_all,
-            network,
-        }),
-        Cmd::Images => ic::images(),
+        Cmd::Run { detach: true, .. } => containers::detach(cmd_run_options(cmd)?),
+        Cmd::Run { .. } => crate::build::container_run::run(&cmd_run_options(cmd)?),
+        Cmd::Images { quiet, format } => ic::images(quiet, format.as_deref()),
         Cmd::Rmi { image } => ic::rmi(&image),
-        Cmd::Inspect { image } => ic::inspect(&image),
+        Cmd::Inspect { image, format } => match format {
+            Some(f) => format::inspect(&image, &f),
+            None => ic::inspect(&image),
+        },
         Cmd::History { image } => ic::history(&image),
         Cmd::Tag { src, dst } => ic::tag(&src, &dst),
         Cmd::Export { image, file } => ic::export(&image, &file),
@@ -236,7 +348,70 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
         } => ic::mount(&image, &mountpoint, rw),
         Cmd::Save(args) => oci::save(&args),
         Cmd::Load(args) => oci::load(&args),
+        Cmd::Ps { all, quiet }
+        | Cmd::Container {
+            cmd: ContainerCmd::Ls { all, quiet },
+        } => containers::ps(all, quiet),
+        Cmd::Logs { follow, container } => containers::logs(&container, follow),
+        Cmd::Stop { time, containers } => containers::stop(&containers, time),
+        Cmd::Rm { force, containers } => containers::rm(&containers, force),
+        Cmd::Wait { containers } => containers::wait(&containers),
+        Cmd::Container {
+            cmd: ContainerCmd::Prune { force: _ },
+        } => containers::prune(),
+        Cmd::System { cmd: SystemCmd::Df } => system::df(),
+        Cmd::Version => system::version(),
+        Cmd::Info => system::info(),
+        Cmd::Supervise { id } => containers::supervise(&id),
     }
+}
+
+/// `wsh run`'s options, with `--env-file` read and `--entrypoint` applied.
+fn cmd_run_options(cmd: Cmd) -> anyhow::Result<crate::build::container_run::RunOptions> {
+    let Cmd::Run {
+        rm: _,
+        detach: _,
+        name,
+        entrypoint,
+        env_files,
+        interactive,
+        tty,
+        env,
+        workdir,
+        mut volumes,
+        mounts,
+        user,
+        publish,
+        publish_all,
+        network,
+        image,
+        cmd,
+    } = cmd
+    else {
+        anyhow::bail!("internal error: run options of another subcommand");
+    };
+    // Docker: the env files first, then -e (a later setting wins).
+    let mut all_env = Vec::new();
+    for f in &env_files {
+        all_env.extend(containers::read_env_file(f)?);
+    }
+    all_env.extend(env);
+    volumes.extend(mounts);
+    Ok(crate::build::container_run::RunOptions {
+        image,
+        cmd,
+        env: all_env,
+        workdir,
+        volumes,
+        interactive,
+        tty,
+        user,
+        publish,
+        publish_all,
+        network,
+        name,
+        entrypoint: entrypoint.map(|e| if e.is_empty() { Vec::new() } else { vec![e] }),
+    })
 }
 
 /// Where the shell text comes from.
@@ -250,13 +425,37 @@ enum Source {
 }
 
 /// Parses the command line, runs it and reports an error once, as `wsh: ...`.
+///
+/// Exit statuses follow Docker's for `run` and `build`: 125 when wsh itself fails (no
+/// such image, a bad option), else the command's own (126/127 when it cannot be run).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse_from(hoist_subcommand(std::env::args_os().collect()));
+    let argv = hoist_subcommand(std::env::args_os().collect());
+    // `run`, `build` (and a detached container's supervisor, which is a `run`) fail
+    // with Docker's 125 when the failure is wsh's own.
+    let docker_status = matches!(
+        argv.get(1).and_then(|w| w.to_str()),
+        Some("run" | "build" | "__supervise")
+    );
+    let own_failure = if docker_status { 125 } else { 1 };
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let status = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ if docker_status => 125,
+                _ => e.exit_code(),
+            };
+            let _ = e.print();
+            return ExitCode::from(status as u8);
+        }
+    };
     match run(cli) {
         Ok(status) => ExitCode::from((status & 0xff) as u8),
         Err(e) => {
             eprintln!("wsh: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(own_failure)
         }
     }
 }
@@ -334,6 +533,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     // Guests that spawn `sh -c LINE` (find -exec, xargs) get our interpreter.
     wsh_runtime::set_default_command_line_runner(std::sync::Arc::new(crate::sh_runner::ShRunner));
     if let Some(cmd) = cli.cmd {
+        if !matches!(
+            cmd,
+            Cmd::Run { .. } | Cmd::Build { .. } | Cmd::Supervise { .. }
+        ) {
+            quiet_on_closed_pipe();
+        }
         return run_cmd(cmd);
     }
     let (source, arg0, args) = match cli.command {
@@ -353,6 +558,14 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Source::Command(cmd) => cmd.clone(),
         Source::Script(path) => match std::fs::read(path) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && looks_like_command(path) => {
+                let word = path.display();
+                match absent_command(&word.to_string()) {
+                    Some(why) => eprintln!("wsh: '{word}' is not a wsh command: {why}"),
+                    None => eprintln!("wsh: '{word}' is not a wsh command. See 'wsh --help'"),
+                }
+                return Ok(1);
+            }
             Err(e) => {
                 // bash: 127 for a missing script, 126 for one it cannot read.
                 let (why, status) = match e.kind() {
@@ -388,4 +601,40 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     };
     container.finish(cli.save_image.as_deref())?;
     Ok(status)
+}
+
+/// The image-management subcommands write with `println!`, which panics on a closed
+/// pipe because Rust ignores SIGPIPE: restoring its default makes `wsh images | head
+/// -1` end quietly, killed by SIGPIPE as GNU tools are. (Not for `run` and `build`:
+/// their guests' writes go through the runtime, which turns EPIPE into the guest's own
+/// error, and the shell's builtins report it as bash does.)
+fn quiet_on_closed_pipe() {
+    // SAFETY: setting a signal's disposition to its default is always sound.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Whether a missing script name is rather a mistyped subcommand (`wsh ps`): a bare
+/// lowercase word with no `/` or `.` (which a script path would have).
+fn looks_like_command(path: &std::path::Path) -> bool {
+    let w = path.to_string_lossy();
+    !w.is_empty()
+        && w.starts_with(|c: char| c.is_ascii_lowercase())
+        && w.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Why a Docker subcommand that wsh lacks is absent.
+fn absent_command(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "exec" => {
+            "a second program cannot open a running container's file system (its overlay is \
+             owned by the supervising process); run it with the container's command instead"
+        }
+        "pull" | "push" | "login" | "logout" | "search" => {
+            "wsh has no registry; bring images in with `wsh load -i FILE.tar` or `wsh import`"
+        }
+        _ => return None,
+    })
 }

@@ -1,0 +1,447 @@
+//! Containers that keep running without a daemon: `run -d`, `ps`, `logs`, `stop`, `rm`,
+//! `wait`, `container prune`.
+//!
+//! `wsh run -d` registers the container in the store (`images::containers_state`),
+//! starts `wsh __supervise ID` in a session of its own (setsid) with its stdout and
+//! stderr appended to the container's log, prints the id and returns. The supervisor
+//! re-reads the original command line from the state, runs it as a foreground `wsh
+//! run` would, and records the exit status. A stop signal (STOPSIGNAL, else SIGTERM)
+//! makes it record `128 + signal` and exit, which ends its guests with it (WebAssembly
+//! guests have no signal handlers of their own); `stop` sends SIGKILL after the grace
+//! period. A supervisor that dies unannounced (`kill -9`) is found out by the next
+//! command that reads the state (its pid is gone), and its overlay is removed when
+//! the store is next opened.
+
+use std::io::{Read as _, Write as _};
+use std::os::unix::process::CommandExt as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use images::containers_state::{self as cs, RunState, Status};
+
+use super::listing::{ago, human_size};
+use crate::build::container_run::RunOptions;
+
+/// Docker's rule for container names.
+fn valid_name(n: &str) -> bool {
+    let mut c = n.chars();
+    c.next().is_some_and(|f| f.is_ascii_alphanumeric())
+        && c.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// `wsh run -d`: registers the container, starts its supervisor, prints the id.
+pub fn detach(opts: RunOptions) -> anyhow::Result<i32> {
+    anyhow::ensure!(
+        !opts.tty && !opts.interactive,
+        "-d cannot be combined with -i or -t (a detached container has no terminal)"
+    );
+    let store = images::open_store()?;
+    if images::normalize_ref(&opts.image).ok().as_deref() == Some(images::base::BASE_TAG) {
+        images::base::ensure(&store)?;
+    }
+    let (image_id, config) = store.resolve(&opts.image)?;
+    let argv = opts.argv(&config);
+    anyhow::ensure!(
+        !argv.is_empty(),
+        "{}: no command given and the image has no CMD or ENTRYPOINT",
+        opts.image
+    );
+    let id = cs::new_id();
+    let name = match &opts.name {
+        Some(n) => {
+            anyhow::ensure!(
+                valid_name(n),
+                "invalid container name {n:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            );
+            n.clone()
+        }
+        None => id[..12].to_string(),
+    };
+    let args = std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|a| anyhow::anyhow!("{a:?}: a detached command line must be UTF-8"))?;
+    let state = RunState {
+        id: id.clone(),
+        name,
+        image: opts.image.clone(),
+        image_id,
+        command: argv.join(" "),
+        argv: args,
+        created: images::now_secs(),
+        pid: 0,
+        pid_start: 0,
+        status: Status::Created,
+        exit_code: None,
+        finished: None,
+        note: String::new(),
+    };
+    store.register_run(&state)?;
+    let started = spawn_supervisor(&store, &id);
+    if let Err(e) = started {
+        let _ = store.remove_run(&id);
+        return Err(e);
+    }
+    println!("{id}");
+    Ok(0)
+}
+
+/// Starts `wsh __supervise ID` detached from this process's session and terminal.
+fn spawn_supervisor(store: &images::Store, id: &str) -> anyhow::Result<()> {
+    let log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(store.run_log(id))
+        .context("cannot open the container's log")?;
+    let exe = std::env::current_exe().context("cannot find the wsh binary")?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["__supervise", id])
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().context("cannot start the supervisor")?;
+    let pid = child.id();
+    // The supervisor records itself too; whichever is first sets the pid.
+    store.update_run(id, |s| {
+        if s.pid == 0 {
+            s.pid = pid;
+            s.pid_start = cs::process_start(pid).unwrap_or(0);
+        }
+        if s.status == Status::Created {
+            s.status = Status::Running;
+        }
+    })?;
+    Ok(())
+}
+
+/// `wsh __supervise ID`: runs the registered command, records how it ended.
+pub fn supervise(id: &str) -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    let me = std::process::id();
+    let state = store.update_run(id, |s| {
+        s.pid = me;
+        s.pid_start = cs::process_start(me).unwrap_or(0);
+        if s.status == Status::Created {
+            s.status = Status::Running;
+        }
+    })?;
+    let signals = [
+        libc::SIGTERM,
+        libc::SIGINT,
+        libc::SIGQUIT,
+        libc::SIGHUP,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+    ];
+    let mut sigs = signal_hook::iterator::Signals::new(signals)?;
+    let sig_store = images::open_store()?;
+    let sig_id = id.to_string();
+    std::thread::spawn(move || {
+        if let Some(sig) = sigs.forever().next() {
+            let code = 128 + sig;
+            let _ = sig_store.update_run(&sig_id, |s| {
+                s.status = Status::Exited;
+                s.exit_code = Some(code);
+                s.finished = Some(images::now_secs());
+                s.note = format!("stopped by signal {sig}");
+            });
+            // The guests run in this process: they end with it.
+            std::process::exit(code);
+        }
+    });
+    let mut argv = vec!["wsh".to_string()];
+    argv.extend(state.argv.iter().cloned());
+    let argv = super::hoist_subcommand(argv.into_iter().map(Into::into).collect());
+    let status = match <super::Cli as clap::Parser>::try_parse_from(argv) {
+        Ok(mut cli) => {
+            if let Some(super::Cmd::Run { detach, .. }) = &mut cli.cmd {
+                *detach = false;
+            }
+            match super::run(cli) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("wsh: {e:#}");
+                    125
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("wsh: {e}");
+            125
+        }
+    };
+    store.update_run(id, |s| {
+        if s.status != Status::Exited {
+            s.status = Status::Exited;
+            s.exit_code = Some(status);
+            s.finished = Some(images::now_secs());
+        }
+    })?;
+    Ok(status)
+}
+
+/// "5 seconds", "3 minutes", ... as Docker's `Up ...`.
+fn duration(secs: u64) -> String {
+    let (n, unit) = match secs {
+        0 => return "Less than a second".into(),
+        1..60 => (secs, "second"),
+        60..3600 => (secs / 60, "minute"),
+        3600..86400 => (secs / 3600, "hour"),
+        _ => (secs / 86400, "day"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+fn status_text(s: &RunState) -> String {
+    match s.status {
+        Status::Created => "Created".into(),
+        Status::Running => format!(
+            "Up {}",
+            duration(images::now_secs().saturating_sub(s.created))
+        ),
+        Status::Exited => {
+            let code = s.exit_code.unwrap_or(-1);
+            let note = if s.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", s.note)
+            };
+            format!(
+                "Exited ({code}) {}{note}",
+                ago(s.finished.unwrap_or(s.created))
+            )
+        }
+    }
+}
+
+/// `wsh ps [-a] [-q]`.
+pub fn ps(all: bool, quiet: bool) -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    let states = store.run_states()?;
+    let shown = states.iter().filter(|s| all || s.status != Status::Exited);
+    if quiet {
+        for s in shown {
+            println!("{}", s.short_id());
+        }
+        return Ok(0);
+    }
+    println!(
+        "{:<14} {:<20} {:<24} {:<24} {:<28} NAMES",
+        "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS"
+    );
+    for s in shown {
+        let mut cmd: String = s.command.chars().take(20).collect();
+        if cmd.len() < s.command.len() {
+            cmd.push('…');
+        }
+        let cmd = format!("\"{cmd}\"");
+        println!(
+            "{:<14} {:<20} {:<24} {:<24} {:<28} {}",
+            s.short_id(),
+            s.image,
+            cmd,
+            ago(s.created),
+            status_text(s),
+            s.name
+        );
+    }
+    Ok(0)
+}
+
+/// `wsh logs [-f] NAME`.
+pub fn logs(key: &str, follow: bool) -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    let state = store.find_run(key)?;
+    let mut f = std::fs::File::open(store.run_log(&state.id))
+        .with_context(|| format!("{key}: the container has no log"))?;
+    let mut out = std::io::stdout().lock();
+    let mut buf = Vec::new();
+    loop {
+        // Whether it had exited before this read: then the read saw everything.
+        let done = !follow || store.run_state(&state.id)?.status == Status::Exited;
+        buf.clear();
+        f.read_to_end(&mut buf)?;
+        out.write_all(&buf)?;
+        out.flush()?;
+        if done {
+            return Ok(0);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until `pred` holds on the state of `id` or `limit` passes.
+fn wait_for(
+    store: &images::Store,
+    id: &str,
+    limit: Duration,
+    pred: impl Fn(&RunState) -> bool,
+) -> anyhow::Result<bool> {
+    let start = Instant::now();
+    loop {
+        if pred(&store.run_state(id)?) {
+            return Ok(true);
+        }
+        if start.elapsed() >= limit {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Kills the supervisor with SIGKILL and records the exit (137).
+fn kill(store: &images::Store, s: &RunState, note: &str) -> anyhow::Result<()> {
+    // Recorded first, so the vanished supervisor is not taken for an unexplained death.
+    store.update_run(&s.id, |s| {
+        if s.status != Status::Exited {
+            s.status = Status::Exited;
+            s.exit_code = Some(137);
+            s.finished = Some(images::now_secs());
+            s.note = note.into();
+        }
+    })?;
+    if s.supervisor_alive() {
+        // SAFETY: a plain kill(2) of a pid checked to be our supervisor (by start time).
+        unsafe { libc::kill(s.pid as libc::pid_t, libc::SIGKILL) };
+    }
+    let start = Instant::now();
+    while s.supervisor_alive() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+/// Stops one container: its stop signal, then SIGKILL after `grace`.
+fn stop_one(store: &images::Store, key: &str, grace: Duration) -> anyhow::Result<()> {
+    let s = store.find_run(key)?;
+    // Just registered: give its supervisor a moment to start.
+    wait_for(store, &s.id, Duration::from_secs(5), |s| {
+        s.status != Status::Created
+    })?;
+    let s = store.run_state(&s.id)?;
+    if s.status != Status::Running {
+        return Ok(());
+    }
+    let config = store.config(&s.image_id)?;
+    let sig = crate::build::signal_number(&config.stop_signal).unwrap_or(libc::SIGTERM as u32);
+    // SAFETY: a plain kill(2) of the live supervisor (run_state checked its start time).
+    unsafe { libc::kill(s.pid as libc::pid_t, sig as libc::c_int) };
+    let ended = wait_for(store, &s.id, grace, |s| !s.supervisor_alive())?;
+    if !ended {
+        kill(store, &s, "killed after the grace period")?;
+    }
+    Ok(())
+}
+
+/// Runs `f` for each key, reporting failures as Docker does (all tried, status 1).
+fn each(keys: &[String], mut f: impl FnMut(&str) -> anyhow::Result<()>) -> i32 {
+    let mut status = 0;
+    for k in keys {
+        match f(k.as_str()) {
+            Ok(()) => println!("{k}"),
+            Err(e) => {
+                eprintln!("wsh: {e:#}");
+                status = 1;
+            }
+        }
+    }
+    status
+}
+
+/// `wsh stop [-t SECS] NAME...`.
+pub fn stop(keys: &[String], grace: u64) -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    Ok(each(keys, |k| {
+        stop_one(&store, k, Duration::from_secs(grace))
+    }))
+}
+
+/// `wsh rm [-f] NAME...`.
+pub fn rm(keys: &[String], force: bool) -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    let status = each(keys, |k| {
+        let s = store.find_run(k)?;
+        if s.status != Status::Exited {
+            anyhow::ensure!(
+                force,
+                "cannot remove container {k}: it is running (stop it first, or use rm -f)"
+            );
+            kill(&store, &s, "removed with rm -f")?;
+        }
+        store.remove_run(&s.id)
+    });
+    // Opening the store removes the overlays of the supervisors just killed.
+    images::open_store()?;
+    Ok(status)
+}
+
+/// `wsh wait NAME...`: prints each exit status once it has exited.
+pub fn wait(keys: &[String]) -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    let mut status = 0;
+    for k in keys {
+        let r = store.find_run(k).and_then(|s| {
+            wait_for(&store, &s.id, Duration::MAX, |s| s.status == Status::Exited)?;
+            store.run_state(&s.id)
+        });
+        match r {
+            Ok(s) => println!("{}", s.exit_code.unwrap_or(-1)),
+            Err(e) => {
+                eprintln!("wsh: {e:#}");
+                status = 1;
+            }
+        }
+    }
+    Ok(status)
+}
+
+/// `wsh container prune`: removes the exited containers.
+pub fn prune() -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    let mut freed = 0;
+    println!("Deleted Containers:");
+    for s in store.run_states()? {
+        if s.status == Status::Exited {
+            freed += std::fs::metadata(store.run_log(&s.id)).map_or(0, |m| m.len());
+            store.remove_run(&s.id)?;
+            println!("{}", s.id);
+        }
+    }
+    println!();
+    println!("Total reclaimed space: {}", human_size(freed));
+    Ok(0)
+}
+
+/// Reads a Docker `--env-file`: `K=V` lines, `#` comments and blank lines skipped; a
+/// bare `K` takes the host's value if it has one (as Docker does).
+pub fn read_env_file(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("--env-file {}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match line.split_once('=') {
+            Some(("", _)) => {
+                anyhow::bail!("{}:{}: no variable name", path.display(), n + 1)
+            }
+            Some((k, v)) => out.push((k.to_string(), v.to_string())),
+            None => {
+                if let Ok(v) = std::env::var(line) {
+                    out.push((line.to_string(), v));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
