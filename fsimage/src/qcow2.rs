@@ -353,6 +353,36 @@ mod tests {
     }
 
     #[test]
+    fn whole_clusters_of_zeros_take_no_data_on_the_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("z.qcow2");
+        let mut d = Qcow2Device::create(&p, 1 << 30, None).unwrap();
+        // Data, then zeros over part of it; an unaligned write mixing both.
+        d.write_at(0, &[7u8; 3 * 4096]).unwrap();
+        d.write_at(4096, &[0u8; 4096]).unwrap();
+        d.write_at(1 << 20, &vec![0u8; 64 << 20]).unwrap();
+        let mut mixed = vec![0u8; 5 * 4096];
+        mixed[..100].fill(9);
+        mixed[5 * 4096 - 1] = 9;
+        d.write_at(100 << 20 | 2048, &mixed).unwrap();
+        d.sync_all().unwrap();
+        let mut buf = vec![1u8; 3 * 4096];
+        d.read_at(0, &mut buf).unwrap();
+        assert!(buf[..4096].iter().all(|&b| b == 7));
+        assert!(buf[4096..8192].iter().all(|&b| b == 0));
+        assert!(buf[8192..].iter().all(|&b| b == 7));
+        let mut big = vec![1u8; 64 << 20];
+        d.read_at(1 << 20, &mut big).unwrap();
+        assert!(big.iter().all(|&b| b == 0));
+        let mut back = vec![1u8; 5 * 4096];
+        d.read_at(100 << 20 | 2048, &mut back).unwrap();
+        assert!(back == mixed);
+        // 64 MiB of zeros cost metadata only (a few KiB of tables), not data.
+        let len = std::fs::metadata(&p).unwrap().len();
+        assert!(len < 1 << 20, "the layer is {len} bytes");
+    }
+
+    #[test]
     fn junk_is_refused_with_its_name() {
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.qcow2");

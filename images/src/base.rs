@@ -13,13 +13,11 @@ pub fn applets() -> impl Iterator<Item = &'static str> {
     env!("WSH_APPLETS").split(',').filter(|a| !a.is_empty())
 }
 
-/// Size of the base image's file system, so of every container's: 16 GiB, of which a
-/// qcow2 layer stores only the blocks written (and zero blocks not even those), so a
-/// container grows into it as it needs.
-pub const IMAGE_SIZE: u64 = 16 << 30;
+/// Size of the base image's file system (a qcow2 layer: only used blocks take space).
+pub const IMAGE_SIZE: u64 = 1 << 30;
 
 /// Bumped when the layout below changes, so old stores get a fresh base image.
-const LAYOUT_VERSION: u32 = 4;
+const LAYOUT_VERSION: u32 = 3;
 
 /// The tag of the default image.
 pub const BASE_TAG: &str = "base:latest";
