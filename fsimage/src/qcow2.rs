@@ -161,6 +161,26 @@ impl Qcow2Device {
         })
     }
 
+    /// Writes one run of `data` (which starts at device offset `base`): zeros as
+    /// zero clusters (freeing what the top file held there), anything else as data.
+    fn write_run(
+        &mut self,
+        (at, len, zeros): (u64, usize, bool),
+        data: &[u8],
+        base: u64,
+    ) -> io::Result<()> {
+        let from = (at - base) as usize;
+        let bytes = &data[from..from + len];
+        if zeros {
+            // A file without zero clusters (qcow2 v2) takes the zeros as data.
+            self.image
+                .discard_to_zero(at, len as u64)
+                .or_else(|_| self.image.write(bytes, at))
+        } else {
+            self.image.write(bytes, at)
+        }
+    }
+
     /// The host path of the top file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -189,7 +209,33 @@ impl BlockDevice for Qcow2Device {
         if !self.writable {
             return Err(io::Error::from_raw_os_error(libc::EROFS));
         }
-        self.image.write(data, offset)
+        // Whole clusters of zeros become qcow2 zero clusters (no data on the host), so
+        // a container's large file of zeros, or a fresh file system's zeroed tables,
+        // costs host disk in proportion to the data that is not zero.
+        let cs = CLUSTER_SIZE as u64;
+        let head = (offset.next_multiple_of(cs) - offset).min(data.len() as u64) as usize;
+        let (first, rest) = data.split_at(head);
+        if !first.is_empty() {
+            self.image.write(first, offset)?;
+        }
+        let mut at = offset + head as u64;
+        let mut pending: Option<(u64, usize, bool)> = None; // (offset, length, zeros)
+        for chunk in rest.chunks(CLUSTER_SIZE) {
+            let zero = chunk.len() == CLUSTER_SIZE && chunk.iter().all(|&b| b == 0);
+            pending = match pending {
+                Some((o, len, z)) if z == zero => Some((o, len + chunk.len(), z)),
+                Some(run) => {
+                    self.write_run(run, rest, offset + head as u64)?;
+                    Some((at, chunk.len(), zero))
+                }
+                None => Some((at, chunk.len(), zero)),
+            };
+            at += chunk.len() as u64;
+        }
+        if let Some(run) = pending {
+            self.write_run(run, rest, offset + head as u64)?;
+        }
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -304,6 +350,36 @@ mod tests {
             err.contains("top.qcow2") && err.contains("base.qcow2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn whole_clusters_of_zeros_take_no_data_on_the_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("z.qcow2");
+        let mut d = Qcow2Device::create(&p, 1 << 30, None).unwrap();
+        // Data, then zeros over part of it; an unaligned write mixing both.
+        d.write_at(0, &[7u8; 3 * 4096]).unwrap();
+        d.write_at(4096, &[0u8; 4096]).unwrap();
+        d.write_at(1 << 20, &vec![0u8; 64 << 20]).unwrap();
+        let mut mixed = vec![0u8; 5 * 4096];
+        mixed[..100].fill(9);
+        mixed[5 * 4096 - 1] = 9;
+        d.write_at(100 << 20 | 2048, &mixed).unwrap();
+        d.sync_all().unwrap();
+        let mut buf = vec![1u8; 3 * 4096];
+        d.read_at(0, &mut buf).unwrap();
+        assert!(buf[..4096].iter().all(|&b| b == 7));
+        assert!(buf[4096..8192].iter().all(|&b| b == 0));
+        assert!(buf[8192..].iter().all(|&b| b == 7));
+        let mut big = vec![1u8; 64 << 20];
+        d.read_at(1 << 20, &mut big).unwrap();
+        assert!(big.iter().all(|&b| b == 0));
+        let mut back = vec![1u8; 5 * 4096];
+        d.read_at(100 << 20 | 2048, &mut back).unwrap();
+        assert!(back == mixed);
+        // 64 MiB of zeros cost metadata only (a few KiB of tables), not data.
+        let len = std::fs::metadata(&p).unwrap().len();
+        assert!(len < 1 << 20, "the layer is {len} bytes");
     }
 
     #[test]

@@ -72,6 +72,9 @@ impl Container {
     /// Closes the file system and hands back its device, synced.
     fn close(&mut self) -> anyhow::Result<Box<dyn fsimage::BlockDevice>> {
         let runtime = self.runtime.take().context("the container is closed")?;
+        // A program's exit is reported before its instance is torn down: let those
+        // teardowns finish, so they no longer hold the file system.
+        runtime.settle();
         let vfs = runtime.vfs().clone();
         drop(runtime);
         let vfs =

@@ -16,7 +16,10 @@ use wasmtime::{
 
 use crate::wasi::{self, Guest};
 
-/// How many guest instances may be alive at once (pipeline stages, background jobs).
+/// How many guest instances the pooling allocator holds (pipeline stages, background
+/// jobs). Past it, guests run on an engine that allocates on demand (see
+/// [`Shared::overflow_pre`]): slower to start, but with no fixed cap besides the
+/// container's `pids` limit.
 pub const MAX_INSTANCES: u32 = 128;
 
 /// Memories (and tables) one module may define.
@@ -30,22 +33,40 @@ pub struct Shared {
     modules: Mutex<HashMap<[u8; 32], InstancePre<Guest>>>,
     /// Why modules that failed to compile failed, by sha256 of their bytes.
     failed: Mutex<HashMap<[u8; 32], String>>,
+    /// The on-demand engine for guests past the pool, made when first needed.
+    overflow: OnceLock<Result<Overflow, String>>,
+}
+
+/// A second engine, identical but for allocating instances on demand, that runs
+/// guests once the pooling allocator's [`MAX_INSTANCES`] slots are all taken.
+struct Overflow {
+    engine: Engine,
+    linker: Linker<Guest>,
+    /// Modules brought over so far: (the pooled engine's module, its twin here).
+    modules: Mutex<Vec<(Module, InstancePre<Guest>)>>,
 }
 
 static SHARED: OnceLock<Result<Shared, String>> = OnceLock::new();
 
-fn config() -> Config {
-    let mut pool = PoolingAllocationConfig::default();
-    // Multi-memory and reference types allow several memories and tables per module
-    // (toolchains emit them); the totals leave room for some of each across the pool.
-    pool.total_core_instances(MAX_INSTANCES)
-        .max_memories_per_module(MAX_PER_MODULE)
-        .max_tables_per_module(MAX_PER_MODULE)
-        .total_memories(MAX_INSTANCES * 2)
-        .total_tables(MAX_INSTANCES * 2)
-        .table_elements(100_000);
+/// The engine's settings: pooled instances, or (`pooled` false) on-demand ones with
+/// the same code-generation settings, so compiled modules move between the two.
+fn config(pooled: bool) -> Config {
+    let strategy = if pooled {
+        let mut pool = PoolingAllocationConfig::default();
+        // Multi-memory and reference types allow several memories and tables per
+        // module (toolchains emit them); the totals leave room for some of each.
+        pool.total_core_instances(MAX_INSTANCES)
+            .max_memories_per_module(MAX_PER_MODULE)
+            .max_tables_per_module(MAX_PER_MODULE)
+            .total_memories(MAX_INSTANCES * 2)
+            .total_tables(MAX_INSTANCES * 2)
+            .table_elements(100_000);
+        InstanceAllocationStrategy::Pooling(pool)
+    } else {
+        InstanceAllocationStrategy::OnDemand
+    };
     let mut c = Config::new();
-    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+    c.allocation_strategy(strategy)
         .memory_init_cow(true)
         .epoch_interruption(true)
         .cranelift_opt_level(OptLevel::Speed)
@@ -58,22 +79,38 @@ pub fn shared() -> anyhow::Result<&'static Shared> {
     SHARED
         .get_or_init(|| {
             let engine =
-                Engine::new(&config()).map_err(|e| format!("cannot start wasmtime: {e}"))?;
-            let mut linker = Linker::new(&engine);
-            wasi::add_to_linker(&mut linker)
-                .map_err(|e| format!("cannot link the WASI broker: {e}"))?;
-            wasi::wsh_ext::add_to_linker(&mut linker)
-                .map_err(|e| format!("cannot link the wsh host interface: {e}"))?;
+                Engine::new(&config(true)).map_err(|e| format!("cannot start wasmtime: {e}"))?;
+            let linker = broker_linker(&engine)?;
             start_ticker(&engine).map_err(|e| format!("cannot start the epoch ticker: {e}"))?;
             Ok(Shared {
                 engine,
                 linker,
                 modules: Mutex::new(HashMap::new()),
                 failed: Mutex::new(HashMap::new()),
+                overflow: OnceLock::new(),
             })
         })
         .as_ref()
         .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A linker holding the broker (WASI preview 1 and wsh's own interface) for `engine`.
+fn broker_linker(engine: &Engine) -> Result<Linker<Guest>, String> {
+    let mut linker = Linker::new(engine);
+    wasi::add_to_linker(&mut linker).map_err(|e| format!("cannot link the WASI broker: {e}"))?;
+    wasi::wsh_ext::add_to_linker(&mut linker)
+        .map_err(|e| format!("cannot link the wsh host interface: {e}"))?;
+    Ok(linker)
+}
+
+/// Advances the epoch of every engine guests run on: an interrupt or a tick.
+pub(crate) fn increment_epochs() {
+    if let Some(Ok(s)) = SHARED.get() {
+        s.engine.increment_epoch();
+        if let Some(Ok(o)) = s.overflow.get() {
+            o.engine.increment_epoch();
+        }
+    }
 }
 
 /// How often the epoch advances: the granularity of CPU-time checks and interrupts.
@@ -120,8 +157,8 @@ fn start_ticker(engine: &Engine) -> std::io::Result<()> {
                     std::thread::park();
                     continue;
                 }
-                engine.increment_epoch();
                 drop(engine);
+                increment_epochs();
                 std::thread::sleep(TICK);
             }
         })?;
@@ -210,19 +247,60 @@ impl Shared {
     /// import, as the wasmtime CLI's `-W unknown-imports-trap=y` does: the program runs
     /// until it needs one.
     fn link(&self, module: &Module) -> anyhow::Result<InstancePre<Guest>> {
-        match self.linker.instantiate_pre(module) {
-            Ok(pre) => Ok(pre),
-            Err(first) => {
-                let mut linker = self.linker.clone();
-                linker
-                    .define_unknown_imports_as_traps(module)
-                    .and_then(|()| linker.instantiate_pre(module))
-                    // The first error says what does not fit (a wrong signature, say).
-                    .map_err(|_| anyhow::anyhow!("{first:#}"))
-            }
-        }
+        link_with(&self.linker, module)
     }
 
+    /// The twin of `pre` (a module of the pooled engine) on the on-demand engine, for
+    /// a guest that finds the pool full. The first time for a module, its compiled
+    /// code is carried over (serialized and loaded again, no compile).
+    pub(crate) fn overflow_pre(
+        &self,
+        pre: &InstancePre<Guest>,
+    ) -> anyhow::Result<InstancePre<Guest>> {
+        let overflow = self
+            .overflow
+            .get_or_init(|| {
+                let engine = Engine::new(&config(false))
+                    .map_err(|e| format!("cannot start wasmtime (on demand): {e}"))?;
+                let linker = broker_linker(&engine)?;
+                Ok(Overflow {
+                    engine,
+                    linker,
+                    modules: Mutex::new(Vec::new()),
+                })
+            })
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut modules = overflow.modules.lock().unwrap();
+        if let Some((_, twin)) = modules.iter().find(|(m, _)| Module::same(m, pre.module())) {
+            return Ok(twin.clone());
+        }
+        let bytes = pre.module().serialize()?;
+        // SAFETY: the bytes were serialized just now, in this process, by an engine with
+        // the same code-generation settings; wasmtime checks that they are compatible.
+        let module = unsafe { Module::deserialize(&overflow.engine, &bytes) }?;
+        let twin = link_with(&overflow.linker, &module)?;
+        modules.push((pre.module().clone(), twin.clone()));
+        Ok(twin)
+    }
+}
+
+/// Links `module` to the broker in `linker`; see [`Shared::link`].
+fn link_with(linker: &Linker<Guest>, module: &Module) -> anyhow::Result<InstancePre<Guest>> {
+    match linker.instantiate_pre(module) {
+        Ok(pre) => Ok(pre),
+        Err(first) => {
+            let mut linker = linker.clone();
+            linker
+                .define_unknown_imports_as_traps(module)
+                .and_then(|()| linker.instantiate_pre(module))
+                // The first error says what does not fit (a wrong signature, say).
+                .map_err(|_| anyhow::anyhow!("{first:#}"))
+        }
+    }
+}
+
+impl Shared {
     /// Why the module with sha256 `digest` failed to compile before, if it did
     /// (in this process, or in any other: the `failed` file).
     fn known_failure(&self, digest: &[u8; 32], failed: &Path) -> Option<String> {

@@ -14,23 +14,55 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use fsimage::{Ino, Vfs};
 
-/// How many bytes a pipe buffers before its writer blocks (Linux's default).
-pub const PIPE_CAPACITY: usize = 64 * 1024;
+/// How many bytes a pipe buffers before its writer blocks. Larger than Linux's
+/// 64 KiB default: every time a side blocks costs a context switch, and a guest's
+/// pipe buffer only grows to this size when its reader lags (it starts small).
+pub const PIPE_CAPACITY: usize = 1024 * 1024;
+
+/// How much room a blocked writer waits for before it is woken (or less, when it
+/// has less to write): waking it for every few bytes a reader takes makes both
+/// sides trade the CPU in tiny steps.
+const WRITE_LOW_WATER: usize = PIPE_CAPACITY / 4;
 
 /// How often a blocked read looks at its guest's stop flag.
 const STOP_CHECK: std::time::Duration = std::time::Duration::from_millis(10);
 
-#[derive(Default)]
 struct PipeState {
     buf: VecDeque<u8>,
     readers: usize,
     writers: usize,
+    /// Threads blocked in a read, in a write, and in [`Pipe::wait_change`]: each
+    /// condition variable is signalled only when someone waits on it.
+    read_waiters: usize,
+    write_waiters: usize,
+    watchers: usize,
+    /// The least room any blocked writer waits for (`usize::MAX` when none).
+    write_need: usize,
+}
+
+impl Default for PipeState {
+    fn default() -> PipeState {
+        PipeState {
+            buf: VecDeque::new(),
+            readers: 0,
+            writers: 0,
+            read_waiters: 0,
+            write_waiters: 0,
+            watchers: 0,
+            write_need: usize::MAX,
+        }
+    }
 }
 
 /// The shared buffer of one pipe.
 #[derive(Default)]
 pub struct Pipe {
     state: Mutex<PipeState>,
+    /// Signalled when an empty pipe gets data or loses its last writer.
+    readable: Condvar,
+    /// Signalled when a full pipe has room a blocked writer waits for, or loses its last reader.
+    writable: Condvar,
+    /// Signalled on any change while someone polls ([`Pipe::wait_change`]).
     changed: Condvar,
 }
 
@@ -39,19 +71,35 @@ impl Pipe {
     pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let mut st = self.state.lock().unwrap();
         loop {
-            if !st.buf.is_empty() {
-                let n = buf.len().min(st.buf.len());
-                for (dst, src) in buf.iter_mut().zip(st.buf.drain(..n)) {
-                    *dst = src;
-                }
-                self.changed.notify_all();
+            if let Some(n) = self.take(&mut st, buf) {
                 return Ok(n);
             }
-            if st.writers == 0 || buf.is_empty() {
-                return Ok(0);
-            }
-            st = self.changed.wait(st).unwrap();
+            st.read_waiters += 1;
+            st = self.readable.wait(st).unwrap();
+            st.read_waiters -= 1;
         }
+    }
+
+    /// Copies buffered bytes into `buf` (waking a writer that waits for the room);
+    /// `Some(0)` at EOF, `None` when a reader has to wait.
+    fn take(&self, st: &mut PipeState, buf: &mut [u8]) -> Option<usize> {
+        if st.buf.is_empty() {
+            return (st.writers == 0 || buf.is_empty()).then_some(0);
+        }
+        let n = buf.len().min(st.buf.len());
+        let (a, b) = st.buf.as_slices();
+        let from_a = n.min(a.len());
+        buf[..from_a].copy_from_slice(&a[..from_a]);
+        buf[from_a..n].copy_from_slice(&b[..n - from_a]);
+        st.buf.drain(..n);
+        if st.write_waiters > 0 && PIPE_CAPACITY - st.buf.len() >= st.write_need {
+            st.write_need = usize::MAX;
+            self.writable.notify_all();
+        }
+        if st.watchers > 0 {
+            self.changed.notify_all();
+        }
+        Some(n)
     }
 
     /// Like [`Pipe::read`], but gives up with `Interrupted` once `stop` is set
@@ -59,14 +107,15 @@ impl Pipe {
     pub fn read_or_stop(&self, buf: &mut [u8], stop: &AtomicBool) -> io::Result<usize> {
         let mut st = self.state.lock().unwrap();
         loop {
-            if !st.buf.is_empty() || st.writers == 0 || buf.is_empty() {
-                drop(st);
-                return self.read(buf);
+            if let Some(n) = self.take(&mut st, buf) {
+                return Ok(n);
             }
             if stop.load(Ordering::Relaxed) {
                 return Err(io::ErrorKind::Interrupted.into());
             }
-            st = self.changed.wait_timeout(st, STOP_CHECK).unwrap().0;
+            st.read_waiters += 1;
+            st = self.readable.wait_timeout(st, STOP_CHECK).unwrap().0;
+            st.read_waiters -= 1;
         }
     }
 
@@ -79,13 +128,23 @@ impl Pipe {
             }
             let room = PIPE_CAPACITY.saturating_sub(st.buf.len());
             if room == 0 {
-                st = self.changed.wait(st).unwrap();
+                let need = data.len().min(WRITE_LOW_WATER);
+                st.write_need = st.write_need.min(need);
+                st.write_waiters += 1;
+                st = self.writable.wait(st).unwrap();
+                st.write_waiters -= 1;
                 continue;
             }
             let n = room.min(data.len());
+            let was_empty = st.buf.is_empty();
             st.buf.extend(&data[..n]);
             data = &data[n..];
-            self.changed.notify_all();
+            if was_empty && st.read_waiters > 0 {
+                self.readable.notify_all();
+            }
+            if st.watchers > 0 {
+                self.changed.notify_all();
+            }
         }
         Ok(())
     }
@@ -104,8 +163,17 @@ impl Pipe {
 
     /// Blocks until the pipe's state changes or `timeout` passes (poll_oneoff).
     pub fn wait_change(&self, timeout: std::time::Duration) {
-        let st = self.state.lock().unwrap();
-        let _ = self.changed.wait_timeout(st, timeout).unwrap();
+        let mut st = self.state.lock().unwrap();
+        st.watchers += 1;
+        st = self.changed.wait_timeout(st, timeout).unwrap().0;
+        st.watchers -= 1;
+    }
+
+    /// Wakes every waiter: an end closed, which every kind of wait must see.
+    fn wake_all(&self) {
+        self.readable.notify_all();
+        self.writable.notify_all();
+        self.changed.notify_all();
     }
 }
 
@@ -130,7 +198,8 @@ impl Drop for PipeEnd {
         } else {
             st.readers -= 1;
         }
-        self.pipe.changed.notify_all();
+        drop(st);
+        self.pipe.wake_all();
     }
 }
 
@@ -510,5 +579,90 @@ mod interrupt_tests {
         assert_eq!(end.pipe().read_or_stop(&mut buf, &stop).unwrap(), 2);
         drop(w);
         assert_eq!(end.pipe().read_or_stop(&mut buf, &stop).unwrap(), 0);
+    }
+}
+
+#[cfg(test)]
+mod pipe_tests {
+    use super::{PIPE_CAPACITY, pipe};
+
+    /// A deterministic byte stream (so a lost, doubled or reordered chunk shows).
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 + i / 4093) as u8).collect()
+    }
+
+    #[test]
+    fn bulk_data_crosses_intact_whatever_the_chunk_sizes() {
+        let data = pattern(3 * PIPE_CAPACITY + 12345);
+        let (r, w) = pipe();
+        let sent = data.clone();
+        let writer = std::thread::spawn(move || {
+            // Writes smaller than, equal to and larger than the buffer.
+            let sizes = [1, 4095, PIPE_CAPACITY, 70_000, 3, PIPE_CAPACITY + 1];
+            let (mut at, mut i) = (0, 0);
+            while at < sent.len() {
+                let n = sizes[i % sizes.len()].min(sent.len() - at);
+                w.write_all(&sent[at..at + n]).unwrap();
+                at += n;
+                i += 1;
+            }
+        });
+        let mut got = Vec::new();
+        let sizes = [7, 65536, 1, 300_000, PIPE_CAPACITY * 2];
+        let mut i = 0;
+        loop {
+            let mut buf = vec![0u8; sizes[i % sizes.len()]];
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+            i += 1;
+        }
+        writer.join().unwrap();
+        assert_eq!(got.len(), data.len());
+        assert!(got == data, "the bytes read differ from the bytes written");
+    }
+
+    #[test]
+    fn several_blocked_writers_all_finish_and_readers_see_eof() {
+        let (r, w) = pipe();
+        let writers: Vec<_> = (0..4)
+            .map(|k| {
+                let w = w.clone();
+                std::thread::spawn(move || {
+                    // Each waits for room at some point: together they write 4 buffers' worth.
+                    w.write_all(&vec![k as u8; PIPE_CAPACITY]).unwrap();
+                    w.write_all(&[k as u8]).unwrap();
+                })
+            })
+            .collect();
+        drop(w);
+        let mut counts = [0usize; 4];
+        let mut buf = vec![0u8; 10_000];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            for &b in &buf[..n] {
+                counts[b as usize] += 1;
+            }
+        }
+        for t in writers {
+            t.join().unwrap();
+        }
+        assert_eq!(counts, [PIPE_CAPACITY + 1; 4]);
+    }
+
+    #[test]
+    fn a_writer_blocked_on_a_full_pipe_sees_the_reader_go() {
+        let (r, w) = pipe();
+        let writer = std::thread::spawn(move || w.write_all(&vec![1u8; 2 * PIPE_CAPACITY]));
+        // Let it fill the buffer and block, then close the only read end.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(r);
+        let err = writer.join().unwrap().unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
     }
 }

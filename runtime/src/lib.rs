@@ -61,9 +61,56 @@ pub struct Command {
     pub stderr: Handle,
 }
 
+/// Where a guest's thread posts its exit status as soon as the program is over,
+/// before the (slow) teardown of its instance: waiting for a child waits for this.
+#[derive(Default)]
+struct ExitCell {
+    status: Mutex<Option<i32>>,
+    posted: std::sync::Condvar,
+}
+
+impl ExitCell {
+    /// Records `status` unless one was posted already, and wakes the waiter.
+    fn post(&self, status: i32) {
+        let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        if s.is_none() {
+            *s = Some(status);
+            self.posted.notify_all();
+        }
+    }
+
+    fn wait(&self) -> i32 {
+        let s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        let s = self
+            .posted
+            .wait_while(s, |s| s.is_none())
+            .unwrap_or_else(|e| e.into_inner());
+        s.unwrap_or(134)
+    }
+
+    fn is_posted(&self) -> bool {
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+}
+
+/// The guest thread's end of an [`ExitCell`]: a thread that dies without posting
+/// (a panic in the broker) reports 134, as a join of the panicked thread did.
+struct ExitPost(Arc<ExitCell>);
+
+impl Drop for ExitPost {
+    fn drop(&mut self) {
+        self.0.post(134);
+    }
+}
+
 /// A running command.
 pub struct Child {
     thread: std::thread::JoinHandle<i32>,
+    /// For a guest: its exit status, posted before its teardown ends.
+    exit: Option<Arc<ExitCell>>,
     interrupt: Arc<AtomicBool>,
     /// The container's count of this child, for children whose thread does not
     /// hold it itself (see [`Child::hold`]).
@@ -76,6 +123,7 @@ impl Child {
     pub fn new(thread: std::thread::JoinHandle<i32>, interrupt: Arc<AtomicBool>) -> Child {
         Child {
             thread,
+            exit: None,
             interrupt,
             slot: None,
         }
@@ -89,20 +137,25 @@ impl Child {
 
     /// Waits for the command and returns its exit status (0-255; 128+N when stopped).
     pub fn wait(self) -> i32 {
-        self.thread.join().unwrap_or(134)
+        match &self.exit {
+            // The thread finishes tearing the instance down on its own.
+            Some(exit) => exit.wait(),
+            None => self.thread.join().unwrap_or(134),
+        }
     }
 
     /// Whether the command has ended (so `wait` would not block).
     pub fn is_finished(&self) -> bool {
-        self.thread.is_finished()
+        match &self.exit {
+            Some(exit) => exit.is_posted(),
+            None => self.thread.is_finished(),
+        }
     }
 
     /// Asks the command to stop, as Ctrl-C does: it ends with status 130.
     pub fn kill(&self) {
         self.interrupt.store(true, Ordering::Relaxed);
-        if let Ok(s) = engine::shared() {
-            s.engine.increment_epoch();
-        }
+        engine::increment_epochs();
     }
 }
 
@@ -155,6 +208,51 @@ struct Inner {
     memory_used: Arc<AtomicUsize>,
     /// When the container started (`/proc/uptime`).
     started: Instant,
+    /// Guests not yet torn down (their exit may have been reported already).
+    alive: Arc<Alive>,
+}
+
+/// A count of guests whose exit was reported but whose teardown is not over, to
+/// wait for (see [`Runtime::settle`]).
+#[derive(Default)]
+struct Alive {
+    count: Mutex<usize>,
+    zero: std::sync::Condvar,
+}
+
+/// One guest thread's place in [`Alive`]: taken when its exit is reported
+/// ([`TearingDown::arm`]), given back when the thread is done with everything.
+struct TearingDown {
+    alive: Arc<Alive>,
+    armed: std::cell::Cell<bool>,
+}
+
+impl TearingDown {
+    fn new(alive: Arc<Alive>) -> TearingDown {
+        TearingDown {
+            alive,
+            armed: false.into(),
+        }
+    }
+
+    fn arm(&self) {
+        if !self.armed.replace(true) {
+            *self.alive.count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        }
+    }
+}
+
+impl Drop for TearingDown {
+    fn drop(&mut self) {
+        if !self.armed.get() {
+            return;
+        }
+        let mut n = self.alive.count.lock().unwrap_or_else(|e| e.into_inner());
+        *n -= 1;
+        if *n == 0 {
+            self.alive.zero.notify_all();
+        }
+    }
 }
 
 /// The runner of runtimes that have none of their own (the shell sets it once at start).
@@ -204,6 +302,7 @@ impl Runtime {
                 pids: pids::Pids::default(),
                 memory_used: Arc::new(AtomicUsize::new(0)),
                 started: Instant::now(),
+                alive: Arc::default(),
             }),
         })
     }
@@ -497,10 +596,37 @@ impl Runtime {
             .first()
             .cloned()
             .unwrap_or_else(|| cmd.program.clone());
-        let thread = slot.spawn(&name.clone(), move || {
-            run_guest(pre, guest, &name, &cmd.stderr, limits)
+        let exit = Arc::new(ExitCell::default());
+        let post = ExitPost(exit.clone());
+        let alive = self.inner.alive.clone();
+        let stderr = cmd.stderr;
+        let thread = slot.spawn_handing(&name.clone(), move |slot| {
+            // Dropped last: once everything the guest held (its store, its stderr) is gone.
+            let tearing = TearingDown::new(alive);
+            let ended = Ended {
+                slot,
+                post,
+                tearing: &tearing,
+            };
+            run_guest(pre, guest, &name, stderr, limits, ended)
         })?;
-        Ok(Child::new(thread, interrupt))
+        let mut child = Child::new(thread, interrupt);
+        child.exit = Some(exit);
+        Ok(child)
+    }
+
+    /// Waits until every guest reported as ended is also torn down: then nothing of
+    /// theirs holds the file system (before it is closed). Guests still running are
+    /// not waited for.
+    pub fn settle(&self) {
+        let alive = &self.inner.alive;
+        let n = alive.count.lock().unwrap_or_else(|e| e.into_inner());
+        drop(
+            alive
+                .zero
+                .wait_while(n, |n| *n > 0)
+                .unwrap_or_else(|e| e.into_inner()),
+        );
     }
 
     /// Stops every guest still running (Ctrl-C): each ends with status 130.
@@ -510,9 +636,7 @@ impl Runtime {
                 flag.store(true, Ordering::Relaxed);
             }
         }
-        if let Ok(s) = engine::shared() {
-            s.engine.increment_epoch();
-        }
+        engine::increment_epochs();
     }
 }
 
@@ -526,20 +650,113 @@ fn write_index(path: &Path, digest: &[u8; 32]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Instantiates and runs one guest to completion; returns its exit status.
+/// What a guest gives up when its program is over, before its instance is torn
+/// down: its place in the container's `pids` count, and its exit status to post.
+struct Ended<'a> {
+    slot: PidSlot,
+    post: ExitPost,
+    tearing: &'a TearingDown,
+}
+
+impl Ended<'_> {
+    /// Reports that the program in `store` ended with `status`, as a process's
+    /// exit does: its descriptors closed (readers of its pipes see EOF), its memory
+    /// and pid no longer counted against the container, then the status posted. The
+    /// caller tears the store down afterwards, off the waiter's critical path.
+    fn report(self, store: &mut Store<Guest>, status: i32) {
+        let guest = store.data_mut();
+        drop(std::mem::take(&mut guest.fds));
+        drop(std::mem::take(&mut guest.children));
+        guest.limits.release();
+        drop(self.slot);
+        self.tearing.arm();
+        self.post.0.post(status);
+    }
+
+    /// Reports `status` for a program that never ran; returns it.
+    fn give_up(self, status: i32) -> i32 {
+        drop(self.slot);
+        self.tearing.arm();
+        self.post.0.post(status);
+        status
+    }
+}
+
+/// Instantiates and runs one guest to completion; returns its exit status (posted
+/// through `ended` before the store is torn down).
 fn run_guest(
     pre: InstancePre<Guest>,
     guest: Guest,
     name: &str,
-    stderr: &Handle,
+    stderr: Handle,
     caps: Limits,
+    ended: Ended<'_>,
 ) -> i32 {
     let report = |msg: String| {
         let _ = stderr.write_all(format!("wsh: {name}: {msg}\n").as_bytes());
     };
     let _running = engine::Running::start();
-    let engine = pre.module().engine().clone();
-    let mut store = Store::new(&engine, guest);
+    let mut store = new_store(&pre, guest, caps);
+    let instance = match pre.instantiate(&mut store) {
+        Ok(i) => i,
+        // The pool is full (a long pipeline, many background jobs): run on demand.
+        Err(e) if pool_full(&e) => {
+            let guest = store.into_data();
+            let started = engine::shared()
+                .and_then(|s| s.overflow_pre(&pre))
+                .map(|pre| {
+                    let mut store = new_store(&pre, guest, caps);
+                    let instance = pre.instantiate(&mut store);
+                    (store, instance)
+                });
+            match started {
+                Ok((s, Ok(i))) => {
+                    store = s;
+                    i
+                }
+                Ok((_, Err(e))) => {
+                    report(format!("cannot start: {e}"));
+                    return ended.give_up(126);
+                }
+                Err(e) => {
+                    report(format!("cannot start: {e}"));
+                    return ended.give_up(126);
+                }
+            }
+        }
+        Err(e) => {
+            report(format!("cannot start: {e}"));
+            return ended.give_up(126);
+        }
+    };
+    let memory = instance.get_memory(&mut store, "memory");
+    store.data_mut().memory = memory;
+    let start = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+        Ok(f) => f,
+        Err(_) => {
+            report("not a command module (no _start)".into());
+            return ended.give_up(126);
+        }
+    };
+    let status = match start.call(&mut store, ()) {
+        Ok(()) => 0,
+        Err(e) => exit_status(&e, &report),
+    };
+    ended.report(&mut store, status);
+    drop(store);
+    status
+}
+
+/// Whether instantiation failed because the pooling allocator has no free slot.
+fn pool_full(e: &wasmtime::Error) -> bool {
+    e.chain()
+        .any(|c| c.is::<wasmtime::PoolConcurrencyLimitError>())
+}
+
+/// A store for `guest` on the engine of `pre`, with its memory limiter and the
+/// epoch callback that enforces its stop flag and CPU time.
+fn new_store(pre: &InstancePre<Guest>, guest: Guest, caps: Limits) -> Store<Guest> {
+    let mut store = Store::new(pre.module().engine(), guest);
     store.limiter(|g| &mut g.limits);
     // The engine's ticker bumps the epoch every few milliseconds; at each tick the
     // guest stops if its stop flag is set or its thread has used up its CPU time.
@@ -556,26 +773,7 @@ fn run_guest(
         Ok(wasmtime::UpdateDeadline::Continue(1))
     });
     store.set_epoch_deadline(1);
-    let instance = match pre.instantiate(&mut store) {
-        Ok(i) => i,
-        Err(e) => {
-            report(format!("cannot start: {e}"));
-            return 126;
-        }
-    };
-    let memory = instance.get_memory(&mut store, "memory");
-    store.data_mut().memory = memory;
-    let start = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
-        Ok(f) => f,
-        Err(_) => {
-            report("not a command module (no _start)".into());
-            return 126;
-        }
-    };
-    match start.call(&mut store, ()) {
-        Ok(()) => 0,
-        Err(e) => exit_status(&e, &report),
-    }
+    store
 }
 
 /// Maps a guest's end to a shell status: its exit code, or 128+signal for a trap.

@@ -166,6 +166,13 @@ impl Limiter {
             last_grant: 0,
         }
     }
+
+    /// Gives this guest's share of the container's memory back now: it has ended,
+    /// and its memory is only waiting to be torn down.
+    pub fn release(&mut self) {
+        self.container_used
+            .fetch_sub(std::mem::take(&mut self.counted), Ordering::SeqCst);
+    }
 }
 
 impl Drop for Limiter {

@@ -71,7 +71,6 @@ pub fn fd_write(
     n: u32,
     out: u32,
 ) -> Result<(), Errno> {
-    let data = m.gather(iovs, n)?;
     let handle = match g.fds.get(fd)? {
         Fd::Handle(h) => h.clone(),
         Fd::Socket(_) => {
@@ -85,8 +84,20 @@ pub fn fd_write(
         Handle::HostFile(f) if !f.writable => return Err(Errno::BADF),
         _ => {}
     }
-    match handle.write_all(&data) {
-        Ok(()) => m.write_u32(out, data.len() as u32),
+    // One buffer (what `write(2)` passes) is written straight from guest memory.
+    let vecs = m.iovecs(iovs, n)?;
+    let mut nonempty = vecs.iter().filter(|v| v.1 > 0);
+    let written = match (nonempty.next(), nonempty.next()) {
+        (Some(&(ptr, len)), None) => handle.write_all(m.slice(ptr, len)?).map(|()| len as usize),
+        // Nothing to write still reaches the handle: /dev/full fails it, as on Linux.
+        (None, _) => handle.write_all(&[]).map(|()| 0),
+        _ => {
+            let data = m.gather(iovs, n)?;
+            handle.write_all(&data).map(|()| data.len())
+        }
+    };
+    match written {
+        Ok(len) => m.write_u32(out, len as u32),
         Err(e) if e.kind() == ErrorKind::BrokenPipe => {
             g.exit = Some(SIGPIPE_STATUS);
             Err(Errno::PIPE)
@@ -137,7 +148,9 @@ pub fn fd_read(
 }
 
 /// Fills the guest's iovec array through `read` (at most 1 MiB a call) and stores
-/// the count of bytes copied at `out`.
+/// the count of bytes copied at `out`. One buffer (what `read(2)` passes) is read
+/// into straight from guest memory; several go through a scratch buffer kept per
+/// thread, so a read never allocates and zeroes memory of its own.
 fn read_iovecs(
     m: &mut Mem,
     iovs: u32,
@@ -146,11 +159,33 @@ fn read_iovecs(
     read: impl FnOnce(&mut [u8]) -> Result<usize, Errno>,
 ) -> Result<(), Errno> {
     let vecs = m.iovecs(iovs, n)?;
-    let want: usize = vecs.iter().map(|v| v.1 as usize).sum();
-    let mut buf = vec![0u8; want.min(1 << 20)];
-    let got = read(&mut buf)?;
-    let copied = m.scatter(&vecs, &buf[..got])?;
-    m.write_u32(out, copied as u32)
+    let mut nonempty = vecs.iter().filter(|v| v.1 > 0);
+    let got = match (nonempty.next(), nonempty.next()) {
+        (Some(&(ptr, len)), None) => read(m.slice_mut(ptr, len.min(READ_MAX as u32))?)?,
+        _ => {
+            let want = vecs
+                .iter()
+                .map(|v| v.1 as usize)
+                .sum::<usize>()
+                .min(READ_MAX);
+            SCRATCH.with_borrow_mut(|buf| {
+                if buf.len() < want {
+                    buf.resize(want, 0);
+                }
+                let got = read(&mut buf[..want])?;
+                m.scatter(&vecs, &buf[..got])
+            })?
+        }
+    };
+    m.write_u32(out, got as u32)
+}
+
+/// The most one read hands a guest.
+const READ_MAX: usize = 1 << 20;
+
+thread_local! {
+    /// Where a read into several guest buffers lands before it is scattered.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The errno for a failed blocking read; an interruption also ends the guest
