@@ -74,6 +74,7 @@ pub fn fd_write(
     let handle = match g.fds.get(fd)? {
         Fd::Handle(h) => h.clone(),
         Fd::Socket(_) => {
+            let data = m.gather(iovs, n)?;
             let sent = super::net::send(g, fd, &data)?;
             return m.write_u32(out, sent as u32);
         }

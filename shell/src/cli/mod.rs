@@ -535,7 +535,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Some(cmd) = cli.cmd {
         if !matches!(
             cmd,
-            Cmd::Run { .. } | Cmd::Build { .. } | Cmd::Supervise { .. }
+            Cmd::Run { .. } | Cmd::Build { .. } | Cmd::Supervise { .. } | Cmd::Mount { .. }
         ) {
             quiet_on_closed_pipe();
         }
@@ -607,7 +607,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 /// pipe because Rust ignores SIGPIPE: restoring its default makes `wsh images | head
 /// -1` end quietly, killed by SIGPIPE as GNU tools are. (Not for `run` and `build`:
 /// their guests' writes go through the runtime, which turns EPIPE into the guest's own
-/// error, and the shell's builtins report it as bash does.)
+/// error, and the shell's builtins report it as bash does; nor for `mount`, whose
+/// unmount talks to fusermount over a socket that may already be closed.)
 fn quiet_on_closed_pipe() {
     // SAFETY: setting a signal's disposition to its default is always sound.
     unsafe {
