@@ -34,7 +34,7 @@ pub(super) fn write_layer<W: Write>(
         stats: DiffStats::default(),
     };
     let lower = lower.map(|v| (v, v.root()));
-    d.dir(lower, upper.root(), &mut Vec::new())?;
+    d.dir(lower, upper.root(), &[])?;
     Ok(d.stats)
 }
 
@@ -90,7 +90,7 @@ impl<W: Write> Diff<'_, W> {
         &mut self,
         lower: Option<(&Vfs, Ino)>,
         uino: Ino,
-        path: &mut Vec<u8>,
+        path: &[u8],
     ) -> anyhow::Result<()> {
         let ctx = || format!("cannot read /{}", path_str(path));
         let upper_entries = entries(self.upper, uino).with_context(ctx)?;
@@ -141,8 +141,7 @@ impl<W: Write> Diff<'_, W> {
                     }
                     _ => None,
                 };
-                let mut sub = child;
-                self.dir(below, *ino, &mut sub)?;
+                self.dir(below, *ino, &child)?;
             }
         }
         Ok(())
