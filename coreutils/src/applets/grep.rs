@@ -269,6 +269,17 @@ fn build(patterns: &[String], o: &Opts) -> Result<Regex, String> {
         })
 }
 
+/// The last component of `path`, as the glob options match it.
+fn last_component(path: &str) -> Vec<char> {
+    let trimmed = path.trim_end_matches('/');
+    trimmed
+        .rsplit('/')
+        .next()
+        .unwrap_or(trimmed)
+        .chars()
+        .collect()
+}
+
 struct Search<'a> {
     re: &'a Regex,
     o: &'a Opts,
@@ -457,25 +468,14 @@ impl Search<'_> {
 
     /// Whether --include/--exclude keep the file `path` (by its last component).
     fn wanted_file(&self, path: &str) -> bool {
-        let base: Vec<char> = path
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or(path)
-            .chars()
-            .collect();
+        let base = last_component(path);
         let hit = |globs: &[Vec<PatChar>]| globs.iter().any(|g| matches(g, &base));
         !hit(&self.o.exclude) && (self.o.include.is_empty() || hit(&self.o.include))
     }
 
+    /// Whether --exclude-dir keeps the directory `path`.
     fn wanted_dir(&self, path: &str) -> bool {
-        let base: Vec<char> = path
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or(path)
-            .chars()
-            .collect();
+        let base = last_component(path);
         !self.o.exclude_dir.iter().any(|g| matches(g, &base))
     }
 
