@@ -86,12 +86,7 @@ fn path_str(p: &[u8]) -> String {
 
 impl<W: Write> Diff<'_, W> {
     /// Compares directory `uino` of the upper tree (at `path`) with `lower`'s.
-    fn dir(
-        &mut self,
-        lower: Option<(&Vfs, Ino)>,
-        uino: Ino,
-        path: &[u8],
-    ) -> anyhow::Result<()> {
+    fn dir(&mut self, lower: Option<(&Vfs, Ino)>, uino: Ino, path: &[u8]) -> anyhow::Result<()> {
         let ctx = || format!("cannot read /{}", path_str(path));
         let upper_entries = entries(self.upper, uino).with_context(ctx)?;
         let lower_entries = match lower {
