@@ -528,6 +528,19 @@ fn unzip_matches_info_zip() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// xxd and hexdump -C against the host's (vim's xxd, util-linux's hexdump).
+const HEX_CASES: &[&str] = &[
+    "env printf 'hello world, a line of text\\n\\001\\377' > f; xxd f; xxd -g1 f; xxd -c 8 -u f; xxd -p f; xxd -l 5 -s 6 f",
+    "seq 50 > f; xxd f | xxd -r | cmp - f && echo same; xxd -p f | xxd -r -p | cmp - f && echo same2; echo -n | xxd; echo $?",
+    "printf 'abc' | xxd; head -c 40 /dev/zero > z; hexdump -C z; seq 30 > f; hexdump -C f; hexdump -C -n 10 -s 3 f; hexdump -Cv z | wc -l",
+    "printf '0123456789abcdef01234567' | hexdump -C; printf 'x' | hexdump -C; : | hexdump -C; echo $?",
+];
+
+#[test]
+fn hex_dumps_match_the_hosts() {
+    assert_all_match_bash(HEX_CASES);
+}
+
 const COMPRESS_CASES: &[&str] = &[
     // libbz2-rs is the reference bzip2, byte for byte.
     "seq 5000 > f; bzip2 -c f | od -An -tx1 | head -3; bzip2 -1 -c f | wc -c; bzip2 -c f | bzcat | tail -1",

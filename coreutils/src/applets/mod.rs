@@ -13,6 +13,7 @@ pub mod diff;
 pub mod env;
 pub mod find;
 pub mod grep;
+pub mod hexdump;
 pub mod httpd;
 pub mod ids;
 pub mod install;
