@@ -6,6 +6,7 @@
  * All I/O goes through wsh_io_manager, which calls back into Rust to a
  * BlockDevice; libext2fs never touches a host file itself.
  */
+#include <pthread.h>
 #include "shim.h"
 
 /* The BlockDevice-backed I/O manager (io_manager.c). */
@@ -28,15 +29,22 @@ static void quiet_com_err(const char *whoami, errcode_t code, const char *fmt,
 	(void)args;
 }
 
+static pthread_once_t error_table_once = PTHREAD_ONCE_INIT;
+
+static void register_error_table(void)
+{
+	initialize_ext2_error_table();
+	set_com_err_hook(quiet_com_err);
+}
+
+/*
+ * com_err's table list is a global linked list without a lock: two threads
+ * registering it at once (file systems used from several threads, as the
+ * tests do) corrupted the heap. pthread_once registers it exactly once.
+ */
 const char *shim_strerror(long code)
 {
-	static int inited;
-
-	if (!inited) {
-		initialize_ext2_error_table();
-		set_com_err_hook(quiet_com_err);
-		inited = 1;
-	}
+	pthread_once(&error_table_once, register_error_table);
 	return error_message(code);
 }
 
