@@ -3,6 +3,7 @@
 //! type, command, getopts, shopt.
 
 use super::expand::{ExpResult, Fail};
+use super::getopt::Getopt;
 use super::{ExecResult, Fds, Shell};
 
 /// Names `type` reports as shell keywords.
@@ -267,88 +268,69 @@ impl Shell {
         // -n N: at most N characters; -N N: exactly N, the delimiter is an ordinary one.
         let mut max_chars: Option<usize> = None;
         let mut input = fds.handle(0);
-        let mut i = 0;
-        while let Some(a) = args.get(i) {
-            if a == "--" {
-                i += 1;
-                break;
-            }
-            let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
-                break;
+        let mut opts = Getopt::new(args, "adptnNui");
+        for opt in opts.by_ref() {
+            let (c, v) = match opt {
+                Ok(o) => o,
+                Err(c) => {
+                    fds.error(&format!("read: -{c}: option requires an argument"));
+                    return 2;
+                }
             };
-            i += 1;
-            let chars: Vec<char> = letters.chars().collect();
-            let mut j = 0;
-            while j < chars.len() {
-                let c = chars[j];
-                j += 1;
-                match c {
-                    'r' => raw = true,
-                    's' | 'e' => {}
-                    'a' | 'd' | 'p' | 't' | 'n' | 'N' | 'u' | 'i' => {
-                        // The value is the rest of this word, or the next word.
-                        let v = if j < chars.len() {
-                            let v: String = chars[j..].iter().collect();
-                            j = chars.len();
-                            v
-                        } else if let Some(v) = args.get(i) {
-                            i += 1;
-                            v.clone()
-                        } else {
-                            fds.error(&format!("read: -{c}: option requires an argument"));
-                            return 2;
-                        };
-                        match c {
-                            // The prompt goes to stderr, and only when reading from a terminal.
-                            'p' | 'i' => {}
-                            'a' => array = Some(v),
-                            'd' => delim = Some(v.bytes().next().unwrap_or(0)),
-                            'n' | 'N' => match v.parse::<usize>() {
-                                Ok(n) => {
-                                    max_chars = Some(n);
-                                    if c == 'N' {
-                                        delim = None;
-                                    }
+            match (c, v) {
+                ('r', _) => raw = true,
+                ('s' | 'e', _) => {}
+                (c, Some(v)) => {
+                    match c {
+                        // The prompt goes to stderr, and only when reading from a terminal.
+                        'p' | 'i' => {}
+                        'a' => array = Some(v),
+                        'd' => delim = Some(v.bytes().next().unwrap_or(0)),
+                        'n' | 'N' => match v.parse::<usize>() {
+                            Ok(n) => {
+                                max_chars = Some(n);
+                                if c == 'N' {
+                                    delim = None;
                                 }
-                                Err(_) => {
-                                    fds.error(&format!("read: {v}: invalid number"));
-                                    return 1;
-                                }
-                            },
-                            'u' => match v.parse::<i32>().ok().and_then(|n| fds.get(n)) {
-                                Some(h) => input = h.clone(),
-                                None => {
-                                    fds.error(&format!(
-                                        "read: {v}: invalid file descriptor specification"
-                                    ));
-                                    return 1;
-                                }
-                            },
-                            // Only a pipe can keep a reader waiting: files are complete.
-                            _ => match v.parse::<f64>() {
-                                Ok(t) if t >= 0.0 && t.is_finite() => {
-                                    deadline = Some(
-                                        std::time::Instant::now()
-                                            + std::time::Duration::from_secs_f64(t),
-                                    );
-                                }
-                                _ => {
-                                    fds.error(&format!("read: {v}: invalid timeout specification"));
-                                    return 1;
-                                }
-                            },
-                        }
+                            }
+                            Err(_) => {
+                                fds.error(&format!("read: {v}: invalid number"));
+                                return 1;
+                            }
+                        },
+                        'u' => match v.parse::<i32>().ok().and_then(|n| fds.get(n)) {
+                            Some(h) => input = h.clone(),
+                            None => {
+                                fds.error(&format!(
+                                    "read: {v}: invalid file descriptor specification"
+                                ));
+                                return 1;
+                            }
+                        },
+                        // Only a pipe can keep a reader waiting: files are complete.
+                        _ => match v.parse::<f64>() {
+                            Ok(t) if t >= 0.0 && t.is_finite() => {
+                                deadline = Some(
+                                    std::time::Instant::now()
+                                        + std::time::Duration::from_secs_f64(t),
+                                );
+                            }
+                            _ => {
+                                fds.error(&format!("read: {v}: invalid timeout specification"));
+                                return 1;
+                            }
+                        },
                     }
-                    _ => {
-                        fds.error(&format!(
-                            "read: -{c}: invalid option\nread: usage: read [-ers] [-a array] [-d delim] [-i text] [-n nchars] [-N nchars] [-p prompt] [-t timeout] [-u fd] [name ...]"
-                        ));
-                        return 2;
-                    }
+                }
+                _ => {
+                    fds.error(&format!(
+                        "read: -{c}: invalid option\nread: usage: read [-ers] [-a array] [-d delim] [-i text] [-n nchars] [-N nchars] [-p prompt] [-t timeout] [-u fd] [name ...]"
+                    ));
+                    return 2;
                 }
             }
         }
-        let names = &args[i..];
+        let names = opts.operands();
         // One byte at a time, so what follows the line stays for the next reader.
         let mut line = Vec::new();
         let mut got_delim = false;
@@ -455,32 +437,23 @@ impl Shell {
     fn type_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
         let (mut terse, mut all, mut path_only, mut force_path, mut no_funcs) =
             (false, false, false, false, false);
-        let mut names = args;
-        while let Some(a) = names.first() {
-            if a == "--" {
-                names = &names[1..];
-                break;
-            }
-            let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
-                break;
-            };
-            for c in letters.chars() {
-                match c {
-                    't' => terse = true,
-                    'a' => all = true,
-                    'p' => path_only = true,
-                    'P' => force_path = true,
-                    'f' => no_funcs = true,
-                    _ => {
-                        fds.error(&format!(
-                            "type: -{c}: invalid option\ntype: usage: type [-afptP] name [name ...]"
-                        ));
-                        return 2;
-                    }
+        let mut opts = Getopt::new(args, "");
+        for (c, _) in opts.by_ref().flatten() {
+            match c {
+                't' => terse = true,
+                'a' => all = true,
+                'p' => path_only = true,
+                'P' => force_path = true,
+                'f' => no_funcs = true,
+                _ => {
+                    fds.error(&format!(
+                        "type: -{c}: invalid option\ntype: usage: type [-afptP] name [name ...]"
+                    ));
+                    return 2;
                 }
             }
-            names = &names[1..];
         }
+        let names = opts.operands();
         let mut out = String::new();
         let mut st = 0;
         for n in names {

@@ -1,5 +1,6 @@
 //! `mapfile` / `readarray`: lines of input into an indexed array.
 
+use super::getopt::Getopt;
 use super::{Fds, Shell};
 
 impl Shell {
@@ -9,69 +10,51 @@ impl Shell {
         let mut delim = b'\n';
         let (mut count, mut origin, mut skip, mut trim) = (0usize, None::<i64>, 0usize, false);
         let mut input = fds.handle(0);
-        let mut i = 0;
-        while let Some(a) = args.get(i) {
-            if a == "--" {
-                i += 1;
-                break;
-            }
-            let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
-                break;
-            };
-            i += 1;
-            let chars: Vec<char> = letters.chars().collect();
-            let mut j = 0;
-            while j < chars.len() {
-                let c = chars[j];
-                j += 1;
-                if c == 't' {
+        let mut opts = Getopt::new(args, "dnOsuCc");
+        for opt in opts.by_ref() {
+            let (c, v) = match opt {
+                Ok((c, Some(v))) => (c, v),
+                Ok(('t', None)) => {
                     trim = true;
                     continue;
                 }
-                if !"dnOsuCc".contains(c) {
+                Ok((c, None)) => {
                     fds.error(&format!("{cmd}: -{c}: invalid option"));
                     return 2;
                 }
-                let v = if j < chars.len() {
-                    let v: String = chars[j..].iter().collect();
-                    j = chars.len();
-                    v
-                } else if let Some(v) = args.get(i) {
-                    i += 1;
-                    v.clone()
-                } else {
+                Err(c) => {
                     fds.error(&format!("{cmd}: -{c}: option requires an argument"));
                     return 2;
-                };
-                let number = |v: &str| -> Option<usize> { v.parse().ok() };
-                match c {
-                    'd' => delim = v.bytes().next().unwrap_or(0),
-                    'n' | 's' | 'O' | 'c' => {
-                        let Some(n) = number(&v) else {
-                            fds.error(&format!("{cmd}: {v}: invalid number"));
-                            return 1;
-                        };
-                        match c {
-                            'n' => count = n,
-                            's' => skip = n,
-                            'O' => origin = Some(n as i64),
-                            _ => {}
-                        }
-                    }
-                    'u' => match v.parse::<i32>().ok().and_then(|n| fds.get(n)) {
-                        Some(h) => input = h.clone(),
-                        None => {
-                            fds.error(&format!(
-                                "{cmd}: {v}: invalid file descriptor specification"
-                            ));
-                            return 1;
-                        }
-                    },
-                    _ => {}
                 }
+            };
+            let number = |v: &str| -> Option<usize> { v.parse().ok() };
+            match c {
+                'd' => delim = v.bytes().next().unwrap_or(0),
+                'n' | 's' | 'O' | 'c' => {
+                    let Some(n) = number(&v) else {
+                        fds.error(&format!("{cmd}: {v}: invalid number"));
+                        return 1;
+                    };
+                    match c {
+                        'n' => count = n,
+                        's' => skip = n,
+                        'O' => origin = Some(n as i64),
+                        _ => {}
+                    }
+                }
+                'u' => match v.parse::<i32>().ok().and_then(|n| fds.get(n)) {
+                    Some(h) => input = h.clone(),
+                    None => {
+                        fds.error(&format!(
+                            "{cmd}: {v}: invalid file descriptor specification"
+                        ));
+                        return 1;
+                    }
+                },
+                _ => {}
             }
         }
-        let name = args.get(i).map_or("MAPFILE", String::as_str);
+        let name = opts.operands().first().map_or("MAPFILE", String::as_str);
         if !builtins::is_name(name) {
             fds.error(&format!("{cmd}: `{name}': not a valid identifier"));
             return 1;

@@ -15,6 +15,7 @@ mod expand;
 mod external;
 #[cfg(test)]
 mod fork_tests;
+mod getopt;
 mod glob;
 mod heredoc_fix;
 mod jobs;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::getopt::Getopt;
 use super::{ExecResult, Fds, Options, Shell};
 
 /// `set -o` options in bash's listing order, with their letter (if any).
@@ -248,32 +249,23 @@ impl Shell {
     pub(crate) fn shopt_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
         let (mut set, mut unset, mut quiet, mut print, mut seto) =
             (false, false, false, false, false);
-        let mut names = args;
-        while let Some(a) = names.first() {
-            if a == "--" {
-                names = &names[1..];
-                break;
-            }
-            let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
-                break;
-            };
-            for c in letters.chars() {
-                match c {
-                    's' => set = true,
-                    'u' => unset = true,
-                    'q' => quiet = true,
-                    'p' => print = true,
-                    'o' => seto = true,
-                    _ => {
-                        fds.error(&format!(
-                            "shopt: -{c}: invalid option\nshopt: usage: shopt [-pqsu] [-o] [optname ...]"
-                        ));
-                        return 2;
-                    }
+        let mut opts = Getopt::new(args, "");
+        for (c, _) in opts.by_ref().flatten() {
+            match c {
+                's' => set = true,
+                'u' => unset = true,
+                'q' => quiet = true,
+                'p' => print = true,
+                'o' => seto = true,
+                _ => {
+                    fds.error(&format!(
+                        "shopt: -{c}: invalid option\nshopt: usage: shopt [-pqsu] [-o] [optname ...]"
+                    ));
+                    return 2;
                 }
             }
-            names = &names[1..];
         }
+        let names = opts.operands();
         if set && unset {
             fds.error("shopt: cannot set and unset shell options simultaneously");
             return 1;
