@@ -166,6 +166,16 @@ impl Store {
         }
     }
 
+    /// The NAME:TAGs that name image `id`, in order.
+    pub fn tags_of(&self, id: &str) -> anyhow::Result<Vec<String>> {
+        Ok(self
+            .tags()?
+            .into_iter()
+            .filter(|(_, v)| v == id)
+            .map(|(k, _)| k)
+            .collect())
+    }
+
     pub(crate) fn write_tags(
         &self,
         _lock: &StoreLock,

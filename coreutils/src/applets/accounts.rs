@@ -56,6 +56,11 @@ fn find<'a>(db: &'a [Entry], name: &str) -> Option<&'a Entry> {
     db.iter().find(|e| e.first().is_some_and(|n| n == name))
 }
 
+/// Whether /etc/group entry `e` is the group `g` names (by name or by gid).
+fn names_group(e: &Entry, g: &str) -> bool {
+    e.first().is_some_and(|n| n == g) || e.get(2).is_some_and(|id| id == g)
+}
+
 fn id_of(e: &Entry) -> Option<u32> {
     e.get(2)?.parse().ok()
 }
@@ -149,10 +154,7 @@ fn join_groups(tool: &str, user: &str, groups: &[String]) -> Result<(), i32> {
     let gshadow_exists = Path::new("/etc/gshadow").exists();
     let mut gshadow = read_db("/etc/gshadow");
     for g in groups.iter().filter(|g| !g.is_empty()) {
-        let Some(e) = db
-            .iter_mut()
-            .find(|e| e.first() == Some(g) || e.get(2) == Some(g))
-        else {
+        let Some(e) = db.iter_mut().find(|e| names_group(e, g)) else {
             return Err(fail(tool, &format!("group '{g}' does not exist"), 6));
         };
         add_member(e, user);
@@ -280,25 +282,18 @@ fn add_user(tool: &str, u: &NewUser) -> i32 {
     };
     let groups = read_db("/etc/group");
     // Every group named must exist before anything is written.
-    if let Some(g) = u.groups.iter().find(|g| {
-        !g.is_empty()
-            && !groups
-                .iter()
-                .any(|e| e.first() == Some(*g) || e.get(2) == Some(*g))
-    }) {
+    if let Some(g) = u
+        .groups
+        .iter()
+        .find(|g| !g.is_empty() && !groups.iter().any(|e| names_group(e, g)))
+    {
         return fail(tool, &format!("group '{g}' does not exist"), 6);
     }
     let gid = match &u.group {
-        Some(g) => {
-            match groups
-                .iter()
-                .find(|e| e.first() == Some(g) || e.get(2) == Some(g))
-                .and_then(id_of)
-            {
-                Some(gid) => gid,
-                None => return fail(tool, &format!("group '{g}' does not exist"), 6),
-            }
-        }
+        Some(g) => match groups.iter().find(|e| names_group(e, g)).and_then(id_of) {
+            Some(gid) => gid,
+            None => return fail(tool, &format!("group '{g}' does not exist"), 6),
+        },
         None if u.no_user_group => 100,
         None => {
             if find(&groups, &u.name).is_some() {

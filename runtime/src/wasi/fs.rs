@@ -73,11 +73,8 @@ pub fn fd_write(
 ) -> Result<(), Errno> {
     let handle = match g.fds.get(fd)? {
         Fd::Handle(h) => h.clone(),
-        Fd::Socket(_) => {
-            let data = m.gather(iovs, n)?;
-            let sent = super::net::send(g, fd, &data)?;
-            return m.write_u32(out, sent as u32);
-        }
+        // Rust's std writes a TcpStream with fd_write.
+        Fd::Socket(_) => return super::net::sock_send(m, g, fd, iovs, n, out),
         Fd::Dir(_) | Fd::HostDir(_) => return Err(Errno::BADF),
     };
     match &handle {

@@ -47,17 +47,22 @@ pub(super) fn at(g: &Guest, fd: u32, path: Vec<u8>) -> Result<At, Errno> {
 /// path names one (`/dev/null`, `/dev/./zero`, `null` from `/dev`): devices are
 /// wsh's own, never the image's placeholder files nor the host's nodes.
 pub(super) fn device(g: &Guest, fd: u32, path: &[u8]) -> Result<Option<Handle>, Errno> {
-    let Some(p) = guest_path(g, fd, path)? else {
-        return Ok(None);
-    };
-    let h = match own_descriptor(&p) {
+    match guest_path(g, fd, path)? {
+        Some(abs) => device_named(g, &abs, path),
+        None => Ok(None),
+    }
+}
+
+/// [`device`] for `path` whose absolute, normalized guest path is `abs`.
+fn device_named(g: &Guest, abs: &[u8], path: &[u8]) -> Result<Option<Handle>, Errno> {
+    let h = match own_descriptor(abs) {
         // `/dev/stdin`, `/dev/fd/N`: the guest's own descriptor N, as bash and Linux
         // give it (a descriptor that is not open: ENOENT, as /proc/self/fd says).
         Some(n) => match g.fds.get(n) {
             Ok(Fd::Handle(h)) => h.clone(),
             _ => return Err(Errno::NOENT),
         },
-        None => match crate::io::device_at(&p) {
+        None => match crate::io::device_at(abs) {
             Some(h) => h,
             None => return Ok(None),
         },
@@ -99,13 +104,13 @@ fn guest_path(g: &Guest, fd: u32, path: &[u8]) -> Result<Option<Vec<u8>>, Errno>
     Ok(dir.map(|d| crate::mounts::normalize(&d, path)))
 }
 
-/// The snapshot of a synthesized `/proc` file that `path` from `fd` names, if any
-/// (see `procfs`); EACCES when opened for writing.
-fn proc_file(g: &Guest, fd: u32, path: &[u8], write: bool) -> Result<Option<Handle>, Errno> {
+/// The snapshot of the synthesized `/proc` file at the absolute guest path `abs`, if
+/// it names one (see `procfs`); EACCES when opened for writing.
+fn proc_file(g: &Guest, abs: &[u8], write: bool) -> Result<Option<Handle>, Errno> {
     let Some(rt) = &g.runtime else {
         return Ok(None);
     };
-    match guest_path(g, fd, path)?.and_then(|p| rt.open_proc(&p, write)) {
+    match rt.open_proc(abs, write) {
         Some(Ok(h)) => Ok(Some(h)),
         Some(Err(e)) => Err(e.into()),
         None => Ok(None),
@@ -145,22 +150,25 @@ pub fn path_open(
         truncate: oflags & oflags::TRUNC != 0,
     };
     let sync = fdflags & abi::FDFLAGS_SYNCS;
-    if let Some(h) = device(g, fd, &path)? {
-        if oflags & oflags::DIRECTORY != 0 {
-            return Err(Errno::NOTDIR);
+    // Devices and /proc are named by the lexical guest path, worked out once here.
+    if let Some(abs) = guest_path(g, fd, &path)? {
+        if let Some(h) = device_named(g, &abs, &path)? {
+            if oflags & oflags::DIRECTORY != 0 {
+                return Err(Errno::NOTDIR);
+            }
+            if opts.create && opts.exclusive {
+                return Err(Errno::EXIST);
+            }
+            let n = g.fds.insert(Fd::Handle(h))?;
+            return m.write_u32(out, n);
         }
-        if opts.create && opts.exclusive {
-            return Err(Errno::EXIST);
+        if let Some(h) = proc_file(g, &abs, opts.write || opts.truncate || opts.create)? {
+            if oflags & oflags::DIRECTORY != 0 {
+                return Err(Errno::NOTDIR);
+            }
+            let n = g.fds.insert(Fd::Handle(h))?;
+            return m.write_u32(out, n);
         }
-        let n = g.fds.insert(Fd::Handle(h))?;
-        return m.write_u32(out, n);
-    }
-    if let Some(h) = proc_file(g, fd, &path, opts.write || opts.truncate || opts.create)? {
-        if oflags & oflags::DIRECTORY != 0 {
-            return Err(Errno::NOTDIR);
-        }
-        let n = g.fds.insert(Fd::Handle(h))?;
-        return m.write_u32(out, n);
     }
     // The directory's guest path, when known, names what it opens.
     let dir_path = match g.fds.get(fd)? {

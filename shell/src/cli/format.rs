@@ -77,12 +77,7 @@ pub fn rfc3339(secs: u64) -> String {
 /// Image `name` as `docker image inspect` shows it (the fields wsh has).
 pub fn docker_inspect(store: &images::Store, name: &str) -> anyhow::Result<serde_json::Value> {
     let (id, c) = store.resolve(name)?;
-    let tags: Vec<String> = store
-        .tags()?
-        .into_iter()
-        .filter(|(_, v)| *v == id)
-        .map(|(k, _)| k)
-        .collect();
+    let tags = store.tags_of(&id)?;
     let set = |v: &[String]| {
         v.iter()
             .map(|k| (k.clone(), serde_json::json!({})))

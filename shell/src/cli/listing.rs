@@ -86,12 +86,7 @@ pub fn rmi(name: &str) -> anyhow::Result<i32> {
 pub fn inspect(name: &str) -> anyhow::Result<i32> {
     let store = store_with_base()?;
     let (id, config) = store.resolve(name)?;
-    let tags: Vec<String> = store
-        .tags()?
-        .into_iter()
-        .filter(|(_, v)| *v == id)
-        .map(|(k, _)| k)
-        .collect();
+    let tags = store.tags_of(&id)?;
     let mut v = serde_json::to_value(&config)?;
     if let Some(obj) = v.as_object_mut() {
         obj.insert("id".into(), id.into());
