@@ -399,6 +399,11 @@ impl Runtime {
 
     fn module(&self, program: &str) -> Result<(InstancePre<Guest>, bool), SpawnError> {
         use fsimage::{Errno, FileType};
+        // A program below a `-v` mount (`wsh run -v $PWD:/src base /src/app.wasm`) is
+        // read from the host directory, within the mount as every guest access is.
+        if let Some((mount, rel)) = self.mounts().route(b"/", program.as_bytes()) {
+            return self.host_module(program, &mount, &rel);
+        }
         let vfs = &self.inner.vfs;
         let creds = self.credentials();
         let not_found = || SpawnError::NotFound(program.to_string());
@@ -452,6 +457,72 @@ impl Runtime {
             }
             at += n;
         }
+        let (pre, compiled, digest) = self.compile(program, &bytes)?;
+        if let Some(index) = index {
+            // Only a hint for later processes: failing to write it costs speed, not correctness.
+            let _ = write_index(&index, &digest);
+        }
+        self.inner.by_inode.lock().unwrap().insert(key, pre.clone());
+        Ok((pre, compiled))
+    }
+
+    /// [`Runtime::module`] for a program in a host mount: the same checks on the
+    /// host file, found in the compiled cache by its contents' digest.
+    fn host_module(
+        &self,
+        program: &str,
+        mount: &mounts::Mount,
+        rel: &[u8],
+    ) -> Result<(InstancePre<Guest>, bool), SpawnError> {
+        use fsimage::{Errno, FileType};
+        let failed = |e: Errno| match e {
+            Errno::NoEnt | Errno::NotDir => SpawnError::NotFound(program.to_string()),
+            Errno::Acces | Errno::Perm => {
+                SpawnError::NotExecutable(program.into(), "Permission denied".into())
+            }
+            Errno::IsDir => SpawnError::NotExecutable(program.into(), "Is a directory".into()),
+            e => SpawnError::Other(format!(
+                "{program}: {}",
+                std::io::Error::from_raw_os_error(e.raw())
+            )),
+        };
+        let st = mount.stat(rel, true).map_err(failed)?;
+        match st.kind {
+            FileType::Regular => {}
+            FileType::Directory => return Err(failed(Errno::IsDir)),
+            _ => return Err(failed(Errno::Acces)),
+        }
+        if self.credentials().check(&st, wasi::access::EXEC).is_err() {
+            return Err(failed(Errno::Acces));
+        }
+        let opts = io::OpenOptions {
+            read: true,
+            ..Default::default()
+        };
+        let mounts::Opened::File(file) = mount.open(rel, opts, true, false, 0).map_err(failed)?
+        else {
+            return Err(failed(Errno::IsDir));
+        };
+        let mut bytes = Vec::with_capacity(st.size as usize);
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => bytes.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(SpawnError::Other(format!("{program}: {e}"))),
+            }
+        }
+        let (pre, compiled, _) = self.compile(program, &bytes)?;
+        Ok((pre, compiled))
+    }
+
+    /// Compiles (or finds in the cache) the module whose file holds `bytes`.
+    fn compile(
+        &self,
+        program: &str,
+        bytes: &[u8],
+    ) -> Result<(InstancePre<Guest>, bool, [u8; 32]), SpawnError> {
         // A component (WASI preview 2) has the wasm magic with layer 1 after its version.
         if bytes.starts_with(b"\0asm") && bytes.get(6..8) == Some(&[1, 0]) {
             return Err(SpawnError::NotExecutable(
@@ -468,8 +539,8 @@ impl Runtime {
                 "cannot execute binary file: Exec format error".into(),
             ));
         }
-        let (pre, compiled, digest) = engine::shared()
-            .and_then(|s| s.instance_pre(program, &bytes, &self.inner.cache_dir, false))
+        engine::shared()
+            .and_then(|s| s.instance_pre(program, bytes, &self.inner.cache_dir, false))
             .map_err(|e| {
                 let why = format!("{e}");
                 let why = if why.contains("threads must be enabled") {
@@ -480,13 +551,7 @@ impl Runtime {
                     format!("invalid module: {why}")
                 };
                 SpawnError::NotExecutable(program.into(), why)
-            })?;
-        if let Some(index) = index {
-            // Only a hint for later processes: failing to write it costs speed, not correctness.
-            let _ = write_index(&index, &digest);
-        }
-        self.inner.by_inode.lock().unwrap().insert(key, pre.clone());
-        Ok((pre, compiled))
+            })
     }
 
     /// Names the image this runtime's file system was opened from (an image id). Then
@@ -524,6 +589,9 @@ impl Runtime {
     /// Starts `cmd` with file-creation mask `umask` (a guest's children inherit theirs).
     pub fn spawn_with_umask(&self, cmd: Command, umask: u32) -> Result<Child, SpawnError> {
         let (pre, _) = self.module(&cmd.program)?;
+        // wsh's own programs learn the working directory through the `wsh` import;
+        // any other program sees it only through its preopens (see `top_level_preopens`).
+        let foreign = !pre.module().imports().any(|i| i.module() == "wsh");
         let slot = self.pid_slot()?;
         let limits = self.limits();
         let interrupt = Arc::new(AtomicBool::new(false));
@@ -549,6 +617,11 @@ impl Runtime {
             listing: None,
             path: Some(b"/".to_vec()),
         }));
+        let cwd = mounts::normalize(b"/", cmd.cwd.as_bytes());
+        let cwd_scheme = foreign && cwd != b"/";
+        if cwd_scheme {
+            self.top_level_preopens(&mut fds);
+        }
         // Mounts are preopened after the root: wasi-libc picks the longest
         // matching prefix, so `/data/x` goes to the mount at /data.
         let mounts = self.mounts();
@@ -559,6 +632,9 @@ impl Runtime {
                 preopen: Some(mount.guest_path().to_vec()),
                 listing: None,
             }));
+        }
+        if cwd_scheme {
+            self.cwd_preopen(&mut fds, &mounts, &cwd);
         }
         // Published ports come last: wasi-libc stops scanning for preopened
         // directories at the first descriptor that is not one.
@@ -613,6 +689,81 @@ impl Runtime {
         let mut child = Child::new(thread, interrupt);
         child.exit = Some(exit);
         Ok(child)
+    }
+
+    /// Preopens that give a program built with the stock wasi-libc (C, Rust std...)
+    /// the working directory `cwd`. Such a program keeps its own working directory,
+    /// `/` at start, and turns a relative path into an absolute one before it looks
+    /// for the preopen with the longest prefix (ties: the last one); a relative
+    /// `file` and an absolute `/file` reach the host as the same call. So the
+    /// directory is preopened as `.` after everything else, and each top-level
+    /// directory of the image under its own name before it: `/etc/passwd` goes to the
+    /// `/etc` preopen, `data.txt` to `.`. What remains ambiguous, and is documented:
+    /// a relative path whose first component is a top-level directory's name
+    /// (`etc/x` in the working directory) and absolute paths to `/` itself or to
+    /// top-level files, which this choice sends to the working directory.
+    fn top_level_preopens(&self, fds: &mut wasi::FdTable) {
+        let vfs = &self.inner.vfs;
+        let root = vfs.root();
+        let mut top = vfs.readdir(root).unwrap_or_default();
+        top.sort_by(|a, b| a.name.cmp(&b.name));
+        for entry in top {
+            if entry.name == b"." || entry.name == b".." {
+                continue;
+            }
+            let mut path = b"/".to_vec();
+            path.extend_from_slice(&entry.name);
+            let (ino, lexical) = match entry.kind {
+                fsimage::FileType::Directory => (entry.ino, Some(path.clone())),
+                // A symlink to a directory (`/lib -> usr/lib`): its target, whose
+                // path wsh does not know whole.
+                fsimage::FileType::Symlink => match vfs.resolve(root, &path, true) {
+                    Ok(ino)
+                        if vfs
+                            .stat(ino)
+                            .is_ok_and(|st| st.kind == fsimage::FileType::Directory) =>
+                    {
+                        (ino, None)
+                    }
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            fds.push(wasi::Fd::Dir(wasi::DirFd {
+                ino,
+                preopen: Some(path),
+                listing: None,
+                path: lexical,
+            }));
+        }
+    }
+
+    /// The last preopen of [`Runtime::top_level_preopens`]'s scheme: `cwd` as `.`.
+    fn cwd_preopen(&self, fds: &mut wasi::FdTable, mounts: &mounts::Mounts, cwd: &[u8]) {
+        let vfs = &self.inner.vfs;
+        let dot = Some(b".".to_vec());
+        if let Some((mount, rel)) = mounts.route(b"/", cwd) {
+            fds.push(wasi::Fd::HostDir(wasi::HostDirFd {
+                mount,
+                rel,
+                preopen: dot,
+                listing: None,
+            }));
+        } else if let Ok(ino) =
+            wasi::access::resolve(vfs, &self.credentials(), vfs.root(), cwd, true)
+        {
+            if vfs
+                .stat(ino)
+                .is_ok_and(|st| st.kind == fsimage::FileType::Directory)
+            {
+                fds.push(wasi::Fd::Dir(wasi::DirFd {
+                    ino,
+                    preopen: dot,
+                    listing: None,
+                    path: Some(cwd.to_vec()),
+                }));
+            }
+        }
     }
 
     /// Waits until every guest reported as ended is also torn down: then nothing of
