@@ -749,13 +749,14 @@ impl Runtime {
                 preopen: dot,
                 listing: None,
             }));
-        } else if let Ok(ino) =
-            wasi::access::resolve(vfs, &self.credentials(), vfs.root(), cwd, true)
-        {
-            if vfs
-                .stat(ino)
+            return;
+        }
+        let is_dir = |ino| {
+            vfs.stat(ino)
                 .is_ok_and(|st| st.kind == fsimage::FileType::Directory)
-            {
+        };
+        match wasi::access::resolve(vfs, &self.credentials(), vfs.root(), cwd, true) {
+            Ok(ino) if is_dir(ino) => {
                 fds.push(wasi::Fd::Dir(wasi::DirFd {
                     ino,
                     preopen: dot,
@@ -763,6 +764,8 @@ impl Runtime {
                     path: Some(cwd.to_vec()),
                 }));
             }
+            // A working directory that is gone leaves the program with `/` alone.
+            _ => {}
         }
     }
 
