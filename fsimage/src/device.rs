@@ -28,6 +28,83 @@ pub trait BlockDevice: Send {
         let _ = (offset, max);
         Ok(0)
     }
+    /// Whether the host storage under the device is nearly full (see [`HostSpace`]):
+    /// the Vfs then refuses new file data with ENOSPC, so that a guest filling a
+    /// large sparse image stops before the host's disk does, with room left for
+    /// the file system's own metadata.
+    fn host_space_low(&mut self) -> bool {
+        false
+    }
+}
+
+/// What a device writing into a host file keeps free on the host's file system:
+/// 1 GiB, or 5% of a smaller file system.
+fn host_reserve(total: u64) -> u64 {
+    (total / 20).min(1 << 30)
+}
+
+/// Watches the free space of the host file system holding an image file, looking
+/// at most every 64 MiB written or every second.
+#[derive(Debug)]
+pub(crate) struct HostSpace {
+    dir: PathBuf,
+    checked: Option<std::time::Instant>,
+    low: bool,
+    /// Bytes written since the last look.
+    since: u64,
+}
+
+impl HostSpace {
+    /// Watches the file system holding `file`.
+    pub fn new(file: &Path) -> HostSpace {
+        let dir = match file.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        HostSpace {
+            dir,
+            checked: None,
+            low: false,
+            since: 0,
+        }
+    }
+
+    /// Whether less than the reserve is left (an unreadable statvfs counts as enough).
+    pub fn low(&mut self) -> bool {
+        let fresh = self
+            .checked
+            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1));
+        if !fresh {
+            self.checked = Some(std::time::Instant::now());
+            self.low =
+                statvfs_space(&self.dir).is_some_and(|(avail, total)| avail < host_reserve(total));
+        }
+        self.low
+    }
+
+    /// Notes `n` bytes written: after 64 MiB the next [`HostSpace::low`] looks again.
+    pub fn wrote(&mut self, n: usize) {
+        self.since += n as u64;
+        if self.since >= 64 << 20 {
+            self.since = 0;
+            self.checked = None;
+        }
+    }
+}
+
+/// (bytes available to unprivileged users, total bytes) of the file system at `dir`.
+fn statvfs_space(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: a NUL-terminated path and a valid out-pointer.
+    if unsafe { libc::statvfs(c.as_ptr(), st.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: statvfs succeeded, so it filled `st`.
+    let st = unsafe { st.assume_init() };
+    let unit = st.f_frsize as u64;
+    Some((st.f_bavail as u64 * unit, st.f_blocks as u64 * unit))
 }
 
 fn out_of_range(offset: u64, len: usize, size: u64) -> io::Error {
@@ -50,6 +127,7 @@ pub struct FileDevice {
     path: PathBuf,
     size: u64,
     writable: bool,
+    space: HostSpace,
 }
 
 impl FileDevice {
@@ -70,6 +148,7 @@ impl FileDevice {
             path: path.to_path_buf(),
             size,
             writable,
+            space: HostSpace::new(path),
         })
     }
 
@@ -92,6 +171,7 @@ impl FileDevice {
             path: path.to_path_buf(),
             size,
             writable: true,
+            space: HostSpace::new(path),
         })
     }
 
@@ -116,6 +196,7 @@ impl BlockDevice for FileDevice {
             return Err(io::Error::from_raw_os_error(libc::EROFS));
         }
         check_range(offset, data.len(), self.size)?;
+        self.space.wrote(data.len());
         self.file.write_all_at(data, offset)
     }
 
@@ -124,6 +205,10 @@ impl BlockDevice for FileDevice {
             self.file.sync_data()?;
         }
         Ok(())
+    }
+
+    fn host_space_low(&mut self) -> bool {
+        self.space.low()
     }
 }
 

@@ -88,6 +88,8 @@ pub struct Inner {
     pub refs: HashMap<Ino, u32>,
     /// Unlinked inodes kept alive by handles.
     pub orphans: HashSet<Ino>,
+    /// At most this many bytes of blocks in use, in all (see `Vfs::cap_size`).
+    pub cap: Option<u64>,
 }
 
 // SAFETY: the raw pointers are only used by whoever holds the Vfs mutex, and
@@ -103,12 +105,32 @@ impl Inner {
             writable,
             refs: HashMap::new(),
             orphans: HashSet::new(),
+            cap: None,
         }
+    }
+
+    /// Total and free bytes of the file system, as the superblock counts them.
+    pub fn space(&self) -> (u64, u64) {
+        let (mut total, mut free) = (0, 0);
+        // SAFETY: fs open; out-pointers valid.
+        unsafe { ffi::shim_space(self.fs, &mut total, &mut free) };
+        (total, free)
     }
 
     /// The device pointer as the shim expects it.
     pub fn dev_ptr(&self) -> *mut c_void {
         self.dev as *mut c_void
+    }
+
+    /// Whether the host storage under the device is nearly full (see
+    /// `BlockDevice::host_space_low`).
+    pub fn host_space_low(&self) -> bool {
+        if self.dev.is_null() {
+            return false;
+        }
+        // SAFETY: `dev` is the live device slot, used only by whoever holds the Vfs
+        // mutex, as the io_manager callbacks do.
+        unsafe { (*self.dev).host_space_low() }
     }
 
     /// Fails with RoFs on a read-only image (checked before any mutation).

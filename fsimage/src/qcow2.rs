@@ -12,7 +12,7 @@ use imago::{
     StorageCreateOptions, StorageOpenOptions,
 };
 
-use crate::device::{BlockDevice, CHUNK};
+use crate::device::{BlockDevice, CHUNK, HostSpace};
 use crate::error::{Error, Result};
 
 /// Cluster size of every layer wsh writes: one ext4 block, so copy-on-write never
@@ -28,6 +28,7 @@ pub struct Qcow2Device {
     path: PathBuf,
     size: u64,
     writable: bool,
+    space: HostSpace,
 }
 
 fn corrupt(path: &Path, msg: impl Into<String>) -> Error {
@@ -108,6 +109,7 @@ impl Qcow2Device {
         let size = image.size();
         Ok(Qcow2Device {
             image,
+            space: HostSpace::new(path),
             path: path.to_path_buf(),
             size,
             writable,
@@ -155,6 +157,7 @@ impl Qcow2Device {
         image.flush().map_err(io_err(path))?;
         Ok(Qcow2Device {
             image,
+            space: HostSpace::new(path),
             path: path.to_path_buf(),
             size,
             writable: true,
@@ -209,6 +212,7 @@ impl BlockDevice for Qcow2Device {
         if !self.writable {
             return Err(io::Error::from_raw_os_error(libc::EROFS));
         }
+        self.space.wrote(data.len());
         // Whole clusters of zeros become qcow2 zero clusters (no data on the host), so
         // a container's large file of zeros, or a fresh file system's zeroed tables,
         // costs host disk in proportion to the data that is not zero.
@@ -244,6 +248,10 @@ impl BlockDevice for Qcow2Device {
             self.image.sync()?;
         }
         Ok(())
+    }
+
+    fn host_space_low(&mut self) -> bool {
+        self.space.low()
     }
 
     fn zero_extent(&mut self, offset: u64, max: u64) -> io::Result<u64> {

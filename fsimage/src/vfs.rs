@@ -255,6 +255,22 @@ impl Vfs {
             _ => return Err(Errno::Inval.into()),
         }
         offset.checked_add(data.len() as u64).ok_or(Errno::FBig)?;
+        // New data stops while the host's disk is nearly full, before the image's
+        // own metadata could fail to be written.
+        if inner.host_space_low() {
+            return Err(Errno::NoSpc.into());
+        }
+        let data = match inner.cap {
+            Some(cap) => {
+                let (total, free) = inner.space();
+                let room = cap.saturating_sub(total - free.min(total));
+                if room == 0 && !data.is_empty() {
+                    return Err(Errno::NoSpc.into());
+                }
+                &data[..data.len().min(room.try_into().unwrap_or(usize::MAX))]
+            }
+            None => data,
+        };
         let mut done = 0;
         while done < data.len() {
             let n = (data.len() - done).min(IO_CHUNK);
@@ -635,13 +651,29 @@ impl Vfs {
         }
     }
 
-    /// Total and free bytes (for df/statvfs).
+    /// Total and free bytes (for df/statvfs); under a cap, the cap is the total.
     pub fn space(&self) -> (u64, u64) {
         let inner = self.lock();
-        let (mut total, mut free) = (0, 0);
-        // SAFETY: fs open; out-pointers valid.
-        unsafe { ffi::shim_space(inner.fs, &mut total, &mut free) };
-        (total, free)
+        let (total, free) = inner.space();
+        match inner.cap {
+            Some(cap) => {
+                let used = total - free.min(total);
+                (cap.min(total), free.min(cap.saturating_sub(used)))
+            }
+            None => (total, free),
+        }
+    }
+
+    /// Lets the file system hold at most `cap` bytes of blocks more than it holds
+    /// now (a container's `--storage-opt size`, as a quota on Docker's upper layer;
+    /// the file system's own size is larger and sparse): file data past it is
+    /// refused with ENOSPC, and `space` reports what is in use plus that room as
+    /// the total. `None` lifts the cap.
+    pub fn cap_size(&self, cap: Option<u64>) {
+        let mut inner = self.lock();
+        let (total, free) = inner.space();
+        let used = total - free.min(total);
+        inner.cap = cap.map(|c| used.saturating_add(c));
     }
 }
 

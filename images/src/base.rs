@@ -14,10 +14,10 @@ pub fn applets() -> impl Iterator<Item = &'static str> {
 }
 
 /// Size of the base image's file system (a qcow2 layer: only used blocks take space).
-pub const IMAGE_SIZE: u64 = 1 << 30;
+pub const IMAGE_SIZE: u64 = 16 << 30;
 
 /// Bumped when the layout below changes, so old stores get a fresh base image.
-const LAYOUT_VERSION: u32 = 7;
+const LAYOUT_VERSION: u32 = 8;
 
 /// The tag of the default image.
 pub const BASE_TAG: &str = "base:latest";

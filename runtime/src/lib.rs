@@ -287,13 +287,15 @@ impl Runtime {
     /// A runtime over `vfs`, keeping compiled modules in `cache_dir`.
     pub fn new(vfs: Arc<Vfs>, cache_dir: &Path) -> anyhow::Result<Runtime> {
         engine::shared()?;
+        let limits = limits::default_limits();
+        vfs.cap_size(limits.disk);
         Ok(Runtime {
             inner: Arc::new(Inner {
                 vfs,
                 cache_dir: cache_dir.to_path_buf(),
                 by_inode: Mutex::new(HashMap::new()),
                 running: Mutex::new(Vec::new()),
-                limits: Mutex::new(limits::default_limits()),
+                limits: Mutex::new(limits),
                 runner: Mutex::new(None),
                 identity: OnceLock::new(),
                 mounts: Mutex::new(Arc::new(mounts::Mounts::none())),
@@ -342,6 +344,7 @@ impl Runtime {
     /// Sets the caps of every guest started from now on (the container's memory and
     /// `pids` caps apply to what is already running too, from its next growth or start).
     pub fn set_limits(&self, limits: Limits) {
+        self.inner.vfs.cap_size(limits.disk);
         *self.inner.limits.lock().unwrap() = limits;
     }
 

@@ -48,6 +48,10 @@ pub struct Limits {
     /// How many descriptors one guest may have open (RLIMIT_NOFILE); opening
     /// more fails with EMFILE.
     pub open_files: u32,
+    /// Bytes the container's file system may hold in use (Docker's `--storage-opt
+    /// size`); more file data fails with ENOSPC. `None`: the image's own size, and
+    /// the host's disk keeps a reserve in any case.
+    pub disk: Option<u64>,
 }
 
 impl Limits {
@@ -58,6 +62,7 @@ impl Limits {
         container_memory: Some(DEFAULT_CONTAINER_MEMORY),
         pids: Some(DEFAULT_PIDS),
         open_files: DEFAULT_OPEN_FILES,
+        disk: None,
     };
 }
 

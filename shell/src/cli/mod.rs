@@ -39,6 +39,12 @@ pub struct Cli {
     #[arg(long, value_name = "N", global = true, allow_negative_numbers = true)]
     pids_limit: Option<i64>,
 
+    /// Docker's storage options; `size=SIZE` (512M, 2G) caps what the container's
+    /// file system may hold (default: the image's size, 16 GiB for images FROM base,
+    /// and the host's disk keeps a reserve of 5%, at most 1 GiB).
+    #[arg(long, value_name = "size=SIZE", global = true, value_parser = parse_storage_opt)]
+    storage_opt: Option<u64>,
+
     /// Stop any program that uses more than SECS seconds of CPU time (0: no limit).
     #[arg(long, value_name = "SECS", global = true)]
     timeout: Option<f64>,
@@ -500,10 +506,20 @@ fn parse_memory(s: &str) -> Result<usize, String> {
     wsh_runtime::parse_size(s).ok_or_else(|| format!("invalid size {s:?} (try 512M or 2G)"))
 }
 
-/// Applies `--memory`, `--pids-limit` and `--timeout` to every container this run starts.
+/// `--storage-opt size=SIZE` as bytes (the only storage option wsh knows).
+fn parse_storage_opt(s: &str) -> Result<u64, String> {
+    let size = s
+        .strip_prefix("size=")
+        .ok_or_else(|| format!("unknown storage option {s:?} (wsh knows size=SIZE)"))?;
+    parse_memory(size).map(|n| n as u64)
+}
+
+/// Applies `--memory`, `--pids-limit`, `--timeout` and `--storage-opt` to every
+/// container this run starts.
 fn set_limits(cli: &Cli) -> anyhow::Result<()> {
     let (memory, timeout) = (cli.memory, cli.timeout);
     let mut limits = wsh_runtime::default_limits();
+    limits.disk = cli.storage_opt.or(limits.disk);
     if let Some(m) = memory {
         limits.container_memory = Some(m);
         limits.memory = limits.memory.min(m);
