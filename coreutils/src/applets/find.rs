@@ -238,11 +238,53 @@ impl Parser {
 }
 
 struct Walk {
-    out: std::io::StdoutLock<'static>,
+    /// Block-buffered as GNU find's (flushed before a command runs and at the end):
+    /// a line-buffered stdout costs one host call per file.
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
     status: i32,
     quit: bool,
     pending: Vec<(Vec<String>, Vec<String>)>,
     follow: bool,
+    /// Whether the expression needs more than a file's type, so that every file
+    /// must be stat'ed; otherwise the type its directory entry gives is enough.
+    needs_stat: bool,
+}
+
+/// Whether evaluating `e` looks at more of a file than its name, path and type.
+fn needs_stat(e: &Expr) -> bool {
+    match e {
+        Expr::And(a, b) | Expr::Or(a, b) => needs_stat(a) || needs_stat(b),
+        Expr::Not(a) => needs_stat(a),
+        Expr::Size(..)
+        | Expr::Empty
+        | Expr::Newer(_)
+        | Expr::Perm(..)
+        | Expr::User(_)
+        | Expr::Group(_) => true,
+        Expr::Name(..)
+        | Expr::Path(..)
+        | Expr::Type(_)
+        | Expr::Const(_)
+        | Expr::Print(_)
+        | Expr::Exec(..)
+        | Expr::Delete
+        | Expr::Prune
+        | Expr::Quit => false,
+    }
+}
+
+/// The `S_IFMT` bits of a directory entry's type, when it tells them.
+fn entry_kind(d: &std::fs::DirEntry) -> Option<u32> {
+    let t = d.file_type().ok()?;
+    if t.is_dir() {
+        Some(wsh::S_IFDIR)
+    } else if t.is_file() {
+        Some(wsh::S_IFREG)
+    } else if t.is_symlink() {
+        Some(wsh::S_IFLNK)
+    } else {
+        None
+    }
 }
 
 struct File<'a> {
@@ -379,17 +421,25 @@ impl Walk {
         }
     }
 
-    fn visit(&mut self, e: &Expr, p: &Parser, path: &str, depth: usize, top: bool) {
+    /// Visits `path`, whose type its directory entry gave as `kind` (below a start path).
+    fn visit(&mut self, e: &Expr, p: &Parser, path: &str, depth: usize, kind: Option<u32>) {
         if self.quit {
             return;
         }
-        let st = match wsh::stat(Path::new(path), self.follow) {
-            Ok(st) => st,
-            Err(err) => {
-                eprintln!("find: '{path}': {}", strerror(&err));
-                self.status = 1;
-                return;
-            }
+        let top = depth == 0;
+        let st = match kind {
+            Some(mode) if !self.needs_stat && !self.follow => Stat {
+                mode,
+                ..Stat::default()
+            },
+            _ => match wsh::stat(Path::new(path), self.follow) {
+                Ok(st) => st,
+                Err(err) => {
+                    eprintln!("find: '{path}': {}", strerror(&err));
+                    self.status = 1;
+                    return;
+                }
+            },
         };
         let name = if top {
             path
@@ -418,18 +468,19 @@ impl Walk {
         if st.is_dir() && !prune && p.maxdepth.is_none_or(|m| depth < m) && !self.quit {
             match std::fs::read_dir(path) {
                 Ok(rd) => {
-                    let names: Vec<String> = rd
+                    let entries: Vec<(String, Option<u32>)> = rd
                         .filter_map(|d| {
-                            d.ok().map(|d| d.file_name().to_string_lossy().into_owned())
+                            let d = d.ok()?;
+                            Some((d.file_name().to_string_lossy().into_owned(), entry_kind(&d)))
                         })
                         .collect();
-                    for n in names {
+                    for (n, kind) in entries {
                         let child = if path.ends_with('/') {
                             format!("{path}{n}")
                         } else {
                             format!("{path}/{n}")
                         };
-                        self.visit(e, p, &child, depth + 1, false);
+                        self.visit(e, p, &child, depth + 1, kind);
                     }
                 }
                 Err(err) => {
@@ -493,14 +544,15 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         Expr::And(Box::new(expr), Box::new(Expr::Print(false)))
     };
     let mut w = Walk {
-        out: std::io::stdout().lock(),
+        out: std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock()),
         status: 0,
         quit: false,
         pending: Vec::new(),
         follow,
+        needs_stat: needs_stat(&expr),
     };
     for path in &paths {
-        w.visit(&expr, &p, path, 0, true);
+        w.visit(&expr, &p, path, 0, None);
     }
     for (cmd, files) in std::mem::take(&mut w.pending) {
         for chunk in files.chunks(1000) {
