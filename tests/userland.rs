@@ -93,6 +93,9 @@ const CASES: &[&str] = &[
     "mkdir -p d/e; echo needle > d/e/f; echo hay > d/g; grep -r needle d; grep -rl needle .",
     "printf 'ab\\naab\\nb\\n' > g; grep '^a*b$' g; grep 'a\\{2\\}' g; grep -E '^(a|b)b?$' g; grep '[[:digit:]]' g; echo $?",
     "printf 'Hello\\nhello\\n' | grep -i -c HELLO",
+    // Whole-buffer search: anchors at every line, matches that would span lines, -n, -m.
+    "printf 'a\\nb x\\nab\\nx\\n\\nb\\n' > g; grep -n '^b' g; grep -c 'x$' g; grep -c '^$' g; grep -n -E 'a[^z]*x' g; grep -c 'a\\sb' g; grep -n -m2 b g; grep -c '' g; printf 'no newline at end' | grep -c end",
+    "seq 1000 > n; grep -n '^1.*0$' n | tail -3; grep -c -E '(^|[^0-9])7' n; grep -l 999 n; grep -L 1001 n; printf '' | grep -c x; echo $?",
     "seq 30 > n; grep -A1 -B2 '^1[05]$' n; grep -C1 -n '^2[0-9]$' n | head -5; grep -A2 5 n; grep -B1 -m2 7 n",
     "seq 20 > n; grep -m1 -A3 1 n; grep -c -m3 1 n; grep -m 2 -o 1 n; grep -vm2 1 n; grep -C0 '^[35]$' n; grep --context=1 -e 4 -e 9 n",
     "mkdir -p s/x s/skip; echo hit > s/a.txt; echo hit > s/b.md; echo hit > s/x/c.txt; echo hit > s/skip/d.txt; grep -r --include='*.txt' hit s | sort; grep -r --exclude='*.txt' hit s; grep -r --exclude-dir=skip -l hit s | sort",

@@ -255,6 +255,9 @@ fn build(patterns: &[String], o: &Opts) -> Result<Regex, String> {
         re = format!(r"\b(?:{re})\b");
     }
     RegexBuilder::new(&re)
+        // Lines hold no newline, so this changes nothing for them; a search over
+        // a whole buffer (`data_by_search`) needs `^` and `$` at each line.
+        .multi_line(true)
         .case_insensitive(o.ignore_case)
         .unicode(o.syntax == Syntax::Perl)
         .build()
@@ -361,6 +364,10 @@ impl Search<'_> {
         if binary && o.skip_binary {
             return;
         }
+        // `\A` and `\z` (Perl syntax) would mean the buffer's ends there.
+        if !o.invert && !o.only && !o.color && !o.context && o.syntax != Syntax::Perl {
+            return self.data_by_search(name, data, show_name, binary);
+        }
         let body = data.strip_suffix(b"\n").unwrap_or(data);
         let lines: Vec<&[u8]> = if data.is_empty() {
             Vec::new()
@@ -444,6 +451,79 @@ impl Search<'_> {
             last_printed = Some(n);
             self.printed_any = true;
         }
+        self.finish(name, show_name, count);
+    }
+
+    /// [`Search::data`] for the common case, as GNU grep does it: one search over
+    /// the whole buffer finds the next line that can match, and only that line is
+    /// looked at on its own (a match across a newline is not one). A line-local
+    /// match is also a match in the buffer (`^`/`$` are multi-line), so no line
+    /// that matches is passed over.
+    fn data_by_search(&mut self, name: &str, data: &[u8], show_name: bool, binary: bool) {
+        let o = self.o;
+        let listing = o.quiet || o.count || o.files_with || o.files_without;
+        let body = data.strip_suffix(b"\n").unwrap_or(data);
+        let line_end = |from: usize| {
+            body[from..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(body.len(), |i| from + i)
+        };
+        let mut count = 0u64;
+        // The start of the next line to look at, and its number (0-based).
+        let (mut pos, mut n) = (0usize, 0usize);
+        // Set once a match runs across a newline (a pattern such as `a\sb`): searching
+        // on from each line could then rescan far ahead again and again, so the rest
+        // goes line by line.
+        let mut by_line = false;
+        while !data.is_empty() && pos <= body.len() {
+            if o.max_count.is_some_and(|m| count >= m) {
+                break;
+            }
+            let (start, end, hit) = if by_line {
+                let end = line_end(pos);
+                (pos, end, self.re.is_match(&body[pos..end]))
+            } else {
+                let Some(m) = self.re.find_at(body, pos) else {
+                    break;
+                };
+                let start = body[pos..m.start()]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(pos, |i| pos + i + 1);
+                let end = line_end(m.start());
+                by_line = m.end() > end;
+                (start, end, !by_line || self.re.is_match(&body[start..end]))
+            };
+            if o.number {
+                n += body[pos..start].iter().filter(|&&b| b == b'\n').count();
+            }
+            let line = &body[start..end];
+            if hit {
+                count += 1;
+                self.matched = true;
+                if o.quiet {
+                    return;
+                }
+                if !listing {
+                    if binary {
+                        let _ = self.out.flush();
+                        eprintln!("grep: {name}: binary file matches");
+                        return;
+                    }
+                    self.line(name, show_name, n, line, true);
+                    self.printed_any = true;
+                }
+            }
+            pos = end + 1;
+            n += 1;
+        }
+        self.finish(name, show_name, count);
+    }
+
+    /// What follows a file's lines: its count, or its name for -l / -L.
+    fn finish(&mut self, name: &str, show_name: bool, count: u64) {
+        let o = self.o;
         if o.quiet {
             return;
         }
