@@ -196,6 +196,9 @@ pub fn serve(run_dir: &Path, overlay: PathBuf, ready: &Ready<'_>) -> anyhow::Res
     // A previous run's socket.
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path).context("cannot make the control socket")?;
+    // Only the owner may connect (connecting takes write permission), whatever the umask.
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .context("cannot restrict the control socket")?;
     let rt = ready.container.runtime();
     let served = Arc::new(Served {
         vfs: rt.vfs().clone(),
