@@ -432,3 +432,59 @@ fn builder_prune_drops_the_cache_and_says_what_it_freed() {
         .output()
         .unwrap());
 }
+
+/// Commits `name` and checks the flattened image with e2fsck; returns the image id.
+fn fsck_of(name: &str) -> String {
+    let id = ok(&w(&["commit", name]));
+    let id = id.trim().strip_prefix("sha256:").unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("flat.img");
+    ok(&w(&["export", &id, img.to_str().unwrap()]));
+    let fsck = std::process::Command::new("e2fsck")
+        .args(["-fn", img.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(fsck.status.success(), "{}", text(&fsck.stdout));
+    id
+}
+
+#[test]
+fn files_stay_consistent_when_a_container_stops_during_an_exec() {
+    let name = "dc-busy";
+    detached(name, &[], "sleep 60");
+    // A writer that never ends on its own, cut by stop.
+    let mut writer = wsh_cmd(wsh_home())
+        .args([
+            "exec",
+            name,
+            "sh",
+            "-c",
+            "i=0; while :; do echo $i > /w$((i % 50)); i=$((i+1)); done",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("the writer writes", || {
+        w(&["exec", name, "test", "-e", "/w10"]).status.success()
+    });
+    ok(&w(&["stop", "-t", "5", name]));
+    let _ = writer.wait();
+    let id = fsck_of(name);
+    ok(&w(&["rmi", &id]));
+    // The same when the container's own command ends under a writing exec.
+    ok(&w(&["rm", name]));
+    detached(name, &[], "sleep 2");
+    let _ = w(&[
+        "exec",
+        name,
+        "sh",
+        "-c",
+        "i=0; while :; do echo $i > /v$((i % 50)); i=$((i+1)); done",
+    ]);
+    assert_eq!(ok(&w(&["wait", name])), "0\n");
+    let id = fsck_of(name);
+    assert!(ok(&w(&["run", &id, "cat", "/v1"])).trim().parse::<u64>().is_ok());
+    ok(&w(&["rm", name]));
+    ok(&w(&["rmi", &id]));
+}

@@ -127,7 +127,18 @@ impl Store {
     }
 
     fn state_lock(&self, id: &str) -> anyhow::Result<StateLock> {
-        let path = self.run_dir().join(id).join("lock");
+        self.flock(id, "lock")
+    }
+
+    /// Takes container `id`'s files lock: its supervisor holds it while it has the
+    /// overlay open, `cp` and `commit` of a stopped container while they use it, so
+    /// that a `start` never opens the files another process is writing.
+    pub fn lock_run_files(&self, id: &str) -> anyhow::Result<impl Sized + use<>> {
+        self.flock(id, "files.lock")
+    }
+
+    fn flock(&self, id: &str, name: &str) -> anyhow::Result<StateLock> {
+        let path = self.run_dir().join(id).join(name);
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)

@@ -194,14 +194,29 @@ pub fn supervise(id: &str) -> anyhow::Result<i32> {
             125
         }
     };
-    store.update_run(id, |s| {
-        if s.status != Status::Exited {
-            s.status = Status::Exited;
-            s.exit_code = Some(status);
-            s.finished = Some(images::now_secs());
+    let end = || -> anyhow::Result<i32> {
+        store.update_run(id, |s| {
+            if s.status != Status::Exited {
+                s.status = Status::Exited;
+                s.exit_code = Some(status);
+                s.finished = Some(images::now_secs());
+            }
+        })?;
+        Ok(status)
+    };
+    let vfs = files.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match vfs {
+        // An `exec` may still be writing: the last sync and the exit happen with the
+        // file system held, so what stays on disk is consistent.
+        Some(vfs) => {
+            let _ = vfs.frozen(|| {
+                let code = end().unwrap_or(status);
+                std::process::exit(code & 0xff)
+            });
+            end()
         }
-    })?;
-    Ok(status)
+        None => end(),
+    }
 }
 
 /// Runs the container's command line (re-read from its state) on its kept overlay,
@@ -220,6 +235,8 @@ fn supervised_run(
     let mut opts = super::cmd_run_options(cmd)?;
     opts.overlay = state.overlay.clone();
     let run_dir = store.run_path(&state.id);
+    // Held until this process ends (a `cp` into the stopped container may be finishing).
+    let _files = store.lock_run_files(&state.id)?;
     crate::build::container_run::run(&opts, &mut |ready| {
         let rt = ready.container.runtime();
         *files.lock().unwrap_or_else(|e| e.into_inner()) = Some(rt.vfs().clone());

@@ -59,6 +59,17 @@ pub fn when_served<T>(
     }
 }
 
+/// Takes a stopped container's files lock, checking it did not start meanwhile.
+fn stopped_files(store: &images::Store, s: &RunState) -> anyhow::Result<impl Sized + use<>> {
+    let lock = store.lock_run_files(&s.id)?;
+    anyhow::ensure!(
+        store.run_state(&s.id)?.status == Status::Exited,
+        "container {} started meanwhile: try again",
+        s.name
+    );
+    Ok(lock)
+}
+
 /// The overlay of a container that keeps its files.
 fn overlay_of(s: &RunState) -> anyhow::Result<&str> {
     s.overlay.as_deref().with_context(|| {
@@ -105,6 +116,7 @@ fn cp_out(name: &str, path: &str, dest: &str) -> anyhow::Result<()> {
             extract_host(&target, tar)
         })
     } else {
+        let _files = stopped_files(&store, &s)?;
         let vfs = store.open_overlay(overlay_of(&s)?, false)?;
         let src = images::cp::source_in(&vfs, &path)?;
         let target = images::cp::target(dest, src.is_dir, contents, host_kind)?;
@@ -146,6 +158,7 @@ fn cp_in(src: &str, name: &str, path: &str, archive: bool) -> anyhow::Result<()>
             })
         })
     } else {
+        let _files = stopped_files(&store, &s)?;
         let vfs = store.open_overlay(overlay_of(&s)?, true)?;
         let target = images::cp::target(&dest, src_is_dir, contents, |p| {
             images::cp::kind_in(&vfs, p)
@@ -281,6 +294,7 @@ pub fn commit(
                     ctl::expect_ok(&mut c).map(|_| ())
                 })
             } else {
+                let _files = stopped_files(&store, &s)?;
                 std::fs::copy(store.overlay_path(&overlay.id), dest)
                     .context("cannot copy the container's files")?;
                 Ok(())
