@@ -484,7 +484,12 @@ fn files_stay_consistent_when_a_container_stops_during_an_exec() {
     ]);
     assert_eq!(ok(&w(&["wait", name])), "0\n");
     let id = fsck_of(name);
-    assert!(ok(&w(&["run", &id, "cat", "/v1"])).trim().parse::<u64>().is_ok());
+    assert!(
+        ok(&w(&["run", &id, "cat", "/v1"]))
+            .trim()
+            .parse::<u64>()
+            .is_ok()
+    );
     ok(&w(&["rm", name]));
     ok(&w(&["rmi", &id]));
 }
