@@ -310,6 +310,77 @@ fn tar_member(file: &Path, name: &str) -> Vec<u8> {
     out.stdout
 }
 
+/// What `docker load` needs of a saved archive (docker has no daemon here): its
+/// `manifest.json` names a config and layer tars present in the archive, whose sha256
+/// are the config's `rootfs.diff_ids` in order (docker load checks exactly that), and
+/// skopeo's `docker-archive:` transport, which reads the archive as docker's own `save`
+/// output, finds the same image as its `oci-archive:` transport and copies it whole.
+#[test]
+fn a_saved_archive_reads_as_a_docker_save_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = save(test_image(), dir.path());
+    let list: serde_json::Value =
+        serde_json::from_slice(&tar_member(&file, "manifest.json")).unwrap();
+    let entry = &list.as_array().expect("a list")[0];
+    let config: serde_json::Value =
+        serde_json::from_slice(&tar_member(&file, entry["Config"].as_str().unwrap())).unwrap();
+    let diff_ids = config["rootfs"]["diff_ids"].as_array().unwrap();
+    let layers = entry["Layers"].as_array().unwrap();
+    assert_eq!(layers.len(), diff_ids.len());
+    for (layer, diff_id) in layers.iter().zip(diff_ids) {
+        let blob = dir.path().join("layer.tar");
+        std::fs::write(&blob, tar_member(&file, layer.as_str().unwrap())).unwrap();
+        let sum = ok(tool("sha256sum", &[blob.to_str().unwrap()]), "sha256sum");
+        let sum = text(&sum.stdout);
+        assert_eq!(
+            format!("sha256:{}", sum.split_whitespace().next().unwrap()),
+            diff_id.as_str().unwrap()
+        );
+    }
+    let docker = format!("docker-archive:{}", file.display());
+    let oci = format!("oci-archive:{}", file.display());
+    let as_docker: serde_json::Value =
+        serde_json::from_slice(&ok(tool("skopeo", &["inspect", &docker]), "skopeo inspect").stdout)
+            .unwrap();
+    let as_oci: serde_json::Value =
+        serde_json::from_slice(&ok(tool("skopeo", &["inspect", &oci]), "skopeo inspect").stdout)
+            .unwrap();
+    assert_eq!(as_docker["Layers"], as_oci["Layers"]);
+    assert_eq!(as_docker["Env"], as_oci["Env"]);
+    assert_eq!(as_docker["Labels"]["org.example.k"], "v", "{as_docker}");
+    let layout = dir.path().join("layout");
+    ok(
+        tool(
+            "skopeo",
+            &["copy", &docker, &format!("oci:{}:copy", layout.display())],
+        ),
+        "skopeo copy docker-archive: to oci:",
+    );
+    // And the other way: skopeo's own docker-archive of it loads back into wsh.
+    let theirs = dir.path().join("theirs.tar");
+    ok(
+        tool(
+            "skopeo",
+            &[
+                "copy",
+                &oci,
+                &format!("docker-archive:{}:oci-test:theirs", theirs.display()),
+            ],
+        ),
+        "skopeo copy oci-archive: to docker-archive:",
+    );
+    ok(
+        wsh_args(&["load", "-i", theirs.to_str().unwrap()]),
+        "wsh load of skopeo's docker-archive",
+    );
+    let out = ok(wsh_args(&["run", "oci-test:theirs"]), "wsh run");
+    assert_eq!(
+        text(&out.stdout),
+        text(&ok(wsh_args(&["run", test_image()]), "wsh run").stdout)
+    );
+    ok(wsh_args(&["rmi", "oci-test:theirs"]), "wsh rmi");
+}
+
 /// umoci's unpack of a saved image (copied to an OCI layout by skopeo) has the files
 /// of the wsh image: same types, modes, owners, mtimes, contents, symlinks, hard links.
 #[test]

@@ -154,6 +154,14 @@ impl Vfs {
         self.lock().sync()
     }
 
+    /// Syncs, then runs `f` with every other operation on this file system held off
+    /// until it returns: the device's files are consistent throughout (for copying them).
+    pub fn frozen<R>(&self, f: impl FnOnce() -> R) -> Result<R> {
+        let mut inner = self.lock();
+        inner.sync()?;
+        Ok(f())
+    }
+
     /// Syncs, closes libext2fs and gives the device back (for export or sealing).
     pub fn into_device(self) -> Result<Box<dyn BlockDevice>> {
         let mut inner = self.lock();

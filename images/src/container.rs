@@ -20,6 +20,8 @@ pub struct Container {
     runtime: Option<Runtime>,
     store: Store,
     record: ContainerRecord,
+    /// A detached container's overlay, kept (synced) when this process lets it go.
+    keep: bool,
 }
 
 impl Container {
@@ -50,11 +52,34 @@ impl Container {
             runtime: None,
             store,
             record,
+            keep: false,
         };
         let runtime = Runtime::new(Arc::new(vfs), &dirs.cache)?;
         runtime.set_image_identity(image_id);
         c.runtime = Some(runtime);
         Ok(c)
+    }
+
+    /// Opens the overlay of a detached container (see [`Store::create_run_overlay`]):
+    /// its files stay when this process ends, synced.
+    pub fn open_run(
+        store: Store,
+        dirs: &Dirs,
+        record: ContainerRecord,
+    ) -> anyhow::Result<Container> {
+        let image = record
+            .image
+            .clone()
+            .context("a detached container without an image")?;
+        let vfs = store.open_overlay(&record.id, true)?;
+        let runtime = Runtime::new(Arc::new(vfs), &dirs.cache)?;
+        runtime.set_image_identity(&image);
+        Ok(Container {
+            runtime: Some(runtime),
+            store,
+            record,
+            keep: true,
+        })
     }
 
     /// The runtime whose guests see this container's file system.
@@ -121,6 +146,17 @@ impl Container {
 
 impl Drop for Container {
     fn drop(&mut self) {
+        if self.keep {
+            if let Some(rt) = self.runtime.take() {
+                rt.settle();
+                // Another user of the file system (an `exec`) may still hold it: a sync
+                // leaves it consistent on disk either way.
+                if let Err(e) = rt.vfs().sync() {
+                    eprintln!("wsh: cannot sync the container's files: {e}");
+                }
+            }
+            return;
+        }
         // Close the file system before its overlay goes away (quietly: the overlay is
         // being thrown away, and a committed one is already gone).
         drop(self.runtime.take());

@@ -60,6 +60,16 @@ pub struct RunState {
     /// Why it exited, when it was not the command's own end ("killed", "stopped").
     #[serde(default)]
     pub note: String,
+    /// The writable overlay (a [`crate::ContainerRecord`] id) holding the container's
+    /// files, kept from run to run (`start`) until `rm`.
+    #[serde(default)]
+    pub overlay: Option<String>,
+    /// The published ports of the current run: (guest port, host address).
+    #[serde(default)]
+    pub ports: Vec<(u16, String)>,
+    /// When the current run was started (`start` of an exited container; else `created`).
+    #[serde(default)]
+    pub started: Option<u64>,
 }
 
 /// A live process's start time (clock ticks since boot); None if it is gone or a
@@ -117,7 +127,18 @@ impl Store {
     }
 
     fn state_lock(&self, id: &str) -> anyhow::Result<StateLock> {
-        let path = self.run_dir().join(id).join("lock");
+        self.flock(id, "lock")
+    }
+
+    /// Takes container `id`'s files lock: its supervisor holds it while it has the
+    /// overlay open, `cp` and `commit` of a stopped container while they use it, so
+    /// that a `start` never opens the files another process is writing.
+    pub fn lock_run_files(&self, id: &str) -> anyhow::Result<impl Sized + use<>> {
+        self.flock(id, "files.lock")
+    }
+
+    fn flock(&self, id: &str, name: &str) -> anyhow::Result<StateLock> {
+        let path = self.run_dir().join(id).join(name);
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -175,7 +196,8 @@ impl Store {
         let s = self.read_state(id)?;
         let orphan = |s: &RunState| {
             // A supervisor that never started within a minute is as dead as a killed one.
-            let stale = s.status == Status::Created && now_secs() > s.created + 60;
+            let stale =
+                s.status == Status::Created && now_secs() > s.started.unwrap_or(s.created) + 60;
             (s.status == Status::Running && !s.supervisor_alive()) || stale
         };
         if !orphan(&s) {
@@ -227,10 +249,21 @@ impl Store {
         }
     }
 
-    /// Deletes container `id`'s directory (its state and log).
+    /// Deletes container `id`'s directory (its state and log) and its files.
     pub fn remove_run(&self, id: &str) -> anyhow::Result<()> {
+        let overlay = self.read_state(id).ok().and_then(|s| s.overlay);
         let dir = self.run_dir().join(id);
-        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("cannot remove {}", dir.display()))?;
+        match overlay {
+            Some(o) => self.remove_container(&o),
+            None => Ok(()),
+        }
+    }
+
+    /// The directory of container `id` (its control socket lives there).
+    pub fn run_path(&self, id: &str) -> PathBuf {
+        self.run_dir().join(id)
     }
 }
 

@@ -31,6 +31,7 @@ pub use config::{Healthcheck, HistoryEntry, ImageConfig, normalize_ref, now_secs
 pub use container::Container;
 pub use import::import;
 pub use locations::{Dirs, sync_dir, write_atomic};
+pub use oci::cp;
 pub use oci::{LoadReport, SaveReport, load, save};
 pub use overlays::ContainerRecord;
 pub use prune::BuildLease;

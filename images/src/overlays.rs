@@ -20,6 +20,11 @@ pub struct ContainerRecord {
     pub pid: u32,
     /// Creation time (seconds since the Unix epoch).
     pub created: u64,
+    /// The detached container (`run/<id>/`) that owns it: such an overlay outlives its
+    /// processes (a stopped container keeps its files for `cp`, `commit`, `start`)
+    /// and goes with `wsh rm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
 }
 
 impl Store {
@@ -30,6 +35,29 @@ impl Store {
         lock: &StoreLock,
         image: Option<&str>,
         size: u64,
+    ) -> anyhow::Result<(ContainerRecord, Qcow2Device)> {
+        self.create_overlay(lock, image, size, None)
+    }
+
+    /// Makes the writable overlay of detached container `run` over image `image`; it
+    /// lives as long as `run/<run>/` does, whatever process uses it.
+    pub fn create_run_overlay(
+        &self,
+        lock: &StoreLock,
+        image: &str,
+        run: &str,
+    ) -> anyhow::Result<ContainerRecord> {
+        let (record, dev) = self.create_overlay(lock, Some(image), 0, Some(run))?;
+        drop(dev);
+        Ok(record)
+    }
+
+    fn create_overlay(
+        &self,
+        lock: &StoreLock,
+        image: Option<&str>,
+        size: u64,
+        run: Option<&str>,
     ) -> anyhow::Result<(ContainerRecord, Qcow2Device)> {
         let _ = lock;
         let (backing, size) = match image {
@@ -49,6 +77,7 @@ impl Store {
             image: image.map(str::to_string),
             pid: std::process::id(),
             created: now_secs(),
+            run: run.map(str::to_string),
         };
         // The record first: an overlay without one would be taken for garbage. It is
         // renamed into place whole but not synced: after a crash the container is
@@ -82,10 +111,54 @@ impl Store {
             let rec: Option<ContainerRecord> = std::fs::read(e.path())
                 .ok()
                 .and_then(|b| serde_json::from_slice(&b).ok());
-            if let Some(r) = rec.filter(|r| !crate::store::pid_alive(r.pid)) {
+            if let Some(r) = rec.filter(|r| !self.record_alive(r)) {
                 let _ = self.remove_container(&r.id);
             }
         }
+    }
+
+    /// Whether a container's overlay is in use: its process lives, or the detached
+    /// container owning it still exists.
+    pub(crate) fn record_alive(&self, r: &ContainerRecord) -> bool {
+        crate::store::pid_alive(r.pid)
+            || r.run
+                .as_ref()
+                .is_some_and(|id| self.run_dir().join(id).join("state.json").exists())
+    }
+
+    /// The record of container `id`.
+    pub fn container_record(&self, id: &str) -> anyhow::Result<ContainerRecord> {
+        let path = self.containers_dir().join(format!("{id}.json"));
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("the container's overlay {id} is gone"))?;
+        serde_json::from_slice(&bytes).with_context(|| format!("{}: damaged", path.display()))
+    }
+
+    /// Copies overlay `src` (through `copy`, which writes the copy at the path it is
+    /// given) into a new container of this process, ready to be committed.
+    pub fn clone_overlay(
+        &self,
+        lock: &StoreLock,
+        src: &ContainerRecord,
+        copy: impl FnOnce(&std::path::Path) -> anyhow::Result<()>,
+    ) -> anyhow::Result<ContainerRecord> {
+        let (record, dev) = self.create_overlay(lock, src.image.as_deref(), 0, None)?;
+        drop(dev);
+        if let Err(e) = copy(&self.overlay_path(&record.id)) {
+            let _ = self.remove_container(&record.id);
+            return Err(e);
+        }
+        Ok(record)
+    }
+
+    /// Opens the file system of container `id`'s overlay (a detached container's, whose
+    /// supervisor is not running: nothing else may have it open for writing).
+    pub fn open_overlay(&self, id: &str, writable: bool) -> anyhow::Result<fsimage::Vfs> {
+        let path = self.overlay_path(id);
+        let dev = Qcow2Device::open(&path, writable)
+            .with_context(|| format!("cannot open the container's files {}", path.display()))?;
+        fsimage::Vfs::open(Box::new(dev), &path, writable)
+            .with_context(|| format!("cannot open the container's files {}", path.display()))
     }
 
     /// Deletes container `id` and its overlay.

@@ -118,7 +118,7 @@ impl Store {
                 .ok()
                 .and_then(|b| serde_json::from_slice(&b).ok());
             match rec {
-                Some(r) if pid_alive(r.pid) => {
+                Some(r) if self.record_alive(&r) => {
                     live_images.extend(r.image.clone());
                     live_overlays.insert(format!("rw-{}.qcow2", r.id));
                 }

@@ -124,6 +124,11 @@ impl Store {
         Ok(StoreLock { _file: file })
     }
 
+    /// The store's directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.root
+    }
+
     /// Where layers live.
     pub fn layers_dir(&self) -> PathBuf {
         self.root.join("layers")

@@ -50,7 +50,7 @@ pub struct HostFile {
 }
 
 /// The mounts of one container; guests and the interpreter share them.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Mounts {
     list: Vec<Arc<Mount>>,
 }

@@ -24,7 +24,7 @@ pub enum Policy {
 }
 
 /// One published port: a host listener answering for a guest port.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Published {
     /// The port guests listen on (the GUEST of `-p HOST:GUEST`).
     pub guest_port: u16,
@@ -35,7 +35,7 @@ pub struct Published {
 }
 
 /// A container's network: its policy and published ports.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Network {
     /// What guests may reach.
     pub policy: Policy,

@@ -127,11 +127,44 @@ pub(super) fn apply_whiteouts<R: Read>(vfs: &Vfs, tar: R) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Where a tar's entries land: below `base`, the first component of each renamed to
+/// `rename_top` if given, owned by `owner` if given (else as the tar says). The default
+/// is a layer's: at the root, as they are, `.wh.` names being whiteouts.
+#[derive(Default)]
+pub(super) struct Placement {
+    pub base: Vec<Vec<u8>>,
+    pub rename_top: Option<Vec<u8>>,
+    pub owner: Option<(u32, u32)>,
+    /// Not a layer: `.wh.` names are plain files.
+    pub literal: bool,
+}
+
+impl Placement {
+    fn place(&self, mut comps: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        if let (Some(n), Some(first)) = (&self.rename_top, comps.first_mut()) {
+            *first = n.clone();
+        }
+        let mut v = self.base.clone();
+        v.extend(comps);
+        v
+    }
+}
+
 /// The entries of a layer (all but whiteouts): the second pass.
 pub(super) fn apply_entries<R: Read>(
     vfs: &Vfs,
     tar: R,
     stats: &mut ApplyStats,
+) -> anyhow::Result<()> {
+    apply_entries_at(vfs, tar, stats, &Placement::default())
+}
+
+/// The entries of a tar, placed as `place` says.
+pub(super) fn apply_entries_at<R: Read>(
+    vfs: &Vfs,
+    tar: R,
+    stats: &mut ApplyStats,
+    place: &Placement,
 ) -> anyhow::Result<()> {
     let mut ar = tar::Archive::new(tar);
     // Directory attributes, set once every entry is in (deepest first).
@@ -139,11 +172,14 @@ pub(super) fn apply_entries<R: Read>(
     for entry in ar.entries()? {
         let mut entry = entry?;
         let raw = entry.path_bytes().into_owned();
-        let comps = components(&raw)?;
-        if comps.last().is_some_and(|n| n.starts_with(b".wh.")) {
+        let comps = place.place(components(&raw)?);
+        if !place.literal && comps.last().is_some_and(|n| n.starts_with(b".wh.")) {
             continue;
         }
-        let attrs = Attrs::of(&mut entry)?;
+        let mut attrs = Attrs::of(&mut entry)?;
+        if let Some((uid, gid)) = place.owner {
+            (attrs.uid, attrs.gid) = (uid, gid);
+        }
         let kind = entry.header().entry_type();
         let ctx = || format!("cannot extract {}", show(&comps));
         let Some((name, parent)) = comps.split_last() else {
@@ -189,7 +225,7 @@ pub(super) fn apply_entries<R: Read>(
                     .link_name_bytes()
                     .with_context(|| format!("{}: hard link without a target", show(&comps)))?
                     .into_owned();
-                let tcomps = components(&target)?;
+                let tcomps = place.place(components(&target)?);
                 if tcomps == comps {
                     continue;
                 }

@@ -38,6 +38,30 @@ pub(super) fn write_layer<W: Write>(
     Ok(d.stats)
 }
 
+/// Writes the tree at `ino` into `tar` named `top` (its own entry, then what it
+/// holds below `top/`); an empty `top` writes only what a directory holds.
+pub(super) fn write_tree<W: Write>(
+    vfs: &Vfs,
+    ino: Ino,
+    top: &[u8],
+    tar: &mut tar::Builder<W>,
+) -> anyhow::Result<DiffStats> {
+    let mut d = Diff {
+        upper: vfs,
+        tar,
+        links: HashMap::new(),
+        stats: DiffStats::default(),
+    };
+    let st = vfs.stat(ino)?;
+    if !top.is_empty() {
+        d.entry(top, &st)?;
+    }
+    if st.kind == FileType::Directory {
+        d.dir(None, ino, top)?;
+    }
+    Ok(d.stats)
+}
+
 struct Diff<'a, W: Write> {
     upper: &'a Vfs,
     tar: &'a mut tar::Builder<W>,

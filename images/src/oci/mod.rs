@@ -7,6 +7,7 @@
 //! (`diff.rs`); loading replays each tar, whiteouts first, on a new overlay (`apply.rs`).
 
 mod apply;
+pub mod cp;
 mod diff;
 mod load;
 mod save;

@@ -54,6 +54,20 @@ pub struct RunOptions {
     pub name: Option<String>,
     /// `--entrypoint`: replaces the image's ENTRYPOINT and drops its CMD (Docker's rule).
     pub entrypoint: Option<Vec<String>>,
+    /// Set in a detached container's supervisor: the kept overlay to run in (a
+    /// [`images::ContainerRecord`] id) instead of a throwaway one.
+    pub overlay: Option<String>,
+}
+
+/// What a container looks like once its command is about to start (for a supervisor,
+/// which serves `exec` and `cp` from then on).
+pub struct Ready<'a> {
+    /// The container.
+    pub container: &'a Container,
+    /// The image's config.
+    pub config: &'a images::ImageConfig,
+    /// The shell text that gave the command its environment and working directory.
+    pub prelude: &'a str,
 }
 
 impl RunOptions {
@@ -137,8 +151,12 @@ pub fn shell_text(argv: &[String]) -> String {
     }
 }
 
-/// Runs the container; returns the command's exit status.
-pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
+/// Runs the container; returns the command's exit status. `ready` is called once the
+/// container is set up, before its command starts.
+pub fn run(
+    opts: &RunOptions,
+    ready: &mut dyn FnMut(Ready<'_>) -> anyhow::Result<()>,
+) -> anyhow::Result<i32> {
     let dirs = Dirs::locate()?;
     let store = Store::open(&dirs)?;
     if images::normalize_ref(&opts.image).ok().as_deref() == Some(images::base::BASE_TAG) {
@@ -153,8 +171,14 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
         "{}: no command given and the image has no CMD or ENTRYPOINT",
         opts.image
     );
-    let container = Container::create(store, &dirs, &id)
-        .with_context(|| format!("cannot start {}", opts.image))?;
+    let container = match &opts.overlay {
+        Some(o) => {
+            let record = store.container_record(o)?;
+            Container::open_run(store, &dirs, record)
+        }
+        None => Container::create(store, &dirs, &id),
+    }
+    .with_context(|| format!("cannot start {}", opts.image))?;
     let (mounts, _tmpfs) = mount_volumes(&container, &opts.volumes)?;
     if !opts.volumes.is_empty() {
         container.runtime().set_mounts(mounts);
@@ -230,6 +254,11 @@ pub fn run(opts: &RunOptions) -> anyhow::Result<i32> {
         if s != 0 {
             anyhow::bail!("cannot enter the working directory {wd} in {}", opts.image);
         }
+        ready(Ready {
+            container: &container,
+            config: &config,
+            prelude: &prelude,
+        })?;
         if repl {
             let status = crate::repl::interactive_in(container.runtime(), sh, &opts.image)?;
             drop(container);

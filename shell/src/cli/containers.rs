@@ -11,10 +11,16 @@
 //! period. A supervisor that dies unannounced (`kill -9`) is found out by the next
 //! command that reads the state (its pid is gone), and its overlay is removed when
 //! the store is next opened.
+//!
+//! The container's files live in a writable overlay of its own, created with it and
+//! kept (synced) when it stops, until `rm`: `cp` and `commit` read it, `start` runs the
+//! command again on it. While it runs, only its supervisor opens it; `exec`, `cp` and
+//! `commit` then go through the supervisor's control socket (ctl.rs).
 
 use std::io::{Read as _, Write as _};
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -63,7 +69,14 @@ pub fn detach(opts: RunOptions) -> anyhow::Result<i32> {
         .map(|a| a.into_string())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|a| anyhow::anyhow!("{a:?}: a detached command line must be UTF-8"))?;
+    let overlay = {
+        let lock = store.lock()?;
+        store.create_run_overlay(&lock, &image_id, &id)?
+    };
     let state = RunState {
+        overlay: Some(overlay.id.clone()),
+        ports: Vec::new(),
+        started: None,
         id: id.clone(),
         name,
         image: opts.image.clone(),
@@ -78,7 +91,10 @@ pub fn detach(opts: RunOptions) -> anyhow::Result<i32> {
         finished: None,
         note: String::new(),
     };
-    store.register_run(&state)?;
+    if let Err(e) = store.register_run(&state) {
+        let _ = store.remove_container(&overlay.id);
+        return Err(e);
+    }
     let started = spawn_supervisor(&store, &id);
     if let Err(e) = started {
         let _ = store.remove_run(&id);
@@ -141,51 +157,101 @@ pub fn supervise(id: &str) -> anyhow::Result<i32> {
         libc::SIGUSR1,
         libc::SIGUSR2,
     ];
+    // The container's file system, once open: synced before a stop signal ends us.
+    let files: Arc<Mutex<Option<Arc<fsimage::Vfs>>>> = Arc::default();
     let mut sigs = signal_hook::iterator::Signals::new(signals)?;
     let sig_store = images::open_store()?;
     let sig_id = id.to_string();
+    let sig_files = files.clone();
     std::thread::spawn(move || {
         if let Some(sig) = sigs.forever().next() {
             let code = 128 + sig;
-            let _ = sig_store.update_run(&sig_id, |s| {
-                s.status = Status::Exited;
-                s.exit_code = Some(code);
-                s.finished = Some(images::now_secs());
-                s.note = format!("stopped by signal {sig}");
-            });
-            // The guests run in this process: they end with it.
-            std::process::exit(code);
+            let end = || {
+                let _ = sig_store.update_run(&sig_id, |s| {
+                    s.status = Status::Exited;
+                    s.exit_code = Some(code);
+                    s.finished = Some(images::now_secs());
+                    s.note = format!("stopped by signal {sig}");
+                });
+                // The guests run in this process: they end with it.
+                std::process::exit(code);
+            };
+            let vfs = sig_files.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            match vfs {
+                // Held frozen: no guest writes between the sync and the exit.
+                Some(vfs) => {
+                    let _ = vfs.frozen(end);
+                    end()
+                }
+                None => end(),
+            }
         }
     });
-    let mut argv = vec!["wsh".to_string()];
-    argv.extend(state.argv.iter().cloned());
-    let argv = super::hoist_subcommand(argv.into_iter().map(Into::into).collect());
-    let status = match <super::Cli as clap::Parser>::try_parse_from(argv) {
-        Ok(mut cli) => {
-            if let Some(super::Cmd::Run { detach, .. }) = &mut cli.cmd {
-                *detach = false;
-            }
-            match super::run(cli) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("wsh: {e:#}");
-                    125
-                }
-            }
-        }
+    let status = match supervised_run(&store, &state, &files) {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!("wsh: {e}");
+            eprintln!("wsh: {e:#}");
             125
         }
     };
-    store.update_run(id, |s| {
-        if s.status != Status::Exited {
-            s.status = Status::Exited;
-            s.exit_code = Some(status);
-            s.finished = Some(images::now_secs());
+    let end = || -> anyhow::Result<i32> {
+        store.update_run(id, |s| {
+            if s.status != Status::Exited {
+                s.status = Status::Exited;
+                s.exit_code = Some(status);
+                s.finished = Some(images::now_secs());
+            }
+        })?;
+        Ok(status)
+    };
+    let vfs = files.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match vfs {
+        // An `exec` may still be writing: the last sync and the exit happen with the
+        // file system held, so what stays on disk is consistent.
+        Some(vfs) => {
+            let _ = vfs.frozen(|| {
+                let code = end().unwrap_or(status);
+                std::process::exit(code & 0xff)
+            });
+            end()
         }
-    })?;
-    Ok(status)
+        None => end(),
+    }
+}
+
+/// Runs the container's command line (re-read from its state) on its kept overlay,
+/// serving its control socket once it is set up.
+fn supervised_run(
+    store: &images::Store,
+    state: &RunState,
+    files: &Arc<Mutex<Option<Arc<fsimage::Vfs>>>>,
+) -> anyhow::Result<i32> {
+    let mut argv = vec!["wsh".to_string()];
+    argv.extend(state.argv.iter().cloned());
+    let argv = super::hoist_subcommand(argv.into_iter().map(Into::into).collect());
+    let cli = <super::Cli as clap::Parser>::try_parse_from(argv)?;
+    super::setup(&cli)?;
+    let cmd = cli.cmd.context("a detached container without a command")?;
+    let mut opts = super::cmd_run_options(cmd)?;
+    opts.overlay = state.overlay.clone();
+    let run_dir = store.run_path(&state.id);
+    // Held until this process ends (a `cp` into the stopped container may be finishing).
+    let _files = store.lock_run_files(&state.id)?;
+    crate::build::container_run::run(&opts, &mut |ready| {
+        let rt = ready.container.runtime();
+        *files.lock().unwrap_or_else(|e| e.into_inner()) = Some(rt.vfs().clone());
+        let ports = rt
+            .network()
+            .published
+            .iter()
+            .map(|p| (p.guest_port, p.host.to_string()))
+            .collect();
+        store.update_run(&state.id, |s| s.ports = ports)?;
+        if let Some(o) = &state.overlay {
+            super::ctl::serve(&run_dir, store.overlay_path(o), &ready)?;
+        }
+        Ok(())
+    })
 }
 
 /// "5 seconds", "3 minutes", ... as Docker's `Up ...`.
@@ -205,7 +271,7 @@ fn status_text(s: &RunState) -> String {
         Status::Created => "Created".into(),
         Status::Running => format!(
             "Up {}",
-            duration(images::now_secs().saturating_sub(s.created))
+            duration(images::now_secs().saturating_sub(s.started.unwrap_or(s.created)))
         ),
         Status::Exited => {
             let code = s.exit_code.unwrap_or(-1);
@@ -418,6 +484,107 @@ pub fn prune() -> anyhow::Result<i32> {
     println!();
     println!("Total reclaimed space: {}", human_size(freed));
     Ok(0)
+}
+
+/// `wsh start NAME...`: runs an exited container's command again, on its files.
+pub fn start(keys: &[String]) -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    Ok(each(keys, |k| start_one(&store, k)))
+}
+
+fn start_one(store: &images::Store, key: &str) -> anyhow::Result<()> {
+    let s = store.find_run(key)?;
+    if s.status != Status::Exited {
+        return Ok(());
+    }
+    anyhow::ensure!(
+        s.overlay.is_some(),
+        "container {key} keeps no files (made by an older wsh): it cannot start again"
+    );
+    store.update_run(&s.id, |s| {
+        s.status = Status::Created;
+        s.exit_code = None;
+        s.finished = None;
+        s.note = String::new();
+        s.pid = 0;
+        s.pid_start = 0;
+        s.ports.clear();
+        s.started = Some(images::now_secs());
+    })?;
+    spawn_supervisor(store, &s.id)
+}
+
+/// `wsh restart [-t SECS] NAME...`: stop, then start.
+pub fn restart(keys: &[String], grace: u64) -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    Ok(each(keys, |k| {
+        stop_one(&store, k, Duration::from_secs(grace))?;
+        start_one(&store, k)
+    }))
+}
+
+/// `wsh port NAME [GUEST[/tcp]]`: the published ports of a running container.
+pub fn port(key: &str, guest: Option<&str>) -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    let s = store.find_run(key)?;
+    let ports = if s.status == Status::Running {
+        s.ports.clone()
+    } else {
+        Vec::new()
+    };
+    match guest {
+        Some(g) => {
+            let (p, proto) = g.split_once('/').unwrap_or((g, "tcp"));
+            let want: u16 = p
+                .parse()
+                .map_err(|_| anyhow::anyhow!("invalid port {g:?}"))?;
+            let hits: Vec<_> = ports.iter().filter(|(gp, _)| *gp == want).collect();
+            anyhow::ensure!(
+                proto == "tcp" && !hits.is_empty(),
+                "no public port '{want}/{proto}' published for {key}"
+            );
+            for (_, host) in hits {
+                println!("{host}");
+            }
+        }
+        None => {
+            for (gp, host) in &ports {
+                println!("{gp}/tcp -> {host}");
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// `wsh exec [-i] [-e K=V] [-w DIR] [-u USER] NAME CMD...` in a running container.
+pub fn exec(
+    key: &str,
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+    workdir: Option<String>,
+    user: Option<String>,
+    interactive: bool,
+) -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    let s = store.find_run(key)?;
+    wait_for(&store, &s.id, Duration::from_secs(10), |s| {
+        s.status != Status::Created
+    })?;
+    let s = store.run_state(&s.id)?;
+    anyhow::ensure!(
+        s.status == Status::Running,
+        "container {key} is not running (wsh start {key} runs it again)"
+    );
+    let req = super::ctl::Request::Exec {
+        argv,
+        env,
+        workdir,
+        user,
+        interactive,
+    };
+    super::cp::when_served(&store, &s, || {
+        super::ctl::run_exec(&store.run_path(&s.id), &req, interactive)
+    })
 }
 
 /// Reads a Docker `--env-file`: `K=V` lines, `#` comments and blank lines skipped; a

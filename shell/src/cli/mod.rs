@@ -2,6 +2,8 @@
 //! or the REPL) in a throwaway container of the default image, or a subcommand.
 
 mod containers;
+mod cp;
+mod ctl;
 mod format;
 mod listing;
 mod oci;
@@ -262,6 +264,87 @@ enum Cmd {
         #[arg(required = true)]
         containers: Vec<String>,
     },
+    /// Run another program in a running detached container's file system.
+    Exec {
+        /// Give the program wsh's stdin.
+        #[arg(short = 'i', long)]
+        interactive: bool,
+        /// Accepted for Docker compatibility (`-it`): there is no terminal, stdin is
+        /// forwarded as with -i.
+        #[arg(short = 't', long)]
+        tty: bool,
+        /// Set an environment variable (repeatable).
+        #[arg(short = 'e', long = "env", value_name = "K=V", value_parser = crate::build::container_run::parse_env)]
+        env: Vec<(String, String)>,
+        /// Working directory inside the container.
+        #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+        workdir: Option<String>,
+        /// Run as USER[:GROUP] (name or id) instead of the container's user.
+        #[arg(short = 'u', long = "user", value_name = "USER[:GROUP]")]
+        user: Option<String>,
+        /// Container name or id.
+        container: String,
+        /// The command and its arguments.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        cmd: Vec<String>,
+    },
+    /// Copy files between the host and a detached container (running or stopped):
+    /// `CONTAINER:PATH DEST` or `SRC CONTAINER:PATH`; `SRC/.` copies a directory's contents.
+    Cp {
+        /// Keep the host files' owners (otherwise the copies are root's).
+        #[arg(short = 'a', long)]
+        archive: bool,
+        /// Accepted for Docker compatibility: a symlink given as SRC is copied as a link.
+        #[arg(short = 'L', long = "follow-link")]
+        follow_link: bool,
+        /// Source.
+        src: String,
+        /// Destination.
+        dest: String,
+    },
+    /// Make an image from a detached container's files.
+    Commit {
+        /// A message recorded in the image's history.
+        #[arg(short = 'm', long, value_name = "MSG")]
+        message: Option<String>,
+        /// Change the config: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE (repeatable).
+        #[arg(short = 'c', long = "change", value_name = "INSTRUCTION")]
+        changes: Vec<String>,
+        /// Accepted for Docker compatibility (the copy is always taken consistent).
+        #[arg(short = 'p', long)]
+        pause: bool,
+        /// Container name or id.
+        container: String,
+        /// NAME[:TAG] for the new image.
+        repository: Option<String>,
+    },
+    /// Run exited detached containers' commands again, on their files.
+    Start {
+        /// Container names or ids.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Stop, then start containers.
+    Restart {
+        /// The grace period in seconds.
+        #[arg(short = 't', long = "time", value_name = "SECS", default_value_t = 10)]
+        time: u64,
+        /// Container names or ids.
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// List a running container's published ports (or the host address of one).
+    Port {
+        /// Container name or id.
+        container: String,
+        /// GUEST[/tcp].
+        port: Option<String>,
+    },
+    /// Build cache commands (`prune`).
+    Builder {
+        #[command(subcommand)]
+        cmd: BuilderCmd,
+    },
     /// Container commands (`prune`).
     Container {
         #[command(subcommand)]
@@ -304,6 +387,20 @@ enum ContainerCmd {
     },
 }
 
+/// `wsh builder ...`.
+#[derive(clap::Subcommand, Debug)]
+enum BuilderCmd {
+    /// Drop the build cache, and the images and layers only it kept.
+    Prune {
+        /// Accepted for Docker compatibility (wsh never asks).
+        #[arg(short = 'f', long)]
+        force: bool,
+        /// Accepted for Docker compatibility (the whole cache is dropped anyway).
+        #[arg(short = 'a', long)]
+        all: bool,
+    },
+}
+
 /// `wsh system ...`.
 #[derive(clap::Subcommand, Debug)]
 enum SystemCmd {
@@ -336,7 +433,9 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
             labels,
         }),
         Cmd::Run { detach: true, .. } => containers::detach(cmd_run_options(cmd)?),
-        Cmd::Run { .. } => crate::build::container_run::run(&cmd_run_options(cmd)?),
+        Cmd::Run { .. } => {
+            crate::build::container_run::run(&cmd_run_options(cmd)?, &mut |_| Ok(()))
+        }
         Cmd::Images { quiet, format } => ic::images(quiet, format.as_deref()),
         Cmd::Rmi { image } => ic::rmi(&image),
         Cmd::Inspect { image, format } => match format {
@@ -365,6 +464,39 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
         Cmd::Container {
             cmd: ContainerCmd::Prune { force: _ },
         } => containers::prune(),
+        Cmd::Exec {
+            interactive,
+            tty,
+            env,
+            workdir,
+            user,
+            container,
+            cmd,
+        } => containers::exec(&container, cmd, env, workdir, user, interactive || tty),
+        Cmd::Cp {
+            archive,
+            follow_link: _,
+            src,
+            dest,
+        } => cp::cp(&src, &dest, archive),
+        Cmd::Commit {
+            message,
+            changes,
+            pause: _,
+            container,
+            repository,
+        } => cp::commit(
+            &container,
+            repository.as_deref(),
+            message.as_deref(),
+            &changes,
+        ),
+        Cmd::Start { containers } => containers::start(&containers),
+        Cmd::Restart { time, containers } => containers::restart(&containers, time),
+        Cmd::Port { container, port } => containers::port(&container, port.as_deref()),
+        Cmd::Builder {
+            cmd: BuilderCmd::Prune { .. },
+        } => system::builder_prune(),
         Cmd::System { cmd: SystemCmd::Df } => system::df(),
         Cmd::Version => system::version(),
         Cmd::Info => system::info(),
@@ -417,6 +549,7 @@ fn cmd_run_options(cmd: Cmd) -> anyhow::Result<crate::build::container_run::RunO
         network,
         name,
         entrypoint: entrypoint.map(|e| if e.is_empty() { Vec::new() } else { vec![e] }),
+        overlay: None,
     })
 }
 
@@ -543,15 +676,29 @@ fn set_limits(cli: &Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the shell as `cli` asks; returns the exit status.
-fn run(cli: Cli) -> anyhow::Result<i32> {
-    set_limits(&cli)?;
+/// Applies the limits and the command-line runner every container of this process uses.
+fn setup(cli: &Cli) -> anyhow::Result<()> {
+    set_limits(cli)?;
     // Guests that spawn `sh -c LINE` (find -exec, xargs) get our interpreter.
     wsh_runtime::set_default_command_line_runner(std::sync::Arc::new(crate::sh_runner::ShRunner));
+    Ok(())
+}
+
+/// Runs the shell as `cli` asks; returns the exit status.
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    setup(&cli)?;
     if let Some(cmd) = cli.cmd {
+        // (`exec`, `cp` and `commit` talk to a supervisor over a socket: a hung-up one
+        // is an error to report, not a signal to die of.)
         if !matches!(
             cmd,
-            Cmd::Run { .. } | Cmd::Build { .. } | Cmd::Supervise { .. } | Cmd::Mount { .. }
+            Cmd::Run { .. }
+                | Cmd::Build { .. }
+                | Cmd::Supervise { .. }
+                | Cmd::Mount { .. }
+                | Cmd::Exec { .. }
+                | Cmd::Cp { .. }
+                | Cmd::Commit { .. }
         ) {
             quiet_on_closed_pipe();
         }
@@ -645,10 +792,6 @@ fn looks_like_command(path: &std::path::Path) -> bool {
 /// Why a Docker subcommand that wsh lacks is absent.
 fn absent_command(word: &str) -> Option<&'static str> {
     Some(match word {
-        "exec" => {
-            "a second program cannot open a running container's file system (its overlay is \
-             owned by the supervising process); run it with the container's command instead"
-        }
         "pull" | "push" | "login" | "logout" | "search" => {
             "wsh has no registry; bring images in with `wsh load -i FILE.tar` or `wsh import`"
         }

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use anyhow::Context as _;
+
 use images::containers_state::Status;
 
 use super::listing::human_size;
@@ -121,5 +123,41 @@ pub fn info() -> anyhow::Result<i32> {
     println!("Data Root: {}", dirs.data.display());
     println!("Module Cache: {}", dirs.cache.display());
     println!("Registry: none (wsh load / wsh import bring images in)");
+    Ok(0)
+}
+
+/// `wsh builder prune`: drops the build cache index, then the images and layers only
+/// it kept (tagged images and running containers keep theirs); says what was freed.
+pub fn builder_prune() -> anyhow::Result<i32> {
+    let store = images::open_store()?;
+    let lock = store.lock()?;
+    let layer_sizes: std::collections::BTreeMap<String, u64> =
+        std::fs::read_dir(store.layers_dir())?
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let digest = name.strip_suffix(".qcow2")?.to_string();
+                Some((digest, e.metadata().ok()?.len()))
+            })
+            .collect();
+    let cache = store.data_dir().join(images::BUILD_CACHE_FILE);
+    let entries = std::fs::read(&cache)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&b).ok())
+        .map_or(0, |m| m.len());
+    match std::fs::remove_file(&cache) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).context("cannot remove the build cache"),
+    }
+    let removed = store.prune(&lock)?;
+    let freed: u64 = removed.iter().filter_map(|d| layer_sizes.get(d)).sum();
+    println!("Deleted build cache objects:");
+    for d in &removed {
+        println!("{d}");
+    }
+    println!();
+    println!("Build cache entries dropped: {entries}");
+    println!("Total reclaimed space: {}", human_size(freed));
     Ok(0)
 }
