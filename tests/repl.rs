@@ -306,6 +306,58 @@ fn ctrl_c_stops_a_loop_of_builtins_and_the_rest_of_the_line() {
     );
 }
 
+/// The visible screen only (a pager clears it; the scrollback keeps older frames).
+fn visible(t: &Term) -> String {
+    t.tmux(&["capture-pane", "-p", "-t", "t"])
+}
+
+/// Waits until the visible screen's first line is `first` and some line is `also`.
+fn wait_for_page(t: &Term, first: &str, also: &str) {
+    let start = Instant::now();
+    loop {
+        let s = visible(t);
+        if s.lines().next().map(str::trim_end) == Some(first) && has_line(&s, also) {
+            return;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "timed out waiting for a page starting {first:?} with {also:?}; screen:\n{s}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn less_pages_a_pipe_with_single_keys() {
+    let t = Term::start(&private_home("less"));
+    // stdin is the pipe: keys come from /dev/tty, one at a time (no Enter).
+    t.line("seq 200 | less");
+    wait_for_page(&t, "1", "29");
+    t.key("Space");
+    wait_for_page(&t, "30", "58");
+    t.key("b");
+    wait_for_page(&t, "1", "2");
+    t.key("j");
+    wait_for_page(&t, "2", "30");
+    t.type_text("/^150$");
+    t.key("Enter");
+    wait_for_page(&t, "150", "178");
+    t.key("G");
+    wait_for_page(&t, "172", "(END)");
+    t.key("g");
+    wait_for_page(&t, "1", "29");
+    t.key("q");
+    t.wait_for("the prompt after less", |s| {
+        s.lines().last().is_some_and(|l| is_prompt(l.trim_end()))
+    });
+    // The terminal is back as the REPL wants it: typed text shows, commands run.
+    t.line("echo after less");
+    t.wait_for("the next command", |s| has_line(s, "after less"));
+    // -F: text that fits is printed and less returns at once.
+    t.line("seq 3 | less -F; echo done");
+    t.wait_for("less -F", |s| has_line(s, "3") && has_line(s, "done"));
+}
+
 #[test]
 fn ctrl_c_stops_a_guest_reading_the_terminal() {
     let t = Term::start(&private_home("cat"));

@@ -34,6 +34,8 @@ unsafe extern "C" {
     fn wsh_isatty(fd: i32) -> i32;
     #[link_name = "term_size"]
     fn wsh_term_size(fd: i32, out: *mut u16) -> i32;
+    #[link_name = "tty_raw"]
+    fn wsh_tty_raw(fd: i32, on: i32) -> i32;
     #[link_name = "identity"]
     fn wsh_identity(out: *mut u32) -> i32;
     #[link_name = "cwd"]
@@ -206,6 +208,12 @@ pub fn term_size(fd: i32) -> Option<(u16, u16)> {
     let mut out = [0u16; 2];
     // SAFETY: the host writes two u16 into `out`.
     (unsafe { wsh_term_size(fd, out.as_mut_ptr()) } == 0).then_some((out[0], out[1]))
+}
+
+/// Puts the terminal on `fd` in key-at-a-time mode (`on`) or back as it was.
+pub fn tty_raw(fd: i32, on: bool) -> io::Result<()> {
+    // SAFETY: plain values.
+    check(unsafe { wsh_tty_raw(fd, on as i32) })
 }
 
 /// (uid, gid) the guest runs as.

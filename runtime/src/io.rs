@@ -477,6 +477,23 @@ fn read_host_stdin(buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// Writes all of `data` to the host's descriptor `fd`, unbuffered.
+fn write_host_fd(fd: i32, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        // SAFETY: `data` is a valid slice of `data.len()` bytes.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        data = &data[n as usize..];
+    }
+    Ok(())
+}
+
 /// Keeps the errno (ENOSPC, EROFS, ...) so the broker hands the guest the real cause
 /// instead of EIO; other errors travel as themselves for fd_write's downcast.
 fn fs_err(e: fsimage::Error) -> io::Error {
@@ -512,6 +529,9 @@ impl Handle {
         match self {
             Handle::Null | Handle::Device(Device::Zero | Device::Random) => Ok(()),
             Handle::Device(Device::Full) => Err(io::Error::from_raw_os_error(libc::ENOSPC)),
+            // A terminal is open for both ways (`/dev/tty` is this handle).
+            // SAFETY: isatty only inspects the descriptor number.
+            Handle::HostStdin if unsafe { libc::isatty(0) } == 1 => write_host_fd(0, data),
             Handle::HostStdin | Handle::PipeRead(_) => {
                 Err(io::Error::from_raw_os_error(libc::EBADF))
             }

@@ -669,6 +669,7 @@ impl Runtime {
             runtime: Some(self.clone()),
             children: Default::default(),
             net: network,
+            tty_mode: None,
         };
         let name = cmd
             .argv

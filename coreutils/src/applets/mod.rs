@@ -17,6 +17,7 @@ pub mod hexdump;
 pub mod httpd;
 pub mod ids;
 pub mod install;
+pub mod less;
 pub mod ls;
 pub mod misc;
 pub mod mkdir;

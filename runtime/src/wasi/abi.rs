@@ -11,6 +11,8 @@ impl Errno {
     pub const ACCES: Errno = Errno(2);
     pub const AGAIN: Errno = Errno(6);
     pub const BADF: Errno = Errno(8);
+    pub const NOTTY: Errno = Errno(59);
+    pub const NXIO: Errno = Errno(60);
     pub const EXIST: Errno = Errno(20);
     pub const FAULT: Errno = Errno(21);
     pub const FBIG: Errno = Errno(22);

@@ -14,6 +14,7 @@ pub mod host_access;
 pub mod net;
 mod path_calls;
 mod proc;
+pub mod tty;
 pub mod wsh_ext;
 
 use std::sync::Arc;
@@ -63,6 +64,8 @@ pub struct Guest {
     pub(crate) children: wsh_ext::Children,
     /// What the guest may reach on the network (its container's policy and published ports).
     pub net: Arc<crate::net::Network>,
+    /// The terminal mode to restore, while the guest has the keyboard raw (`wsh.tty_raw`).
+    pub tty_mode: Option<tty::SavedMode>,
 }
 
 /// The umask a guest starts with unless its parent says otherwise.

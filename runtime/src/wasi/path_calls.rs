@@ -62,6 +62,7 @@ fn device_named(g: &Guest, abs: &[u8], path: &[u8]) -> Result<Option<Handle>, Er
             Ok(Fd::Handle(h)) => h.clone(),
             _ => return Err(Errno::NOENT),
         },
+        None if abs == b"/dev/tty" => super::tty::dev_tty(g)?,
         None => match crate::io::device_at(abs) {
             Some(h) => h,
             None => return Ok(None),

@@ -37,7 +37,7 @@ pub const WAIT_NOHANG: u32 = 1;
 /// Errnos this module adds to the ones the broker already uses.
 const CHILD: Errno = Errno(12);
 const NOEXEC: Errno = Errno(45);
-const NOTTY: Errno = Errno(59);
+const NOTTY: Errno = Errno::NOTTY;
 
 /// PATH when the spawn request's environment has none (as bash's default).
 const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
@@ -136,14 +136,7 @@ impl Stat {
 }
 
 /// The host descriptor behind a host stdio handle, for tty questions.
-fn host_fd(h: &Handle) -> Option<i32> {
-    match h {
-        Handle::HostStdin => Some(0),
-        Handle::HostStdout => Some(1),
-        Handle::HostStderr => Some(2),
-        _ => None,
-    }
-}
+use super::tty::host_fd;
 
 fn host_isatty(fd: i32) -> bool {
     // SAFETY: isatty only inspects the descriptor number.
@@ -625,6 +618,9 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap(MODULE, "isatty", move |mut c: C, fd: i32| {
         call(&mut c, |_, g| isatty(g, u(fd)))
+    })?;
+    linker.func_wrap(MODULE, "tty_raw", move |mut c: C, fd: i32, on: i32| {
+        call(&mut c, |_, g| super::tty::tty_raw(g, u(fd), on != 0))
     })?;
     linker.func_wrap(MODULE, "term_size", move |mut c: C, fd: i32, out: i32| {
         call(&mut c, |m, g| term_size(m, g, u(fd), u(out)))
