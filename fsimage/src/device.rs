@@ -103,8 +103,8 @@ fn statvfs_space(dir: &Path) -> Option<(u64, u64)> {
     }
     // SAFETY: statvfs succeeded, so it filled `st`.
     let st = unsafe { st.assume_init() };
-    let unit = st.f_frsize as u64;
-    Some((st.f_bavail as u64 * unit, st.f_blocks as u64 * unit))
+    let unit = st.f_frsize;
+    Some((st.f_bavail * unit, st.f_blocks * unit))
 }
 
 fn out_of_range(offset: u64, len: usize, size: u64) -> io::Error {
