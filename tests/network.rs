@@ -282,3 +282,40 @@ fn a_rust_std_program_serves_on_its_preopened_listener() {
         "{body:?}"
     );
 }
+
+#[test]
+fn wget_fetches_as_gnu_wget_does() {
+    build_image("net-site", SITE, &[]);
+    let server = Server::start(&["-p", "0:8080", "net-site"]);
+    let url = server.url("");
+    // Each line runs under GNU wget on the host and under wsh's in a container
+    // (with --network host); stdout and exit status must agree.
+    let cases = [
+        format!("wget -q -O - {url}/"),
+        format!("wget -q -O - {url}/sub/a.txt"),
+        format!("wget -q -O - {url}/missing; echo $?"),
+        format!("wget -q -O - {url}/sub; echo $?"),
+        format!(
+            "d=$(mktemp -d) && cd $d && wget -q {url}/sub/a.txt && cat a.txt && wget -q {url}/ && cat index.html"
+        ),
+        format!("wget -q -O - {url}/sub/a.txt {url}/ {url}/nope; echo $?"),
+        format!("wget -q --spider {url}/sub/a.txt; echo $?; wget -q --spider {url}/nope; echo $?"),
+        "wget -q -O - http://127.0.0.1:1/; echo $?".to_string(),
+        format!("wget -q --max-redirect=0 -O - {url}/sub; echo $?"),
+        "wget --bogus-option x 2>/dev/null; echo $?; wget 2>/dev/null; echo $?".to_string(),
+    ];
+    for case in &cases {
+        let gnu = Command::new("bash").args(["-c", case]).output().unwrap();
+        let ours = wsh_cmd(wsh_home())
+            .args(["run", "--network", "host", "base", "sh", "-c", case])
+            .output()
+            .unwrap();
+        assert_eq!(
+            (text(&ours.stdout), ours.status.code()),
+            (text(&gnu.stdout), gnu.status.code()),
+            "{case}\nwsh's stderr: {}\nGNU's stderr: {}",
+            text(&ours.stderr),
+            text(&gnu.stderr)
+        );
+    }
+}

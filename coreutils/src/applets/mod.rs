@@ -29,6 +29,7 @@ pub mod stat;
 pub mod tar;
 pub mod text;
 pub mod unzip;
+pub mod wget;
 pub mod xargs;
 
 use std::ffi::OsString;
