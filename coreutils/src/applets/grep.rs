@@ -218,7 +218,7 @@ fn clap_error(e: &clap::Error) -> i32 {
 
 /// A context or count argument: GNU's "invalid context length argument".
 fn number(m: &ArgMatches, id: &str) -> Result<Option<u64>, String> {
-    let Some(v) = m.get_many::<String>(id).and_then(|v| v.last()) else {
+    let Some(v) = m.get_many::<String>(id).and_then(|v| v.into_iter().next_back()) else {
         return Ok(None);
     };
     v.parse::<u64>().map(Some).map_err(|_| match id {
@@ -725,7 +725,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         skip_binary: on("I"),
         label: m
             .get_many::<String>("label")
-            .and_then(|v| v.last().cloned())
+            .and_then(|v| v.into_iter().next_back().cloned())
             .unwrap_or_else(|| "(standard input)".into()),
         include: globs(&m, "include"),
         exclude: globs(&m, "exclude"),

@@ -163,7 +163,7 @@ fn dump(data: &[u8], base: usize, cols: usize, group: usize, plain: bool, upper:
             }
         }
         // The hex column is as wide as a full line's.
-        let width = cols * 2 + if group > 0 { (cols - 1) / group } else { 0 };
+        let width = cols * 2 + cols.saturating_sub(1).checked_div(group).unwrap_or(0);
         out.push_str(&format!("{hexpart:<width$}"));
         out.push_str("  ");
         out.extend(line.iter().map(|&b| printable(b)));
@@ -176,7 +176,7 @@ fn dump(data: &[u8], base: usize, cols: usize, group: usize, plain: bool, upper:
 fn revert(text: &[u8], plain: bool) -> Vec<u8> {
     let text = String::from_utf8_lossy(text);
     let mut out = Vec::new();
-    let mut push_hex = |s: &str, out: &mut Vec<u8>| {
+    let push_hex = |s: &str, out: &mut Vec<u8>| {
         let digits: Vec<u8> = s
             .bytes()
             .filter(u8::is_ascii_hexdigit)

@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 
-use super::{args, help, strerror};
+use super::{start, strerror};
 use crate::wsh;
 
 const HELP: &str = "Usage: httpd [-fv] [-p [IP:]PORT] [-h HOME]
@@ -81,16 +81,12 @@ pub fn parse_addr(s: &str) -> Result<SocketAddr, String> {
 
 /// Runs httpd.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let a = args(argv);
-    if help(&a, HELP) {
-        return 0;
-    }
-    let o = match parse(&a) {
+    let usage = |a: &[String]| {
+        parse(a).map_err(|e| format!("httpd: {e}\nTry 'httpd --help' for more information."))
+    };
+    let o = match start(argv, HELP, usage, 1) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("httpd: {e}\nTry 'httpd --help' for more information.");
-            return 1;
-        }
+        Err(status) => return status,
     };
     let home = if o.home.is_absolute() {
         o.home.clone()

@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 
-use super::{args, help, strerror};
+use super::{start, strerror};
 use crate::wsh;
 
 const HELP: &str = "Usage: less [-FNSRX] [FILE]...
@@ -304,16 +304,9 @@ impl Pager<'_> {
 
 /// Runs less.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let a = args(argv);
-    if help(&a, HELP) {
-        return 0;
-    }
-    let o = match parse(&a) {
+    let o = match start(argv, HELP, parse, 1) {
         Ok(o) => o,
-        Err(msg) => {
-            eprintln!("{msg}");
-            return 1;
-        }
+        Err(status) => return status,
     };
     let mut status = 0;
     let mut text = Vec::new();

@@ -52,6 +52,25 @@ pub fn args(argv: Vec<OsString>) -> Vec<String> {
         .collect()
 }
 
+/// The start applets' `main`s share: the arguments, `--help`, then the options
+/// `parse` makes of them. `Err(status)` when the applet is done already: 0 after
+/// the help, `bad` after printing `parse`'s message.
+pub fn start<O>(
+    argv: Vec<OsString>,
+    help_text: &str,
+    parse: impl FnOnce(&[String]) -> Result<O, String>,
+    bad: i32,
+) -> Result<O, i32> {
+    let a = args(argv);
+    if help(&a, help_text) {
+        return Err(0);
+    }
+    parse(&a).map_err(|msg| {
+        eprintln!("{msg}");
+        bad
+    })
+}
+
 /// Prints `text` to stdout if `args` ask for `--help`; returns whether it did.
 pub fn help(args: &[String], text: &str) -> bool {
     if args

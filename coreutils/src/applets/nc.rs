@@ -8,7 +8,7 @@ use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use super::{args, help, strerror};
+use super::{start, strerror};
 use crate::wsh;
 
 const HELP: &str = "Usage: nc [OPTIONS] HOST PORT  - connect
@@ -99,16 +99,12 @@ fn port(s: &str) -> Result<u16, String> {
 
 /// Runs nc.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let a = args(argv);
-    if help(&a, HELP) {
-        return 0;
-    }
-    let o = match parse(&a) {
+    let usage = |a: &[String]| {
+        parse(a).map_err(|e| format!("nc: {e}\nTry 'nc --help' for more information."))
+    };
+    let o = match start(argv, HELP, usage, 1) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("nc: {e}\nTry 'nc --help' for more information.");
-            return 1;
-        }
+        Err(status) => return status,
     };
     match run(&o) {
         Ok(status) => status,

@@ -9,7 +9,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::{args, help, strerror};
+use super::{start, strerror};
 use crate::wsh;
 
 const HELP: &str = "Usage: wget [OPTION]... URL...
@@ -368,16 +368,10 @@ fn fetch(text: &str, o: &Opts, sink: &mut Sink) -> Result<(), Failure> {
 
 /// Runs wget.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let a = args(argv);
-    if help(&a, HELP) {
-        return 0;
-    }
-    let o = match parse(&a) {
+    let usage = |a: &[String]| parse(a).map_err(|m| format!("{m}\nUsage: wget [OPTION]... [URL]..."));
+    let o = match start(argv, HELP, usage, 2) {
         Ok(o) => o,
-        Err(msg) => {
-            eprintln!("{msg}\nUsage: wget [OPTION]... [URL]...");
-            return 2;
-        }
+        Err(status) => return status,
     };
     if o.urls.is_empty() {
         eprintln!("wget: missing URL\nUsage: wget [OPTION]... [URL]...");
