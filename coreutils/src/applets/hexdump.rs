@@ -176,7 +176,7 @@ fn dump(data: &[u8], base: usize, cols: usize, group: usize, plain: bool, upper:
 fn revert(text: &[u8], plain: bool) -> Vec<u8> {
     let text = String::from_utf8_lossy(text);
     let mut out = Vec::new();
-    let mut push_hex = |s: &str, out: &mut Vec<u8>| {
+    let push_hex = |s: &str, out: &mut Vec<u8>| {
         let digits: Vec<u8> = s
             .bytes()
             .filter(u8::is_ascii_hexdigit)
