@@ -36,12 +36,96 @@ fn column_matches_util_linux() {
     assert_all_match_bash(COLUMN_CASES);
 }
 
+/// iconv against glibc's: UTF-8, Latin-1, ASCII, the UTF-16/32 family (BOMs,
+/// byte orders) and encoding_rs' encodings, -c, and where glibc stops. Inputs
+/// are written with `env printf` (coreutils'), which writes bytes above 0x7f as
+/// bytes.
+const ICONV_CASES: &[&str] = &[
+    r"env printf 'caf\303\251 \342\202\254\n' > u8; iconv -f utf-8 -t latin1 u8 | od -An -tx1; iconv -f UTF-8 -t ISO-8859-1 -c u8 | od -An -tx1; iconv -f utf-8 -t ascii u8 | od -An -tx1; iconv -f utf-8 -t UTF-16 u8 | od -An -tx1; iconv -f utf-8 -t UTF-16BE u8 | od -An -tx1; iconv -f utf-8 -t utf-32 u8 | od -An -tx1; iconv -f utf-8 -t UTF-16LE u8 | iconv -f utf-16le -t utf-8 | cmp - u8 && echo same",
+    r"env printf 'a\377\n' | iconv -f utf-8 -t latin1; echo $?; env printf 'a\351\n' | iconv -f latin1 -t utf-8; env printf 'a\200' | iconv -f cp1252 -t utf-8 | od -An -tx1; env printf 'a\377b\303\251\n' | iconv -c -f utf-8 -t latin1 | od -An -tx1; env printf '\376\377\000a' | iconv -f utf-16 -t utf-8; env printf '\000a\000b' | iconv -f utf-16 -t utf-8 | od -An -tx1; env printf 'a\303' | iconv -f utf-8 -t latin1; echo $?; iconv -f utf-8 -t utf-8 nofile; echo $?; iconv -f foo -t utf-8 < /dev/null; echo $?",
+    r"env printf '\317\360\350\342\345\362\n' | iconv -f cp1251 -t utf-8; env printf '\244\n' | iconv -f iso-8859-15 -t utf-8; env printf '\342\202\254\n' | iconv -f utf-8 -t iso-8859-15 | od -An -tx1; env printf '\202\240\n' | iconv -f shift_jis -t utf-8; env printf 'x\343\201\202\n' | iconv -f utf-8 -t euc-jp | od -An -tx1; env printf 'a\201' | iconv -f shift_jis -t utf-8; echo $?; env printf 'ab\344c' | iconv -f ascii -t utf-8; echo $?",
+];
+
+#[test]
+fn iconv_matches_glibc() {
+    assert_all_match_bash(ICONV_CASES);
+}
+
+/// locale, nohup and tput (off a terminal) against glibc's, coreutils' and ncurses'.
+const SMALL_CASES: &[&str] = &[
+    "env -i LC_ALL=C locale; env -i LANG=C.UTF-8 LC_TIME=C locale; env -i LANG=C.UTF-8 locale charmap; env -i LC_ALL=C locale charmap; env -i LC_ALL=POSIX LC_CTYPE=C.UTF-8 locale charmap; locale -a; env -i locale",
+    "nohup echo hi; echo $?; nohup sh -c 'exit 3'; echo $?; nohup 2>/dev/null; echo $?; nohup nosuchprog 2>/dev/null; echo $?; nohup --help | head -1",
+    "unset TERM; tput cols; echo $?; export TERM=xterm-256color; tput cols; tput lines; tput colors; for c in clear bold sgr0 smul rmul rev dim smso rmso el civis cnorm smcup rmcup 'setaf 1' 'setaf 9' 'setaf 100' 'setab 2' 'cup 4 7'; do tput $c | od -An -c; done; tput nosuch; echo $?; tput -T foo cols; echo $?; COLUMNS=100 LINES=9 tput -T vt100 cols",
+    "for t in xterm screen screen-256color tmux tmux-256color linux vt100 dumb; do for c in bold sgr0 smul rmul rev dim smso rmso el civis cnorm smcup rmcup colors 'setaf 1' 'setaf 9' 'setaf 100' 'setab 2'; do tput -T $t $c | od -An -c; echo $?; done; done",
+    "stty size; echo $?; stty size < /dev/null; echo $?",
+];
+
+#[test]
+fn locale_nohup_and_tput_match_the_hosts() {
+    assert_all_match_bash(SMALL_CASES);
+}
+
+/// On a terminal (a pty from util-linux's `script`, sized with the host's stty),
+/// `stty size` and `tput cols/lines` read the size through the broker, and
+/// $COLUMNS wins for tput as with ncurses.
+#[test]
+fn terminal_size_reaches_stty_and_tput() {
+    let wsh_bin = env!("CARGO_BIN_EXE_wsh");
+    let home = wsh_home().display();
+    let inner = "stty size; tput cols; tput lines; COLUMNS=33 tput cols";
+    let run = |cmd: &str| {
+        std::process::Command::new("script")
+            .args(["-qec", &format!("stty rows 31 cols 97; {cmd}"), "/dev/null"])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("TERM", "xterm")
+            .output()
+            .expect("script runs")
+    };
+    let ours = run(&format!(
+        "WSH_HOME={home} {wsh_bin} -c '{inner}' < /dev/tty"
+    ));
+    let theirs = run(inner);
+    assert_eq!(
+        text(&ours.stdout),
+        text(&theirs.stdout),
+        "{}",
+        text(&ours.stderr)
+    );
+    assert!(text(&theirs.stdout).starts_with("31 97"));
+}
+
+/// mkfifo: the image has no named pipes, and says so.
+#[test]
+fn mkfifo_says_fifos_are_missing() {
+    let out = wsh(
+        "cd /tmp; mkfifo p; echo $?; test -e p || echo none; touch q; mkfifo q; mkfifo; echo $?",
+    );
+    assert_eq!(text(&out.stdout), "1\nnone\n1\n");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("mkfifo: cannot create fifo 'p': Operation not supported"),
+        "{err}"
+    );
+    assert!(
+        err.contains("mkfifo: cannot create fifo 'q': File exists"),
+        "{err}"
+    );
+}
+
 /// Every applet of this batch answers --help with a usage text and status 0.
 #[test]
 fn every_tool_answers_help() {
-    for a in ["jq", "column"] {
+    for a in [
+        "jq", "column", "iconv", "locale", "mkfifo", "nohup", "stty", "tput",
+    ] {
         let out = wsh(&format!("{a} --help"));
-        assert_eq!(out.status.code(), Some(0), "{a} --help: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{a} --help: {}",
+            text(&out.stderr)
+        );
         assert!(
             text(&out.stdout).contains("Usage"),
             "{a} --help printed {:?}",

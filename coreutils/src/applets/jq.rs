@@ -7,12 +7,12 @@ use std::ffi::OsString;
 use std::io::{self, BufRead, Read, Write};
 
 use jaq_all::data::{self, Ctx, Data, DataKind, Runner};
-use jaq_fmts::write::tabular::Row;
 use jaq_all::jaq_core::native::{self, Fun};
 use jaq_all::jaq_core::{ValT, Vars};
 use jaq_all::jaq_std::input::RcIter;
 use jaq_all::json::Val;
 use jaq_all::json::write::Pp;
+use jaq_fmts::write::tabular::Row;
 
 use super::{args, help, strerror};
 
@@ -74,7 +74,9 @@ struct Fail(Option<String>, i32);
 
 fn usage(msg: String) -> Fail {
     Fail(
-        Some(format!("{msg}\nUse jq --help for help with command-line options")),
+        Some(format!(
+            "{msg}\nUse jq --help for help with command-line options"
+        )),
         2,
     )
 }
@@ -143,7 +145,9 @@ fn parse_opts(a: Vec<String>) -> Result<Opts, Fail> {
                         let text = read_text(&v)?;
                         let vals: Result<Vec<Val>, _> =
                             jaq_all::json::read::parse_many(text.as_bytes()).collect();
-                        let vals = vals.map_err(|e| usage(format!("jq: Bad JSON in --slurpfile {name} {v}: {e}")))?;
+                        let vals = vals.map_err(|e| {
+                            usage(format!("jq: Bad JSON in --slurpfile {name} {v}: {e}"))
+                        })?;
                         vals.into_iter().collect()
                     }
                 };
@@ -280,13 +284,13 @@ fn run(o: Opts) -> Result<i32, Fail> {
         data::base_funs().chain(tabular_funs()),
         &names,
     )
-        .map_err(|reports| {
-            let text: String = reports
-                .iter()
-                .map(|r| jaq_all::load::FileReportsDisp::new(r).to_string())
-                .collect();
-            Fail(Some(format!("jq: error: {}jq: 1 compile error", text)), 3)
-        })?;
+    .map_err(|reports| {
+        let text: String = reports
+            .iter()
+            .map(|r| jaq_all::load::FileReportsDisp::new(r).to_string())
+            .collect();
+        Fail(Some(format!("jq: error: {}jq: 1 compile error", text)), 3)
+    })?;
 
     let runner = Runner::default();
     let pp = Pp {
@@ -337,7 +341,9 @@ fn run(o: Opts) -> Result<i32, Fail> {
                         return Ok(code);
                     }
                     Err(e) => {
-                        let msg = e.get_err().map_or_else(|_| "error".into(), |e| e.to_string());
+                        let msg = e
+                            .get_err()
+                            .map_or_else(|_| "error".into(), |e| e.to_string());
                         let _ = out.flush();
                         eprintln!("jq: error (at <stdin>:0): {msg}");
                         status = 5;
