@@ -113,11 +113,92 @@ fn mkfifo_says_fifos_are_missing() {
     );
 }
 
+/// patch (diffy's parser) against GNU patch: offsets, failed hunks and their
+/// .rej/.orig, -R, -N, --dry-run, -p, many files with a creation, a last line
+/// without newline. (wsh's diff has no -r: the diffs are made file by file.)
+const PATCH_CASES: &[&str] = &[
+    "seq 10 > a && seq 10 | sed 's/5/five/' > b && diff -u a b > p; seq 0 -1 -2 | cat - a > c; patch c < p; echo $?; cat c | tr '\\n' ' '; ls; seq 10 > d; sed -i 's/5/X/' d; patch d < p; echo $?; ls; patch -R --dry-run c < p; echo $?; cp a e; patch -N e < p; patch -N e < p; echo $?; patch -R e < p; cmp e a && echo back",
+    "mkdir -p x/s y/s; seq 5 > x/s/f; seq 3 > x/g; seq 5 | sed 3d > y/s/f; seq 4 > y/g; (diff -u x/g y/g; diff -u x/s/f y/s/f; printf -- '--- /dev/null\\n+++ y/h\\n@@ -0,0 +1 @@\\n+new\\n') > all.diff; cd x; patch -p1 < ../all.diff; echo $?; cat s/f g h; patch -p1 -R -i ../all.diff; echo $?; ls; cat g; patch -p1 --dry-run -s < ../all.diff; echo $?; cat g",
+    "printf 'a\\nb\\nc\\n' > f; printf 'a\\nB\\nc' > g; diff -u f g > p1; patch f < p1; od -c f | tail -2; echo garbage | patch f; echo $?",
+    "seq 30 > f; seq 30 | sed -e 's/^3$/three/' -e 's/^25$/x/' > g; diff -u f g > p; seq 30 | sed 's/^25$/y/' > h; patch h < p; echo $?; ls h*; head -4 h",
+];
+
+#[test]
+fn patch_matches_gnu() {
+    assert_all_match_bash(PATCH_CASES);
+}
+
+/// file against file 5.44 (`-b` where the words agree; the format's name and its
+/// MIME type for binary formats, where GNU adds details).
+const FILE_CASES: &[&str] = &[
+    r#": > empty; mkdir dir; echo hi > a; printf 'hi' > nonl; printf 'a\r\nb\r\n' > crlf; env printf 'caf\303\251\n' > u8; env printf '\357\273\277hi\n' > bom; env printf 'caf\351\n' > l1; env printf '\0\1\2\3' > bin; printf '#!/bin/sh\necho\n' > s.sh; printf '#!/bin/bash\necho\n' > b.sh; printf '#!/usr/bin/env python3\nprint(1)\n' > p.py; printf '{"a": 1}\n' > j.json; printf '<html><body>x</body></html>\n' > h.html; ln -s a lnk; ln -s nowhere broken; seq -s x 200 > long; printf 'a\rb\r' > cr; printf '\033[1mhi\n' > esc; env printf '\0asm\1\0\0\0' > w.wasm; for f in *; do printf '%s\t' "$f"; file -b "$f"; done; file a dir nofile; echo $?; file --mime-type a u8 empty dir lnk bin s.sh w.wasm j.json; file -i a u8 l1 bin empty; file -L lnk"#,
+    r"echo hi > a; gzip -k a; env printf '\211PNG\r\n\032\n\0\0\0\rIHDR\0\0\0\1\0\0\0\1\10\6\0\0\0\37\25\304\211' > p.png; tar cf a.tar a; bzip2 -k a; xz -k a; for f in a.gz p.png a.tar a.bz2 a.xz; do file -b $f | cut -d, -f1; file -b --mime-type $f; done",
+];
+
+#[test]
+fn file_matches_file_5() {
+    assert_all_match_bash(FILE_CASES);
+}
+
+/// zip: what wsh zips, Info-ZIP's unzip lists, tests and extracts (names, sizes,
+/// modes, contents); updating an archive keeps the order; -j, -0, a missing name.
+#[test]
+fn zip_archives_unzip_on_the_host() {
+    let ours = wsh(
+        "mkdir -p /tmp/z && cd /tmp/z && mkdir -p t/s t/e && seq 100 > t/a && echo hi > t/s/b && \
+         chmod 751 t/s/b && zip -qr out t && seq 5 > t/a && zip -q out.zip t/a && \
+         zip -qj j t/s/b t/a && zip -q -0 s.zip t/a && zip -q n.zip nope; echo $?; \
+         for z in out j s; do base64 -w0 $z.zip; echo; done",
+    );
+    let lines: Vec<String> = text(&ours.stdout).lines().map(str::to_string).collect();
+    assert_eq!(
+        lines.first().map(String::as_str),
+        Some("12"),
+        "{}",
+        text(&ours.stderr)
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    for (name, b64) in ["out", "j", "s"].iter().zip(&lines[1..]) {
+        std::fs::write(scratch.path().join(format!("{name}.b64")), b64).unwrap();
+    }
+    let host = bash_in(
+        scratch.path(),
+        "for z in out j s; do base64 -d $z.b64 > $z.zip; unzip -tq $z.zip; done; \
+         unzip -Z1 out.zip; unzip -Z1 j.zip; unzip -v s.zip | grep -c Stored; \
+         mkdir x && cd x && unzip -q ../out.zip && stat -c '%a %s %n' t/s/b t/a && cat t/a | tr '\\n' ' '",
+    );
+    assert_eq!(
+        text(&host.stdout),
+        "No errors detected in compressed data of out.zip.\n\
+         No errors detected in compressed data of j.zip.\n\
+         No errors detected in compressed data of s.zip.\n\
+         t/\nt/a\nt/e/\nt/s/\nt/s/b\nb\na\n1\n751 3 t/s/b\n644 10 t/a\n1 2 3 4 5 ",
+        "{}",
+        text(&host.stderr)
+    );
+}
+
+/// man NAME shows NAME --help (no pager off a terminal); 16 for no entry.
+#[test]
+fn man_shows_the_help() {
+    let out = wsh(
+        "man ls > m1; ls --help > m2; cmp m1 m2 && echo same; man 1 jq | grep -c raw-output; man nosuch; echo $?; man; echo $?",
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "same\n1\n16\n1\n",
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).contains("No manual entry for nosuch"));
+}
+
 /// Every applet of this batch answers --help with a usage text and status 0.
 #[test]
 fn every_tool_answers_help() {
     for a in [
-        "jq", "column", "iconv", "locale", "mkfifo", "nohup", "stty", "tput",
+        "jq", "column", "iconv", "locale", "mkfifo", "nohup", "stty", "tput", "patch", "file",
+        "zip", "man",
     ] {
         let out = wsh(&format!("{a} --help"));
         assert_eq!(
