@@ -193,12 +193,33 @@ fn man_shows_the_help() {
     assert!(text(&out.stderr).contains("No manual entry for nosuch"));
 }
 
+/// bc against GNU bc 1.07: scale rules of each operator, bases, functions,
+/// arrays, control flow, line wrapping of long numbers, and -l's library to 20
+/// and 50 digits.
+const BC_CASES: &[&str] = &[
+    "echo 'scale=5; 1/3; -1/3; 2/3*3; a=5; a; a+=2; a++; a; ++a; -2^2; 2^-2; scale=3; 2^-2; 1.5^3; 0.5^2' | bc",
+    "echo 'scale=10; sqrt(2); sqrt(16); length(123.45); scale(1.250); 7%3; scale=2; 7%3; -7%3; 5.5%2; .5; -0.5; 0.000; 1.000' | bc",
+    "echo 'obase=16; 255; 10.5; -31; obase=2; 5; obase=10; ibase=16; FF; A; 1A.8' | bc; echo 'scale=4; 1/7; obase=8; 1/7; obase=10; -3.75 % 1' | bc",
+    "echo '2^200; 2^300; obase=16; 2^300; obase=100; 123456789; obase=10; 99999999999999999999999999999999999999999999999999999999999999999999999999999*9' | bc",
+    r#"echo 'x=3; if (x>2) print "big\n" else print "small\n"; for(i=0;i<3;i++) i; while(x) x-=1; print 1, 2, "\n"; "str"; 1 == 1; 2 < 1; !0; 1 && 0 || 3' | bc"#,
+    "echo 'define f(n) { auto r; if (n<2) return(1); r = n*f(n-1); return(r) }; f(10); f(30)' | bc; echo 'define fib(n) { if (n < 2) return n; return fib(n-1) + fib(n-2) }; fib(20)' | bc",
+    "printf 'a[1]=5; a[2]=a[1]*2; a[2]\\ndefine s2(x[]) {\\n return x[1]+x[2]\\n}\\ns2(a[])\\nx = 1 < 2; x; y = 3; y == 3; z = (y += 2) * 2; z; y\\nscale=3; x=2.5; x++; x; --x; last; .\\ni=0; while (1) { i+=1; if (i > 5) break; if (i %% 2) continue; i }\\n' | bc",
+    "echo 'scale=20; 4*a(1); s(1); c(1); l(10); e(1); sqrt(2); scale' | bc -l; echo 'scale=50; 4*a(1); e(1); l(2)' | bc -l; echo 'e(-1); l(0.5); s(-3); a(-0.5); c(10); j(1,2); j(0,1.5); e(10); l(1000)' | bc -l",
+    "printf 'define f(x) {\\n  auto y\\n  y = x * 2\\n  return (y)\\n}\\nf(4)\\nquit\\n5\\n' > prog.bc; bc prog.bc; bc -q prog.bc < /dev/null; echo 'scale=3; 1/3' > a.bc; echo '1+1' | bc a.bc; bc nofile 2>/dev/null; echo $?",
+    "printf '1/0; 5\\n6\\nx = 3; y = x^2 + 1; y; 1/3\\n' | bc -l 2>/dev/null; echo 'foo(' | bc 2>/dev/null; echo $?; echo 'scale=30; sqrt(0.5); 10^-3; 3^40; (-8)^3; 0^0' | bc",
+];
+
+#[test]
+fn bc_matches_gnu_bc() {
+    assert_all_match_bash(BC_CASES);
+}
+
 /// Every applet of this batch answers --help with a usage text and status 0.
 #[test]
 fn every_tool_answers_help() {
     for a in [
         "jq", "column", "iconv", "locale", "mkfifo", "nohup", "stty", "tput", "patch", "file",
-        "zip", "man",
+        "zip", "man", "bc",
     ] {
         let out = wsh(&format!("{a} --help"));
         assert_eq!(

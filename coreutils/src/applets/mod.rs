@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod awk;
+pub mod bc;
 pub mod cat;
 pub mod chmod;
 pub mod chown;
