@@ -95,6 +95,34 @@ fn terminal_size_reaches_stty_and_tput() {
     assert!(text(&theirs.stdout).starts_with("31 97"));
 }
 
+/// watch: one output after the other off a terminal (-g ends at the first
+/// change, timeout stops the loop); on a terminal, procps' cleared screen and
+/// title line, sized by the broker.
+#[test]
+fn watch_repeats_and_stops_on_change() {
+    let out = wsh(
+        "timeout 1 watch -t -n 0.2 echo hi | sort -u; watch -t -g -n 0.1 'date +%s%N' | wc -l; \
+         watch -g -x -n 0.1 sh -c 'date +%N' | wc -l; watch 2>/dev/null; echo $?",
+    );
+    assert_eq!(text(&out.stdout), "hi\n2\n2\n1\n", "{}", text(&out.stderr));
+    let screen = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!(
+                "stty rows 10 cols 70; WSH_HOME={} {} -c 'watch -g -n 0.1 date +%N' < /dev/tty",
+                wsh_home().display(),
+                env!("CARGO_BIN_EXE_wsh")
+            ),
+            "/dev/null",
+        ])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .expect("script runs");
+    let s = text(&screen.stdout);
+    assert!(s.contains("\x1b[H\x1b[2JEvery 0.1s: date +%N"), "{s:?}");
+}
+
 /// mkfifo: the image has no named pipes, and says so.
 #[test]
 fn mkfifo_says_fifos_are_missing() {
@@ -219,7 +247,7 @@ fn bc_matches_gnu_bc() {
 fn every_tool_answers_help() {
     for a in [
         "jq", "column", "iconv", "locale", "mkfifo", "nohup", "stty", "tput", "patch", "file",
-        "zip", "man", "bc",
+        "zip", "man", "bc", "watch",
     ] {
         let out = wsh(&format!("{a} --help"));
         assert_eq!(

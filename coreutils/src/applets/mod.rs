@@ -39,6 +39,7 @@ pub mod tar;
 pub mod term;
 pub mod text;
 pub mod unzip;
+pub mod watch;
 pub mod xargs;
 pub mod zip;
 
