@@ -48,10 +48,10 @@ fn encoding(data: &[u8]) -> Option<(&'static str, &'static str)> {
     if data.iter().all(|&b| text_byte(b)) {
         return Some(("ASCII", "us-ascii"));
     }
-    if let Ok(s) = std::str::from_utf8(data) {
-        if s.chars().all(|c| !c.is_ascii() || text_byte(c as u8)) {
-            return Some(("Unicode text, UTF-8", "utf-8"));
-        }
+    if let Ok(s) = std::str::from_utf8(data)
+        && s.chars().all(|c| !c.is_ascii() || text_byte(c as u8))
+    {
+        return Some(("Unicode text, UTF-8", "utf-8"));
     }
     if data.iter().all(|&b| text_byte(b) || b >= 0xa0) {
         return Some(("ISO-8859", "iso-8859-1"));

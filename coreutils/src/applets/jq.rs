@@ -128,7 +128,7 @@ fn parse_opts(a: Vec<String>) -> Result<Opts, Fail> {
                 let n = value("--indent")?;
                 match n.parse::<usize>() {
                     Ok(n) if n <= 7 => o.indent = Some(" ".repeat(n)),
-                    _ => return Err(usage(format!("jq: Cannot indent more than 7 characters"))),
+                    _ => return Err(usage("jq: Cannot indent more than 7 characters".into())),
                 }
             }
             "--from-file" => o.from_file = Some(value("--from-file")?),
@@ -177,10 +177,10 @@ fn parse_opts(a: Vec<String>) -> Result<Opts, Fail> {
         }
     }
     // With -f, the filter word (if one was taken) is the first input file.
-    if o.from_file.is_some() {
-        if let Some(f) = o.filter.take() {
-            rest.insert(0, f);
-        }
+    if o.from_file.is_some()
+        && let Some(f) = o.filter.take()
+    {
+        rest.insert(0, f);
     }
     o.files = rest;
     Ok(o)

@@ -308,11 +308,11 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         eprintln!("patch: can't open patch file: {}", strerror(&e));
         return 2;
     }
-    if let Some(d) = &o.dir {
-        if let Err(e) = std::env::set_current_dir(d) {
-            eprintln!("patch: can't change directory to {d}: {}", strerror(&e));
-            return 2;
-        }
+    if let Some(d) = &o.dir
+        && let Err(e) = std::env::set_current_dir(d)
+    {
+        eprintln!("patch: can't change directory to {d}: {}", strerror(&e));
+        return 2;
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let mut status = 0;

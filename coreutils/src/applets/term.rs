@@ -185,15 +185,13 @@ pub fn tput(argv: Vec<OsString>) -> i32 {
     }
     let mut words = a.as_slice();
     let mut name = std::env::var("TERM").ok();
-    if let Some(w) = words.first() {
-        if let Some(t) = w.strip_prefix("-T") {
-            if t.is_empty() {
-                name = words.get(1).cloned();
-                words = words.get(2..).unwrap_or_default();
-            } else {
-                name = Some(t.to_string());
-                words = &words[1..];
-            }
+    if let Some(t) = words.first().and_then(|w| w.strip_prefix("-T")) {
+        if t.is_empty() {
+            name = words.get(1).cloned();
+            words = words.get(2..).unwrap_or_default();
+        } else {
+            name = Some(t.to_string());
+            words = &words[1..];
         }
     }
     let Some(name) = name.filter(|n| !n.is_empty()) else {

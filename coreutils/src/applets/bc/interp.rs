@@ -376,10 +376,10 @@ impl Interp {
                     self.eval(i)?;
                 }
                 loop {
-                    if let Some(c) = cond {
-                        if self.eval(c)?.is_zero() {
-                            break;
-                        }
+                    if let Some(c) = cond
+                        && self.eval(c)?.is_zero()
+                    {
+                        break;
                     }
                     match self.exec(body)? {
                         Flow::Break => break,

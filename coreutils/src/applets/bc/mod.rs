@@ -270,11 +270,11 @@ fn params(p: Pair<Rule>) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// A top-level item: a function's definition (Ok) or a statement (Err).
+type Item = Result<(String, Func), Stmt>;
+
 /// A top-level unit: definitions and statements, or the syntax error.
-fn parse_unit(
-    text: &str,
-    pr: &PrattParser<Rule>,
-) -> Result<Vec<Result<(String, Func), Stmt>>, String> {
+fn parse_unit(text: &str, pr: &PrattParser<Rule>) -> Result<Vec<Item>, String> {
     let program = BcParser::parse(Rule::program, text)
         .map_err(|_| "syntax error".to_string())?
         .next()
