@@ -19,7 +19,12 @@ When standard output is not a terminal, the input is copied unchanged.
 ";
 
 /// Shows `text` a page at a time; returns false when the user quit.
-fn page(text: &[u8], rows: usize, keys: &mut dyn BufRead, out: &mut dyn Write) -> io::Result<bool> {
+pub fn page(
+    text: &[u8],
+    rows: usize,
+    keys: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> io::Result<bool> {
     let lines: Vec<&[u8]> = text.split_inclusive(|b| *b == b'\n').collect();
     let per = rows.saturating_sub(1).max(1);
     for (n, chunk) in lines.chunks(per).enumerate() {

@@ -1,0 +1,271 @@
+//! The terminal: `stty size` and `tput` (ncurses'), with the size from the
+//! broker's `term_size`. The image has no terminfo database: tput knows the
+//! common terminals' capabilities from the table below (as ncurses 6.4's
+//! terminfo has them).
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+
+use super::{args, help};
+use crate::wsh;
+
+const STTY_HELP: &str = "Usage: stty [-F DEVICE | --file=DEVICE] [SETTING]...
+Print or change terminal characteristics.
+
+  size     print the number of rows and columns of the terminal on standard input
+      --help  display this help and exit
+
+Only `size` is available: a wsh guest cannot change terminal modes (the shell
+owns the terminal).
+";
+
+/// Runs stty.
+pub fn stty(argv: Vec<OsString>) -> i32 {
+    let a = args(argv);
+    if help(&a, STTY_HELP) {
+        return 0;
+    }
+    match a.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["size"] => match wsh::term_size(0) {
+            Some((rows, cols)) => {
+                println!("{rows} {cols}");
+                0
+            }
+            None => {
+                eprintln!("stty: 'standard input': Inappropriate ioctl for device");
+                1
+            }
+        },
+        _ => {
+            eprintln!(
+                "stty: only 'stty size' is supported: a wsh guest cannot show or change terminal modes"
+            );
+            1
+        }
+    }
+}
+
+const TPUT_HELP: &str = "Usage: tput [-T TERM] CAPNAME [PARAMETER]...
+Print a terminal capability of $TERM (or -T's).
+
+Capabilities: clear bold dim blink rev smul rmul smso rmso sgr0 el ed civis
+cnorm sc rc home smcup rmcup cup ROW COL setaf N setab N colors cols lines
+
+Terminals: xterm, xterm-256color, screen, screen-256color, tmux, tmux-256color,
+linux, vt100, dumb. On a terminal, cols and lines come from $COLUMNS/$LINES,
+else the terminal's size; otherwise they are 80 and 24.
+      --help  display this help and exit
+
+Exit status: 0, 1 when the terminal lacks the capability, 2 for usage errors,
+3 for an unknown terminal, 4 for an unknown capability.
+";
+
+/// A terminal family's strings; None where the terminal lacks the capability.
+struct Term {
+    clear: &'static str,
+    sgr0: Option<&'static str>,
+    rmul: &'static str,
+    smso: &'static str,
+    rmso: &'static str,
+    dim: bool,
+    civis: Option<&'static str>,
+    cnorm: Option<&'static str>,
+    smcup: Option<&'static str>,
+    rmcup: Option<&'static str>,
+    colors: i32,
+}
+
+const XTERM: Term = Term {
+    clear: "\x1b[H\x1b[2J\x1b[3J",
+    sgr0: Some("\x1b(B\x1b[m"),
+    rmul: "\x1b[24m",
+    smso: "\x1b[7m",
+    rmso: "\x1b[27m",
+    dim: true,
+    civis: Some("\x1b[?25l"),
+    cnorm: Some("\x1b[?12l\x1b[?25h"),
+    smcup: Some("\x1b[?1049h\x1b[22;0;0t"),
+    rmcup: Some("\x1b[?1049l\x1b[23;0;0t"),
+    colors: 8,
+};
+
+const SCREEN: Term = Term {
+    clear: "\x1b[H\x1b[J",
+    sgr0: Some("\x1b[m\x0f"),
+    smso: "\x1b[3m",
+    rmso: "\x1b[23m",
+    cnorm: Some("\x1b[34h\x1b[?25h"),
+    smcup: Some("\x1b[?1049h"),
+    rmcup: Some("\x1b[?1049l"),
+    ..XTERM
+};
+
+const TMUX: Term = Term {
+    clear: "\x1b[H\x1b[J\x1b[3J",
+    smso: "\x1b[7m",
+    rmso: "\x1b[27m",
+    ..SCREEN
+};
+
+const LINUX: Term = Term {
+    civis: Some("\x1b[?25l\x1b[?1c"),
+    cnorm: Some("\x1b[?25h\x1b[?0c"),
+    smcup: None,
+    rmcup: None,
+    ..TMUX
+};
+
+const VT100: Term = Term {
+    clear: "\x1b[H\x1b[J",
+    rmul: "\x1b[m",
+    rmso: "\x1b[m",
+    dim: false,
+    civis: None,
+    cnorm: None,
+    colors: -1,
+    ..LINUX
+};
+
+/// The terminal named `name`, its colour count fixed for the -256color ones.
+fn term(name: &str) -> Option<Option<Term>> {
+    let with = |t: Term, colors: i32| Some(Some(Term { colors, ..t }));
+    match name {
+        "xterm" => with(XTERM, 8),
+        "xterm-256color" => with(XTERM, 256),
+        "screen" => with(SCREEN, 8),
+        "screen-256color" => with(SCREEN, 256),
+        "tmux" => with(TMUX, 8),
+        "tmux-256color" => with(TMUX, 256),
+        "linux" => with(LINUX, 8),
+        "vt100" => with(VT100, -1),
+        // A known terminal with no capabilities but its size.
+        "dumb" => Some(None),
+        _ => None,
+    }
+}
+
+/// The terminal's size (cols, lines). As ncurses' tput: only when stdout or
+/// stderr is a terminal, $COLUMNS/$LINES first, then the terminal's size;
+/// otherwise (and for a size of 0) the terminfo entry's 80x24.
+fn size() -> (u32, u32) {
+    let Some(fd) = [1, 2].into_iter().find(|&fd| wsh::isatty(fd)) else {
+        return (80, 24);
+    };
+    let env = |n: &str| {
+        std::env::var(n)
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|&v| v > 0)
+    };
+    let (rows, cols) = wsh::term_size(fd).unwrap_or((0, 0));
+    let nonzero = |v: u16, dflt: u32| if v == 0 { dflt } else { u32::from(v) };
+    (
+        env("COLUMNS").unwrap_or(nonzero(cols, 80)),
+        env("LINES").unwrap_or(nonzero(rows, 24)),
+    )
+}
+
+/// setaf/setab: 8-colour terminals send `ESC[3Nm`, 256-colour ones the bright
+/// and indexed forms.
+fn color(t: &Term, base: u32, n: u32) -> String {
+    if t.colors < 256 || n < 8 {
+        format!("\x1b[{base}{n}m")
+    } else if n < 16 {
+        format!("\x1b[{}{}m", base + 6, n - 8)
+    } else {
+        format!("\x1b[{base}8;5;{n}m")
+    }
+}
+
+/// Runs tput.
+pub fn tput(argv: Vec<OsString>) -> i32 {
+    let a = args(argv);
+    if help(&a, TPUT_HELP) {
+        return 0;
+    }
+    let mut words = a.as_slice();
+    let mut name = std::env::var("TERM").ok();
+    if let Some(t) = words.first().and_then(|w| w.strip_prefix("-T")) {
+        if t.is_empty() {
+            name = words.get(1).cloned();
+            words = words.get(2..).unwrap_or_default();
+        } else {
+            name = Some(t.to_string());
+            words = &words[1..];
+        }
+    }
+    let Some(name) = name.filter(|n| !n.is_empty()) else {
+        eprintln!("tput: No value for $TERM and no -T specified");
+        return 2;
+    };
+    let Some(t) = term(&name) else {
+        eprintln!("tput: unknown terminal \"{name}\"");
+        return 3;
+    };
+    let Some((cap, params)) = words.split_first() else {
+        eprintln!("usage: tput [-T TERM] CAPNAME [PARAMETER]...");
+        return 2;
+    };
+    let num = |i: usize| {
+        params
+            .get(i)
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let (cols, lines) = size();
+    let out: Option<String> = match (cap.as_str(), &t) {
+        ("cols", _) => Some(format!("{cols}\n")),
+        ("lines", _) => Some(format!("{lines}\n")),
+        ("colors", None) => Some("-1\n".into()),
+        ("colors", Some(t)) => Some(format!("{}\n", t.colors)),
+        (
+            "clear" | "bold" | "dim" | "blink" | "rev" | "smul" | "rmul" | "smso" | "rmso" | "sgr0"
+            | "el" | "ed" | "civis" | "cnorm" | "sc" | "rc" | "home" | "smcup" | "rmcup" | "cup"
+            | "setaf" | "setab",
+            None,
+        ) => None,
+        (c, Some(t)) => match c {
+            "clear" => Some(t.clear.into()),
+            "bold" => Some("\x1b[1m".into()),
+            "dim" => t.dim.then(|| "\x1b[2m".into()),
+            "blink" => Some("\x1b[5m".into()),
+            "rev" => Some("\x1b[7m".into()),
+            "smul" => Some("\x1b[4m".into()),
+            "rmul" => Some(t.rmul.into()),
+            "smso" => Some(t.smso.into()),
+            "rmso" => Some(t.rmso.into()),
+            "sgr0" => t.sgr0.map(Into::into),
+            "el" => Some("\x1b[K".into()),
+            "ed" => Some("\x1b[J".into()),
+            "civis" => t.civis.map(Into::into),
+            "cnorm" => t.cnorm.map(Into::into),
+            "sc" => Some("\x1b7".into()),
+            "rc" => Some("\x1b8".into()),
+            "home" => Some("\x1b[H".into()),
+            "smcup" => t.smcup.map(Into::into),
+            "rmcup" => t.rmcup.map(Into::into),
+            "cup" => Some(format!("\x1b[{};{}H", num(0) + 1, num(1) + 1)),
+            "setaf" if t.colors > 0 => Some(color(t, 3, num(0))),
+            "setab" if t.colors > 0 => Some(color(t, 4, num(0))),
+            "setaf" | "setab" => None,
+            other => {
+                eprintln!("tput: unknown terminfo capability '{other}'");
+                return 4;
+            }
+        },
+        (other, None) => {
+            eprintln!("tput: unknown terminfo capability '{other}'");
+            return 4;
+        }
+    };
+    match out {
+        Some(s) => {
+            let mut o = io::stdout().lock();
+            if o.write_all(s.as_bytes()).and_then(|()| o.flush()).is_err() {
+                return 1;
+            }
+            0
+        }
+        None => 1,
+    }
+}
