@@ -319,3 +319,83 @@ fn wget_fetches_as_gnu_wget_does() {
         );
     }
 }
+
+#[test]
+fn containers_on_a_named_network_reach_each_other_by_name() {
+    build_image("net-site", SITE, &[]);
+    let wsh = |args: &[&str]| wsh_cmd(wsh_home()).args(args).output().unwrap();
+    let _ = wsh(&["network", "rm", "wsh-test-net"]);
+    let made = wsh(&["network", "create", "wsh-test-net"]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let again = wsh(&["network", "create", "wsh-test-net"]);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
+    let _ = wsh(&["rm", "-f", "netweb"]);
+    let started = wsh(&[
+        "run",
+        "-d",
+        "--name",
+        "netweb",
+        "--network",
+        "wsh-test-net",
+        "net-site",
+    ]);
+    assert!(started.status.success(), "{}", text(&started.stderr));
+    let fetch = [
+        "run",
+        "--network",
+        "wsh-test-net",
+        "base",
+        "wget",
+        "-q",
+        "-O",
+        "-",
+        "http://netweb:8080/",
+    ];
+    wait_for("netweb to serve on the network", || {
+        wsh(&fetch).status.success()
+    });
+    assert_eq!(text(&wsh(&fetch).stdout), "hello from wsh\n");
+    let ls = text(&wsh(&["network", "ls"]).stdout);
+    assert!(
+        ls.lines()
+            .any(|l| l.starts_with("wsh-test-net") && l.ends_with("netweb")),
+        "{ls}"
+    );
+    // nc too; an unknown name and an unserved port are refused.
+    let nc = wsh(&[
+        "run",
+        "--network",
+        "wsh-test-net",
+        "base",
+        "sh",
+        "-c",
+        "nc -z netweb 8080; echo $?; nc -z netweb 9 2>/dev/null; echo $?; \
+         wget -q -O - http://nobody:8080/; echo $?",
+    ]);
+    assert_eq!(text(&nc.stdout), "0\n1\n4\n", "{}", text(&nc.stderr));
+    // Off the network the name means nothing, and the network is not the host's.
+    let off = wsh(&[
+        "run",
+        "base",
+        "wget",
+        "-q",
+        "-O",
+        "-",
+        "http://netweb:8080/",
+    ]);
+    assert_eq!(off.status.code(), Some(4));
+    // A network with members is not removed; once they are gone it is.
+    assert_eq!(
+        wsh(&["network", "rm", "wsh-test-net"]).status.code(),
+        Some(1)
+    );
+    assert!(wsh(&["stop", "netweb"]).status.success());
+    assert!(wsh(&["rm", "netweb"]).status.success());
+    // (The supervisor may still be exiting when `stop` returns.)
+    wait_for("the network to have no members", || {
+        wsh(&["network", "rm", "wsh-test-net"]).status.success()
+    });
+    let gone = wsh(&["run", "--network", "wsh-test-net", "base", "true"]);
+    assert_eq!(gone.status.code(), Some(125), "{}", text(&gone.stderr));
+    assert!(text(&gone.stderr).contains("network wsh-test-net not found"));
+}

@@ -1,6 +1,7 @@
 //! wsh's runtime: compiles guest modules once, instantiates one per command, and
 //! serves their WASI preview1 calls from an [`fsimage::Vfs`] (the broker).
 
+pub mod bridge;
 mod engine;
 pub mod io;
 mod limits;

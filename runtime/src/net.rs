@@ -8,7 +8,8 @@
 //! listen on host ports themselves. Published ports work under either policy:
 //! wsh binds the host side before any guest starts, each guest gets the listener
 //! as a preopened socket, and a guest listening on the published guest port is
-//! handed that same listener.
+//! handed that same listener. On a named network (`crate::bridge`) guests also
+//! reach the other members by name, and listen for them.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -41,6 +42,9 @@ pub struct Network {
     pub policy: Policy,
     /// Published ports, in the order given (their preopened descriptors follow it).
     pub published: Vec<Published>,
+    /// The named network the container is on (`--network NAME`): its members are
+    /// reachable by name, whatever the policy.
+    pub bridge: Option<Arc<crate::bridge::Bridge>>,
 }
 
 impl Network {

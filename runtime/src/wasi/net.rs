@@ -331,9 +331,14 @@ fn text_addr(m: &Mem, ptr: u32, len: u32) -> Result<SocketAddr, Errno> {
 /// `wsh.tcp_connect`: a connected stream socket to `IP:PORT`, when the policy
 /// lets the guest out (ENETUNREACH otherwise, as Docker's `--network none`).
 pub fn tcp_connect(m: &mut Mem, g: &mut Guest, addr: u32, len: u32, out: u32) -> Result<(), Errno> {
-    let to = text_addr(m, addr, len)?;
-    if g.net.policy != Policy::Host {
-        return Err(NETUNREACH);
+    let mut to = text_addr(m, addr, len)?;
+    match (&g.net.bridge, to) {
+        // A member of the container's named network: the host port it registered.
+        (Some(b), SocketAddr::V4(v4)) if b.covers(*v4.ip()) => {
+            to = b.route(v4).map_err(|e| net_errno(&e))?;
+        }
+        _ if g.net.policy != Policy::Host => return Err(NETUNREACH),
+        _ => {}
     }
     let conn = connect(g, to)?;
     let n = g
@@ -416,7 +421,19 @@ fn sockaddr(to: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
 pub fn tcp_listen(m: &mut Mem, g: &mut Guest, addr: u32, len: u32, out: u32) -> Result<(), Errno> {
     let at = text_addr(m, addr, len)?;
     let listener = match g.net.published_for(at.port()) {
-        Some(l) => l,
+        Some(l) => {
+            if let (Some(b), Ok(host)) = (&g.net.bridge, l.local_addr()) {
+                b.register(at.port(), host.port())
+                    .map_err(|e| net_errno(&e))?;
+            }
+            l
+        }
+        None if g.net.policy != Policy::Host && g.net.bridge.is_some() => {
+            let b = g.net.bridge.as_ref().ok_or(Errno::ACCES)?;
+            let l = b.listen(at.port()).map_err(|e| net_errno(&e))?;
+            l.set_nonblocking(true).map_err(|e| net_errno(&e))?;
+            Arc::new(l)
+        }
         None if g.net.policy == Policy::Host => {
             let l = TcpListener::bind(at).map_err(|e| net_errno(&e))?;
             l.set_nonblocking(true).map_err(|e| net_errno(&e))?;
@@ -459,8 +476,14 @@ pub fn resolve(
             IpAddr::from([127, 0, 0, 1]),
             IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
         ]
+    } else if let Some(ip) = g.net.bridge.as_ref().and_then(|b| b.resolve(&name)) {
+        vec![IpAddr::V4(ip)]
     } else if g.net.policy != Policy::Host {
-        return Err(NETUNREACH);
+        return Err(if g.net.bridge.is_some() {
+            Errno::NOENT
+        } else {
+            NETUNREACH
+        });
     } else {
         let mut ips: Vec<IpAddr> = Vec::new();
         for a in (name.as_str(), 0)

@@ -49,7 +49,7 @@ pub struct RunOptions {
     /// `-P`: publish the image's EXPOSEd ports on free host ports.
     pub publish_all: bool,
     /// `--network`: what the container may reach.
-    pub network: wsh_runtime::net::Policy,
+    pub network: super::ports::NetworkMode,
     /// `--name`: the detached container's name.
     pub name: Option<String>,
     /// `--entrypoint`: replaces the image's ENTRYPOINT and drops its CMD (Docker's rule).
@@ -183,12 +183,30 @@ pub fn run(
     if !opts.volumes.is_empty() {
         container.runtime().set_mounts(mounts);
     }
-    let net = super::ports::network(
-        opts.network,
+    let mut net = super::ports::network(
+        opts.network.policy(),
         &opts.publish,
         opts.publish_all,
         &config.exposed_ports,
     )?;
+    if let super::ports::NetworkMode::Named(name) = &opts.network {
+        let dir = super::ports::network_dir(name)?;
+        anyhow::ensure!(
+            dir.is_dir(),
+            "network {name} not found (make it with `wsh network create {name}`)"
+        );
+        // Members are known by container name (else by the container's short id).
+        let member = opts
+            .name
+            .clone()
+            .unwrap_or_else(|| container.id().chars().take(12).collect());
+        let bridge = wsh_runtime::bridge::Bridge::join(&dir, &member)
+            .with_context(|| format!("cannot join network {name}"))?;
+        for p in &net.published {
+            bridge.register(p.guest_port, p.host.port())?;
+        }
+        net.bridge = Some(std::sync::Arc::new(bridge));
+    }
     let listen_fds = net.published.len();
     container.runtime().set_network(net);
     let spec = opts.user.as_deref().unwrap_or(&config.user);

@@ -5,7 +5,7 @@
 //! host only, unless asked); HOST 0 or missing picks a free port. `-P` publishes
 //! every `EXPOSE`d TCP port of the image on a free loopback port. Each mapping
 //! bound is printed on stderr (`wsh: published 127.0.0.1:49153 -> 80/tcp`).
-//! `--network none` (the default) or `host`; named networks are not supported yet.
+//! `--network none` (the default), `host`, or a network made by `wsh network create`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -72,14 +72,56 @@ pub fn parse_publish(s: &str) -> Result<PortSpec, String> {
     Ok(PortSpec { ip, host, guest })
 }
 
+/// `--network`: none (the default), the host's, or a named network.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum NetworkMode {
+    /// No network: only the published ports.
+    #[default]
+    None,
+    /// The host's network.
+    Host,
+    /// A network made by `wsh network create NAME`: its members by name, nothing else.
+    Named(String),
+}
+
+impl NetworkMode {
+    /// The runtime policy for the host's network.
+    pub fn policy(&self) -> Policy {
+        match self {
+            NetworkMode::Host => Policy::Host,
+            NetworkMode::None | NetworkMode::Named(_) => Policy::None,
+        }
+    }
+}
+
+/// The store directory of network `name` (which need not exist).
+pub fn network_dir(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    anyhow::ensure!(
+        valid_network_name(name),
+        "invalid network name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*"
+    );
+    Ok(images::Dirs::locate()?.data.join("networks").join(name))
+}
+
+/// Docker's rule for network names.
+pub fn valid_network_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
 /// Parses `--network MODE`.
-pub fn parse_network(s: &str) -> Result<Policy, String> {
+pub fn parse_network(s: &str) -> Result<NetworkMode, String> {
     match s {
-        "none" => Ok(Policy::None),
-        "host" => Ok(Policy::Host),
-        _ => Err(format!(
-            "--network {s}: only 'none' (the default) and 'host' are supported; named networks are not yet"
-        )),
+        "none" => Ok(NetworkMode::None),
+        "host" => Ok(NetworkMode::Host),
+        "bridge" => Err(
+            "--network bridge: there is no default bridge; make one with `wsh network create NAME`"
+                .into(),
+        ),
+        name if valid_network_name(name) => Ok(NetworkMode::Named(name.to_string())),
+        _ => Err(format!("--network {s}: not a network name")),
     }
 }
 
@@ -161,9 +203,14 @@ mod tests {
     }
 
     #[test]
-    fn only_none_and_host_networks() {
-        assert_eq!(parse_network("host"), Ok(Policy::Host));
-        assert_eq!(parse_network("none"), Ok(Policy::None));
-        assert!(parse_network("mynet").is_err());
+    fn network_modes() {
+        assert_eq!(parse_network("host"), Ok(NetworkMode::Host));
+        assert_eq!(parse_network("none"), Ok(NetworkMode::None));
+        assert_eq!(
+            parse_network("mynet"),
+            Ok(NetworkMode::Named("mynet".into()))
+        );
+        assert!(parse_network("bridge").is_err());
+        assert!(parse_network("../x").is_err());
     }
 }

@@ -6,6 +6,7 @@ mod cp;
 mod ctl;
 mod format;
 mod listing;
+pub mod networks;
 mod oci;
 mod system;
 
@@ -148,8 +149,8 @@ enum Cmd {
         #[arg(short = 'P', long = "publish-all")]
         publish_all: bool,
         /// `none` (the default: published ports only) or `host` (connect out, listen on host ports).
-        #[arg(long = "network", value_name = "none|host", default_value = "none", value_parser = crate::build::ports::parse_network)]
-        network: wsh_runtime::net::Policy,
+        #[arg(long = "network", value_name = "none|host|NAME", default_value = "none", value_parser = crate::build::ports::parse_network)]
+        network: crate::build::ports::NetworkMode,
         /// NAME[:TAG] or image id.
         image: String,
         /// Command and arguments (replace the image's CMD).
@@ -345,6 +346,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: BuilderCmd,
     },
+    /// Named networks: containers on one reach each other by name.
+    Network {
+        #[command(subcommand)]
+        cmd: NetworkCmd,
+    },
     /// Container commands (`prune`).
     Container {
         #[command(subcommand)]
@@ -384,6 +390,30 @@ enum ContainerCmd {
         /// Only the ids.
         #[arg(short = 'q', long)]
         quiet: bool,
+    },
+}
+
+/// `wsh network ...`.
+#[derive(clap::Subcommand, Debug)]
+enum NetworkCmd {
+    /// Create a network (`wsh run --network NAME` puts containers on it).
+    Create {
+        /// The network's name.
+        name: String,
+    },
+    /// List the networks and their members.
+    #[command(alias = "list")]
+    Ls {
+        /// Only the names.
+        #[arg(short = 'q', long)]
+        quiet: bool,
+    },
+    /// Remove networks no container is on.
+    #[command(alias = "remove")]
+    Rm {
+        /// Network names.
+        #[arg(required = true)]
+        names: Vec<String>,
     },
 }
 
@@ -497,6 +527,11 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
         Cmd::Builder {
             cmd: BuilderCmd::Prune { .. },
         } => system::builder_prune(),
+        Cmd::Network { cmd } => match cmd {
+            NetworkCmd::Create { name } => networks::create(&name),
+            NetworkCmd::Ls { quiet } => networks::ls(quiet),
+            NetworkCmd::Rm { names } => networks::rm(&names),
+        },
         Cmd::System { cmd: SystemCmd::Df } => system::df(),
         Cmd::Version => system::version(),
         Cmd::Info => system::info(),
