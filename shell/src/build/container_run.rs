@@ -52,6 +52,8 @@ pub struct RunOptions {
     pub network: super::ports::NetworkMode,
     /// `--name`: the detached container's name.
     pub name: Option<String>,
+    /// `--network-alias`: its name on a named network, instead of `name`.
+    pub network_alias: Option<String>,
     /// `--entrypoint`: replaces the image's ENTRYPOINT and drops its CMD (Docker's rule).
     pub entrypoint: Option<Vec<String>>,
     /// Set in a detached container's supervisor: the kept overlay to run in (a
@@ -195,10 +197,9 @@ pub fn run(
             dir.is_dir(),
             "network {name} not found (make it with `wsh network create {name}`)"
         );
-        // Members are known by container name (else by the container's short id).
-        let member = opts
-            .name
-            .clone()
+        // Members are known by alias, else container name, else the short id.
+        let member = (opts.network_alias.clone())
+            .or_else(|| opts.name.clone())
             .unwrap_or_else(|| container.id().chars().take(12).collect());
         let bridge = wsh_runtime::bridge::Bridge::join(&dir, &member)
             .with_context(|| format!("cannot join network {name}"))?;

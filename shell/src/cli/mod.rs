@@ -1,6 +1,7 @@
 //! The `wsh` command line (DESIGN.md, "Command line"): shell text (`-c`, a script, stdin
 //! or the REPL) in a throwaway container of the default image, or a subcommand.
 
+mod compose;
 mod containers;
 mod cp;
 mod ctl;
@@ -148,9 +149,13 @@ enum Cmd {
         /// Publish every EXPOSEd port of the image on a free host port.
         #[arg(short = 'P', long = "publish-all")]
         publish_all: bool,
-        /// `none` (the default: published ports only) or `host` (connect out, listen on host ports).
+        /// `none` (the default: published ports only), `host` (connect out, listen on
+        /// host ports) or a network made by `wsh network create` (its members by name).
         #[arg(long = "network", value_name = "none|host|NAME", default_value = "none", value_parser = crate::build::ports::parse_network)]
         network: crate::build::ports::NetworkMode,
+        /// The name the container has on its named network (default: its `--name`).
+        #[arg(long = "network-alias", value_name = "ALIAS")]
+        network_alias: Option<String>,
         /// NAME[:TAG] or image id.
         image: String,
         /// Command and arguments (replace the image's CMD).
@@ -346,6 +351,18 @@ enum Cmd {
         #[command(subcommand)]
         cmd: BuilderCmd,
     },
+    /// The services of a compose.yaml (Docker Compose's file) on their own network.
+    Compose {
+        /// The compose file (default: compose.yaml, compose.yml, docker-compose.yaml,
+        /// docker-compose.yml or balena-compose.yml here).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// The project name (default: the compose file's directory name).
+        #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+        project: Option<String>,
+        #[command(subcommand)]
+        cmd: ComposeCmd,
+    },
     /// Named networks: containers on one reach each other by name.
     Network {
         #[command(subcommand)]
@@ -390,6 +407,29 @@ enum ContainerCmd {
         /// Only the ids.
         #[arg(short = 'q', long)]
         quiet: bool,
+    },
+}
+
+/// `wsh compose ...`.
+#[derive(clap::Subcommand, Debug)]
+enum ComposeCmd {
+    /// Build what needs building, then start every service (in depends_on order).
+    Up {
+        /// Leave them running in the background (otherwise follow their logs; Ctrl-C stops them).
+        #[arg(short = 'd', long)]
+        detach: bool,
+        /// Build the images of services with `build:` even if they exist.
+        #[arg(long)]
+        build: bool,
+    },
+    /// Remove the services' containers and the project's network.
+    Down,
+    /// List the services' containers.
+    Ps,
+    /// The services' output, each line prefixed with its service.
+    Logs {
+        /// Only these services.
+        services: Vec<String>,
     },
 }
 
@@ -527,6 +567,15 @@ fn run_cmd(cmd: Cmd) -> anyhow::Result<i32> {
         Cmd::Builder {
             cmd: BuilderCmd::Prune { .. },
         } => system::builder_prune(),
+        Cmd::Compose { file, project, cmd } => {
+            let (f, p) = (file.as_deref(), project.as_deref());
+            match cmd {
+                ComposeCmd::Up { detach, build } => compose::up(f, p, detach, build),
+                ComposeCmd::Down => compose::down(f, p),
+                ComposeCmd::Ps => compose::ps(f, p),
+                ComposeCmd::Logs { services } => compose::logs(f, p, &services),
+            }
+        }
         Cmd::Network { cmd } => match cmd {
             NetworkCmd::Create { name } => networks::create(&name),
             NetworkCmd::Ls { quiet } => networks::ls(quiet),
@@ -557,6 +606,7 @@ fn cmd_run_options(cmd: Cmd) -> anyhow::Result<crate::build::container_run::RunO
         publish,
         publish_all,
         network,
+        network_alias,
         image,
         cmd,
     } = cmd
@@ -582,6 +632,7 @@ fn cmd_run_options(cmd: Cmd) -> anyhow::Result<crate::build::container_run::RunO
         publish,
         publish_all,
         network,
+        network_alias,
         name,
         entrypoint: entrypoint.map(|e| if e.is_empty() { Vec::new() } else { vec![e] }),
         overlay: None,
