@@ -93,7 +93,10 @@ impl Shell {
                     fds.error(&format!("{}: filename argument required", argv[0]));
                     return Some(Ok(2));
                 };
-                let text = self
+                let at_fd = super::redirect::dev_fd(file).and_then(|n| fds.get(n).cloned());
+                let text = match at_fd {
+                    Some(h) => h.read_to_end().map_err(|e| e.to_string()),
+                    None => self
                     .sys
                     .open(
                         &self.cwd,
@@ -104,7 +107,8 @@ impl Shell {
                         },
                     )
                     .map_err(|e| e.0)
-                    .and_then(|h| h.read_to_end().map_err(|e| e.to_string()));
+                    .and_then(|h| h.read_to_end().map_err(|e| e.to_string())),
+                };
                 let text = match text {
                     Ok(t) => String::from_utf8_lossy(&t).into_owned(),
                     Err(e) => {

@@ -395,7 +395,9 @@ impl Shell {
             return r;
         }
         let mut assigns: Vec<&ast::Assignment> = Vec::new();
-        let mut words: Vec<&str> = Vec::new();
+        let mut words: Vec<std::borrow::Cow<str>> = Vec::new();
+        // `<(list)` words add their pipes to the command's fd table.
+        let mut own_fds: Option<Fds> = None;
         let mut redirs: Vec<&ast::IoRedirect> = Vec::new();
         let prefix = cmd.prefix.iter().flat_map(|p| p.0.iter());
         let suffix = cmd.suffix.iter().flat_map(|s| s.0.iter());
@@ -403,15 +405,18 @@ impl Shell {
             match item {
                 Item::IoRedirect(r) => redirs.push(r),
                 Item::AssignmentWord(a, _) => assigns.push(a),
-                Item::Word(w) => words.push(&w.value),
-                Item::ProcessSubstitution(..) => {
-                    fds.error("process substitution is not supported yet");
-                    return Ok(1);
+                Item::Word(w) => words.push(w.value.as_str().into()),
+                Item::ProcessSubstitution(k, list) => {
+                    let f = own_fds.get_or_insert_with(|| fds.clone());
+                    match self.process_subst_word(k, list, f) {
+                        Ok(w) => words.push(w.into()),
+                        Err(e) => return fail(e),
+                    }
                 }
             }
         }
         if let Some(w) = &cmd.word_or_name {
-            words.push(&w.value);
+            words.push(w.value.as_str().into());
             if let Some(loc) = &w.loc {
                 self.lineno = loc.start.line;
             }
@@ -433,16 +438,21 @@ impl Shell {
                         }
                     }
                     // After the command name an assignment is just a word (`export A=1`).
-                    words.push(&w.value)
+                    words.push(w.value.as_str().into())
                 }
-                Item::Word(w) => words.push(&w.value),
-                Item::ProcessSubstitution(..) => {
-                    fds.error("process substitution is not supported yet");
-                    return Ok(1);
+                Item::Word(w) => words.push(w.value.as_str().into()),
+                Item::ProcessSubstitution(k, list) => {
+                    let f = own_fds.get_or_insert_with(|| fds.clone());
+                    match self.process_subst_word(k, list, f) {
+                        Ok(w) => words.push(w.into()),
+                        Err(e) => return fail(e),
+                    }
                 }
             }
         }
 
+        let fds = own_fds.as_ref().unwrap_or(fds);
+        let words: Vec<&str> = words.iter().map(|w| w.as_ref()).collect();
         self.last_subst = None;
         let argv = match self.expand_fields(&words, fds) {
             Ok(v) => v,

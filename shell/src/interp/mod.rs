@@ -26,6 +26,7 @@ use wsh_pattern as pattern;
 mod callstack;
 mod options;
 mod proc_builtins;
+mod procsub;
 mod redirect;
 mod scripts;
 pub mod sys;
@@ -172,6 +173,8 @@ pub struct Shell {
     pub(crate) source: callstack::Source,
     /// The source each function was defined in (`BASH_SOURCE`).
     pub(crate) func_sources: HashMap<String, String>,
+    /// Running `<(...)`/`>(...)` lists, drained when a run ends.
+    pub(crate) procsubs: procsub::ProcSubs,
 }
 
 /// A syntax error, formatted for the user ("syntax error at line L col C", or
@@ -241,6 +244,7 @@ impl Shell {
             call_stack: Vec::new(),
             source: callstack::Source::Stdin,
             func_sources: HashMap::new(),
+            procsubs: Default::default(),
         };
         let term = std::env::var("TERM").ok();
         let initial = [
@@ -388,6 +392,7 @@ impl Shell {
         self.run_text_inner(text, fds);
         let status = self.run_exit_trap(fds);
         self.wait_all_jobs();
+        self.drain_process_substs();
         status
     }
 
