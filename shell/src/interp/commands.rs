@@ -7,7 +7,7 @@ use super::getopt::Getopt;
 use super::{ExecResult, Fds, Shell};
 
 /// Names `type` reports as shell keywords.
-const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until", "do",
     "done", "in", "function", "time", "{", "}", "!", "[[", "]]", "coproc",
 ];
@@ -47,6 +47,9 @@ pub(crate) const INTERP_BUILTINS: &[&str] = &[
     "caller",
     "mapfile",
     "readarray",
+    "compgen",
+    "complete",
+    "compopt",
 ];
 
 /// Waits until `pipe` has a byte or its writers are gone; false when `deadline`
@@ -100,6 +103,9 @@ impl Shell {
             "mapfile" | "readarray" => Ok(self.mapfile_builtin(&argv[0], args, fds)),
             "history" => Ok(self.history_builtin(args, fds)),
             "kill" => Ok(self.kill_builtin(args, fds)),
+            "compgen" => Ok(self.compgen_builtin(args, fds)),
+            "complete" => Ok(self.complete_builtin(args, fds)),
+            "compopt" => Ok(self.compopt_builtin(args, fds)),
             _ => return None,
         })
     }

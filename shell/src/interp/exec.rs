@@ -495,7 +495,7 @@ impl Shell {
 
     /// Runs an expanded command: builtin, function (unless `functions` is false, as
     /// under `command`) or program.
-    fn dispatch(
+    pub(crate) fn dispatch(
         &mut self,
         argv: Vec<String>,
         values: Vec<(String, String)>,

@@ -306,7 +306,7 @@ fn tilde_text(t: &brush_parser::word::TildeExpr) -> String {
 }
 
 /// Decodes the escapes of `$'...'`.
-fn ansi_c(s: &str) -> String {
+pub(crate) fn ansi_c(s: &str) -> String {
     let mut out = String::new();
     let mut it = s.chars().peekable();
     while let Some(c) = it.next() {

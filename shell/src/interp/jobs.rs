@@ -37,7 +37,7 @@ const SIGNALS: [&str; 31] = [
 ];
 
 /// The name of signal `n` without "SIG", as bash's `kill -l` prints it.
-fn signal_name(n: i32) -> Option<String> {
+pub(crate) fn signal_name(n: i32) -> Option<String> {
     match n {
         0 => Some("EXIT".into()),
         1..=31 => Some(SIGNALS[n as usize - 1].into()),

@@ -7,6 +7,7 @@
 
 mod arith;
 mod commands;
+mod complete;
 mod cond;
 mod control;
 mod depth;
@@ -32,6 +33,7 @@ mod scripts;
 pub mod sys;
 #[cfg(test)]
 mod tests;
+mod transform;
 mod trap;
 mod vars;
 
@@ -175,6 +177,8 @@ pub struct Shell {
     pub(crate) func_sources: HashMap<String, String>,
     /// Running `<(...)`/`>(...)` lists, drained when a run ends.
     pub(crate) procsubs: procsub::ProcSubs,
+    /// `complete` specifications by command name.
+    pub(crate) completions: complete::CompSpecs,
 }
 
 /// A syntax error, formatted for the user ("syntax error at line L col C", or
@@ -245,6 +249,7 @@ impl Shell {
             source: callstack::Source::Stdin,
             func_sources: HashMap::new(),
             procsubs: Default::default(),
+            completions: Default::default(),
         };
         let term = std::env::var("TERM").ok();
         let initial = [

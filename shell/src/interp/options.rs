@@ -105,6 +105,16 @@ const SHOPT_OPTIONS: &[(&str, bool)] = &[
     ("xpg_echo", false),
 ];
 
+/// The `set -o` option names, in bash's order.
+pub(crate) fn set_option_names() -> impl Iterator<Item = &'static str> {
+    SET_OPTIONS.iter().map(|o| o.0)
+}
+
+/// The `shopt` option names, in bash's order.
+pub(crate) fn shopt_names() -> impl Iterator<Item = &'static str> {
+    SHOPT_OPTIONS.iter().map(|o| o.0)
+}
+
 /// The `shopt` options on in a fresh shell.
 pub(crate) fn shopt_defaults() -> BTreeSet<String> {
     SHOPT_OPTIONS

@@ -167,6 +167,17 @@ impl Shell {
         if indirect {
             return None;
         }
+        // `@a`, `@A`, `@K`, `@k` describe the whole array.
+        if let P::Transform { op, .. } = expr
+            && matches!(
+                op,
+                brush_parser::word::ParameterTransformOp::ToAttributeFlags
+                    | brush_parser::word::ParameterTransformOp::ToAssignmentLogic
+                    | brush_parser::word::ParameterTransformOp::PossiblyQuoteWithArraysExpanded { .. }
+            )
+        {
+            return None;
+        }
         match parameter {
             Parameter::Special(SpecialParameter::AllPositionalParameters { concatenate }) => {
                 Some((self.positional.clone(), *concatenate))
@@ -404,8 +415,18 @@ impl Shell {
                 op,
             } => {
                 use brush_parser::word::ParameterTransformOp as Op;
-                let v = self.param_string(parameter, *indirect).unwrap_or_default();
+                if let Some(r) = self.transform_var(parameter, *indirect, op) {
+                    push(out, r.unwrap_or_default());
+                    return Ok(());
+                }
+                let Some(v) = self.param_string(parameter, *indirect) else {
+                    // An unset parameter transforms to nothing.
+                    push(out, String::new());
+                    return Ok(());
+                };
                 let t = match op {
+                    Op::PromptExpand => self.decode_prompt(&v, fds)?,
+                    Op::ExpandEscapeSequences => super::expand::ansi_c(&v),
                     Op::ToUpperCase => v.to_uppercase(),
                     Op::ToLowerCase => v.to_lowercase(),
                     Op::CapitalizeInitial => capitalize(&v),

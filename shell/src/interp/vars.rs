@@ -433,31 +433,8 @@ impl Shell {
 }
 
 /// One `declare -p` line.
-fn describe(name: &str, v: &Var) -> String {
-    let mut attrs = String::new();
-    match &v.array {
-        Some(Array::Indexed(_)) => attrs.push('a'),
-        Some(Array::Assoc(_)) => attrs.push('A'),
-        None => {}
-    }
-    if v.integer {
-        attrs.push('i');
-    }
-    if v.nameref {
-        attrs.push('n');
-    }
-    if v.readonly {
-        attrs.push('r');
-    }
-    if v.exported {
-        attrs.push('x');
-    }
-    if v.lower {
-        attrs.push('l');
-    }
-    if v.upper {
-        attrs.push('u');
-    }
+pub(crate) fn describe(name: &str, v: &Var) -> String {
+    let mut attrs = super::transform::attr_letters(v);
     if attrs.is_empty() {
         attrs.push('-');
     }
