@@ -10,6 +10,7 @@ mod commands;
 mod complete;
 mod cond;
 mod control;
+mod declare;
 mod depth;
 mod exec;
 mod expand;
@@ -64,6 +65,10 @@ pub struct Var {
     /// `declare -l` / `-u`: assigned values are lowercased / uppercased.
     pub lower: bool,
     pub upper: bool,
+    /// `declare -c`: assigned values get their first letter uppercased, the rest lowercased.
+    pub capcase: bool,
+    /// `declare -t`: recorded (bash gives traced functions the DEBUG and RETURN traps).
+    pub trace: bool,
     /// The elements when the variable is an array (then `value` is None).
     pub array: Option<vars::Array>,
 }
@@ -461,6 +466,12 @@ impl Var {
     pub(crate) fn cased(&self, value: String) -> String {
         if self.upper {
             value.to_uppercase()
+        } else if self.capcase {
+            let mut c = value.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect(),
+                None => value,
+            }
         } else if self.lower {
             value.to_lowercase()
         } else {

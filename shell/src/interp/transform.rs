@@ -287,7 +287,9 @@ pub(crate) fn attr_letters(v: &Var) -> String {
         (v.integer, 'i'),
         (v.nameref, 'n'),
         (v.readonly, 'r'),
+        (v.trace, 't'),
         (v.exported, 'x'),
+        (v.capcase, 'c'),
         (v.lower, 'l'),
         (v.upper, 'u'),
     ] {
