@@ -102,7 +102,14 @@ impl Shell {
             "caller" => Ok(self.caller_builtin(args, fds)),
             "mapfile" | "readarray" => Ok(self.mapfile_builtin(&argv[0], args, fds)),
             "history" => Ok(self.history_builtin(args, fds)),
-            "kill" => Ok(self.kill_builtin(args, fds)),
+            "kill" => {
+                // A signal the shell sent itself may end it.
+                let s = self.kill_builtin(args, fds);
+                match self.exit_request.take() {
+                    Some(x) => Err(super::Flow::Exit(x)),
+                    None => Ok(s),
+                }
+            }
             "compgen" => Ok(self.compgen_builtin(args, fds)),
             "complete" => Ok(self.complete_builtin(args, fds)),
             "compopt" => Ok(self.compopt_builtin(args, fds)),

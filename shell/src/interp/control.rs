@@ -126,10 +126,21 @@ impl Shell {
                         if let Some(p) = saved {
                             self.positional = p;
                         }
-                        match r {
+                        let r = match r {
                             Err(Flow::Return(s)) => Ok(s),
                             other => other,
+                        };
+                        // The RETURN trap runs when a sourced file is done.
+                        if let Some(t) = self.traps.get("RETURN").cloned().filter(|t| !t.is_empty())
+                            && !self.in_trap
+                        {
+                            let saved = self.status;
+                            self.in_trap = true;
+                            let _ = self.run_trap_text(&t, fds);
+                            self.in_trap = false;
+                            self.status = saved;
                         }
+                        r
                     }
                     Err(e) => {
                         fds.error(&format!("{file}: {e}"));

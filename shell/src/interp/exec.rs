@@ -264,6 +264,15 @@ impl Shell {
                 };
                 let mut status = 0;
                 for v in values {
+                    if !self.traps.is_empty() && !self.in_trap {
+                        let words: Vec<String> = match &f.values {
+                            Some(ws) => ws.iter().map(|w| w.value.clone()).collect(),
+                            None => vec!["\"$@\"".to_string()],
+                        };
+                        self.bash_command =
+                            format!("for {} in {}", f.variable_name, words.join(" "));
+                        self.debug_trap(fds)?;
+                    }
                     if let Err(e) = self.set(&f.variable_name, v) {
                         fds.error(&e);
                         return Ok(1);
@@ -417,8 +426,16 @@ impl Shell {
         }
         if let Some(w) = &cmd.word_or_name {
             words.push(w.value.as_str().into());
-            if let Some(loc) = &w.loc {
+            if let Some(loc) = &w.loc
+                && !self.in_trap
+            {
                 self.lineno = loc.start.line;
+            }
+        }
+        if !self.traps.is_empty() && !self.in_trap {
+            self.bash_command = cmd.to_string();
+            if self.debug_trap(fds)? {
+                return Ok(self.status);
             }
         }
         self.pending_arrays.clear();
@@ -787,7 +804,8 @@ impl Shell {
         let ran = std::thread::scope(|scope| -> Result<_, wsh_runtime::ForkError> {
             let t = sys.pid_slot().and_then(|slot| {
                 slot.spawn_scoped(scope, "wsh $()", move || {
-                    let s = sub.run_program(&prog, &f);
+                    sub.run_program(&prog, &f);
+                    let s = sub.run_exit_trap(&f);
                     drop(f);
                     s
                 })

@@ -182,6 +182,11 @@ pub struct Shell {
     pub(crate) func_sources: HashMap<String, String>,
     /// Running `<(...)`/`>(...)` lists, drained when a run ends.
     pub(crate) procsubs: procsub::ProcSubs,
+    /// `$BASH_COMMAND`: the simple command being run (kept while traps are set).
+    pub(crate) bash_command: String,
+    /// A subshell's copy of its parent's traps: `trap -p` shows them until the
+    /// subshell sets a trap of its own (bash does the same), but they do not run.
+    pub(crate) shown_traps: BTreeMap<String, String>,
     /// `complete` specifications by command name.
     pub(crate) completions: complete::CompSpecs,
 }
@@ -255,6 +260,8 @@ impl Shell {
             func_sources: HashMap::new(),
             procsubs: Default::default(),
             completions: Default::default(),
+            bash_command: String::new(),
+            shown_traps: BTreeMap::new(),
         };
         let term = std::env::var("TERM").ok();
         let initial = [
@@ -298,6 +305,9 @@ impl Shell {
         // bash: break/continue in a subshell do not reach the loops around it.
         sub.loop_depth = 0;
         // A subshell starts with no traps, except ignored conditions stay ignored.
+        if sub.shown_traps.is_empty() {
+            sub.shown_traps = sub.traps.clone();
+        }
         sub.traps.retain(|_, v| v.is_empty());
         sub
     }

@@ -21,6 +21,7 @@ impl Shell {
             Parameter::Named(name) => match name.as_str() {
                 "RANDOM" if !self.vars.contains_key(name) => one(&self.next_random().to_string()),
                 "LINENO" => one(&self.lineno.to_string()),
+                "BASH_COMMAND" if !self.vars.contains_key(name) => one(&self.bash_command.clone()),
                 "FUNCNAME" | "BASH_LINENO" | "BASH_SOURCE" if !self.vars.contains_key(name) => {
                     self.stack_var(name).into_iter().next().map(|v| vec![v])
                 }
