@@ -10,6 +10,9 @@ pub(crate) struct Frame {
     pub func: String,
     /// The line it was called from.
     pub call_line: usize,
+    /// Its `BASH_SOURCE` entry: the file the function was defined in, or the file
+    /// a `source` frame reads.
+    pub file: String,
 }
 
 /// Where the shell's text comes from.
@@ -40,6 +43,15 @@ pub(crate) fn is_stack_var(name: &str) -> bool {
 }
 
 impl Shell {
+    /// The file the running text comes from: the innermost `source`d file, or the
+    /// shell's own source.
+    pub(crate) fn current_file(&self) -> String {
+        match &self.sourcing {
+            Some(f) => f.clone(),
+            None => self.source.label().to_string(),
+        }
+    }
+
     /// The elements of `FUNCNAME`, `BASH_LINENO` or `BASH_SOURCE`, innermost first.
     pub(crate) fn stack_var(&self, name: &str) -> Vec<String> {
         let script = match &self.source {
@@ -59,12 +71,7 @@ impl Shell {
                 .chain(script.map(|_| "0".to_string()))
                 .collect(),
             _ => frames
-                .map(|f| {
-                    self.func_sources
-                        .get(&f.func)
-                        .cloned()
-                        .unwrap_or_else(|| self.source.label().to_string())
-                })
+                .map(|f| f.file.clone())
                 .chain(script.map(str::to_string))
                 .collect(),
         }

@@ -81,7 +81,16 @@ impl Shell {
             "eval" => {
                 let text = args.join(" ");
                 match Shell::parse(&text) {
-                    Ok(prog) => self.run_program_inner(&prog, fds),
+                    Ok(prog) => {
+                        // The text's lines count from the line `eval` is on.
+                        let base = std::mem::replace(
+                            &mut self.line_base,
+                            self.lineno.saturating_sub(1),
+                        );
+                        let r = self.run_program_inner(&prog, fds);
+                        self.line_base = base;
+                        r
+                    }
                     Err(e) => {
                         fds.error(&e.to_string());
                         Ok(2)
@@ -121,7 +130,20 @@ impl Shell {
                         let saved = (!args[1..].is_empty())
                             .then(|| std::mem::replace(&mut self.positional, args[1..].to_vec()));
                         self.func_depth += 1;
+                        // bash gives a sourced file a `source` frame of its own.
+                        self.call_stack.push(super::callstack::Frame {
+                            func: "source".into(),
+                            call_line: self.lineno,
+                            file: file.clone(),
+                        });
+                        let outer = self.sourcing.replace(file.clone());
+                        let saved_line = self.lineno;
+                        let base = std::mem::replace(&mut self.line_base, 0);
                         let r = self.run_program_inner(&prog, fds);
+                        self.line_base = base;
+                        self.sourcing = outer;
+                        self.lineno = saved_line;
+                        self.call_stack.pop();
                         self.func_depth -= 1;
                         if let Some(p) = saved {
                             self.positional = p;

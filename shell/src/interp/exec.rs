@@ -179,8 +179,8 @@ impl Shell {
             ast::Command::Function(def) => {
                 self.functions
                     .insert(def.fname.value.clone(), Arc::new(def.body.clone()));
-                self.func_sources
-                    .insert(def.fname.value.clone(), self.source.label().to_string());
+                let file = self.current_file();
+                self.func_sources.insert(def.fname.value.clone(), file);
                 Ok(0)
             }
             ast::Command::ExtendedTest(t, redirs) => {
@@ -189,7 +189,7 @@ impl Shell {
                     Ok(f) => f,
                     Err(e) => return fail(e),
                 };
-                self.lineno = t.loc.start.line;
+                self.set_line(t.loc.start.line);
                 match self.extended_test(&t.expr, &fds) {
                     Ok(true) => Ok(0),
                     Ok(false) => Ok(1),
@@ -287,7 +287,7 @@ impl Shell {
             }
             C::CaseClause(cc) => self.run_case(cc, fds),
             C::Arithmetic(a) => {
-                self.lineno = a.loc.start.line;
+                self.set_line(a.loc.start.line);
                 self.arith_command(&a.expr.value, fds).or_else(fail)
             }
             C::ArithmeticForClause(f) => {
@@ -426,11 +426,11 @@ impl Shell {
         }
         if let Some(w) = &cmd.word_or_name {
             words.push(w.value.as_str().into());
-            if let Some(loc) = &w.loc
-                && !self.in_trap
-            {
-                self.lineno = loc.start.line;
+            if let Some(loc) = &w.loc {
+                self.set_line(loc.start.line);
             }
+        } else if let Some(a) = assigns.first() {
+            self.set_line(a.loc.start.line);
         }
         if !self.traps.is_empty() && !self.in_trap {
             self.bash_command = cmd.to_string();
@@ -631,17 +631,26 @@ impl Shell {
         self.func_depth += 1;
         // bash: a function body does not see the caller's loops (break there is an error).
         let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
+        let file = self
+            .func_sources
+            .get(&argv[0])
+            .cloned()
+            .unwrap_or_else(|| self.source.label().to_string());
         self.call_stack.push(super::callstack::Frame {
             func: argv[0].clone(),
             call_line: self.lineno,
+            file,
         });
         self.locals.push(Vec::new());
+        // A body's lines are those of the text it was defined in.
+        let base = std::mem::replace(&mut self.line_base, 0);
         let list: Vec<&ast::IoRedirect> = body.1.iter().flat_map(|r| r.0.iter()).collect();
         let r = match self.apply_redirects(&list, fds) {
             Ok(f) => self.run_compound(&body.0, &f),
             Err(e) => fail(e),
         };
         self.pop_locals();
+        self.line_base = base;
         self.loop_depth = saved_loops;
         self.call_stack.pop();
         self.func_depth -= 1;
@@ -785,6 +794,15 @@ impl Shell {
         Ok((name, value))
     }
 
+    /// Records the line of the command being run (`$LINENO`): `line` of the text
+    /// being run, which starts at `line_base`. The commands a trap's text runs
+    /// directly keep the line of the command that set it off.
+    pub(crate) fn set_line(&mut self, line: usize) {
+        if self.lineno_hold != Some(self.call_stack.len()) {
+            self.lineno = line + self.line_base;
+        }
+    }
+
     /// Runs `cmd` in a subshell and returns its output without trailing newlines.
     pub(crate) fn command_substitution(&mut self, cmd: &str, fds: &Fds) -> String {
         let prog = match Shell::parse(cmd) {
@@ -800,6 +818,8 @@ impl Shell {
         let mut f = fds.clone();
         f.set(1, w);
         let mut sub = self.subshell();
+        // Its lines count from the line the substitution is on.
+        sub.line_base = self.lineno.saturating_sub(1);
         let sys = self.sys.clone();
         let ran = std::thread::scope(|scope| -> Result<_, wsh_runtime::ForkError> {
             let t = sys.pid_slot().and_then(|slot| {

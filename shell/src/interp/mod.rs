@@ -178,6 +178,12 @@ pub struct Shell {
     /// Where the text being run comes from: a script path (which adds bash's `main`
     /// frame), or `main` (stdin) / `environment` (`-c`), as bash names them.
     pub(crate) source: callstack::Source,
+    /// What the line numbers of the text being run add to (`eval`, `$(...)`).
+    pub(crate) line_base: usize,
+    /// While a trap's text runs: the call depth whose commands keep `$LINENO`.
+    pub(crate) lineno_hold: Option<usize>,
+    /// The file `source` is reading (innermost), if any.
+    pub(crate) sourcing: Option<String>,
     /// The source each function was defined in (`BASH_SOURCE`).
     pub(crate) func_sources: HashMap<String, String>,
     /// Running `<(...)`/`>(...)` lists, drained when a run ends.
@@ -258,6 +264,9 @@ impl Shell {
             call_stack: Vec::new(),
             source: callstack::Source::Stdin,
             func_sources: HashMap::new(),
+            sourcing: None,
+            line_base: 0,
+            lineno_hold: None,
             procsubs: Default::default(),
             completions: Default::default(),
             bash_command: String::new(),

@@ -219,6 +219,13 @@ impl Shell {
     }
 
     pub(crate) fn run_trap_text(&mut self, text: &str, fds: &Fds) -> ExecResult {
+        let hold = self.lineno_hold.replace(self.call_stack.len());
+        let r = self.run_trap_text_here(text, fds);
+        self.lineno_hold = hold;
+        r
+    }
+
+    fn run_trap_text_here(&mut self, text: &str, fds: &Fds) -> ExecResult {
         match Shell::parse(text) {
             Ok(prog) => {
                 let mut st = 0;
