@@ -486,6 +486,7 @@ impl Shell {
                     return fail(e);
                 }
             }
+            self.set_last_arg(String::new());
             return Ok(self.last_subst.unwrap_or(0));
         }
         let mut values = Vec::with_capacity(assigns.len());
@@ -507,7 +508,18 @@ impl Shell {
                 .write_all(format!("+ {}\n", line.join(" ")).as_bytes());
         }
 
-        self.dispatch(argv, values, fds, true)
+        let last = argv.last().cloned().unwrap_or_default();
+        let r = self.dispatch(argv, values, fds, true);
+        self.set_last_arg(last);
+        r
+    }
+
+    /// `$_`: the last argument of the previous simple command.
+    fn set_last_arg(&mut self, last: String) {
+        let v = self.vars.entry("_".to_string()).or_default();
+        if !v.readonly && v.array.is_none() {
+            v.value = Some(last);
+        }
     }
 
     /// Runs an expanded command: builtin, function (unless `functions` is false, as
