@@ -561,9 +561,16 @@ impl Shell {
             let _ = sh.set("OPTIND", optind.to_string());
             sh.getopts_pos = (optind, pos);
         };
+        if !builtins::is_name(name) {
+            fds.error(&format!("getopts: `{name}': not a valid identifier"));
+            return 1;
+        }
+        // At the end of the options OPTARG is unset and OPTIND is past the last one
+        // (never further than the arguments go).
         let Some(arg) = params.get(optind - 1) else {
             let _ = self.set(name, "?".into());
-            finish(self, optind, 1);
+            self.vars.remove("OPTARG");
+            finish(self, optind.min(params.len() + 1), 1);
             return 1;
         };
         if pos == 1 && (arg == "--" || !arg.starts_with('-') || arg == "-") {
@@ -571,6 +578,7 @@ impl Shell {
                 optind += 1;
             }
             let _ = self.set(name, "?".into());
+            self.vars.remove("OPTARG");
             finish(self, optind, 1);
             return 1;
         }

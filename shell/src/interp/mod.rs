@@ -182,6 +182,8 @@ pub struct Shell {
     pub(crate) line_base: usize,
     /// While a trap's text runs: the call depth whose commands keep `$LINENO`.
     pub(crate) lineno_hold: Option<usize>,
+    /// `$BASH_SUBSHELL`: how many subshells deep this copy runs.
+    pub(crate) subshell_depth: u32,
     /// The file `source` is reading (innermost), if any.
     pub(crate) sourcing: Option<String>,
     /// The source each function was defined in (`BASH_SOURCE`).
@@ -265,6 +267,7 @@ impl Shell {
             source: callstack::Source::Stdin,
             func_sources: HashMap::new(),
             sourcing: None,
+            subshell_depth: 0,
             line_base: 0,
             lineno_hold: None,
             procsubs: Default::default(),
@@ -296,10 +299,34 @@ impl Shell {
             }
         }
         // Not exported, like bash's own defaults.
+        for (k, v) in [
+            ("IFS", " \t\n"),
+            ("OPTERR", "1"),
+            ("OPTIND", "1"),
+            ("BASH_VERSION", "5.2.0(1)-release"),
+            ("OSTYPE", "linux-gnu"),
+            ("HOSTTYPE", "x86_64"),
+            ("MACHTYPE", "x86_64-pc-linux-gnu"),
+        ] {
+            sh.vars.insert(
+                k.into(),
+                Var {
+                    value: Some(v.into()),
+                    ..Var::default()
+                },
+            );
+        }
         sh.vars.insert(
-            "IFS".into(),
+            "BASH_VERSINFO".into(),
             Var {
-                value: Some(" \t\n".into()),
+                readonly: true,
+                array: Some(vars::Array::Indexed(
+                    ["5", "2", "0", "1", "release", "x86_64-pc-linux-gnu"]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (i as i64, v.to_string()))
+                        .collect(),
+                )),
                 ..Var::default()
             },
         );
@@ -309,6 +336,7 @@ impl Shell {
     /// A copy for a subshell (pipeline stage, `( )`, command substitution).
     pub(crate) fn subshell(&self) -> Shell {
         let mut sub = self.clone();
+        sub.subshell_depth += 1;
         sub.exit_request = None;
         sub.jobs = Default::default();
         // bash: break/continue in a subshell do not reach the loops around it.

@@ -22,6 +22,11 @@ impl Shell {
                 "RANDOM" if !self.vars.contains_key(name) => one(&self.next_random().to_string()),
                 "LINENO" => one(&self.lineno.to_string()),
                 "BASH_COMMAND" if !self.vars.contains_key(name) => one(&self.bash_command.clone()),
+                _ if !self.vars.contains_key(name)
+                    && let Some(v) = self.dynamic_var(name) =>
+                {
+                    Some(vec![v])
+                }
                 "FUNCNAME" | "BASH_LINENO" | "BASH_SOURCE" if !self.vars.contains_key(name) => {
                     self.stack_var(name).into_iter().next().map(|v| vec![v])
                 }
@@ -192,7 +197,7 @@ impl Shell {
     }
 
     /// The next `$RANDOM` (0..32767), from a small xorshift generator.
-    fn next_random(&mut self) -> u32 {
+    pub(crate) fn next_random(&mut self) -> u32 {
         let mut x = self.random.max(1);
         x ^= x << 13;
         x ^= x >> 17;

@@ -31,6 +31,35 @@ fn double_quote(s: &str) -> String {
 }
 
 impl Shell {
+    /// bash's variables whose value is computed when read (None for other names).
+    pub(crate) fn dynamic_var(&mut self, name: &str) -> Option<String> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Some(match name {
+            "BASH_SUBSHELL" => self.subshell_depth.to_string(),
+            "BASHPID" => std::process::id().to_string(),
+            "EPOCHSECONDS" => now.as_secs().to_string(),
+            "EPOCHREALTIME" => format!("{}.{:06}", now.as_secs(), now.subsec_micros()),
+            "SRANDOM" => {
+                let (a, b) = (self.next_random(), self.next_random());
+                ((a << 15) | b).to_string()
+            }
+            "SHELLOPTS" => super::options::set_option_names()
+                .filter(|o| self.options.get(o) == Some(true))
+                .collect::<Vec<_>>()
+                .join(":"),
+            "BASHOPTS" => super::options::shopt_names()
+                .filter(|o| self.shopt(o))
+                .collect::<Vec<_>>()
+                .join(":"),
+            "UID" | "EUID" => self.sys.credentials().uid.to_string(),
+            "BASH_ARGV0" => self.arg0.clone(),
+            "BASH" => "/bin/bash".to_string(),
+            _ => return None,
+        })
+    }
+
     /// The variable a parameter names (following namerefs), with whether the whole
     /// array (`[@]`/`[*]`) was asked for and the element subscript if one was.
     fn transform_target(&self, p: &Parameter) -> Option<(String, bool, Option<String>)> {
