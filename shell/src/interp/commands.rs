@@ -50,6 +50,7 @@ pub(crate) const INTERP_BUILTINS: &[&str] = &[
     "compgen",
     "complete",
     "compopt",
+    "export",
 ];
 
 /// Waits until `pipe` has a byte or its writers are gone; false when `deadline`
@@ -111,6 +112,7 @@ impl Shell {
                 }
             }
             "compgen" => Ok(self.compgen_builtin(args, fds)),
+            "export" => status(self.export_builtin(args, fds)),
             "complete" => Ok(self.complete_builtin(args, fds)),
             "compopt" => Ok(self.compopt_builtin(args, fds)),
             _ => return None,

@@ -108,6 +108,66 @@ impl Shell {
         Ok(status)
     }
 
+    /// `export [-fnp] [NAME[=VALUE]...]`: `declare -x` (or `+x` with `-n`) at global
+    /// scope, and the `declare -x` listing.
+    pub(crate) fn export_builtin(&mut self, args: &[String], fds: &Fds) -> ExpResult<i32> {
+        let (mut unexport, mut print, mut funcs) = (false, false, false);
+        let mut i = 0;
+        while let Some(a) = args.get(i) {
+            if a == "--" {
+                i += 1;
+                break;
+            }
+            let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
+                break;
+            };
+            for c in letters.chars() {
+                match c {
+                    'n' => unexport = true,
+                    'p' => print = true,
+                    'f' => funcs = true,
+                    c => {
+                        fds.error(&format!("export: -{c}: invalid option"));
+                        fds.error("export: usage: export [-fn] [name[=value] ...] or export -p");
+                        return Ok(2);
+                    }
+                }
+            }
+            i += 1;
+        }
+        let names = &args[i..];
+        if funcs {
+            // Functions are not handed to programs; naming an unknown one is an error.
+            let mut status = 0;
+            for n in names {
+                if !self.functions.contains_key(n) {
+                    fds.error(&format!("export: {n}: not a function"));
+                    status = 1;
+                }
+            }
+            return Ok(status);
+        }
+        if print || names.is_empty() {
+            let mut all: Vec<(&String, &Var)> =
+                self.vars.iter().filter(|(_, v)| v.exported).collect();
+            all.sort_by(|a, b| a.0.cmp(b.0));
+            let out: String = all
+                .into_iter()
+                .map(|(k, v)| format!("{}\n", describe(k, v)))
+                .collect();
+            return Ok(i32::from(fds.handle(1).write_all(out.as_bytes()).is_err()));
+        }
+        let (on, off) = if unexport { ("", "x") } else { ("x", "") };
+        let mut status = 0;
+        for a in names {
+            match self.declare_one("export", a, on, off, fds)? {
+                0 => {}
+                s => status = s,
+            }
+        }
+        Ok(status)
+    }
+
     /// One `NAME[=VALUE]` operand; its status.
     fn declare_one(
         &mut self,
