@@ -55,12 +55,67 @@ const NAMED_ACTIONS: &[&str] = &[
 
 /// bash's builtins; the ones wsh has are listed by `compgen -b`.
 const BASH_BUILTINS: &[&str] = &[
-    ".", ":", "[", "alias", "bg", "bind", "break", "builtin", "caller", "cd", "command",
-    "compgen", "complete", "compopt", "continue", "declare", "dirs", "disown", "echo", "enable",
-    "eval", "exec", "exit", "export", "false", "fc", "fg", "getopts", "hash", "help", "history",
-    "jobs", "kill", "let", "local", "logout", "mapfile", "popd", "printf", "pushd", "pwd", "read",
-    "readarray", "readonly", "return", "set", "shift", "shopt", "source", "suspend", "test",
-    "times", "trap", "true", "type", "typeset", "ulimit", "umask", "unalias", "unset", "wait",
+    ".",
+    ":",
+    "[",
+    "alias",
+    "bg",
+    "bind",
+    "break",
+    "builtin",
+    "caller",
+    "cd",
+    "command",
+    "compgen",
+    "complete",
+    "compopt",
+    "continue",
+    "declare",
+    "dirs",
+    "disown",
+    "echo",
+    "enable",
+    "eval",
+    "exec",
+    "exit",
+    "export",
+    "false",
+    "fc",
+    "fg",
+    "getopts",
+    "hash",
+    "help",
+    "history",
+    "jobs",
+    "kill",
+    "let",
+    "local",
+    "logout",
+    "mapfile",
+    "popd",
+    "printf",
+    "pushd",
+    "pwd",
+    "read",
+    "readarray",
+    "readonly",
+    "return",
+    "set",
+    "shift",
+    "shopt",
+    "source",
+    "suspend",
+    "test",
+    "times",
+    "trap",
+    "true",
+    "type",
+    "typeset",
+    "ulimit",
+    "umask",
+    "unalias",
+    "unset",
+    "wait",
 ];
 
 /// One completion specification.
@@ -100,7 +155,10 @@ impl CompSpec {
         for o in COMP_OPTIONS.iter().filter(|o| self.options.contains(o)) {
             out.push_str(&format!(" -o {o}"));
         }
-        for (c, a) in LETTER_ACTIONS.iter().filter(|a| self.actions.contains(&a.1)) {
+        for (c, a) in LETTER_ACTIONS
+            .iter()
+            .filter(|a| self.actions.contains(&a.1))
+        {
             let _ = a;
             out.push_str(&format!(" -{c}"));
         }
@@ -269,7 +327,11 @@ impl Shell {
                         fds.error(&format!("compopt: {v}: invalid option name"));
                         return 2;
                     };
-                    if a == "-o" { on.push(*o) } else { off.push(*o) }
+                    if a == "-o" {
+                        on.push(*o)
+                    } else {
+                        off.push(*o)
+                    }
                     i += 2;
                 }
                 "-D" | "-E" | "-I" => {
@@ -478,11 +540,7 @@ impl Shell {
             .filter(|n| n != "." && n != ".." && n.starts_with(base))
             .map(|n| format!("{dir}{n}"))
             .filter(|p| {
-                !dirs_only
-                    || matches!(
-                        self.sys.kind(&self.cwd, p),
-                        Ok(super::sys::Kind::Directory)
-                    )
+                !dirs_only || matches!(self.sys.kind(&self.cwd, p), Ok(super::sys::Kind::Directory))
             })
             .collect()
     }
@@ -525,13 +583,16 @@ impl Shell {
             let _ = self.set(k, v.to_string());
         }
         self.vars.remove("COMPREPLY");
-        let argv = vec![func.to_string(), word.to_string(), word.to_string(), String::new()];
+        let argv = vec![
+            func.to_string(),
+            word.to_string(),
+            word.to_string(),
+            String::new(),
+        ];
         let _ = self.dispatch(argv, Vec::new(), fds.clone(), true);
-        let reply = self
-            .vars
+        self.vars
             .get("COMPREPLY")
             .and_then(|v| v.array.as_ref().map(|a| a.values()))
-            .unwrap_or_default();
-        reply
+            .unwrap_or_default()
     }
 }

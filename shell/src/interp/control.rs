@@ -83,10 +83,8 @@ impl Shell {
                 match Shell::parse(&text) {
                     Ok(prog) => {
                         // The text's lines count from the line `eval` is on.
-                        let base = std::mem::replace(
-                            &mut self.line_base,
-                            self.lineno.saturating_sub(1),
-                        );
+                        let base =
+                            std::mem::replace(&mut self.line_base, self.lineno.saturating_sub(1));
                         let r = self.run_program_inner(&prog, fds);
                         self.line_base = base;
                         r
@@ -106,17 +104,17 @@ impl Shell {
                 let text = match at_fd {
                     Some(h) => h.read_to_end().map_err(|e| e.to_string()),
                     None => self
-                    .sys
-                    .open(
-                        &self.cwd,
-                        file,
-                        OpenOptions {
-                            read: true,
-                            ..Default::default()
-                        },
-                    )
-                    .map_err(|e| e.0)
-                    .and_then(|h| h.read_to_end().map_err(|e| e.to_string())),
+                        .sys
+                        .open(
+                            &self.cwd,
+                            file,
+                            OpenOptions {
+                                read: true,
+                                ..Default::default()
+                            },
+                        )
+                        .map_err(|e| e.0)
+                        .and_then(|h| h.read_to_end().map_err(|e| e.to_string())),
                 };
                 let text = match text {
                     Ok(t) => String::from_utf8_lossy(&t).into_owned(),

@@ -41,8 +41,7 @@ pub(crate) fn set_quote(v: &str) -> String {
         return "\\'".into();
     }
     let plain = !v.is_empty()
-        && v
-            .chars()
+        && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-./:,=+@%^".contains(c) || !c.is_ascii());
     if plain {
         v.to_string()
@@ -211,7 +210,9 @@ impl Shell {
             if let Some(t) = value
                 && (t == name || !valid_ref(t))
             {
-                fds.error(&format!("{cmd}: `{t}': invalid variable name for name reference"));
+                fds.error(&format!(
+                    "{cmd}: `{t}': invalid variable name for name reference"
+                ));
                 return Ok(1);
             }
             let var = self.vars.entry(name.to_string()).or_default();
@@ -251,10 +252,18 @@ impl Shell {
             && ((flags.contains('a') && matches!(v.array, Some(Array::Assoc(_))))
                 || (flags.contains('A') && matches!(v.array, Some(Array::Indexed(_)))))
         {
-            let kind = if flags.contains('a') { "associative" } else { "indexed" };
+            let kind = if flags.contains('a') {
+                "associative"
+            } else {
+                "indexed"
+            };
             fds.error(&format!(
                 "{cmd}: {name}: cannot convert {kind} to {} array",
-                if kind == "indexed" { "associative" } else { "indexed" }
+                if kind == "indexed" {
+                    "associative"
+                } else {
+                    "indexed"
+                }
             ));
             return Ok(1);
         }
@@ -391,7 +400,9 @@ impl Shell {
         }
         let v = if self.vars.get(name).is_some_and(|v| v.integer) {
             let old = if append {
-                self.get(name).and_then(|o| o.parse::<i64>().ok()).unwrap_or(0)
+                self.get(name)
+                    .and_then(|o| o.parse::<i64>().ok())
+                    .unwrap_or(0)
             } else {
                 0
             };

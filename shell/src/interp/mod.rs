@@ -516,7 +516,10 @@ impl Var {
         } else if self.capcase {
             let mut c = value.chars();
             match c.next() {
-                Some(f) => f.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect(),
+                Some(f) => f
+                    .to_uppercase()
+                    .chain(c.flat_map(char::to_lowercase))
+                    .collect(),
                 None => value,
             }
         } else if self.lower {

@@ -60,7 +60,10 @@ impl Shell {
         fds: &mut Fds,
     ) -> Result<String, Fail> {
         let h = self.process_subst(kind, list, fds)?;
-        let n = (10..=63).rev().find(|n| fds.get(*n).is_none()).unwrap_or(63);
+        let n = (10..=63)
+            .rev()
+            .find(|n| fds.get(*n).is_none())
+            .unwrap_or(63);
         fds.set(n, h);
         Ok(format!("/dev/fd/{n}"))
     }

@@ -85,14 +85,16 @@ impl Shell {
     ) -> Option<Option<String>> {
         if !matches!(
             op,
-            Op::ToAttributeFlags | Op::ToAssignmentLogic | Op::PossiblyQuoteWithArraysExpanded { .. }
+            Op::ToAttributeFlags
+                | Op::ToAssignmentLogic
+                | Op::PossiblyQuoteWithArraysExpanded { .. }
         ) {
             return None;
         }
         let (mut name, all, index) = self.transform_target(p)?;
         if indirect {
             // `${!ref@a}`: the variable whose name is ref's value.
-            name = self.ref_target(&self.get(&name)?.to_string());
+            name = self.ref_target(self.get(&name)?);
         }
         let var = self.vars.get(&name).cloned();
         let value = match &index {
@@ -116,7 +118,11 @@ impl Shell {
                 if all && v.array.is_some() {
                     Some(super::vars::describe(&name, &v))
                 } else if v.array.is_some() || !attrs.is_empty() {
-                    let decl = if attrs.is_empty() { "--".into() } else { format!("-{attrs}") };
+                    let decl = if attrs.is_empty() {
+                        "--".into()
+                    } else {
+                        format!("-{attrs}")
+                    };
                     Some(match value {
                         Some(val) => format!("declare {decl} {name}={}", single_quote(&val)),
                         None => format!("declare {decl} {name}"),
@@ -171,7 +177,11 @@ impl Shell {
                 'n' => out.push('\n'),
                 '\\' => out.push('\\'),
                 // As root the prompt ends in `#`; otherwise a `$` kept from expansion.
-                '$' => out.push_str(if self.sys.credentials().is_root() { "#" } else { "\\$" }),
+                '$' => out.push_str(if self.sys.credentials().is_root() {
+                    "#"
+                } else {
+                    "\\$"
+                }),
                 't' => out.push_str(&now.format("%H:%M:%S").to_string()),
                 'T' => out.push_str(&now.format("%I:%M:%S").to_string()),
                 '@' => out.push_str(&now.format("%I:%M %p").to_string()),
@@ -186,7 +196,11 @@ impl Shell {
                         }
                         fmt.push(c);
                     }
-                    let fmt = if fmt.is_empty() { "%X".to_string() } else { fmt };
+                    let fmt = if fmt.is_empty() {
+                        "%X".to_string()
+                    } else {
+                        fmt
+                    };
                     let mut s = String::new();
                     // A format chrono cannot render is shown as written.
                     if std::fmt::Write::write_fmt(&mut s, format_args!("{}", now.format(&fmt)))
@@ -214,7 +228,11 @@ impl Shell {
                 'V' => out.push_str(VERSION.1),
                 'w' | 'W' => {
                     let cwd = self.cwd.clone();
-                    let home = self.get("HOME").unwrap_or("").trim_end_matches('/').to_string();
+                    let home = self
+                        .get("HOME")
+                        .unwrap_or("")
+                        .trim_end_matches('/')
+                        .to_string();
                     let shown = if !home.is_empty() && cwd == home {
                         "~".to_string()
                     } else if e == 'W' {

@@ -153,7 +153,13 @@ impl Shell {
                 Ok(())
             }
             // Stop, continue, child and window-size signals do not end a process.
-            None if matches!(name.as_str(), "CHLD" | "CONT" | "URG" | "WINCH" | "STOP" | "TSTP" | "TTIN" | "TTOU") => Ok(()),
+            None if matches!(
+                name.as_str(),
+                "CHLD" | "CONT" | "URG" | "WINCH" | "STOP" | "TSTP" | "TTIN" | "TTOU"
+            ) =>
+            {
+                Ok(())
+            }
             None => Err(Flow::Exit(128 + sig)),
         }
     }
@@ -165,7 +171,9 @@ impl Shell {
         let Some(cmd) = self.traps.get("DEBUG").cloned().filter(|c| !c.is_empty()) else {
             return Ok(false);
         };
-        if self.in_trap || (!self.call_stack.is_empty() && !self.options.others.contains("functrace")) {
+        if self.in_trap
+            || (!self.call_stack.is_empty() && !self.options.others.contains("functrace"))
+        {
             return Ok(false);
         }
         let saved = self.status;

@@ -264,7 +264,10 @@ pub(crate) fn describe(name: &str, v: &Var) -> String {
 /// An associative array's key as `declare -p` prints it: double-quoted when it has
 /// characters special to the shell.
 fn assoc_key(k: &str) -> String {
-    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "_-./:,=+@%^".contains(c)) {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:,=+@%^".contains(c))
+    {
         return k.to_string();
     }
     let mut o = String::from("\"");
