@@ -63,8 +63,6 @@ impl Shell {
         // Kept for a script: the runtime refuses what is not a module.
         let script_args = (argv.clone(), values.clone(), program.clone());
         env.extend(values);
-        // bash hands a program `$_` as the path it was started from.
-        env.insert("_".into(), program.clone());
         // An exported PWD is the real directory (as bash keeps it); an unexported one stays out.
         if env.contains_key("PWD") {
             env.insert("PWD".into(), self.cwd.clone());
