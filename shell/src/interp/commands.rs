@@ -224,6 +224,10 @@ impl Shell {
                 self.functions.remove(n);
                 continue;
             }
+            // bash: `unset -n` of a variable that is no reference leaves it alone.
+            if noderef && self.vars.get(n.as_str()).is_some_and(|v| !v.nameref) {
+                continue;
+            }
             let target;
             let n = if noderef {
                 n
@@ -233,6 +237,9 @@ impl Shell {
             };
             if let Some((name, rest)) = n.split_once('[') {
                 let key = rest.trim_end_matches(']');
+                // `unset 'ref[k]'`: the element of the array the reference names.
+                let resolved = self.ref_target(name);
+                let name = resolved.as_str();
                 let assoc = self.is_assoc(name);
                 let key = if assoc {
                     key.to_string()

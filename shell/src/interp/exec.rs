@@ -273,7 +273,18 @@ impl Shell {
                             format!("for {} in {}", f.variable_name, words.join(" "));
                         self.debug_trap(fds)?;
                     }
-                    if let Err(e) = self.set(&f.variable_name, v) {
+                    // A reference as the loop variable is pointed at each word in turn.
+                    if let Some(r) = self
+                        .vars
+                        .get_mut(&f.variable_name)
+                        .filter(|r| r.nameref)
+                    {
+                        if r.readonly {
+                            fds.error(&format!("{}: readonly variable", f.variable_name));
+                            return Ok(1);
+                        }
+                        r.value = Some(v);
+                    } else if let Err(e) = self.set(&f.variable_name, v) {
                         fds.error(&e);
                         return Ok(1);
                     }

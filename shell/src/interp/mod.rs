@@ -379,6 +379,14 @@ impl Shell {
     pub fn get(&self, name: &str) -> Option<&str> {
         let target = self.ref_target(name);
         if let Some((n, key)) = element_ref(&target) {
+            if matches!(key, "@" | "*") {
+                // A reference to `a[@]` reads every element; see `param_values`.
+                let v = self.vars.get(n)?;
+                return match &v.array {
+                    Some(a) => a.get("0").map(String::as_str),
+                    None => v.value.as_deref(),
+                };
+            }
             let v = self.vars.get(n)?.array.as_ref()?;
             return v.get(key).map(String::as_str);
         }
@@ -393,6 +401,9 @@ impl Shell {
     /// Sets a variable; fails on a read-only one.
     pub fn set(&mut self, name: &str, value: String) -> Result<(), String> {
         let target = self.ref_target(name);
+        if target.is_empty() {
+            return Err(format!("{name}: circular name reference"));
+        }
         if let Some((n, key)) = element_ref(&target) {
             let (n, key) = (n.to_string(), key.to_string());
             return self.set_element(&n, &key, value);

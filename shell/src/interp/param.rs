@@ -33,7 +33,18 @@ impl Shell {
                 "PIPESTATUS" => Some(vec![
                     self.pipestatus.first().copied().unwrap_or(0).to_string(),
                 ]),
-                _ => self.get(name).map(|v| vec![v.to_string()]),
+                _ => {
+                    // A reference to `a[@]`/`a[*]` stands for all of a's elements.
+                    let target = self.ref_target(name);
+                    if let Some((n, "@" | "*")) = super::element_ref(&target) {
+                        let v = self.vars.get(n)?;
+                        return Some(match &v.array {
+                            Some(a) => a.values(),
+                            None => v.value.iter().cloned().collect(),
+                        });
+                    }
+                    self.get(name).map(|v| vec![v.to_string()])
+                }
             },
             Parameter::NamedWithIndex { name, index } => {
                 if name == "PIPESTATUS" {

@@ -242,7 +242,9 @@ impl Shell {
     /// cwd and the umask, but no functions, traps or unexported variables.
     fn child_shell(&self, extra_env: Vec<(String, String)>) -> Shell {
         let mut sub = Shell::new(self.sys.clone());
-        sub.vars.retain(|k, _| k == "IFS");
+        // The login defaults give way to the environment; the shell's own unexported
+        // variables (IFS, OPTIND, BASH_VERSION...) stay.
+        sub.vars.retain(|_, v| !v.exported);
         for (k, v) in self.environment().into_iter().chain(extra_env) {
             sub.vars.insert(
                 k,
@@ -253,6 +255,16 @@ impl Shell {
                 },
             );
         }
+        // Each shell started counts one level deeper.
+        let level = sub.get("SHLVL").and_then(|l| l.parse::<i64>().ok()).unwrap_or(0);
+        sub.vars.insert(
+            "SHLVL".into(),
+            Var {
+                value: Some((level + 1).max(0).to_string()),
+                exported: true,
+                ..Var::default()
+            },
+        );
         sub.cwd = self.cwd.clone();
         sub.umask = self.umask;
         sub.kill_signal = self.kill_signal.clone();

@@ -137,7 +137,9 @@ impl Shell {
     /// signal does nothing; otherwise the default action of the signals that end a
     /// process ends the shell with 128 + the number.
     pub(crate) fn signal_self(&mut self, sig: i32, fds: &Fds) -> Result<(), Flow> {
-        if sig == 0 {
+        // In a subshell `$$` is still the parent, which this copy cannot reach: the
+        // signal is not delivered (the subshell goes on, as it would in bash).
+        if sig == 0 || self.subshell_depth > 0 {
             return Ok(());
         }
         let name = super::jobs::signal_name(sig).unwrap_or_default();

@@ -63,18 +63,22 @@ impl Array {
 impl Shell {
     /// The variable `name` stands for: itself, or what its nameref chain ends at
     /// (bash gives up after a few levels, as on a loop).
+    ///
+    /// A chain that loops (or is longer than bash's limit of 8) names no variable:
+    /// the empty name, which reads as unset and cannot be assigned.
     pub(crate) fn ref_target(&self, name: &str) -> String {
         let mut n = name;
-        for _ in 0..8 {
+        for _ in 0..=8 {
             match self.vars.get(n) {
                 Some(v) if v.nameref => match v.value.as_deref() {
-                    Some(t) if !t.is_empty() && t != n => n = t,
-                    _ => break,
+                    Some(t) if t == name || t == n => return String::new(),
+                    Some(t) if !t.is_empty() => n = t,
+                    _ => return n.to_string(),
                 },
-                _ => break,
+                _ => return n.to_string(),
             }
         }
-        n.to_string()
+        String::new()
     }
 
     /// Whether `name` is an associative array.
@@ -105,6 +109,9 @@ impl Shell {
         value: String,
     ) -> Result<(), String> {
         let name = &self.ref_target(name);
+        if name.is_empty() {
+            return Err("circular name reference".into());
+        }
         let v = self.vars.entry(name.to_string()).or_default();
         if v.readonly {
             return Err(format!("{name}: readonly variable"));
@@ -148,6 +155,9 @@ impl Shell {
         append: bool,
     ) -> Result<(), String> {
         let name = &self.ref_target(name);
+        if name.is_empty() {
+            return Err("circular name reference".into());
+        }
         let assoc = self.is_assoc(name);
         let v = self.vars.entry(name.to_string()).or_default();
         if v.readonly {
