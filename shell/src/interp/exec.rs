@@ -825,48 +825,4 @@ impl Shell {
             self.lineno = line + self.line_base;
         }
     }
-
-    /// Runs `cmd` in a subshell and returns its output without trailing newlines.
-    pub(crate) fn command_substitution(&mut self, cmd: &str, fds: &Fds) -> String {
-        let prog = match Shell::parse(cmd) {
-            Ok(p) => p,
-            Err(e) => {
-                fds.error(&e.to_string());
-                self.status = 2;
-                self.last_subst = Some(2);
-                return String::new();
-            }
-        };
-        let (r, w) = pipe();
-        let mut f = fds.clone();
-        f.set(1, w);
-        let mut sub = self.subshell();
-        // Its lines count from the line the substitution is on.
-        sub.line_base = self.lineno.saturating_sub(1);
-        let sys = self.sys.clone();
-        let ran = std::thread::scope(|scope| -> Result<_, wsh_runtime::ForkError> {
-            let t = sys.pid_slot().and_then(|slot| {
-                slot.spawn_scoped(scope, "wsh $()", move || {
-                    sub.run_program(&prog, &f);
-                    let s = sub.run_exit_trap(&f);
-                    drop(f);
-                    s
-                })
-            })?;
-            let out = r.read_to_end().unwrap_or_default();
-            Ok((out, t.join().unwrap_or(1)))
-        });
-        // bash's status for a fork that failed; the substitution expands to nothing.
-        let (out, status) = ran.unwrap_or_else(|e| {
-            fds.error(&e.to_string());
-            (Vec::new(), 126)
-        });
-        self.status = status;
-        self.last_subst = Some(status);
-        let mut s = String::from_utf8_lossy(&out).into_owned();
-        while s.ends_with('\n') {
-            s.pop();
-        }
-        s
-    }
 }

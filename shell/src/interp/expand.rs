@@ -32,8 +32,10 @@ pub(super) enum Item {
         quoted: bool,
         split: bool,
     },
-    /// A field boundary that is not an IFS character ("$@").
-    Break,
+    /// A field boundary that is not an IFS character ("$@"); where fields are not
+    /// made (assignments) it becomes the text it holds: a space for `$@`, the first
+    /// character of IFS for `$*`.
+    Break(String),
 }
 
 /// Whether a quoted `expr` makes one field per element (`$@`, `${a[@]}`, with an
@@ -239,7 +241,7 @@ impl Shell {
             };
         for it in items {
             match it {
-                Item::Break => {
+                Item::Break(_) => {
                     end_field(&mut cur, &mut pat, &mut fields);
                     exists = false;
                 }
@@ -288,7 +290,7 @@ pub(super) fn join_items(items: &[Item], sep: &str) -> String {
     for it in items {
         match it {
             Item::Text { text, .. } => s.push_str(text),
-            Item::Break => s.push_str(sep),
+            Item::Break(join) => s.push_str(if sep == " " { join } else { sep }),
         }
     }
     s

@@ -31,6 +31,7 @@ mod proc_builtins;
 mod procsub;
 mod redirect;
 mod scripts;
+mod subst;
 pub mod sys;
 #[cfg(test)]
 mod tests;

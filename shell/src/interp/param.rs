@@ -617,9 +617,14 @@ impl Shell {
             out.push(text(values.join(&self.ifs_first())));
             return;
         }
+        let join = if concatenate {
+            self.ifs_first()
+        } else {
+            " ".to_string()
+        };
         for (i, v) in values.into_iter().enumerate() {
             if i > 0 {
-                out.push(Item::Break);
+                out.push(Item::Break(join.clone()));
             }
             out.push(text(v));
         }
