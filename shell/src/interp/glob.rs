@@ -152,8 +152,7 @@ fn expand_member(m: &M, widths: &mut Vec<usize>) -> Vec<String> {
 
 /// Whether a field's pattern has an unquoted glob character.
 pub(crate) fn has_glob(pat: &[PatChar]) -> bool {
-    pat.iter()
-        .any(|&(c, lit)| !lit && matches!(c, '*' | '?' | '['))
+    super::pattern::has_magic(pat)
 }
 
 impl Shell {
