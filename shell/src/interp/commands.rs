@@ -51,6 +51,7 @@ pub(crate) const INTERP_BUILTINS: &[&str] = &[
     "complete",
     "compopt",
     "export",
+    "fc",
 ];
 
 /// Waits until `pipe` has a byte or its writers are gone; false when `deadline`
@@ -113,6 +114,7 @@ impl Shell {
             }
             "compgen" => Ok(self.compgen_builtin(args, fds)),
             "export" => status(self.export_builtin(args, fds)),
+            "fc" => self.fc_builtin(args, fds),
             "complete" => Ok(self.complete_builtin(args, fds)),
             "compopt" => Ok(self.compopt_builtin(args, fds)),
             _ => return None,

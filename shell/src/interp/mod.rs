@@ -20,6 +20,7 @@ mod fork_tests;
 mod getopt;
 mod glob;
 mod heredoc_fix;
+mod history;
 mod jobs;
 mod mapfile;
 mod param;
@@ -183,6 +184,8 @@ pub struct Shell {
     pub(crate) line_base: usize,
     /// While a trap's text runs: the call depth whose commands keep `$LINENO`.
     pub(crate) lineno_hold: Option<usize>,
+    /// How many history entries `history -a` has written.
+    pub(crate) history_appended: usize,
     /// `$BASH_SUBSHELL`: how many subshells deep this copy runs.
     pub(crate) subshell_depth: u32,
     /// The file `source` is reading (innermost), if any.
@@ -269,6 +272,7 @@ impl Shell {
             func_sources: HashMap::new(),
             sourcing: None,
             subshell_depth: 0,
+            history_appended: 0,
             line_base: 0,
             lineno_hold: None,
             procsubs: Default::default(),
@@ -491,6 +495,7 @@ impl Shell {
             if self.options.others.contains("noexec") {
                 continue;
             }
+            self.record_history(&cmd.to_string());
             let cur = self.exec_fds.clone().filter(|_| self.exec_gen != start_gen);
             let fds = cur.as_ref().unwrap_or(fds);
             match self.run_list(cmd, fds) {

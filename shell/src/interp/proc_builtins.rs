@@ -204,40 +204,6 @@ impl Shell {
         self.history.push(line.trim_end_matches('\n').to_string());
     }
 
-    /// `history [N]`, `history -c`: the numbered list of lines typed, as bash prints it.
-    pub(crate) fn history_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
-        let err = |msg: String| {
-            let _ = fds
-                .handle(2)
-                .write_all(format!("wsh: history: {msg}\n").as_bytes());
-        };
-        let count = match args {
-            [] => self.history.len(),
-            [c] if c == "-c" => {
-                self.history.clear();
-                return 0;
-            }
-            [n] => match n.parse::<usize>() {
-                Ok(n) => n.min(self.history.len()),
-                Err(_) => {
-                    err(format!("{n}: numeric argument required"));
-                    return 1;
-                }
-            },
-            _ => {
-                err("too many arguments".into());
-                return 1;
-            }
-        };
-        let first = self.history.len() - count;
-        let text: String = self.history[first..]
-            .iter()
-            .enumerate()
-            .map(|(i, line)| format!("{:5}  {line}\n", first + i + 1))
-            .collect();
-        i32::from(fds.handle(1).write_all(text.as_bytes()).is_err())
-    }
-
     /// A fresh shell as a child process would start: the exported variables, the
     /// cwd and the umask, but no functions, traps or unexported variables.
     fn child_shell(&self, extra_env: Vec<(String, String)>) -> Shell {
