@@ -669,7 +669,7 @@ impl Shell {
         let base = std::mem::replace(&mut self.line_base, 0);
         let list: Vec<&ast::IoRedirect> = body.1.iter().flat_map(|r| r.0.iter()).collect();
         let r = match self.apply_redirects(&list, fds) {
-            Ok(f) => self.run_compound(&body.0, &f),
+            Ok(f) => self.function_body(&body.0, &f),
             Err(e) => fail(e),
         };
         self.pop_locals();
@@ -682,6 +682,28 @@ impl Shell {
             Err(Flow::Return(s)) => Ok(s),
             other => other,
         }
+    }
+
+    /// A function's body between the traps `set -T` gives functions: DEBUG on entry
+    /// (still naming the call) and RETURN when it is done.
+    fn function_body(&mut self, body: &ast::CompoundCommand, fds: &Fds) -> ExecResult {
+        let traced = self.options.others.contains("functrace") && !self.in_trap;
+        if traced && self.debug_trap(fds)? {
+            return Ok(self.status);
+        }
+        let r = self.run_compound(body, fds);
+        if traced && let Some(t) = self.traps.get("RETURN").cloned().filter(|t| !t.is_empty()) {
+            if let Ok(s) | Err(Flow::Return(s)) = r {
+                self.status = s;
+            }
+            let saved = self.status;
+            self.in_trap = true;
+            let t = self.run_trap_text(&t, fds);
+            self.in_trap = false;
+            self.status = saved;
+            t?;
+        }
+        r
     }
 
     /// Expands array-literal elements `(a [k]=v "b c")` into (subscript, value) pairs.

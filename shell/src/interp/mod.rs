@@ -350,7 +350,10 @@ impl Shell {
         if sub.shown_traps.is_empty() {
             sub.shown_traps = sub.traps.clone();
         }
-        sub.traps.retain(|_, v| v.is_empty());
+        // Under `set -T` the DEBUG and RETURN traps are inherited too.
+        let functrace = sub.options.others.contains("functrace");
+        sub.traps
+            .retain(|k, v| v.is_empty() || (functrace && matches!(k.as_str(), "DEBUG" | "RETURN")));
         sub
     }
 
