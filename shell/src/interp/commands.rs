@@ -497,8 +497,12 @@ impl Shell {
                     found.push(("builtin", format!("{n} is a shell builtin")));
                 }
             }
+            // A remembered (`hash`) path answers for the name, except under -a.
+            let hashed = self.hashed.get(n).map(|h| h.1.clone()).filter(|_| !all);
             let files = if all {
                 self.find_all_programs(n)
+            } else if let Some(h) = hashed.clone() {
+                vec![h]
             } else {
                 match self.find_program(n) {
                     super::path::Lookup::Found(p) => vec![p],
@@ -528,6 +532,8 @@ impl Shell {
                         continue;
                     }
                     out.push_str(&text);
+                } else if kind == "file" && hashed.is_some() {
+                    out.push_str(&format!("{n} is hashed ({text})"));
                 } else if kind == "file" {
                     out.push_str(&format!("{n} is {text}"));
                 } else {

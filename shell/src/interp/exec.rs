@@ -554,13 +554,37 @@ impl Shell {
                 let s = sub_status(self.dispatch(argv[1..].to_vec(), values, fds, false));
                 return Err(Flow::Exit(s));
             }
-            "command" if argv.len() > 1 => {
-                if matches!(argv[1].as_str(), "-v" | "-V") {
-                    return Ok(self.command_v(&argv[2..], argv[1] == "-V", &fds));
+            // `command [-pvV] [--] NAME ARGS` (a function named `command` comes first).
+            "command" if !(functions && self.functions.contains_key("command")) => {
+                let mut i = 1;
+                let mut describe: Option<bool> = None;
+                while let Some(a) = argv.get(i) {
+                    match a.as_str() {
+                        "--" => {
+                            i += 1;
+                            break;
+                        }
+                        "-v" => describe = Some(false),
+                        "-V" => describe = Some(true),
+                        "-p" | "-pv" | "-vp" | "-pV" | "-Vp" => {
+                            if a.contains('v') {
+                                describe = Some(false);
+                            } else if a.contains('V') {
+                                describe = Some(true);
+                            }
+                        }
+                        _ => break,
+                    }
+                    i += 1;
                 }
-                return self.dispatch(argv[1..].to_vec(), values, fds, false);
+                if let Some(verbose) = describe {
+                    return Ok(self.command_v(&argv[i..], verbose, &fds));
+                }
+                if i >= argv.len() {
+                    return Ok(0);
+                }
+                return self.dispatch(argv[i..].to_vec(), values, fds, false);
             }
-            "command" => return Ok(0),
             // `builtin NAME`: the builtin even when a function hides it.
             "builtin" if !(functions && self.functions.contains_key("builtin")) => {
                 let Some(target) = argv.get(1) else {

@@ -147,26 +147,83 @@ impl Shell {
 
     /// `hash [-r] [NAME...]`: lists or fills the table of remembered program paths.
     pub(crate) fn hash_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
-        let mut names = args;
-        if names.first().is_some_and(|a| a == "-r") {
-            self.hashed.clear();
-            names = &names[1..];
-            if names.is_empty() {
-                return 0;
+        let (mut reset, mut delete, mut show, mut list) = (false, false, false, false);
+        let mut path: Option<String> = None;
+        let mut g = super::getopt::Getopt::new(args, "p");
+        for opt in g.by_ref() {
+            match opt {
+                Ok(('r', _)) => reset = true,
+                Ok(('d', _)) => delete = true,
+                Ok(('t', _)) => show = true,
+                Ok(('l', _)) => list = true,
+                Ok(('p', v)) => path = v,
+                Ok((c, _)) => {
+                    fds.error(&format!("hash: -{c}: invalid option"));
+                    fds.error("hash: usage: hash [-lr] [-p pathname] [-dt] [name ...]");
+                    return 2;
+                }
+                Err(c) => {
+                    fds.error(&format!("hash: -{c}: option requires an argument"));
+                    return 2;
+                }
             }
         }
+        let names = g.operands();
+        if reset {
+            self.hashed.clear();
+        }
+        if let Some(p) = path {
+            for n in names {
+                self.hashed.insert(n.clone(), (0, p.clone()));
+            }
+            return 0;
+        }
+        let mut st = 0;
+        if delete || show {
+            let mut out = String::new();
+            for n in names {
+                let found = if delete {
+                    self.hashed.remove(n).is_some()
+                } else if let Some((_, p)) = self.hashed.get(n) {
+                    if names.len() > 1 {
+                        out.push_str(&format!("{n}\t{p}\n"));
+                    } else {
+                        out.push_str(&format!("{p}\n"));
+                    }
+                    true
+                } else {
+                    false
+                };
+                if !found {
+                    fds.error(&format!("hash: {n}: not found"));
+                    st = 1;
+                }
+            }
+            let _ = fds.handle(1).write_all(out.as_bytes());
+            return st;
+        }
         if names.is_empty() {
+            if reset {
+                return 0;
+            }
             if self.hashed.is_empty() {
                 let _ = fds.handle(1).write_all(b"hash: hash table empty\n");
                 return 0;
             }
-            let mut out = String::from("hits\tcommand\n");
-            for (hits, path) in self.hashed.values() {
-                out.push_str(&format!("{hits:4}\t{path}\n"));
+            let mut out = if list {
+                String::new()
+            } else {
+                String::from("hits\tcommand\n")
+            };
+            for (n, (hits, path)) in &self.hashed {
+                if list {
+                    out.push_str(&format!("builtin hash -p {path} {n}\n"));
+                } else {
+                    out.push_str(&format!("{hits:4}\t{path}\n"));
+                }
             }
             return i32::from(fds.handle(1).write_all(out.as_bytes()).is_err());
         }
-        let mut st = 0;
         for n in names {
             if n.contains('/') || super::commands::INTERP_BUILTINS.contains(&n.as_str()) {
                 continue;
