@@ -52,6 +52,9 @@ pub(crate) const INTERP_BUILTINS: &[&str] = &[
     "compopt",
     "export",
     "fc",
+    "pushd",
+    "popd",
+    "dirs",
 ];
 
 /// Waits until `pipe` has a byte or its writers are gone; false when `deadline`
@@ -115,6 +118,9 @@ impl Shell {
             "compgen" => Ok(self.compgen_builtin(args, fds)),
             "export" => status(self.export_builtin(args, fds)),
             "fc" => self.fc_builtin(args, fds),
+            "pushd" => self.pushd_builtin(args, fds),
+            "popd" => self.popd_builtin(args, fds),
+            "dirs" => Ok(self.dirs_builtin(args, fds)),
             "complete" => Ok(self.complete_builtin(args, fds)),
             "compopt" => Ok(self.compopt_builtin(args, fds)),
             _ => return None,

@@ -12,6 +12,7 @@ mod cond;
 mod control;
 mod declare;
 mod depth;
+mod dirstack;
 mod exec;
 mod expand;
 mod external;
@@ -184,6 +185,8 @@ pub struct Shell {
     pub(crate) line_base: usize,
     /// While a trap's text runs: the call depth whose commands keep `$LINENO`.
     pub(crate) lineno_hold: Option<usize>,
+    /// `pushd`/`popd`: the directory stack below the working directory, nearest first.
+    pub(crate) dir_stack: Vec<String>,
     /// How many history entries `history -a` has written.
     pub(crate) history_appended: usize,
     /// `$BASH_SUBSHELL`: how many subshells deep this copy runs.
@@ -273,6 +276,7 @@ impl Shell {
             sourcing: None,
             subshell_depth: 0,
             history_appended: 0,
+            dir_stack: Vec::new(),
             line_base: 0,
             lineno_hold: None,
             procsubs: Default::default(),
