@@ -285,10 +285,12 @@ impl Shell {
         }
         if (flags.contains('a') || element.is_some()) && var.array.is_none() && !flags.contains('A')
         {
+            var.declared = var.value.is_none() && value.is_none();
             let old = var.value.take();
             var.array = Some(Array::Indexed(old.into_iter().map(|v| (0, v)).collect()));
         }
         if flags.contains('A') && !matches!(var.array, Some(Array::Assoc(_))) {
+            var.declared = var.value.is_none() && value.is_none();
             let old = var.value.take();
             var.array = Some(Array::Assoc(
                 old.into_iter().map(|v| ("0".to_string(), v)).collect(),

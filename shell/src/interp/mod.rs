@@ -70,6 +70,8 @@ pub struct Var {
     pub upper: bool,
     /// `declare -c`: assigned values get their first letter uppercased, the rest lowercased.
     pub capcase: bool,
+    /// `declare -a NAME` (or `-A`) that was never assigned: it lists without `=()`.
+    pub declared: bool,
     /// `declare -t`: recorded (bash gives traced functions the DEBUG and RETURN traps).
     pub trace: bool,
     /// The elements when the variable is an array (then `value` is None).

@@ -116,6 +116,7 @@ impl Shell {
         if v.readonly {
             return Err(format!("{name}: readonly variable"));
         }
+        v.declared = false;
         let value = v.cased(value);
         let arr = v.array.get_or_insert_with(|| {
             let mut m = BTreeMap::new();
@@ -159,10 +160,24 @@ impl Shell {
             return Err("circular name reference".into());
         }
         let assoc = self.is_assoc(name);
+        // `declare -i`: each element is evaluated arithmetically.
+        let items = if self.vars.get(name.as_str()).is_some_and(|v| v.integer) {
+            let null = super::host_null_fds();
+            items
+                .into_iter()
+                .map(|(k, v)| {
+                    let n = self.arith_text(&v, None, &null).unwrap_or(0);
+                    (k, n.to_string())
+                })
+                .collect()
+        } else {
+            items
+        };
         let v = self.vars.entry(name.to_string()).or_default();
         if v.readonly {
             return Err(format!("{name}: readonly variable"));
         }
+        v.declared = false;
         let old_scalar = v.value.take();
         let caser = Var {
             upper: v.upper,
@@ -252,6 +267,8 @@ pub(crate) fn describe(name: &str, v: &Var) -> String {
         o
     };
     match (&v.array, &v.value) {
+        // Declared an array but never assigned: no value to show.
+        (Some(a), _) if v.declared && a.len() == 0 => format!("declare -{attrs} {name}"),
         (Some(Array::Indexed(m)), _) => {
             let items: Vec<String> = m
                 .iter()
