@@ -64,7 +64,8 @@ fn ext_match(pat: &[PatChar], s: &[char]) -> bool {
         return match op {
             '@' => (0..=s.len()).any(|k| any(&s[..k]) && ext_match(rest, &s[k..])),
             '?' => {
-                ext_match(rest, s) || (0..=s.len()).any(|k| any(&s[..k]) && ext_match(rest, &s[k..]))
+                ext_match(rest, s)
+                    || (0..=s.len()).any(|k| any(&s[..k]) && ext_match(rest, &s[k..]))
             }
             '!' => (0..=s.len()).any(|k| !any(&s[..k]) && ext_match(rest, &s[k..])),
             // `*(..)` and `+(..)`: one occurrence, then the same group again or the rest.
@@ -73,7 +74,10 @@ fn ext_match(pat: &[PatChar], s: &[char]) -> bool {
                     || (1..=s.len()).any(|k| {
                         any(&s[..k])
                             && (ext_match(rest, &s[k..])
-                                || ext_match(&[&[('*', false), ('(', false)][..], &pat[2..]].concat(), &s[k..]))
+                                || ext_match(
+                                    &[&[('*', false), ('(', false)][..], &pat[2..]].concat(),
+                                    &s[k..],
+                                ))
                     })
             }
         };

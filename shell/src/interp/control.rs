@@ -173,7 +173,11 @@ impl Shell {
     }
 
     /// Runs a program inside the current command (eval, source): flows propagate.
-    pub(crate) fn run_program_inner(&mut self, prog: &brush_parser::ast::Program, fds: &Fds) -> ExecResult {
+    pub(crate) fn run_program_inner(
+        &mut self,
+        prog: &brush_parser::ast::Program,
+        fds: &Fds,
+    ) -> ExecResult {
         let mut status = 0;
         let start_gen = self.exec_gen;
         for cmd in &prog.complete_commands {

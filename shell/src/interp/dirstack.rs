@@ -52,7 +52,9 @@ impl Shell {
                     lines = true;
                     numbered = true;
                 }
-                s if (s.starts_with('+') || s.starts_with('-')) && s[1..].parse::<usize>().is_ok() => {
+                s if (s.starts_with('+') || s.starts_with('-'))
+                    && s[1..].parse::<usize>().is_ok() =>
+                {
                     pick = Some(a)
                 }
                 s => {
@@ -125,7 +127,8 @@ impl Shell {
                 self.dir_stack[0] = old;
             }
             Some(a)
-                if (a.starts_with('+') || a.starts_with('-')) && a[1..].parse::<usize>().is_ok() =>
+                if (a.starts_with('+') || a.starts_with('-'))
+                    && a[1..].parse::<usize>().is_ok() =>
             {
                 // Rotate the stack so that entry N is on top.
                 let mut entries = self.dir_entries();
@@ -172,7 +175,8 @@ impl Shell {
         }
         match rest.first() {
             Some(a)
-                if (a.starts_with('+') || a.starts_with('-')) && a[1..].parse::<usize>().is_ok() =>
+                if (a.starts_with('+') || a.starts_with('-'))
+                    && a[1..].parse::<usize>().is_ok() =>
             {
                 let entries = self.dir_entries();
                 let n: usize = a[1..].parse().unwrap_or(0);

@@ -274,11 +274,7 @@ impl Shell {
                         self.debug_trap(fds)?;
                     }
                     // A reference as the loop variable is pointed at each word in turn.
-                    if let Some(r) = self
-                        .vars
-                        .get_mut(&f.variable_name)
-                        .filter(|r| r.nameref)
-                    {
+                    if let Some(r) = self.vars.get_mut(&f.variable_name).filter(|r| r.nameref) {
                         if r.readonly {
                             fds.error(&format!("{}: readonly variable", f.variable_name));
                             return Ok(1);

@@ -78,7 +78,8 @@ impl Shell {
                         self.write_history(&file, &all, false)
                     }
                     "-a" => {
-                        let new = self.history[self.history_appended.min(self.history.len())..].to_vec();
+                        let new =
+                            self.history[self.history_appended.min(self.history.len())..].to_vec();
                         self.history_appended = self.history.len();
                         self.write_history(&file, &new, true)
                     }
@@ -151,9 +152,10 @@ impl Shell {
         let (mut list, mut numbers, mut reverse, mut redo) = (false, true, false, false);
         let mut i = 0;
         while let Some(a) = args.get(i) {
-            let Some(letters) = a.strip_prefix('-').filter(|l| {
-                !l.is_empty() && l.chars().all(|c| "lnrs".contains(c))
-            }) else {
+            let Some(letters) = a
+                .strip_prefix('-')
+                .filter(|l| !l.is_empty() && l.chars().all(|c| "lnrs".contains(c)))
+            else {
                 break;
             };
             for c in letters.chars() {

@@ -18,35 +18,44 @@ impl Shell {
                 .positional
                 .get(*n as usize - 1)
                 .map(|v| vec![v.clone()]),
-            Parameter::Named(name) => match name.as_str() {
-                "RANDOM" if !self.vars.contains_key(name) => one(&self.next_random().to_string()),
-                "LINENO" => one(&self.lineno.to_string()),
-                "BASH_COMMAND" if !self.vars.contains_key(name) => one(&self.bash_command.clone()),
-                _ if !self.vars.contains_key(name)
-                    && let Some(v) = self.dynamic_var(name) =>
-                {
-                    Some(vec![v])
-                }
-                "FUNCNAME" | "BASH_LINENO" | "BASH_SOURCE" if !self.vars.contains_key(name) => {
-                    self.stack_var(name).into_iter().next().map(|v| vec![v])
-                }
-                "PIPESTATUS" => Some(vec![
-                    self.pipestatus.first().copied().unwrap_or(0).to_string(),
-                ]),
-                _ => {
-                    // A reference to `a[@]`/`a[*]` stands for all of a's elements.
-                    let target = self.ref_target(name);
-                    if let Some((n, "@" | "*")) = super::element_ref(&target) {
-                        let v = self.vars.get(n)?;
-                        return Some(match &v.array {
-                            Some(a) => a.values(),
-                            None => v.value.iter().cloned().collect(),
-                        });
+            Parameter::Named(orig) => {
+                let special = self.special_target(orig);
+                let name = &special;
+                match name.as_str() {
+                    "RANDOM" if !self.vars.contains_key(name) => {
+                        one(&self.next_random().to_string())
                     }
-                    self.get(name).map(|v| vec![v.to_string()])
+                    "LINENO" => one(&self.lineno.to_string()),
+                    "BASH_COMMAND" if !self.vars.contains_key(name) => {
+                        one(&self.bash_command.clone())
+                    }
+                    _ if !self.vars.contains_key(name)
+                        && let Some(v) = self.dynamic_var(name) =>
+                    {
+                        Some(vec![v])
+                    }
+                    "FUNCNAME" | "BASH_LINENO" | "BASH_SOURCE" if !self.vars.contains_key(name) => {
+                        self.stack_var(name).into_iter().next().map(|v| vec![v])
+                    }
+                    "PIPESTATUS" => Some(vec![
+                        self.pipestatus.first().copied().unwrap_or(0).to_string(),
+                    ]),
+                    _ => {
+                        // A reference to `a[@]`/`a[*]` stands for all of a's elements.
+                        let target = self.ref_target(name);
+                        if let Some((n, "@" | "*")) = super::element_ref(&target) {
+                            let v = self.vars.get(n)?;
+                            return Some(match &v.array {
+                                Some(a) => a.values(),
+                                None => v.value.iter().cloned().collect(),
+                            });
+                        }
+                        self.get(name).map(|v| vec![v.to_string()])
+                    }
                 }
-            },
+            }
             Parameter::NamedWithIndex { name, index } => {
+                let name = &self.special_target(name);
                 if name == "PIPESTATUS" {
                     let i: usize = self.eval_index(index)?.parse().ok()?;
                     return self.pipestatus.get(i).map(|s| vec![s.to_string()]);
@@ -63,6 +72,7 @@ impl Shell {
                 self.get_element(name, &key).map(|v| vec![v])
             }
             Parameter::NamedWithAllIndices { name, .. } => {
+                let name = &self.special_target(name);
                 if name == "PIPESTATUS" {
                     return Some(self.pipestatus.iter().map(|s| s.to_string()).collect());
                 }
@@ -109,7 +119,7 @@ impl Shell {
             if let Parameter::Named(n) = p
                 && self.vars.get(n).is_some_and(|v| v.nameref)
             {
-                return self.vars.get(n).and_then(|v| v.value.clone());
+                return Some(self.ref_target(n));
             }
             // `${!ref}` where ref may itself name an element (`a[1]`).
             let param = word::parse_parameter(&v, &parser_options()).ok()?;
@@ -117,6 +127,20 @@ impl Shell {
                 .map(|vals| vals.join(&self.ifs_first()))
         } else {
             Some(v)
+        }
+    }
+
+    /// The name a parameter reads: a reference's target when that is one of the
+    /// shell's computed variables (`RANDOM`, `LINENO`, `FUNCNAME`...), else `name`.
+    fn special_target(&self, name: &str) -> String {
+        if !self.vars.get(name).is_some_and(|v| v.nameref) {
+            return name.to_string();
+        }
+        let t = self.ref_target(name);
+        if self.vars.contains_key(&t) || t.contains('[') || t.is_empty() {
+            name.to_string()
+        } else {
+            t
         }
     }
 

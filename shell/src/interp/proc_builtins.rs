@@ -279,7 +279,10 @@ impl Shell {
             );
         }
         // Each shell started counts one level deeper.
-        let level = sub.get("SHLVL").and_then(|l| l.parse::<i64>().ok()).unwrap_or(0);
+        let level = sub
+            .get("SHLVL")
+            .and_then(|l| l.parse::<i64>().ok())
+            .unwrap_or(0);
         sub.vars.insert(
             "SHLVL".into(),
             Var {

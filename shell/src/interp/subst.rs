@@ -26,9 +26,11 @@ fn only_input_redirect(prog: &ast::Program) -> Option<&ast::IoRedirect> {
     }
     let items = &cmd.prefix.as_ref()?.0;
     match items.as_slice() {
-        [ast::CommandPrefixOrSuffixItem::IoRedirect(
-            r @ ast::IoRedirect::File(None | Some(0), ast::IoFileRedirectKind::Read, _),
-        )] => Some(r),
+        [
+            ast::CommandPrefixOrSuffixItem::IoRedirect(
+                r @ ast::IoRedirect::File(None | Some(0), ast::IoFileRedirectKind::Read, _),
+            ),
+        ] => Some(r),
         _ => None,
     }
 }
