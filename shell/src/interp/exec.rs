@@ -95,6 +95,17 @@ impl Shell {
     /// stage cannot start (the container's `pids` limit), the ones started finish
     /// with their output unread and the pipeline fails as a refused fork does.
     fn run_pipeline(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
+        // `set -e` does not act inside a negated pipeline (nor in what it calls).
+        if p.bang {
+            self.cond_depth += 1;
+            let r = self.run_pipeline_here(p, fds);
+            self.cond_depth -= 1;
+            return r;
+        }
+        self.run_pipeline_here(p, fds)
+    }
+
+    fn run_pipeline_here(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
         let status = if p.seq.is_empty() {
             // `!` or `time` alone: an empty pipeline succeeds (and `!` then negates it).
             self.pipestatus = vec![0];

@@ -54,6 +54,8 @@ impl Shell {
         let mut f = fds.clone();
         f.set(1, w);
         let mut sub = self.subshell();
+        // bash: a substitution does not inherit `set -e` unless `inherit_errexit`.
+        sub.options.errexit &= self.shopt("inherit_errexit");
         // Its lines count from the line the substitution is on.
         sub.line_base = self.lineno.saturating_sub(1);
         let sys = self.sys.clone();
