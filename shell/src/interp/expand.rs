@@ -242,7 +242,10 @@ impl Shell {
         for it in items {
             match it {
                 Item::Break(_) => {
-                    end_field(&mut cur, &mut pat, &mut fields);
+                    // An unquoted empty element makes no field.
+                    if exists || !cur.is_empty() {
+                        end_field(&mut cur, &mut pat, &mut fields);
+                    }
                     exists = false;
                 }
                 Item::Text {
@@ -332,7 +335,12 @@ pub(crate) fn ansi_c(s: &str) -> String {
                     v = v * 16 + it.next().unwrap().to_digit(16).unwrap();
                     k += 1;
                 }
-                out.extend(char::from_u32(v));
+                if k == 0 {
+                    // `\x` without hex digits stays as written.
+                    out.push_str("\\x");
+                } else {
+                    out.extend(char::from_u32(v));
+                }
             }
             Some(u @ ('u' | 'U')) => {
                 let max = if u == 'u' { 4 } else { 8 };
