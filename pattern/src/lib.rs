@@ -11,9 +11,14 @@ pub fn unquoted(s: &str) -> Vec<PatChar> {
     s.chars().map(|c| (c, false)).collect()
 }
 
-/// Whether the whole of `s` matches `pat`. The extended forms `@(a|b)`, `?(..)`,
-/// `*(..)`, `+(..)` and `!(..)` are recognized wherever they are written.
+/// Whether the whole of `s` matches `pat` (fnmatch without flags: `(` is literal).
 pub fn matches(pat: &[PatChar], s: &[char]) -> bool {
+    simple_match(pat, s)
+}
+
+/// [`matches`] with bash's extended forms `@(a|b)`, `?(..)`, `*(..)`, `+(..)` and
+/// `!(..)` recognized wherever they are written (the shell's patterns).
+pub fn matches_extglob(pat: &[PatChar], s: &[char]) -> bool {
     if has_extglob(pat) {
         return ext_match(pat, s);
     }
@@ -211,7 +216,11 @@ fn bracket(pat: &[PatChar], start: usize, c: char) -> Option<(bool, usize)> {
 pub fn has_magic(pat: &[PatChar]) -> bool {
     pat.iter()
         .any(|&(c, lit)| !lit && matches!(c, '*' | '?' | '['))
-        || has_extglob(pat)
+}
+
+/// [`has_magic`], counting extended groups as special too.
+pub fn has_magic_extglob(pat: &[PatChar]) -> bool {
+    has_magic(pat) || has_extglob(pat)
 }
 
 #[cfg(test)]
@@ -222,19 +231,26 @@ mod tests {
         matches(&unquoted(p), &s.chars().collect::<Vec<_>>())
     }
 
+    fn x(p: &str, s: &str) -> bool {
+        matches_extglob(&unquoted(p), &s.chars().collect::<Vec<_>>())
+    }
+
     #[test]
     fn extended_groups() {
-        assert!(m("@(*.txt|*.md)", "foo.md"));
-        assert!(!m("@(*.txt|*.md)", "foo.rs"));
-        assert!(m("!(a*)", "def.txt"));
-        assert!(!m("!(a*)", "abc"));
-        assert!(m("ab?(c).txt", "ab.txt"));
-        assert!(m("ab?(c).txt", "abc.txt"));
-        assert!(m("*(ab|ad|ac).txt", "abadac.txt"));
-        assert!(m("*(ab|ad|ac).txt", ".txt"));
-        assert!(m("f+(ab|ad|ac).txt", "fabadac.txt"));
-        assert!(!m("f+(ab|ad|ac).txt", "f.txt"));
-        assert!(m("@(|abc.txt)", "abc.txt"));
+        // Plain matching keeps `(` literal, as find -name does.
+        assert!(m("*(1)*", "photo (1).jpg"));
+        assert!(!m("@(a|b)", "a"));
+        assert!(x("@(*.txt|*.md)", "foo.md"));
+        assert!(!x("@(*.txt|*.md)", "foo.rs"));
+        assert!(x("!(a*)", "def.txt"));
+        assert!(!x("!(a*)", "abc"));
+        assert!(x("ab?(c).txt", "ab.txt"));
+        assert!(x("ab?(c).txt", "abc.txt"));
+        assert!(x("*(ab|ad|ac).txt", "abadac.txt"));
+        assert!(x("*(ab|ad|ac).txt", ".txt"));
+        assert!(x("f+(ab|ad|ac).txt", "fabadac.txt"));
+        assert!(!x("f+(ab|ad|ac).txt", "f.txt"));
+        assert!(x("@(|abc.txt)", "abc.txt"));
     }
 
     #[test]

@@ -460,7 +460,7 @@ impl Shell {
             }
         }
         let chars: Vec<char> = cand.chars().collect();
-        super::pattern::matches(&p, &chars) != negate
+        super::pattern::matches_extglob(&p, &chars) != negate
     }
 
     /// Names for one action.

@@ -353,14 +353,14 @@ impl Shell {
     /// `case` and `[[ == ]]` matching, case-insensitive under `shopt -s nocasematch`.
     pub(crate) fn pattern_matches(&self, pat: &[super::pattern::PatChar], s: &[char]) -> bool {
         if !self.shopt("nocasematch") {
-            return super::pattern::matches(pat, s);
+            return super::pattern::matches_extglob(pat, s);
         }
         let pat: Vec<_> = pat
             .iter()
             .map(|&(c, l)| (c.to_ascii_lowercase(), l))
             .collect();
         let s: Vec<char> = s.iter().map(char::to_ascii_lowercase).collect();
-        super::pattern::matches(&pat, &s)
+        super::pattern::matches_extglob(&pat, &s)
     }
 
     /// Whether the `shopt` option `name` is on.

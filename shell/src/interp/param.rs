@@ -471,6 +471,8 @@ impl Shell {
                     Op::ToUpperCase => v.to_uppercase(),
                     Op::ToLowerCase => v.to_lowercase(),
                     Op::CapitalizeInitial => capitalize(&v),
+                    // Control characters need `$'...'`, as bash quotes them.
+                    Op::Quoted if v.chars().any(char::is_control) => super::vars::ansi_c_quote(&v),
                     Op::Quoted => format!("'{}'", v.replace('\'', "'\\''")),
                     _ => return Err(bad_subst(fds, &format!("${{{}}}", param_name(parameter)))),
                 };
@@ -513,7 +515,7 @@ impl Shell {
                 );
                 let mut t = String::new();
                 for (i, c) in v.chars().enumerate() {
-                    if (all || i == 0) && pattern::matches(&pat, &[c]) {
+                    if (all || i == 0) && pattern::matches_extglob(&pat, &[c]) {
                         if upper {
                             t.extend(c.to_uppercase())
                         } else {
@@ -695,7 +697,7 @@ fn remove_affix(v: &str, pat: &[PatChar], suffix: bool, largest: bool) -> String
         } else {
             (&chars[..k], &chars[k..])
         };
-        if pattern::matches(pat, part) {
+        if pattern::matches_extglob(pat, part) {
             return keep.iter().collect();
         }
     }
@@ -719,7 +721,7 @@ fn replace(
     let longest_at = |i: usize, anchored_end: bool| -> Option<usize> {
         (i..=n)
             .rev()
-            .find(|&j| (!anchored_end || j == n) && pattern::matches(pat, &chars[i..j]))
+            .find(|&j| (!anchored_end || j == n) && pattern::matches_extglob(pat, &chars[i..j]))
     };
     match kind {
         K::Prefix => match longest_at(0, false) {
