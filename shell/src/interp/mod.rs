@@ -504,7 +504,9 @@ impl Shell {
             if self.options.others.contains("noexec") {
                 continue;
             }
-            self.record_history(&cmd.to_string());
+            if self.options.others.contains("history") {
+                self.record_history(&cmd.to_string());
+            }
             let cur = self.exec_fds.clone().filter(|_| self.exec_gen != start_gen);
             let fds = cur.as_ref().unwrap_or(fds);
             match self.run_list(cmd, fds) {
