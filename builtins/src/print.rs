@@ -156,9 +156,18 @@ impl Builtin for Printf {
             };
             var = Some(v.clone());
             rest = &rest[2..];
+        } else if let Some(v) = rest.first().and_then(|a| a.strip_prefix("-v")) {
+            // `-vNAME`: the name attached to the option.
+            var = Some(v.to_string());
+            rest = &rest[1..];
         }
         if rest.first().map(String::as_str) == Some("--") {
             rest = &rest[1..];
+        } else if let Some(opt) = rest.first().filter(|a| a.len() > 1 && a.starts_with('-')) {
+            // A format cannot start with `-` unless `--` comes first: it is an option.
+            io.err(&format!("printf: {opt}: invalid option"));
+            io.err("printf: usage: printf [-v var] format [arguments]");
+            return 2;
         }
         let Some(format) = rest.first() else {
             io.err("printf: usage: printf [-v var] format [arguments]");

@@ -1,7 +1,9 @@
 //! The function call stack as bash shows it: `FUNCNAME`, `BASH_LINENO`,
-//! `BASH_SOURCE` and the `caller` builtin.
+//! `BASH_SOURCE` and the `caller` builtin; calling functions (frames, `set -T` traps).
 
-use super::{Fds, Shell};
+use brush_parser::ast;
+
+use super::{ExecResult, Fds, Flow, Shell};
 
 /// One running function.
 #[derive(Clone, Debug)]
@@ -10,6 +12,9 @@ pub(crate) struct Frame {
     pub func: String,
     /// The line it was called from.
     pub call_line: usize,
+    /// Its `BASH_SOURCE` entry: the file the function was defined in, or the file
+    /// a `source` frame reads.
+    pub file: String,
 }
 
 /// Where the shell's text comes from.
@@ -40,6 +45,15 @@ pub(crate) fn is_stack_var(name: &str) -> bool {
 }
 
 impl Shell {
+    /// The file the running text comes from: the innermost `source`d file, or the
+    /// shell's own source.
+    pub(crate) fn current_file(&self) -> String {
+        match &self.sourcing {
+            Some(f) => f.clone(),
+            None => self.source.label().to_string(),
+        }
+    }
+
     /// The elements of `FUNCNAME`, `BASH_LINENO` or `BASH_SOURCE`, innermost first.
     pub(crate) fn stack_var(&self, name: &str) -> Vec<String> {
         let script = match &self.source {
@@ -59,12 +73,7 @@ impl Shell {
                 .chain(script.map(|_| "0".to_string()))
                 .collect(),
             _ => frames
-                .map(|f| {
-                    self.func_sources
-                        .get(&f.func)
-                        .cloned()
-                        .unwrap_or_else(|| self.source.label().to_string())
-                })
+                .map(|f| f.file.clone())
                 .chain(script.map(str::to_string))
                 .collect(),
         }
@@ -99,5 +108,77 @@ impl Shell {
             }
         };
         i32::from(fds.handle(1).write_all(line.as_bytes()).is_err())
+    }
+
+    /// Runs a function: its own positional parameters, locals, frame and traps.
+    pub(crate) fn call_function(
+        &mut self,
+        body: &ast::FunctionBody,
+        argv: &[String],
+        fds: &Fds,
+    ) -> ExecResult {
+        let limit = self.funcnest();
+        if self.func_depth >= limit {
+            // bash: the error abandons the whole complete command, with status 1.
+            fds.error(&format!(
+                "{}: maximum function nesting level exceeded ({limit})",
+                argv[0]
+            ));
+            return Err(Flow::Abort(1));
+        }
+        let saved = std::mem::replace(&mut self.positional, argv[1..].to_vec());
+        self.func_depth += 1;
+        // bash: a function body does not see the caller's loops (break there is an error).
+        let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
+        let file = self
+            .func_sources
+            .get(&argv[0])
+            .cloned()
+            .unwrap_or_else(|| self.source.label().to_string());
+        self.call_stack.push(super::callstack::Frame {
+            func: argv[0].clone(),
+            call_line: self.lineno,
+            file,
+        });
+        self.locals.push(Vec::new());
+        // A body's lines are those of the text it was defined in.
+        let base = std::mem::replace(&mut self.line_base, 0);
+        let list: Vec<&ast::IoRedirect> = body.1.iter().flat_map(|r| r.0.iter()).collect();
+        let r = match self.apply_redirects(&list, fds) {
+            Ok(f) => self.function_body(&body.0, &f),
+            Err(e) => super::exec::fail(e),
+        };
+        self.pop_locals();
+        self.line_base = base;
+        self.loop_depth = saved_loops;
+        self.call_stack.pop();
+        self.func_depth -= 1;
+        self.positional = saved;
+        match r {
+            Err(Flow::Return(s)) => Ok(s),
+            other => other,
+        }
+    }
+
+    /// A function's body between the traps `set -T` gives functions: DEBUG on entry
+    /// (still naming the call) and RETURN when it is done.
+    fn function_body(&mut self, body: &ast::CompoundCommand, fds: &Fds) -> ExecResult {
+        let traced = self.options.others.contains("functrace") && !self.in_trap;
+        if traced && self.debug_trap(fds)? {
+            return Ok(self.status);
+        }
+        let r = self.run_compound(body, fds);
+        if traced && let Some(t) = self.traps.get("RETURN").cloned().filter(|t| !t.is_empty()) {
+            if let Ok(s) | Err(Flow::Return(s)) = r {
+                self.status = s;
+            }
+            let saved = self.status;
+            self.in_trap = true;
+            let t = self.run_trap_text(&t, fds);
+            self.in_trap = false;
+            self.status = saved;
+            t?;
+        }
+        r
     }
 }

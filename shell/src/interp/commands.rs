@@ -7,7 +7,7 @@ use super::getopt::Getopt;
 use super::{ExecResult, Fds, Shell};
 
 /// Names `type` reports as shell keywords.
-const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until", "do",
     "done", "in", "function", "time", "{", "}", "!", "[[", "]]", "coproc",
 ];
@@ -47,6 +47,14 @@ pub(crate) const INTERP_BUILTINS: &[&str] = &[
     "caller",
     "mapfile",
     "readarray",
+    "compgen",
+    "complete",
+    "compopt",
+    "export",
+    "fc",
+    "pushd",
+    "popd",
+    "dirs",
 ];
 
 /// Waits until `pipe` has a byte or its writers are gone; false when `deadline`
@@ -99,7 +107,22 @@ impl Shell {
             "caller" => Ok(self.caller_builtin(args, fds)),
             "mapfile" | "readarray" => Ok(self.mapfile_builtin(&argv[0], args, fds)),
             "history" => Ok(self.history_builtin(args, fds)),
-            "kill" => Ok(self.kill_builtin(args, fds)),
+            "kill" => {
+                // A signal the shell sent itself may end it.
+                let s = self.kill_builtin(args, fds);
+                match self.exit_request.take() {
+                    Some(x) => Err(super::Flow::Exit(x)),
+                    None => Ok(s),
+                }
+            }
+            "compgen" => Ok(self.compgen_builtin(args, fds)),
+            "export" => status(self.export_builtin(args, fds)),
+            "fc" => self.fc_builtin(args, fds),
+            "pushd" => self.pushd_builtin(args, fds),
+            "popd" => self.popd_builtin(args, fds),
+            "dirs" => Ok(self.dirs_builtin(args, fds)),
+            "complete" => Ok(self.complete_builtin(args, fds)),
+            "compopt" => Ok(self.compopt_builtin(args, fds)),
             _ => return None,
         })
     }
@@ -209,6 +232,10 @@ impl Shell {
                 self.functions.remove(n);
                 continue;
             }
+            // bash: `unset -n` of a variable that is no reference leaves it alone.
+            if noderef && self.vars.get(n.as_str()).is_some_and(|v| !v.nameref) {
+                continue;
+            }
             let target;
             let n = if noderef {
                 n
@@ -218,6 +245,9 @@ impl Shell {
             };
             if let Some((name, rest)) = n.split_once('[') {
                 let key = rest.trim_end_matches(']');
+                // `unset 'ref[k]'`: the element of the array the reference names.
+                let resolved = self.ref_target(name);
+                let name = resolved.as_str();
                 let assoc = self.is_assoc(name);
                 let key = if assoc {
                     key.to_string()
@@ -473,8 +503,12 @@ impl Shell {
                     found.push(("builtin", format!("{n} is a shell builtin")));
                 }
             }
+            // A remembered (`hash`) path answers for the name, except under -a.
+            let hashed = self.hashed.get(n).map(|h| h.1.clone()).filter(|_| !all);
             let files = if all {
                 self.find_all_programs(n)
+            } else if let Some(h) = hashed.clone() {
+                vec![h]
             } else {
                 match self.find_program(n) {
                     super::path::Lookup::Found(p) => vec![p],
@@ -504,6 +538,8 @@ impl Shell {
                         continue;
                     }
                     out.push_str(&text);
+                } else if kind == "file" && hashed.is_some() {
+                    out.push_str(&format!("{n} is hashed ({text})"));
                 } else if kind == "file" {
                     out.push_str(&format!("{n} is {text}"));
                 } else {
@@ -548,9 +584,16 @@ impl Shell {
             let _ = sh.set("OPTIND", optind.to_string());
             sh.getopts_pos = (optind, pos);
         };
+        if !builtins::is_name(name) {
+            fds.error(&format!("getopts: `{name}': not a valid identifier"));
+            return 1;
+        }
+        // At the end of the options OPTARG is unset and OPTIND is past the last one
+        // (never further than the arguments go).
         let Some(arg) = params.get(optind - 1) else {
             let _ = self.set(name, "?".into());
-            finish(self, optind, 1);
+            self.vars.remove("OPTARG");
+            finish(self, optind.min(params.len() + 1), 1);
             return 1;
         };
         if pos == 1 && (arg == "--" || !arg.starts_with('-') || arg == "-") {
@@ -558,6 +601,7 @@ impl Shell {
                 optind += 1;
             }
             let _ = self.set(name, "?".into());
+            self.vars.remove("OPTARG");
             finish(self, optind, 1);
             return 1;
         }

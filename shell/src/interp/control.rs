@@ -81,7 +81,14 @@ impl Shell {
             "eval" => {
                 let text = args.join(" ");
                 match Shell::parse(&text) {
-                    Ok(prog) => self.run_program_inner(&prog, fds),
+                    Ok(prog) => {
+                        // The text's lines count from the line `eval` is on.
+                        let base =
+                            std::mem::replace(&mut self.line_base, self.lineno.saturating_sub(1));
+                        let r = self.run_program_inner(&prog, fds);
+                        self.line_base = base;
+                        r
+                    }
                     Err(e) => {
                         fds.error(&e.to_string());
                         Ok(2)
@@ -93,18 +100,22 @@ impl Shell {
                     fds.error(&format!("{}: filename argument required", argv[0]));
                     return Some(Ok(2));
                 };
-                let text = self
-                    .sys
-                    .open(
-                        &self.cwd,
-                        file,
-                        OpenOptions {
-                            read: true,
-                            ..Default::default()
-                        },
-                    )
-                    .map_err(|e| e.0)
-                    .and_then(|h| h.read_to_end().map_err(|e| e.to_string()));
+                let at_fd = super::redirect::dev_fd(file).and_then(|n| fds.get(n).cloned());
+                let text = match at_fd {
+                    Some(h) => h.read_to_end().map_err(|e| e.to_string()),
+                    None => self
+                        .sys
+                        .open(
+                            &self.cwd,
+                            file,
+                            OpenOptions {
+                                read: true,
+                                ..Default::default()
+                            },
+                        )
+                        .map_err(|e| e.0)
+                        .and_then(|h| h.read_to_end().map_err(|e| e.to_string())),
+                };
                 let text = match text {
                     Ok(t) => String::from_utf8_lossy(&t).into_owned(),
                     Err(e) => {
@@ -117,15 +128,39 @@ impl Shell {
                         let saved = (!args[1..].is_empty())
                             .then(|| std::mem::replace(&mut self.positional, args[1..].to_vec()));
                         self.func_depth += 1;
+                        // bash gives a sourced file a `source` frame of its own.
+                        self.call_stack.push(super::callstack::Frame {
+                            func: "source".into(),
+                            call_line: self.lineno,
+                            file: file.clone(),
+                        });
+                        let outer = self.sourcing.replace(file.clone());
+                        let saved_line = self.lineno;
+                        let base = std::mem::replace(&mut self.line_base, 0);
                         let r = self.run_program_inner(&prog, fds);
+                        self.line_base = base;
+                        self.sourcing = outer;
+                        self.lineno = saved_line;
+                        self.call_stack.pop();
                         self.func_depth -= 1;
                         if let Some(p) = saved {
                             self.positional = p;
                         }
-                        match r {
+                        let r = match r {
                             Err(Flow::Return(s)) => Ok(s),
                             other => other,
+                        };
+                        // The RETURN trap runs when a sourced file is done.
+                        if let Some(t) = self.traps.get("RETURN").cloned().filter(|t| !t.is_empty())
+                            && !self.in_trap
+                        {
+                            let saved = self.status;
+                            self.in_trap = true;
+                            let _ = self.run_trap_text(&t, fds);
+                            self.in_trap = false;
+                            self.status = saved;
                         }
+                        r
                     }
                     Err(e) => {
                         fds.error(&format!("{file}: {e}"));
@@ -138,7 +173,11 @@ impl Shell {
     }
 
     /// Runs a program inside the current command (eval, source): flows propagate.
-    fn run_program_inner(&mut self, prog: &brush_parser::ast::Program, fds: &Fds) -> ExecResult {
+    pub(crate) fn run_program_inner(
+        &mut self,
+        prog: &brush_parser::ast::Program,
+        fds: &Fds,
+    ) -> ExecResult {
         let mut status = 0;
         let start_gen = self.exec_gen;
         for cmd in &prog.complete_commands {

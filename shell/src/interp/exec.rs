@@ -21,7 +21,7 @@ pub(crate) fn is_builtin_name(name: &str) -> bool {
 }
 
 /// Turns an expansion/redirection failure into a command status or unwinding.
-fn fail(f: Fail) -> ExecResult {
+pub(crate) fn fail(f: Fail) -> ExecResult {
     match f {
         Fail::Status(s) => Ok(s),
         Fail::Flow(f) => Err(f),
@@ -95,6 +95,17 @@ impl Shell {
     /// stage cannot start (the container's `pids` limit), the ones started finish
     /// with their output unread and the pipeline fails as a refused fork does.
     fn run_pipeline(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
+        // `set -e` does not act inside a negated pipeline (nor in what it calls).
+        if p.bang {
+            self.cond_depth += 1;
+            let r = self.run_pipeline_here(p, fds);
+            self.cond_depth -= 1;
+            return r;
+        }
+        self.run_pipeline_here(p, fds)
+    }
+
+    fn run_pipeline_here(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
         let status = if p.seq.is_empty() {
             // `!` or `time` alone: an empty pipeline succeeds (and `!` then negates it).
             self.pipestatus = vec![0];
@@ -179,8 +190,8 @@ impl Shell {
             ast::Command::Function(def) => {
                 self.functions
                     .insert(def.fname.value.clone(), Arc::new(def.body.clone()));
-                self.func_sources
-                    .insert(def.fname.value.clone(), self.source.label().to_string());
+                let file = self.current_file();
+                self.func_sources.insert(def.fname.value.clone(), file);
                 Ok(0)
             }
             ast::Command::ExtendedTest(t, redirs) => {
@@ -189,7 +200,7 @@ impl Shell {
                     Ok(f) => f,
                     Err(e) => return fail(e),
                 };
-                self.lineno = t.loc.start.line;
+                self.set_line(t.loc.start.line);
                 match self.extended_test(&t.expr, &fds) {
                     Ok(true) => Ok(0),
                     Ok(false) => Ok(1),
@@ -199,7 +210,7 @@ impl Shell {
         }
     }
 
-    fn run_compound(&mut self, c: &ast::CompoundCommand, fds: &Fds) -> ExecResult {
+    pub(crate) fn run_compound(&mut self, c: &ast::CompoundCommand, fds: &Fds) -> ExecResult {
         use ast::CompoundCommand as C;
         match c {
             C::BraceGroup(b) => self.run_list(&b.list, fds),
@@ -264,7 +275,23 @@ impl Shell {
                 };
                 let mut status = 0;
                 for v in values {
-                    if let Err(e) = self.set(&f.variable_name, v) {
+                    if !self.traps.is_empty() && !self.in_trap {
+                        let words: Vec<String> = match &f.values {
+                            Some(ws) => ws.iter().map(|w| w.value.clone()).collect(),
+                            None => vec!["\"$@\"".to_string()],
+                        };
+                        self.bash_command =
+                            format!("for {} in {}", f.variable_name, words.join(" "));
+                        self.debug_trap(fds)?;
+                    }
+                    // A reference as the loop variable is pointed at each word in turn.
+                    if let Some(r) = self.vars.get_mut(&f.variable_name).filter(|r| r.nameref) {
+                        if r.readonly {
+                            fds.error(&format!("{}: readonly variable", f.variable_name));
+                            return Ok(1);
+                        }
+                        r.value = Some(v);
+                    } else if let Err(e) = self.set(&f.variable_name, v) {
                         fds.error(&e);
                         return Ok(1);
                     }
@@ -278,7 +305,7 @@ impl Shell {
             }
             C::CaseClause(cc) => self.run_case(cc, fds),
             C::Arithmetic(a) => {
-                self.lineno = a.loc.start.line;
+                self.set_line(a.loc.start.line);
                 self.arith_command(&a.expr.value, fds).or_else(fail)
             }
             C::ArithmeticForClause(f) => {
@@ -316,7 +343,7 @@ impl Shell {
     }
 
     /// `$FUNCNEST` when set to a positive number, else [`super::depth::DEFAULT_FUNCNEST`].
-    fn funcnest(&self) -> u32 {
+    pub(crate) fn funcnest(&self) -> u32 {
         self.get("FUNCNEST")
             .and_then(|v| v.trim().parse::<u32>().ok())
             .filter(|&n| n > 0)
@@ -395,7 +422,9 @@ impl Shell {
             return r;
         }
         let mut assigns: Vec<&ast::Assignment> = Vec::new();
-        let mut words: Vec<&str> = Vec::new();
+        let mut words: Vec<std::borrow::Cow<str>> = Vec::new();
+        // `<(list)` words add their pipes to the command's fd table.
+        let mut own_fds: Option<Fds> = None;
         let mut redirs: Vec<&ast::IoRedirect> = Vec::new();
         let prefix = cmd.prefix.iter().flat_map(|p| p.0.iter());
         let suffix = cmd.suffix.iter().flat_map(|s| s.0.iter());
@@ -403,17 +432,28 @@ impl Shell {
             match item {
                 Item::IoRedirect(r) => redirs.push(r),
                 Item::AssignmentWord(a, _) => assigns.push(a),
-                Item::Word(w) => words.push(&w.value),
-                Item::ProcessSubstitution(..) => {
-                    fds.error("process substitution is not supported yet");
-                    return Ok(1);
+                Item::Word(w) => words.push(w.value.as_str().into()),
+                Item::ProcessSubstitution(k, list) => {
+                    let f = own_fds.get_or_insert_with(|| fds.clone());
+                    match self.process_subst_word(k, list, f) {
+                        Ok(w) => words.push(w.into()),
+                        Err(e) => return fail(e),
+                    }
                 }
             }
         }
         if let Some(w) = &cmd.word_or_name {
-            words.push(&w.value);
+            words.push(w.value.as_str().into());
             if let Some(loc) = &w.loc {
-                self.lineno = loc.start.line;
+                self.set_line(loc.start.line);
+            }
+        } else if let Some(a) = assigns.first() {
+            self.set_line(a.loc.start.line);
+        }
+        if !self.traps.is_empty() && !self.in_trap {
+            self.bash_command = cmd.to_string();
+            if self.debug_trap(fds)? {
+                return Ok(self.status);
             }
         }
         self.pending_arrays.clear();
@@ -433,16 +473,21 @@ impl Shell {
                         }
                     }
                     // After the command name an assignment is just a word (`export A=1`).
-                    words.push(&w.value)
+                    words.push(w.value.as_str().into())
                 }
-                Item::Word(w) => words.push(&w.value),
-                Item::ProcessSubstitution(..) => {
-                    fds.error("process substitution is not supported yet");
-                    return Ok(1);
+                Item::Word(w) => words.push(w.value.as_str().into()),
+                Item::ProcessSubstitution(k, list) => {
+                    let f = own_fds.get_or_insert_with(|| fds.clone());
+                    match self.process_subst_word(k, list, f) {
+                        Ok(w) => words.push(w.into()),
+                        Err(e) => return fail(e),
+                    }
                 }
             }
         }
 
+        let fds = own_fds.as_ref().unwrap_or(fds);
+        let words: Vec<&str> = words.iter().map(|w| w.as_ref()).collect();
         self.last_subst = None;
         let argv = match self.expand_fields(&words, fds) {
             Ok(v) => v,
@@ -459,6 +504,7 @@ impl Shell {
                     return fail(e);
                 }
             }
+            self.set_last_arg(String::new());
             return Ok(self.last_subst.unwrap_or(0));
         }
         let mut values = Vec::with_capacity(assigns.len());
@@ -480,12 +526,23 @@ impl Shell {
                 .write_all(format!("+ {}\n", line.join(" ")).as_bytes());
         }
 
-        self.dispatch(argv, values, fds, true)
+        let last = argv.last().cloned().unwrap_or_default();
+        let r = self.dispatch(argv, values, fds, true);
+        self.set_last_arg(last);
+        r
+    }
+
+    /// `$_`: the last argument of the previous simple command.
+    fn set_last_arg(&mut self, last: String) {
+        let v = self.vars.entry("_".to_string()).or_default();
+        if !v.readonly && v.array.is_none() {
+            v.value = Some(last);
+        }
     }
 
     /// Runs an expanded command: builtin, function (unless `functions` is false, as
     /// under `command`) or program.
-    fn dispatch(
+    pub(crate) fn dispatch(
         &mut self,
         argv: Vec<String>,
         values: Vec<(String, String)>,
@@ -504,13 +561,37 @@ impl Shell {
                 let s = sub_status(self.dispatch(argv[1..].to_vec(), values, fds, false));
                 return Err(Flow::Exit(s));
             }
-            "command" if argv.len() > 1 => {
-                if matches!(argv[1].as_str(), "-v" | "-V") {
-                    return Ok(self.command_v(&argv[2..], argv[1] == "-V", &fds));
+            // `command [-pvV] [--] NAME ARGS` (a function named `command` comes first).
+            "command" if !(functions && self.functions.contains_key("command")) => {
+                let mut i = 1;
+                let mut describe: Option<bool> = None;
+                while let Some(a) = argv.get(i) {
+                    match a.as_str() {
+                        "--" => {
+                            i += 1;
+                            break;
+                        }
+                        "-v" => describe = Some(false),
+                        "-V" => describe = Some(true),
+                        "-p" | "-pv" | "-vp" | "-pV" | "-Vp" => {
+                            if a.contains('v') {
+                                describe = Some(false);
+                            } else if a.contains('V') {
+                                describe = Some(true);
+                            }
+                        }
+                        _ => break,
+                    }
+                    i += 1;
                 }
-                return self.dispatch(argv[1..].to_vec(), values, fds, false);
+                if let Some(verbose) = describe {
+                    return Ok(self.command_v(&argv[i..], verbose, &fds));
+                }
+                if i >= argv.len() {
+                    return Ok(0);
+                }
+                return self.dispatch(argv[i..].to_vec(), values, fds, false);
             }
-            "command" => return Ok(0),
             // `builtin NAME`: the builtin even when a function hides it.
             "builtin" if !(functions && self.functions.contains_key("builtin")) => {
                 let Some(target) = argv.get(1) else {
@@ -583,46 +664,6 @@ impl Shell {
             };
         }
         r
-    }
-
-    fn call_function(
-        &mut self,
-        body: &ast::FunctionBody,
-        argv: &[String],
-        fds: &Fds,
-    ) -> ExecResult {
-        let limit = self.funcnest();
-        if self.func_depth >= limit {
-            // bash: the error abandons the whole complete command, with status 1.
-            fds.error(&format!(
-                "{}: maximum function nesting level exceeded ({limit})",
-                argv[0]
-            ));
-            return Err(Flow::Abort(1));
-        }
-        let saved = std::mem::replace(&mut self.positional, argv[1..].to_vec());
-        self.func_depth += 1;
-        // bash: a function body does not see the caller's loops (break there is an error).
-        let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
-        self.call_stack.push(super::callstack::Frame {
-            func: argv[0].clone(),
-            call_line: self.lineno,
-        });
-        self.locals.push(Vec::new());
-        let list: Vec<&ast::IoRedirect> = body.1.iter().flat_map(|r| r.0.iter()).collect();
-        let r = match self.apply_redirects(&list, fds) {
-            Ok(f) => self.run_compound(&body.0, &f),
-            Err(e) => fail(e),
-        };
-        self.pop_locals();
-        self.loop_depth = saved_loops;
-        self.call_stack.pop();
-        self.func_depth -= 1;
-        self.positional = saved;
-        match r {
-            Err(Flow::Return(s)) => Ok(s),
-            other => other,
-        }
     }
 
     /// Expands array-literal elements `(a [k]=v "b c")` into (subscript, value) pairs.
@@ -758,44 +799,12 @@ impl Shell {
         Ok((name, value))
     }
 
-    /// Runs `cmd` in a subshell and returns its output without trailing newlines.
-    pub(crate) fn command_substitution(&mut self, cmd: &str, fds: &Fds) -> String {
-        let prog = match Shell::parse(cmd) {
-            Ok(p) => p,
-            Err(e) => {
-                fds.error(&e.to_string());
-                self.status = 2;
-                self.last_subst = Some(2);
-                return String::new();
-            }
-        };
-        let (r, w) = pipe();
-        let mut f = fds.clone();
-        f.set(1, w);
-        let mut sub = self.subshell();
-        let sys = self.sys.clone();
-        let ran = std::thread::scope(|scope| -> Result<_, wsh_runtime::ForkError> {
-            let t = sys.pid_slot().and_then(|slot| {
-                slot.spawn_scoped(scope, "wsh $()", move || {
-                    let s = sub.run_program(&prog, &f);
-                    drop(f);
-                    s
-                })
-            })?;
-            let out = r.read_to_end().unwrap_or_default();
-            Ok((out, t.join().unwrap_or(1)))
-        });
-        // bash's status for a fork that failed; the substitution expands to nothing.
-        let (out, status) = ran.unwrap_or_else(|e| {
-            fds.error(&e.to_string());
-            (Vec::new(), 126)
-        });
-        self.status = status;
-        self.last_subst = Some(status);
-        let mut s = String::from_utf8_lossy(&out).into_owned();
-        while s.ends_with('\n') {
-            s.pop();
+    /// Records the line of the command being run (`$LINENO`): `line` of the text
+    /// being run, which starts at `line_base`. The commands a trap's text runs
+    /// directly keep the line of the command that set it off.
+    pub(crate) fn set_line(&mut self, line: usize) {
+        if self.lineno_hold != Some(self.call_stack.len()) {
+            self.lineno = line + self.line_base;
         }
-        s
     }
 }

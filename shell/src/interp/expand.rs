@@ -32,8 +32,10 @@ pub(super) enum Item {
         quoted: bool,
         split: bool,
     },
-    /// A field boundary that is not an IFS character ("$@").
-    Break,
+    /// A field boundary that is not an IFS character ("$@"); where fields are not
+    /// made (assignments) it becomes the text it holds: a space for `$@`, the first
+    /// character of IFS for `$*`.
+    Break(String),
 }
 
 /// Whether a quoted `expr` makes one field per element (`$@`, `${a[@]}`, with an
@@ -239,8 +241,11 @@ impl Shell {
             };
         for it in items {
             match it {
-                Item::Break => {
-                    end_field(&mut cur, &mut pat, &mut fields);
+                Item::Break(_) => {
+                    // An unquoted empty element makes no field.
+                    if exists || !cur.is_empty() {
+                        end_field(&mut cur, &mut pat, &mut fields);
+                    }
                     exists = false;
                 }
                 Item::Text {
@@ -288,7 +293,7 @@ pub(super) fn join_items(items: &[Item], sep: &str) -> String {
     for it in items {
         match it {
             Item::Text { text, .. } => s.push_str(text),
-            Item::Break => s.push_str(sep),
+            Item::Break(join) => s.push_str(if sep == " " { join } else { sep }),
         }
     }
     s
@@ -306,7 +311,7 @@ fn tilde_text(t: &brush_parser::word::TildeExpr) -> String {
 }
 
 /// Decodes the escapes of `$'...'`.
-fn ansi_c(s: &str) -> String {
+pub(crate) fn ansi_c(s: &str) -> String {
     let mut out = String::new();
     let mut it = s.chars().peekable();
     while let Some(c) = it.next() {
@@ -330,7 +335,12 @@ fn ansi_c(s: &str) -> String {
                     v = v * 16 + it.next().unwrap().to_digit(16).unwrap();
                     k += 1;
                 }
-                out.extend(char::from_u32(v));
+                if k == 0 {
+                    // `\x` without hex digits stays as written.
+                    out.push_str("\\x");
+                } else {
+                    out.extend(char::from_u32(v));
+                }
             }
             Some(u @ ('u' | 'U')) => {
                 let max = if u == 'u' { 4 } else { 8 };

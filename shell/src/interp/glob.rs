@@ -152,8 +152,7 @@ fn expand_member(m: &M, widths: &mut Vec<usize>) -> Vec<String> {
 
 /// Whether a field's pattern has an unquoted glob character.
 pub(crate) fn has_glob(pat: &[PatChar]) -> bool {
-    pat.iter()
-        .any(|&(c, lit)| !lit && matches!(c, '*' | '?' | '['))
+    super::pattern::has_magic_extglob(pat)
 }
 
 impl Shell {
@@ -290,7 +289,7 @@ impl Shell {
             } else {
                 name.chars().collect()
             };
-            if pattern::matches(first, &chars) {
+            if pattern::matches_extglob(first, &chars) {
                 let path = join(&name);
                 if rest.is_empty() {
                     out.push(path);

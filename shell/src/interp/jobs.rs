@@ -37,7 +37,7 @@ const SIGNALS: [&str; 31] = [
 ];
 
 /// The name of signal `n` without "SIG", as bash's `kill -l` prints it.
-fn signal_name(n: i32) -> Option<String> {
+pub(crate) fn signal_name(n: i32) -> Option<String> {
     match n {
         0 => Some("EXIT".into()),
         1..=31 => Some(SIGNALS[n as usize - 1].into()),
@@ -60,7 +60,7 @@ fn signal_number(text: &str) -> Option<i32> {
 }
 
 /// `kill -l [SIG|STATUS...]`: the table, or each number's name / each name's number.
-fn list_signals(args: &[String], fds: &Fds) -> i32 {
+pub(crate) fn list_signals(args: &[String], fds: &Fds) -> i32 {
     let mut out = String::new();
     let mut st = 0;
     if args.is_empty() {
@@ -271,6 +271,20 @@ impl Shell {
             return 2;
         }
         let mut st = 0;
+        // `kill -SIG $$`: the shell signals itself (see trap.rs).
+        let me = std::process::id().to_string();
+        let (own, rest): (Vec<&String>, Vec<&String>) = rest.iter().partition(|a| **a == me);
+        for _ in own {
+            if let Err(f) = self.signal_self(sig, fds) {
+                return match f {
+                    super::Flow::Exit(s) => {
+                        self.exit_request = Some(s);
+                        s
+                    }
+                    _ => 1,
+                };
+            }
+        }
         let Ok(table) = self.jobs.lock() else {
             return 1;
         };

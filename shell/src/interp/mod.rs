@@ -7,9 +7,12 @@
 
 mod arith;
 mod commands;
+mod complete;
 mod cond;
 mod control;
+mod declare;
 mod depth;
+mod dirstack;
 mod exec;
 mod expand;
 mod external;
@@ -18,6 +21,7 @@ mod fork_tests;
 mod getopt;
 mod glob;
 mod heredoc_fix;
+mod history;
 mod jobs;
 mod mapfile;
 mod param;
@@ -26,11 +30,14 @@ use wsh_pattern as pattern;
 mod callstack;
 mod options;
 mod proc_builtins;
+mod procsub;
 mod redirect;
 mod scripts;
+mod subst;
 pub mod sys;
 #[cfg(test)]
 mod tests;
+mod transform;
 mod trap;
 mod vars;
 
@@ -61,6 +68,12 @@ pub struct Var {
     /// `declare -l` / `-u`: assigned values are lowercased / uppercased.
     pub lower: bool,
     pub upper: bool,
+    /// `declare -c`: assigned values get their first letter uppercased, the rest lowercased.
+    pub capcase: bool,
+    /// `declare -a NAME` (or `-A`) that was never assigned: it lists without `=()`.
+    pub declared: bool,
+    /// `declare -t`: recorded (bash gives traced functions the DEBUG and RETURN traps).
+    pub trace: bool,
     /// The elements when the variable is an array (then `value` is None).
     pub array: Option<vars::Array>,
 }
@@ -170,8 +183,29 @@ pub struct Shell {
     /// Where the text being run comes from: a script path (which adds bash's `main`
     /// frame), or `main` (stdin) / `environment` (`-c`), as bash names them.
     pub(crate) source: callstack::Source,
+    /// What the line numbers of the text being run add to (`eval`, `$(...)`).
+    pub(crate) line_base: usize,
+    /// While a trap's text runs: the call depth whose commands keep `$LINENO`.
+    pub(crate) lineno_hold: Option<usize>,
+    /// `pushd`/`popd`: the directory stack below the working directory, nearest first.
+    pub(crate) dir_stack: Vec<String>,
+    /// How many history entries `history -a` has written.
+    pub(crate) history_appended: usize,
+    /// `$BASH_SUBSHELL`: how many subshells deep this copy runs.
+    pub(crate) subshell_depth: u32,
+    /// The file `source` is reading (innermost), if any.
+    pub(crate) sourcing: Option<String>,
     /// The source each function was defined in (`BASH_SOURCE`).
     pub(crate) func_sources: HashMap<String, String>,
+    /// Running `<(...)`/`>(...)` lists, drained when a run ends.
+    pub(crate) procsubs: procsub::ProcSubs,
+    /// `$BASH_COMMAND`: the simple command being run (kept while traps are set).
+    pub(crate) bash_command: String,
+    /// A subshell's copy of its parent's traps: `trap -p` shows them until the
+    /// subshell sets a trap of its own (bash does the same), but they do not run.
+    pub(crate) shown_traps: BTreeMap<String, String>,
+    /// `complete` specifications by command name.
+    pub(crate) completions: complete::CompSpecs,
 }
 
 /// A syntax error, formatted for the user ("syntax error at line L col C", or
@@ -241,6 +275,16 @@ impl Shell {
             call_stack: Vec::new(),
             source: callstack::Source::Stdin,
             func_sources: HashMap::new(),
+            sourcing: None,
+            subshell_depth: 0,
+            history_appended: 0,
+            dir_stack: Vec::new(),
+            line_base: 0,
+            lineno_hold: None,
+            procsubs: Default::default(),
+            completions: Default::default(),
+            bash_command: String::new(),
+            shown_traps: BTreeMap::new(),
         };
         let term = std::env::var("TERM").ok();
         let initial = [
@@ -266,10 +310,34 @@ impl Shell {
             }
         }
         // Not exported, like bash's own defaults.
+        for (k, v) in [
+            ("IFS", " \t\n"),
+            ("OPTERR", "1"),
+            ("OPTIND", "1"),
+            ("BASH_VERSION", "5.2.0(1)-release"),
+            ("OSTYPE", "linux-gnu"),
+            ("HOSTTYPE", "x86_64"),
+            ("MACHTYPE", "x86_64-pc-linux-gnu"),
+        ] {
+            sh.vars.insert(
+                k.into(),
+                Var {
+                    value: Some(v.into()),
+                    ..Var::default()
+                },
+            );
+        }
         sh.vars.insert(
-            "IFS".into(),
+            "BASH_VERSINFO".into(),
             Var {
-                value: Some(" \t\n".into()),
+                readonly: true,
+                array: Some(vars::Array::Indexed(
+                    ["5", "2", "0", "1", "release", "x86_64-pc-linux-gnu"]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (i as i64, v.to_string()))
+                        .collect(),
+                )),
                 ..Var::default()
             },
         );
@@ -279,12 +347,19 @@ impl Shell {
     /// A copy for a subshell (pipeline stage, `( )`, command substitution).
     pub(crate) fn subshell(&self) -> Shell {
         let mut sub = self.clone();
+        sub.subshell_depth += 1;
         sub.exit_request = None;
         sub.jobs = Default::default();
         // bash: break/continue in a subshell do not reach the loops around it.
         sub.loop_depth = 0;
         // A subshell starts with no traps, except ignored conditions stay ignored.
-        sub.traps.retain(|_, v| v.is_empty());
+        if sub.shown_traps.is_empty() {
+            sub.shown_traps = sub.traps.clone();
+        }
+        // Under `set -T` the DEBUG and RETURN traps are inherited too.
+        let functrace = sub.options.others.contains("functrace");
+        sub.traps
+            .retain(|k, v| v.is_empty() || (functrace && matches!(k.as_str(), "DEBUG" | "RETURN")));
         sub
     }
 
@@ -318,6 +393,14 @@ impl Shell {
     pub fn get(&self, name: &str) -> Option<&str> {
         let target = self.ref_target(name);
         if let Some((n, key)) = element_ref(&target) {
+            if matches!(key, "@" | "*") {
+                // A reference to `a[@]` reads every element; see `param_values`.
+                let v = self.vars.get(n)?;
+                return match &v.array {
+                    Some(a) => a.get("0").map(String::as_str),
+                    None => v.value.as_deref(),
+                };
+            }
             let v = self.vars.get(n)?.array.as_ref()?;
             return v.get(key).map(String::as_str);
         }
@@ -332,6 +415,9 @@ impl Shell {
     /// Sets a variable; fails on a read-only one.
     pub fn set(&mut self, name: &str, value: String) -> Result<(), String> {
         let target = self.ref_target(name);
+        if target.is_empty() {
+            return Err(format!("{name}: circular name reference"));
+        }
         if let Some((n, key)) = element_ref(&target) {
             let (n, key) = (n.to_string(), key.to_string());
             return self.set_element(&n, &key, value);
@@ -388,6 +474,7 @@ impl Shell {
         self.run_text_inner(text, fds);
         let status = self.run_exit_trap(fds);
         self.wait_all_jobs();
+        self.drain_process_substs();
         status
     }
 
@@ -416,6 +503,9 @@ impl Shell {
             // `set -n`: read the rest, run nothing (and nothing can turn it off again).
             if self.options.others.contains("noexec") {
                 continue;
+            }
+            if self.options.others.contains("history") {
+                self.record_history(&cmd.to_string());
             }
             let cur = self.exec_fds.clone().filter(|_| self.exec_gen != start_gen);
             let fds = cur.as_ref().unwrap_or(fds);
@@ -451,6 +541,15 @@ impl Var {
     pub(crate) fn cased(&self, value: String) -> String {
         if self.upper {
             value.to_uppercase()
+        } else if self.capcase {
+            let mut c = value.chars();
+            match c.next() {
+                Some(f) => f
+                    .to_uppercase()
+                    .chain(c.flat_map(char::to_lowercase))
+                    .collect(),
+                None => value,
+            }
         } else if self.lower {
             value.to_lowercase()
         } else {

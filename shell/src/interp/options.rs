@@ -105,6 +105,16 @@ const SHOPT_OPTIONS: &[(&str, bool)] = &[
     ("xpg_echo", false),
 ];
 
+/// The `set -o` option names, in bash's order.
+pub(crate) fn set_option_names() -> impl Iterator<Item = &'static str> {
+    SET_OPTIONS.iter().map(|o| o.0)
+}
+
+/// The `shopt` option names, in bash's order.
+pub(crate) fn shopt_names() -> impl Iterator<Item = &'static str> {
+    SHOPT_OPTIONS.iter().map(|o| o.0)
+}
+
 /// The `shopt` options on in a fresh shell.
 pub(crate) fn shopt_defaults() -> BTreeSet<String> {
     SHOPT_OPTIONS
@@ -343,14 +353,14 @@ impl Shell {
     /// `case` and `[[ == ]]` matching, case-insensitive under `shopt -s nocasematch`.
     pub(crate) fn pattern_matches(&self, pat: &[super::pattern::PatChar], s: &[char]) -> bool {
         if !self.shopt("nocasematch") {
-            return super::pattern::matches(pat, s);
+            return super::pattern::matches_extglob(pat, s);
         }
         let pat: Vec<_> = pat
             .iter()
             .map(|&(c, l)| (c.to_ascii_lowercase(), l))
             .collect();
         let s: Vec<char> = s.iter().map(char::to_ascii_lowercase).collect();
-        super::pattern::matches(&pat, &s)
+        super::pattern::matches_extglob(&pat, &s)
     }
 
     /// Whether the `shopt` option `name` is on.

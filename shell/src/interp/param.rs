@@ -18,18 +18,44 @@ impl Shell {
                 .positional
                 .get(*n as usize - 1)
                 .map(|v| vec![v.clone()]),
-            Parameter::Named(name) => match name.as_str() {
-                "RANDOM" if !self.vars.contains_key(name) => one(&self.next_random().to_string()),
-                "LINENO" => one(&self.lineno.to_string()),
-                "FUNCNAME" | "BASH_LINENO" | "BASH_SOURCE" if !self.vars.contains_key(name) => {
-                    self.stack_var(name).into_iter().next().map(|v| vec![v])
+            Parameter::Named(orig) => {
+                let special = self.special_target(orig);
+                let name = &special;
+                match name.as_str() {
+                    "RANDOM" if !self.vars.contains_key(name) => {
+                        one(&self.next_random().to_string())
+                    }
+                    "LINENO" => one(&self.lineno.to_string()),
+                    "BASH_COMMAND" if !self.vars.contains_key(name) => {
+                        one(&self.bash_command.clone())
+                    }
+                    _ if !self.vars.contains_key(name)
+                        && let Some(v) = self.dynamic_var(name) =>
+                    {
+                        Some(vec![v])
+                    }
+                    "FUNCNAME" | "BASH_LINENO" | "BASH_SOURCE" if !self.vars.contains_key(name) => {
+                        self.stack_var(name).into_iter().next().map(|v| vec![v])
+                    }
+                    "PIPESTATUS" => Some(vec![
+                        self.pipestatus.first().copied().unwrap_or(0).to_string(),
+                    ]),
+                    _ => {
+                        // A reference to `a[@]`/`a[*]` stands for all of a's elements.
+                        let target = self.ref_target(name);
+                        if let Some((n, "@" | "*")) = super::element_ref(&target) {
+                            let v = self.vars.get(n)?;
+                            return Some(match &v.array {
+                                Some(a) => a.values(),
+                                None => v.value.iter().cloned().collect(),
+                            });
+                        }
+                        self.get(name).map(|v| vec![v.to_string()])
+                    }
                 }
-                "PIPESTATUS" => Some(vec![
-                    self.pipestatus.first().copied().unwrap_or(0).to_string(),
-                ]),
-                _ => self.get(name).map(|v| vec![v.to_string()]),
-            },
+            }
             Parameter::NamedWithIndex { name, index } => {
+                let name = &self.special_target(name);
                 if name == "PIPESTATUS" {
                     let i: usize = self.eval_index(index)?.parse().ok()?;
                     return self.pipestatus.get(i).map(|s| vec![s.to_string()]);
@@ -46,6 +72,7 @@ impl Shell {
                 self.get_element(name, &key).map(|v| vec![v])
             }
             Parameter::NamedWithAllIndices { name, .. } => {
+                let name = &self.special_target(name);
                 if name == "PIPESTATUS" {
                     return Some(self.pipestatus.iter().map(|s| s.to_string()).collect());
                 }
@@ -92,7 +119,7 @@ impl Shell {
             if let Parameter::Named(n) = p
                 && self.vars.get(n).is_some_and(|v| v.nameref)
             {
-                return self.vars.get(n).and_then(|v| v.value.clone());
+                return Some(self.ref_target(n));
             }
             // `${!ref}` where ref may itself name an element (`a[1]`).
             let param = word::parse_parameter(&v, &parser_options()).ok()?;
@@ -100,6 +127,20 @@ impl Shell {
                 .map(|vals| vals.join(&self.ifs_first()))
         } else {
             Some(v)
+        }
+    }
+
+    /// The name a parameter reads: a reference's target when that is one of the
+    /// shell's computed variables (`RANDOM`, `LINENO`, `FUNCNAME`...), else `name`.
+    fn special_target(&self, name: &str) -> String {
+        if !self.vars.get(name).is_some_and(|v| v.nameref) {
+            return name.to_string();
+        }
+        let t = self.ref_target(name);
+        if self.vars.contains_key(&t) || t.contains('[') || t.is_empty() {
+            name.to_string()
+        } else {
+            t
         }
     }
 
@@ -167,6 +208,17 @@ impl Shell {
         if indirect {
             return None;
         }
+        // `@a`, `@A`, `@K`, `@k` describe the whole array.
+        if let P::Transform { op, .. } = expr
+            && matches!(
+                op,
+                brush_parser::word::ParameterTransformOp::ToAttributeFlags
+                    | brush_parser::word::ParameterTransformOp::ToAssignmentLogic
+                    | brush_parser::word::ParameterTransformOp::PossiblyQuoteWithArraysExpanded { .. }
+            )
+        {
+            return None;
+        }
         match parameter {
             Parameter::Special(SpecialParameter::AllPositionalParameters { concatenate }) => {
                 Some((self.positional.clone(), *concatenate))
@@ -180,7 +232,7 @@ impl Shell {
     }
 
     /// The next `$RANDOM` (0..32767), from a small xorshift generator.
-    fn next_random(&mut self) -> u32 {
+    pub(crate) fn next_random(&mut self) -> u32 {
         let mut x = self.random.max(1);
         x ^= x << 13;
         x ^= x >> 17;
@@ -404,11 +456,23 @@ impl Shell {
                 op,
             } => {
                 use brush_parser::word::ParameterTransformOp as Op;
-                let v = self.param_string(parameter, *indirect).unwrap_or_default();
+                if let Some(r) = self.transform_var(parameter, *indirect, op) {
+                    push(out, r.unwrap_or_default());
+                    return Ok(());
+                }
+                let Some(v) = self.param_string(parameter, *indirect) else {
+                    // An unset parameter transforms to nothing.
+                    push(out, String::new());
+                    return Ok(());
+                };
                 let t = match op {
+                    Op::PromptExpand => self.decode_prompt(&v, fds)?,
+                    Op::ExpandEscapeSequences => super::expand::ansi_c(&v),
                     Op::ToUpperCase => v.to_uppercase(),
                     Op::ToLowerCase => v.to_lowercase(),
                     Op::CapitalizeInitial => capitalize(&v),
+                    // Control characters need `$'...'`, as bash quotes them.
+                    Op::Quoted if v.chars().any(char::is_control) => super::vars::ansi_c_quote(&v),
                     Op::Quoted => format!("'{}'", v.replace('\'', "'\\''")),
                     _ => return Err(bad_subst(fds, &format!("${{{}}}", param_name(parameter)))),
                 };
@@ -451,7 +515,7 @@ impl Shell {
                 );
                 let mut t = String::new();
                 for (i, c) in v.chars().enumerate() {
-                    if (all || i == 0) && pattern::matches(&pat, &[c]) {
+                    if (all || i == 0) && pattern::matches_extglob(&pat, &[c]) {
                         if upper {
                             t.extend(c.to_uppercase())
                         } else {
@@ -579,9 +643,14 @@ impl Shell {
             out.push(text(values.join(&self.ifs_first())));
             return;
         }
+        let join = if concatenate {
+            self.ifs_first()
+        } else {
+            " ".to_string()
+        };
         for (i, v) in values.into_iter().enumerate() {
             if i > 0 {
-                out.push(Item::Break);
+                out.push(Item::Break(join.clone()));
             }
             out.push(text(v));
         }
@@ -628,7 +697,7 @@ fn remove_affix(v: &str, pat: &[PatChar], suffix: bool, largest: bool) -> String
         } else {
             (&chars[..k], &chars[k..])
         };
-        if pattern::matches(pat, part) {
+        if pattern::matches_extglob(pat, part) {
             return keep.iter().collect();
         }
     }
@@ -652,7 +721,7 @@ fn replace(
     let longest_at = |i: usize, anchored_end: bool| -> Option<usize> {
         (i..=n)
             .rev()
-            .find(|&j| (!anchored_end || j == n) && pattern::matches(pat, &chars[i..j]))
+            .find(|&j| (!anchored_end || j == n) && pattern::matches_extglob(pat, &chars[i..j]))
     };
     match kind {
         K::Prefix => match longest_at(0, false) {

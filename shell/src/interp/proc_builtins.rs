@@ -147,26 +147,83 @@ impl Shell {
 
     /// `hash [-r] [NAME...]`: lists or fills the table of remembered program paths.
     pub(crate) fn hash_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
-        let mut names = args;
-        if names.first().is_some_and(|a| a == "-r") {
-            self.hashed.clear();
-            names = &names[1..];
-            if names.is_empty() {
-                return 0;
+        let (mut reset, mut delete, mut show, mut list) = (false, false, false, false);
+        let mut path: Option<String> = None;
+        let mut g = super::getopt::Getopt::new(args, "p");
+        for opt in g.by_ref() {
+            match opt {
+                Ok(('r', _)) => reset = true,
+                Ok(('d', _)) => delete = true,
+                Ok(('t', _)) => show = true,
+                Ok(('l', _)) => list = true,
+                Ok(('p', v)) => path = v,
+                Ok((c, _)) => {
+                    fds.error(&format!("hash: -{c}: invalid option"));
+                    fds.error("hash: usage: hash [-lr] [-p pathname] [-dt] [name ...]");
+                    return 2;
+                }
+                Err(c) => {
+                    fds.error(&format!("hash: -{c}: option requires an argument"));
+                    return 2;
+                }
             }
         }
+        let names = g.operands();
+        if reset {
+            self.hashed.clear();
+        }
+        if let Some(p) = path {
+            for n in names {
+                self.hashed.insert(n.clone(), (0, p.clone()));
+            }
+            return 0;
+        }
+        let mut st = 0;
+        if delete || show {
+            let mut out = String::new();
+            for n in names {
+                let found = if delete {
+                    self.hashed.remove(n).is_some()
+                } else if let Some((_, p)) = self.hashed.get(n) {
+                    if names.len() > 1 {
+                        out.push_str(&format!("{n}\t{p}\n"));
+                    } else {
+                        out.push_str(&format!("{p}\n"));
+                    }
+                    true
+                } else {
+                    false
+                };
+                if !found {
+                    fds.error(&format!("hash: {n}: not found"));
+                    st = 1;
+                }
+            }
+            let _ = fds.handle(1).write_all(out.as_bytes());
+            return st;
+        }
         if names.is_empty() {
+            if reset {
+                return 0;
+            }
             if self.hashed.is_empty() {
                 let _ = fds.handle(1).write_all(b"hash: hash table empty\n");
                 return 0;
             }
-            let mut out = String::from("hits\tcommand\n");
-            for (hits, path) in self.hashed.values() {
-                out.push_str(&format!("{hits:4}\t{path}\n"));
+            let mut out = if list {
+                String::new()
+            } else {
+                String::from("hits\tcommand\n")
+            };
+            for (n, (hits, path)) in &self.hashed {
+                if list {
+                    out.push_str(&format!("builtin hash -p {path} {n}\n"));
+                } else {
+                    out.push_str(&format!("{hits:4}\t{path}\n"));
+                }
             }
             return i32::from(fds.handle(1).write_all(out.as_bytes()).is_err());
         }
-        let mut st = 0;
         for n in names {
             if n.contains('/') || super::commands::INTERP_BUILTINS.contains(&n.as_str()) {
                 continue;
@@ -204,45 +261,13 @@ impl Shell {
         self.history.push(line.trim_end_matches('\n').to_string());
     }
 
-    /// `history [N]`, `history -c`: the numbered list of lines typed, as bash prints it.
-    pub(crate) fn history_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
-        let err = |msg: String| {
-            let _ = fds
-                .handle(2)
-                .write_all(format!("wsh: history: {msg}\n").as_bytes());
-        };
-        let count = match args {
-            [] => self.history.len(),
-            [c] if c == "-c" => {
-                self.history.clear();
-                return 0;
-            }
-            [n] => match n.parse::<usize>() {
-                Ok(n) => n.min(self.history.len()),
-                Err(_) => {
-                    err(format!("{n}: numeric argument required"));
-                    return 1;
-                }
-            },
-            _ => {
-                err("too many arguments".into());
-                return 1;
-            }
-        };
-        let first = self.history.len() - count;
-        let text: String = self.history[first..]
-            .iter()
-            .enumerate()
-            .map(|(i, line)| format!("{:5}  {line}\n", first + i + 1))
-            .collect();
-        i32::from(fds.handle(1).write_all(text.as_bytes()).is_err())
-    }
-
     /// A fresh shell as a child process would start: the exported variables, the
     /// cwd and the umask, but no functions, traps or unexported variables.
     fn child_shell(&self, extra_env: Vec<(String, String)>) -> Shell {
         let mut sub = Shell::new(self.sys.clone());
-        sub.vars.retain(|k, _| k == "IFS");
+        // The login defaults give way to the environment; the shell's own unexported
+        // variables (IFS, OPTIND, BASH_VERSION...) stay.
+        sub.vars.retain(|_, v| !v.exported);
         for (k, v) in self.environment().into_iter().chain(extra_env) {
             sub.vars.insert(
                 k,
@@ -253,6 +278,19 @@ impl Shell {
                 },
             );
         }
+        // Each shell started counts one level deeper.
+        let level = sub
+            .get("SHLVL")
+            .and_then(|l| l.parse::<i64>().ok())
+            .unwrap_or(0);
+        sub.vars.insert(
+            "SHLVL".into(),
+            Var {
+                value: Some((level + 1).max(0).to_string()),
+                exported: true,
+                ..Var::default()
+            },
+        );
         sub.cwd = self.cwd.clone();
         sub.umask = self.umask;
         sub.kill_signal = self.kill_signal.clone();

@@ -51,6 +51,17 @@ impl Fds {
     }
 }
 
+/// The descriptor `/dev/stdin`, `/dev/stdout`, `/dev/stderr` and `/dev/fd/N` name:
+/// they name the current fd table, not a file in the image.
+pub(crate) fn dev_fd(path: &str) -> Option<i32> {
+    match path {
+        "/dev/stdin" => Some(0),
+        "/dev/stdout" => Some(1),
+        "/dev/stderr" => Some(2),
+        _ => path.strip_prefix("/dev/fd/").and_then(|n| n.parse().ok()),
+    }
+}
+
 impl Shell {
     /// A pipe whose read end yields `data` (here-documents, here-strings). A thread
     /// (counted against the container's `pids` limit) feeds it so bodies larger
@@ -136,9 +147,9 @@ impl Shell {
                             return Err(Fail::Status(1));
                         }
                     }
-                    T::ProcessSubstitution(..) => {
-                        orig.error("process substitution is not supported yet");
-                        return Err(Fail::Status(1));
+                    T::ProcessSubstitution(k, list) => {
+                        let h = self.process_subst(k, list, orig)?;
+                        new.set(fd, h);
                     }
                 }
             }
@@ -199,14 +210,7 @@ impl Shell {
 
     /// Opens `path` in the image for a redirection of `kind`.
     fn open_for(&self, kind: &K, path: &str, cur: &Fds, orig: &Fds) -> ExpResult<Handle> {
-        // /dev/std* and /dev/fd/N name the current fd table, not a file in the image.
-        let dev_fd = match path {
-            "/dev/stdin" => Some(0),
-            "/dev/stdout" => Some(1),
-            "/dev/stderr" => Some(2),
-            _ => path.strip_prefix("/dev/fd/").and_then(|n| n.parse().ok()),
-        };
-        if let Some(fd) = dev_fd {
+        if let Some(fd) = dev_fd(path) {
             return cur.get(fd).cloned().ok_or_else(|| {
                 orig.error(&format!("{path}: Bad file descriptor"));
                 Fail::Status(1)

@@ -5,44 +5,80 @@
 
 use super::{ExecResult, Fds, Flow, Shell};
 
-/// Conditions `trap` accepts (bash's names without the SIG prefix).
-const NAMES: &[&str] = &[
-    "EXIT", "ERR", "DEBUG", "RETURN", "HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "PIPE", "ALRM",
-    "CHLD",
-];
+/// The shell's own trap conditions (not signals).
+const PSEUDO: &[&str] = &["EXIT", "ERR", "DEBUG", "RETURN"];
 
 /// Canonical name of a trap condition: `SIGINT`, `int`, `2` → `INT`; `0` → `EXIT`.
-fn canonical(s: &str) -> Option<&'static str> {
+fn canonical(s: &str) -> Option<String> {
     let up = s.to_ascii_uppercase();
-    let up = up.strip_prefix("SIG").unwrap_or(&up);
-    let by_num = match up {
-        "0" => Some("EXIT"),
-        "1" => Some("HUP"),
-        "2" => Some("INT"),
-        "3" => Some("QUIT"),
-        "15" => Some("TERM"),
-        _ => None,
-    };
-    by_num.or_else(|| NAMES.iter().copied().find(|n| *n == up))
+    if up == "0" || up == "EXIT" || up == "SIGEXIT" {
+        return Some("EXIT".into());
+    }
+    if PSEUDO.contains(&up.as_str()) {
+        return Some(up);
+    }
+    if let Ok(n) = up.parse::<i32>() {
+        return (1..=64)
+            .contains(&n)
+            .then(|| super::jobs::signal_name(n))
+            .flatten();
+    }
+    let name = up.strip_prefix("SIG").unwrap_or(&up);
+    (1..=64)
+        .filter_map(super::jobs::signal_name)
+        .find(|n| n == name)
+}
+
+/// How `trap -p` names a condition: signals with their SIG prefix.
+fn shown_name(name: &str) -> String {
+    if PSEUDO.contains(&name) {
+        name.to_string()
+    } else {
+        format!("SIG{name}")
+    }
+}
+
+/// bash's order of conditions in `trap -p`: EXIT, the signals by number, then
+/// DEBUG, ERR and RETURN.
+fn order(name: &str) -> i32 {
+    match name {
+        "EXIT" => 0,
+        "DEBUG" => 100,
+        "ERR" => 101,
+        "RETURN" => 102,
+        _ => (1..=64)
+            .find(|n| super::jobs::signal_name(*n).as_deref() == Some(name))
+            .unwrap_or(99),
+    }
 }
 
 impl Shell {
     /// `trap [-p] [[ACTION] CONDITION...]`, `trap - CONDITION...`.
     pub(crate) fn trap_builtin(&mut self, args: &[String], fds: &Fds) -> i32 {
         let args: Vec<&String> = args.iter().filter(|a| *a != "--").collect();
+        if args.first().is_some_and(|a| *a == "-l") {
+            return super::jobs::list_signals(&[], fds);
+        }
         if args.is_empty() || args[0] == "-p" {
+            let mut shown = self.shown_traps.clone();
+            shown.extend(self.traps.clone());
+            let mut names: Vec<String> = if args.len() > 1 {
+                args[1..].iter().filter_map(|a| canonical(a)).collect()
+            } else {
+                shown.keys().cloned().collect()
+            };
+            if args.len() <= 1 {
+                names.sort_by_key(|n| order(n));
+            }
             let mut out = String::new();
-            for (name, cmd) in &self.traps {
-                if args.len() > 1
-                    && !args[1..]
-                        .iter()
-                        .any(|a| canonical(a) == Some(name.as_str()))
-                {
+            for name in names {
+                let Some(cmd) = shown.get(&name) else {
                     continue;
-                }
+                };
                 out.push_str(&format!(
-                    "trap -- '{}' {name}\n",
-                    cmd.replace('\'', "'\\''")
+                    "trap -- '{}' {}\n",
+                    cmd.replace('\'', "'\\''"),
+                    shown_name(&name)
                 ));
             }
             return i32::from(fds.handle(1).write_all(out.as_bytes()).is_err());
@@ -61,6 +97,8 @@ impl Shell {
             (Some(args[0].as_str()), &args[1..])
         };
         let mut st = 0;
+        // Setting a trap ends a subshell's display of its parent's traps.
+        self.shown_traps.clear();
         for c in conds {
             let Some(name) = canonical(c) else {
                 fds.error(&format!("trap: {c}: invalid signal specification"));
@@ -69,10 +107,10 @@ impl Shell {
             };
             match action {
                 Some(a) => {
-                    self.traps.insert(name.to_string(), a.to_string());
+                    self.traps.insert(name, a.to_string());
                 }
                 None => {
-                    self.traps.remove(name);
+                    self.traps.remove(&name);
                 }
             }
         }
@@ -93,6 +131,60 @@ impl Shell {
         self.in_trap = false;
         self.status = saved;
         r.map(|_| ())
+    }
+
+    /// A signal the shell sent itself (`kill -USR1 $$`): its trap runs; an ignored
+    /// signal does nothing; otherwise the default action of the signals that end a
+    /// process ends the shell with 128 + the number.
+    pub(crate) fn signal_self(&mut self, sig: i32, fds: &Fds) -> Result<(), Flow> {
+        // In a subshell `$$` is still the parent, which this copy cannot reach: the
+        // signal is not delivered (the subshell goes on, as it would in bash).
+        if sig == 0 || self.subshell_depth > 0 {
+            return Ok(());
+        }
+        let name = super::jobs::signal_name(sig).unwrap_or_default();
+        match self.traps.get(&name).cloned() {
+            Some(cmd) if cmd.is_empty() => Ok(()),
+            Some(cmd) => {
+                let saved = self.status;
+                self.in_trap = true;
+                let r = self.run_trap_text(&cmd, fds);
+                self.in_trap = false;
+                r?;
+                self.status = saved;
+                Ok(())
+            }
+            // Stop, continue, child and window-size signals do not end a process.
+            None if matches!(
+                name.as_str(),
+                "CHLD" | "CONT" | "URG" | "WINCH" | "STOP" | "TSTP" | "TTIN" | "TTOU"
+            ) =>
+            {
+                Ok(())
+            }
+            None => Err(Flow::Exit(128 + sig)),
+        }
+    }
+
+    /// Runs the DEBUG trap (if any) before a command (at the top level, or in
+    /// functions under `set -T`); true when `shopt -s extdebug` and a failing trap
+    /// say to skip the command.
+    pub(crate) fn debug_trap(&mut self, fds: &Fds) -> Result<bool, Flow> {
+        let Some(cmd) = self.traps.get("DEBUG").cloned().filter(|c| !c.is_empty()) else {
+            return Ok(false);
+        };
+        if self.in_trap
+            || (!self.call_stack.is_empty() && !self.options.others.contains("functrace"))
+        {
+            return Ok(false);
+        }
+        let saved = self.status;
+        self.in_trap = true;
+        let r = self.run_trap_text(&cmd, fds);
+        self.in_trap = false;
+        let st = r?;
+        self.status = saved;
+        Ok(st != 0 && self.shopt("extdebug"))
     }
 
     /// Runs the EXIT trap once (if any); returns the status the shell ends with.
@@ -136,7 +228,14 @@ impl Shell {
         }
     }
 
-    fn run_trap_text(&mut self, text: &str, fds: &Fds) -> ExecResult {
+    pub(crate) fn run_trap_text(&mut self, text: &str, fds: &Fds) -> ExecResult {
+        let hold = self.lineno_hold.replace(self.call_stack.len());
+        let r = self.run_trap_text_here(text, fds);
+        self.lineno_hold = hold;
+        r
+    }
+
+    fn run_trap_text_here(&mut self, text: &str, fds: &Fds) -> ExecResult {
         match Shell::parse(text) {
             Ok(prog) => {
                 let mut st = 0;

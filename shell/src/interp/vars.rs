@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::expand::ExpResult;
-use super::{Fds, Shell, Var};
+use super::{Shell, Var};
 
 /// Elements to assign to an array: (subscript, value); no subscript means "next".
 pub(crate) type ArrayItems = Vec<(Option<String>, String)>;
@@ -64,18 +63,22 @@ impl Array {
 impl Shell {
     /// The variable `name` stands for: itself, or what its nameref chain ends at
     /// (bash gives up after a few levels, as on a loop).
+    ///
+    /// A chain that loops (or is longer than bash's limit of 8) names no variable:
+    /// the empty name, which reads as unset and cannot be assigned.
     pub(crate) fn ref_target(&self, name: &str) -> String {
         let mut n = name;
-        for _ in 0..8 {
+        for _ in 0..=8 {
             match self.vars.get(n) {
                 Some(v) if v.nameref => match v.value.as_deref() {
-                    Some(t) if !t.is_empty() && t != n => n = t,
-                    _ => break,
+                    Some(t) if t == name || t == n => return String::new(),
+                    Some(t) if !t.is_empty() => n = t,
+                    _ => return n.to_string(),
                 },
-                _ => break,
+                _ => return n.to_string(),
             }
         }
-        n.to_string()
+        String::new()
     }
 
     /// Whether `name` is an associative array.
@@ -106,10 +109,14 @@ impl Shell {
         value: String,
     ) -> Result<(), String> {
         let name = &self.ref_target(name);
+        if name.is_empty() {
+            return Err("circular name reference".into());
+        }
         let v = self.vars.entry(name.to_string()).or_default();
         if v.readonly {
             return Err(format!("{name}: readonly variable"));
         }
+        v.declared = false;
         let value = v.cased(value);
         let arr = v.array.get_or_insert_with(|| {
             let mut m = BTreeMap::new();
@@ -149,12 +156,35 @@ impl Shell {
         append: bool,
     ) -> Result<(), String> {
         let name = &self.ref_target(name);
+        if name.is_empty() {
+            return Err("circular name reference".into());
+        }
         let assoc = self.is_assoc(name);
+        // `declare -i`: each element is evaluated arithmetically.
+        let items = if self.vars.get(name.as_str()).is_some_and(|v| v.integer) {
+            let null = super::host_null_fds();
+            items
+                .into_iter()
+                .map(|(k, v)| {
+                    let n = self.arith_text(&v, None, &null).unwrap_or(0);
+                    (k, n.to_string())
+                })
+                .collect()
+        } else {
+            items
+        };
         let v = self.vars.entry(name.to_string()).or_default();
         if v.readonly {
             return Err(format!("{name}: readonly variable"));
         }
+        v.declared = false;
         let old_scalar = v.value.take();
+        let caser = Var {
+            upper: v.upper,
+            lower: v.lower,
+            capcase: v.capcase,
+            ..Var::default()
+        };
         let mut arr = match (append, v.array.take()) {
             (true, Some(a)) => a,
             (true, None) => Array::Indexed(old_scalar.into_iter().map(|s| (0, s)).collect()),
@@ -170,7 +200,7 @@ impl Shell {
                             .parse()
                             .map_err(|_| format!("{name}[{k}]: bad array subscript"))?;
                     }
-                    m.insert(next, val);
+                    m.insert(next, caser.cased(val));
                     next += 1;
                 }
             }
@@ -181,7 +211,7 @@ impl Shell {
                             "{name}: {val}: must use subscript when assigning associative array"
                         ));
                     };
-                    m.insert(k, val);
+                    m.insert(k, caser.cased(val));
                 }
             }
         }
@@ -214,250 +244,11 @@ impl Shell {
             }
         }
     }
-
-    /// `declare`/`typeset`/`local`/`readonly` [-aAirxpg] [NAME[=VALUE]...].
-    pub(crate) fn declare_builtin(
-        &mut self,
-        cmd: &str,
-        args: &[String],
-        fds: &Fds,
-    ) -> ExpResult<i32> {
-        if cmd == "local" && self.locals.is_empty() {
-            fds.error("local: can only be used in a function");
-            return Ok(1);
-        }
-        let mut flags = String::new();
-        let mut unflags = String::new();
-        let mut i = 0;
-        while let Some(a) = args.get(i) {
-            if let Some(f) = a.strip_prefix('-').filter(|f| !f.is_empty()) {
-                if f == "-" {
-                    i += 1;
-                    break;
-                }
-                flags.push_str(f);
-            } else if let Some(f) = a.strip_prefix('+').filter(|f| !f.is_empty()) {
-                unflags.push_str(f);
-            } else {
-                break;
-            }
-            i += 1;
-        }
-        if cmd == "readonly" {
-            flags.push('r');
-        }
-        if let Some(bad) = flags
-            .chars()
-            .chain(unflags.chars())
-            .find(|c| !"aAirxpgfFnlut".contains(*c))
-        {
-            fds.error(&format!("{cmd}: -{bad}: invalid option"));
-            return Ok(2);
-        }
-        let names = &args[i..];
-        if flags.contains('p') || names.is_empty() {
-            return Ok(self.declare_print(cmd, names, &flags, fds));
-        }
-        let mut status = 0;
-        for a in names {
-            let (name, value) = match a.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (a.as_str(), None),
-            };
-            let (name, append) = match name.strip_suffix('+') {
-                Some(n) => (n, true),
-                None => (name, false),
-            };
-            if !builtins::is_name(name) {
-                fds.error(&format!("{cmd}: `{a}': not a valid identifier"));
-                status = 1;
-                continue;
-            }
-            if self.vars.get(name).is_some_and(|v| v.readonly)
-                && (value.is_some() || !flags.is_empty())
-            {
-                fds.error(&format!("{cmd}: {name}: readonly variable"));
-                status = 1;
-                continue;
-            }
-            let local = cmd == "local"
-                || (!flags.contains('g')
-                    && !self.locals.is_empty()
-                    && cmd != "readonly"
-                    && cmd != "export");
-            if local {
-                self.make_local(name);
-            }
-            if flags.contains('n') {
-                // The reference itself: its value is the name it points at.
-                let var = self.vars.entry(name.to_string()).or_default();
-                var.nameref = true;
-                if let Some(v) = value {
-                    var.value = Some(v.to_string());
-                    var.array = None;
-                }
-                if flags.contains('r') {
-                    var.readonly = true;
-                }
-                continue;
-            }
-            let target;
-            let name = if self.vars.get(name).is_some_and(|v| v.nameref) {
-                if unflags.contains('n') {
-                    if let Some(v) = self.vars.get_mut(name) {
-                        v.nameref = false;
-                    }
-                    name
-                } else {
-                    target = self.ref_target(name);
-                    target.as_str()
-                }
-            } else {
-                name
-            };
-            let var = self.vars.entry(name.to_string()).or_default();
-            if flags.contains('l') {
-                (var.lower, var.upper) = (true, false);
-            }
-            if flags.contains('u') {
-                (var.lower, var.upper) = (false, true);
-            }
-            if unflags.contains('l') {
-                var.lower = false;
-            }
-            if unflags.contains('u') {
-                var.upper = false;
-            }
-            if flags.contains('a') && var.array.is_none() {
-                let old = var.value.take();
-                var.array = Some(Array::Indexed(old.into_iter().map(|v| (0, v)).collect()));
-            }
-            if flags.contains('A') && !matches!(var.array, Some(Array::Assoc(_))) {
-                var.value = None;
-                var.array = Some(Array::Assoc(BTreeMap::new()));
-            }
-            if flags.contains('i') {
-                var.integer = true;
-            }
-            if unflags.contains('i') {
-                var.integer = false;
-            }
-            if flags.contains('x') {
-                var.exported = true;
-            }
-            if unflags.contains('x') {
-                var.exported = false;
-            }
-            if let Some(v) = value {
-                let pending = self.pending_arrays.iter().position(|(n, _)| n == name);
-                let r = if let (Some(p), true) = (pending, v.starts_with('(')) {
-                    // `declare a=(x y)`: the elements were expanded with the command's words.
-                    let (_, items) = self.pending_arrays.remove(p);
-                    self.assign_array(name, items, append)
-                } else if v.starts_with('(')
-                    && v.ends_with(')')
-                    && (flags.contains('a')
-                        || flags.contains('A')
-                        || self.vars.get(name).is_some_and(|x| x.array.is_some()))
-                {
-                    // `declare -a 'a=(1 2)'`: a quoted array literal is still one, as in bash.
-                    let op = if append { "+=" } else { "=" };
-                    match Shell::parse(&format!("{name}{op}{v}")) {
-                        Ok(prog) => {
-                            self.run_program(&prog, fds);
-                            Ok(())
-                        }
-                        Err(_) => self.set(name, v.to_string()),
-                    }
-                } else {
-                    let v = if self.vars.get(name).is_some_and(|v| v.integer) {
-                        self.arith_text(v, None, fds)?.to_string()
-                    } else {
-                        v.to_string()
-                    };
-                    let v = if append {
-                        format!("{}{v}", self.get(name).unwrap_or(""))
-                    } else {
-                        v
-                    };
-                    match self.vars.get(name).and_then(|v| v.array.as_ref()) {
-                        Some(_) => self.set_element(name, "0", v),
-                        None => self.set(name, v),
-                    }
-                };
-                if let Err(e) = r {
-                    fds.error(&format!("{cmd}: {e}"));
-                    status = 1;
-                    continue;
-                }
-            }
-            if flags.contains('r') {
-                self.vars.entry(name.to_string()).or_default().readonly = true;
-            }
-        }
-        Ok(status)
-    }
-
-    /// `declare -p [NAME...]`, or the listing of `declare` without names.
-    fn declare_print(&self, cmd: &str, names: &[String], flags: &str, fds: &Fds) -> i32 {
-        let mut out = String::new();
-        let mut status = 0;
-        let list: Vec<String> = if names.is_empty() {
-            let mut all: Vec<String> = self
-                .vars
-                .iter()
-                .filter(|(_, v)| {
-                    (cmd != "readonly" || v.readonly) && (!flags.contains('x') || v.exported)
-                })
-                .map(|(k, _)| k.clone())
-                .collect();
-            all.sort();
-            all
-        } else {
-            names.to_vec()
-        };
-        for name in &list {
-            let Some(v) = self.vars.get(name) else {
-                fds.error(&format!("{cmd}: {name}: not found"));
-                status = 1;
-                continue;
-            };
-            out.push_str(&describe(name, v));
-            out.push('\n');
-        }
-        if fds.handle(1).write_all(out.as_bytes()).is_err() {
-            return 1;
-        }
-        status
-    }
 }
 
 /// One `declare -p` line.
-fn describe(name: &str, v: &Var) -> String {
-    let mut attrs = String::new();
-    match &v.array {
-        Some(Array::Indexed(_)) => attrs.push('a'),
-        Some(Array::Assoc(_)) => attrs.push('A'),
-        None => {}
-    }
-    if v.integer {
-        attrs.push('i');
-    }
-    if v.nameref {
-        attrs.push('n');
-    }
-    if v.readonly {
-        attrs.push('r');
-    }
-    if v.exported {
-        attrs.push('x');
-    }
-    if v.lower {
-        attrs.push('l');
-    }
-    if v.upper {
-        attrs.push('u');
-    }
+pub(crate) fn describe(name: &str, v: &Var) -> String {
+    let mut attrs = super::transform::attr_letters(v);
     if attrs.is_empty() {
         attrs.push('-');
     }
@@ -476,6 +267,8 @@ fn describe(name: &str, v: &Var) -> String {
         o
     };
     match (&v.array, &v.value) {
+        // Declared an array but never assigned: no value to show.
+        (Some(a), _) if v.declared && a.len() == 0 => format!("declare -{attrs} {name}"),
         (Some(Array::Indexed(m)), _) => {
             let items: Vec<String> = m
                 .iter()
@@ -486,13 +279,33 @@ fn describe(name: &str, v: &Var) -> String {
         (Some(Array::Assoc(m)), _) => {
             let items: String = m
                 .iter()
-                .map(|(k, val)| format!("[{k}]={} ", q(val)))
+                .map(|(k, val)| format!("[{}]={} ", assoc_key(k), q(val)))
                 .collect();
             format!("declare -{attrs} {name}=({items})")
         }
         (None, Some(val)) => format!("declare -{attrs} {name}={}", q(val)),
         (None, None) => format!("declare -{attrs} {name}"),
     }
+}
+
+/// An associative array's key as `declare -p` prints it: double-quoted when it has
+/// characters special to the shell.
+fn assoc_key(k: &str) -> String {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:,=+@%^".contains(c))
+    {
+        return k.to_string();
+    }
+    let mut o = String::from("\"");
+    for c in k.chars() {
+        if matches!(c, '"' | '\\' | '$' | '`') {
+            o.push('\\');
+        }
+        o.push(c);
+    }
+    o.push('"');
+    o
 }
 
 /// `$'...'` quoting, as bash's `declare -p` prints values with control characters.
