@@ -5,7 +5,7 @@
 //! handed out per shell; `$!` is that id. `kill` marks a job with a signal number:
 //! its shell stops the guest it waits for and runs no further command.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -13,12 +13,15 @@ use std::time::Duration;
 use brush_parser::ast;
 use wsh_runtime::{ForkError, Handle};
 
+use super::jobctl::jobspec;
 use super::{ExecResult, Fds, Flow, Shell};
 
 /// One background job.
 pub(crate) struct Job {
     /// What `$!` reports.
     pub id: u32,
+    /// Its job number, `%N` (the lowest one above those in use).
+    pub number: usize,
     /// The command text (for `jobs`).
     pub text: String,
     /// The running thread; None once reaped.
@@ -27,10 +30,50 @@ pub(crate) struct Job {
     pub status: Option<i32>,
     /// The signal `kill` sent (0: none).
     pub signal: Arc<AtomicI32>,
+    /// For a program stopped in the foreground (Ctrl-Z): pauses, resumes, stops it.
+    /// A job of shell code (`cmd &`) has none: it cannot be stopped.
+    pub control: Option<wsh_runtime::JobControl>,
+    /// Stopped (Ctrl-Z, `kill -STOP`) rather than running.
+    pub stopped: bool,
+    /// When it was last started, stopped or resumed: `%+` is the latest.
+    pub touched: u64,
+}
+
+impl Job {
+    /// A job running `thread`, numbered later by [`Shell::add_job`].
+    pub(crate) fn new(
+        id: u32,
+        text: String,
+        thread: JoinHandle<i32>,
+        signal: Arc<AtomicI32>,
+    ) -> Job {
+        Job {
+            id,
+            number: 0,
+            text,
+            thread: Some(thread),
+            status: None,
+            signal,
+            control: None,
+            stopped: false,
+            touched: 0,
+        }
+    }
+}
+
+/// Job ids look like pids and never repeat within one wsh process.
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+/// Orders jobs by when they were last touched (for `%+` and `%-`).
+static TOUCHES: AtomicU64 = AtomicU64::new(1);
+
+/// The next value of the `touched` clock.
+pub(crate) fn touch() -> u64 {
+    TOUCHES.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Linux's signal names by number (1-31; 32 and 33 are glibc's own).
-const SIGNALS: [&str; 31] = [
+pub(crate) const SIGNALS: [&str; 31] = [
     "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
     "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
     "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
@@ -50,7 +93,7 @@ fn signal_name(n: i32) -> Option<String> {
 }
 
 /// The signal number of `-SIG`/`SIGTERM`/`15` style text.
-fn signal_number(text: &str) -> Option<i32> {
+pub(crate) fn signal_number(text: &str) -> Option<i32> {
     if let Ok(n) = text.parse::<i32>() {
         return (0..=64).contains(&n).then_some(n);
     }
@@ -101,6 +144,11 @@ fn list_signals(args: &[String], fds: &Fds) -> i32 {
 /// The jobs of one shell (a subshell starts with an empty table).
 pub(crate) type JobTable = Arc<Mutex<Vec<Job>>>;
 
+/// A fresh pid-like id for a job.
+pub(crate) fn next_job_id() -> u32 {
+    std::process::id().wrapping_add(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+}
+
 /// Reports that a thread (bash: a process) could not start, in bash's words, and
 /// abandons the rest of the complete command with bash's status for a failed fork.
 pub(crate) fn fork_failed(e: ForkError, fds: &Fds) -> Flow {
@@ -115,6 +163,8 @@ impl Shell {
         let mut sub = self.subshell();
         let signal = Arc::new(AtomicI32::new(0));
         sub.kill_signal = Some(signal.clone());
+        // Ctrl-C at the prompt stops the foreground command, not the background jobs.
+        sub.interrupt = None;
         let text = ao.to_string();
         let ao = ao.clone();
         let mut f = fds.clone();
@@ -126,24 +176,31 @@ impl Shell {
             })
         });
         let thread = started.map_err(|e| fork_failed(e, fds))?;
-        let id = self.next_job_id();
-        if let Ok(mut t) = self.jobs.lock() {
-            t.push(Job {
-                id,
-                text,
-                thread: Some(thread),
-                status: None,
-                signal,
-            });
+        let id = next_job_id();
+        let number = self.add_job(Job::new(id, text, thread, signal));
+        if self.job_control.is_some() {
+            // An interactive shell tells the job's number and pid, as bash does.
+            let _ = fds
+                .handle(2)
+                .write_all(format!("[{number}] {id}\n").as_bytes());
         }
         self.last_bg = Some(id);
         Ok(0)
     }
 
-    fn next_job_id(&self) -> u32 {
-        // Ids look like pids and never repeat within one shell.
-        let n = self.jobs.lock().map(|t| t.len()).unwrap_or(0) as u32;
-        std::process::id().wrapping_add(1 + n)
+    /// Puts `job` in the table with the next free number; returns that number.
+    pub(crate) fn add_job(&self, mut job: Job) -> usize {
+        let Ok(mut t) = self.jobs.lock() else {
+            return 0;
+        };
+        if job.number == 0 {
+            job.number = t.iter().map(|j| j.number).max().unwrap_or(0) + 1;
+        }
+        job.touched = touch();
+        let n = job.number;
+        t.push(job);
+        t.sort_by_key(|j| j.number);
+        n
     }
 
     /// `wait [ID...]`: waits for the given jobs (or all); status of the last one.
@@ -156,7 +213,17 @@ impl Shell {
         } else {
             let mut v = Vec::new();
             for a in args {
-                match a.trim_start_matches('%').parse::<u32>() {
+                if a.starts_with('%') {
+                    match self.find_job(a) {
+                        Ok(id) => v.push(id),
+                        Err(e) => {
+                            fds.error(&format!("wait: {e}"));
+                            return 127;
+                        }
+                    }
+                    continue;
+                }
+                match a.parse::<u32>() {
                     Ok(n) => v.push(n),
                     Err(_) => {
                         fds.error(&format!("wait: `{a}': not a pid or valid job spec"));
@@ -173,6 +240,11 @@ impl Shell {
                     return 1;
                 };
                 match t.iter_mut().find(|j| j.id == id) {
+                    // A stopped job would never end: report it as bash's `wait -f` would not.
+                    Some(j) if j.stopped => {
+                        status = 128 + libc::SIGTSTP;
+                        None
+                    }
                     Some(j) => match j.thread.take() {
                         Some(th) => Some(th),
                         None => {
@@ -188,12 +260,7 @@ impl Shell {
                 }
             };
             if let Some(th) = thread {
-                status = th.join().unwrap_or(1);
-                if let Ok(mut t) = self.jobs.lock()
-                    && let Some(j) = t.iter_mut().find(|j| j.id == id)
-                {
-                    j.status = Some(status);
-                }
+                status = self.join_job(id, th);
             }
         }
         // `wait` without arguments returns 0 after all jobs end.
@@ -271,16 +338,20 @@ impl Shell {
             return 2;
         }
         let mut st = 0;
-        let Ok(table) = self.jobs.lock() else {
+        let mut stop_changes = Vec::new();
+        let Ok(mut table) = self.jobs.lock() else {
             return 1;
         };
         for a in rest {
             let job = match a.strip_prefix('%') {
-                Some(n) => n
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|n| n.checked_sub(1))
-                    .and_then(|i| table.get(i)),
+                Some(_) => match jobspec(&table, a) {
+                    Ok(id) => table.iter().find(|j| j.id == id),
+                    Err(e) => {
+                        fds.error(&format!("kill: {e}"));
+                        st = 1;
+                        continue;
+                    }
+                },
                 None => match a.parse::<u32>() {
                     Ok(id) => table.iter().find(|j| j.id == id),
                     Err(_) => {
@@ -292,11 +363,30 @@ impl Shell {
             };
             // A job already waited for is gone, as a reaped process is.
             match job.filter(|j| j.thread.is_some()) {
+                // Stop and continue: only a program stopped with Ctrl-Z can be held.
+                Some(j) if matches!(sig, libc::SIGSTOP | libc::SIGTSTP | libc::SIGCONT) => {
+                    match &j.control {
+                        Some(c) if sig == libc::SIGCONT => c.resume(),
+                        Some(c) => c.pause(),
+                        None => {
+                            fds.error(&format!(
+                                "kill: {a}: a job of shell commands cannot be stopped"
+                            ));
+                            st = 1;
+                        }
+                    }
+                    if j.control.is_some() {
+                        stop_changes.push((j.id, sig != libc::SIGCONT));
+                    }
+                }
                 // Signal 0 only asks whether the job exists.
                 Some(j) if sig > 0 => {
                     let _ = j
                         .signal
                         .compare_exchange(0, sig, Ordering::Relaxed, Ordering::Relaxed);
+                    if let Some(c) = &j.control {
+                        c.kill();
+                    }
                 }
                 Some(_) => {}
                 None if a.starts_with('%') => {
@@ -309,21 +399,24 @@ impl Shell {
                 }
             }
         }
-        st
-    }
-
-    /// `jobs`: lists the jobs not yet waited for.
-    pub(crate) fn jobs_builtin(&mut self, fds: &Fds) -> i32 {
-        let mut out = String::new();
-        if let Ok(t) = self.jobs.lock() {
-            for (n, j) in t.iter().enumerate() {
-                if let Some(th) = &j.thread {
-                    let state = if th.is_finished() { "Done" } else { "Running" };
-                    out.push_str(&format!("[{}]  {state}\t{}\n", n + 1, j.text));
-                }
+        for (id, stopped) in stop_changes {
+            if let Some(j) = table.iter_mut().find(|j| j.id == id) {
+                j.stopped = stopped;
+                j.touched = touch();
             }
         }
-        i32::from(fds.handle(1).write_all(out.as_bytes()).is_err())
+        if self.job_control.is_some() && sig > 0 {
+            // Give the jobs a moment to end, so the next prompt reports them as bash's does.
+            let deadline = std::time::Instant::now() + Duration::from_millis(300);
+            while table.iter().any(|j| {
+                j.signal.load(Ordering::Relaxed) > 0
+                    && j.thread.as_ref().is_some_and(|t| !t.is_finished())
+            }) && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        st
     }
 
     /// Waits for every job still running (before the shell ends, so their output and

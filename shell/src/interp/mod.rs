@@ -17,11 +17,14 @@ mod external;
 mod fork_tests;
 mod getopt;
 mod glob;
+mod help;
 mod heredoc_fix;
+mod jobctl;
 mod jobs;
 mod mapfile;
 mod param;
 mod path;
+mod prompt;
 use wsh_pattern as pattern;
 mod callstack;
 mod options;
@@ -29,6 +32,7 @@ mod proc_builtins;
 mod redirect;
 mod scripts;
 pub mod sys;
+pub use prompt::PromptInfo;
 #[cfg(test)]
 mod tests;
 mod trap;
@@ -165,6 +169,9 @@ pub struct Shell {
     pub(crate) kill_signal: Option<Arc<std::sync::atomic::AtomicI32>>,
     /// Set by the REPL on Ctrl-C: the running command line stops at the next command.
     pub(crate) interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// The REPL's top-level shell only: raised on Ctrl-Z, which stops the program
+    /// being waited for (see `jobctl.rs`).
+    pub(crate) job_control: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// The running functions, innermost last (`FUNCNAME`, `BASH_LINENO`, `caller`).
     pub(crate) call_stack: Vec<callstack::Frame>,
     /// Where the text being run comes from: a script path (which adds bash's `main`
@@ -238,6 +245,7 @@ impl Shell {
             history: Vec::new(),
             kill_signal: None,
             interrupt: None,
+            job_control: None,
             call_stack: Vec::new(),
             source: callstack::Source::Stdin,
             func_sources: HashMap::new(),
@@ -273,6 +281,14 @@ impl Shell {
                 ..Var::default()
             },
         );
+        // The bash release whose language wsh follows (scripts test it).
+        sh.vars.insert(
+            "BASH_VERSION".into(),
+            Var {
+                value: Some(format!("{}(1)-release", prompt::BASH_RELEASE)),
+                ..Var::default()
+            },
+        );
         sh
     }
 
@@ -281,6 +297,7 @@ impl Shell {
         let mut sub = self.clone();
         sub.exit_request = None;
         sub.jobs = Default::default();
+        sub.job_control = None;
         // bash: break/continue in a subshell do not reach the loops around it.
         sub.loop_depth = 0;
         // A subshell starts with no traps, except ignored conditions stay ignored.

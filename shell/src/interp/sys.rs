@@ -21,6 +21,11 @@ pub trait Job: Send {
     }
     /// Asks the program to stop, as Ctrl-C does (jobs that cannot be stopped ignore it).
     fn stop(&self) {}
+    /// Pause/resume/stop from elsewhere (Ctrl-Z, `fg`, `bg`); None when this job
+    /// cannot be paused.
+    fn control(&self) -> Option<wsh_runtime::JobControl> {
+        None
+    }
 }
 
 impl Job for wsh_runtime::Child {
@@ -34,6 +39,10 @@ impl Job for wsh_runtime::Child {
 
     fn stop(&self) {
         self.kill();
+    }
+
+    fn control(&self) -> Option<wsh_runtime::JobControl> {
+        Some(wsh_runtime::Child::control(self))
     }
 }
 
