@@ -114,7 +114,7 @@ fn a_stopped_program_is_held_and_ctrl_c_spares_background_jobs() {
     t.wait_for("yes to start", |s| has_line(s, "started"));
     t.key("C-z");
     t.wait_for("yes stopped", |s| {
-        has_line(s, "[3]+  Stopped                 yes")
+        has_line(s, "[3]+  Stopped                 yes > /dev/null")
     });
     let pid = t.wsh_pid();
     let cpu = || {
@@ -140,7 +140,7 @@ fn a_stopped_program_is_held_and_ctrl_c_spares_background_jobs() {
     );
     // Resumed, it runs until Ctrl-C, which stops it but not the background sleep.
     t.line("fg %3");
-    t.wait_for("fg's echo", |s| has_line(s, "yes"));
+    t.wait_for("fg's echo", |s| has_line(s, "yes > /dev/null"));
     t.key("C-c");
     t.wait_for("the prompt after Ctrl-C", |s| has_line(s, "base / [130] $"));
     t.line("jobs");
@@ -149,6 +149,13 @@ fn a_stopped_program_is_held_and_ctrl_c_spares_background_jobs() {
             && s.lines()
                 .any(|l| l.trim_end() == "[2]+  Stopped                 cat")
     });
+    // Leaving with a stopped job takes a second `exit`, as in bash.
+    t.line("exit");
+    t.wait_for("the warning", |s| has_line(s, "There are stopped jobs."));
+    assert!(!t.dead(), "the first exit must be refused");
+    t.line("exit");
+    t.wait_for_within(WAIT, "wsh to exit", |_| t.dead())
+        .unwrap_or_else(|s| panic!("wsh still runs:\n{s}"));
 }
 
 #[test]

@@ -394,6 +394,11 @@ impl Shell {
         if let Some(r) = self.try_alias(cmd, fds) {
             return r;
         }
+        if self.job_control.is_some() {
+            // What a stopped job is listed as, if this runs a program that gets stopped.
+            // brush prints a dup as `2>& 1`; bash lists it as typed, `2>&1`.
+            self.job_text = cmd.to_string().replace(">& ", ">&").replace("<& ", "<&");
+        }
         let mut assigns: Vec<&ast::Assignment> = Vec::new();
         let mut words: Vec<&str> = Vec::new();
         let mut redirs: Vec<&ast::IoRedirect> = Vec::new();

@@ -95,12 +95,18 @@ impl Shell {
                         self.wait_killable(job, &sig)
                     }
                     None if self.job_control.is_some() => {
-                        let text = std::iter::once(name.as_str())
-                            .chain(cmd_args.iter().map(String::as_str))
-                            .collect::<Vec<_>>()
-                            .join(" ");
-                        // Only stderr is kept, for the job's notice.
-                        let notice = Fds::standard(Handle::Null, Handle::Null, fds.handle(2));
+                        let typed = std::mem::take(&mut self.job_text);
+                        let text = if typed.trim().is_empty() {
+                            std::iter::once(name.as_str())
+                                .chain(cmd_args.iter().map(String::as_str))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        } else {
+                            typed.trim().to_string()
+                        };
+                        // The job's notice is the shell's: on the terminal, whatever
+                        // the command's own stderr is.
+                        let notice = Fds::standard(Handle::Null, Handle::Null, Handle::HostStderr);
                         drop(fds);
                         self.wait_foreground(job, text, &notice)
                     }

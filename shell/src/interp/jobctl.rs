@@ -124,6 +124,13 @@ impl Shell {
         status
     }
 
+    /// Whether some job is stopped (leaving then needs a second `exit`).
+    pub fn has_stopped_jobs(&self) -> bool {
+        self.jobs
+            .lock()
+            .is_ok_and(|t| t.iter().any(|j| j.stopped && j.thread.is_some()))
+    }
+
     /// The id of the job `spec` names, or the error text.
     pub(crate) fn find_job(&self, spec: &str) -> Result<u32, String> {
         let t = self

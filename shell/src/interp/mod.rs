@@ -172,6 +172,8 @@ pub struct Shell {
     /// The REPL's top-level shell only: raised on Ctrl-Z, which stops the program
     /// being waited for (see `jobctl.rs`).
     pub(crate) job_control: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// With job control: the simple command being run, as a stopped job shows it.
+    pub(crate) job_text: String,
     /// The running functions, innermost last (`FUNCNAME`, `BASH_LINENO`, `caller`).
     pub(crate) call_stack: Vec<callstack::Frame>,
     /// Where the text being run comes from: a script path (which adds bash's `main`
@@ -246,6 +248,7 @@ impl Shell {
             kill_signal: None,
             interrupt: None,
             job_control: None,
+            job_text: String::new(),
             call_stack: Vec::new(),
             source: callstack::Source::Stdin,
             func_sources: HashMap::new(),

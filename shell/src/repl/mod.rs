@@ -67,6 +67,8 @@ pub fn interactive_in(rt: &Runtime, mut shell: Shell, image: &str) -> anyhow::Re
     let mut history_size = session::history_size(&shell, HISTORY_SIZE);
     let mut editor = new_editor(&ctx, &accept, history_size)?;
     let mut commands = 1;
+    // `exit` was refused once because of stopped jobs (a second one goes through).
+    let mut warned = false;
     let status = loop {
         shell.notify_jobs(&host_fds());
         if let Some(pc) = shell.get("PROMPT_COMMAND").map(str::to_string)
@@ -116,6 +118,9 @@ pub fn interactive_in(rt: &Runtime, mut shell: Shell, image: &str) -> anyhow::Re
             }
             Signal::CtrlC => continue,
             Signal::CtrlD => {
+                if stopped_jobs_warning(&mut shell, &mut warned) {
+                    continue;
+                }
                 println!("exit");
                 break shell.status();
             }
@@ -142,8 +147,12 @@ pub fn interactive_in(rt: &Runtime, mut shell: Shell, image: &str) -> anyhow::Re
         }
         ctx.refresh(&shell);
         if let Some(s) = shell.exited() {
+            if stopped_jobs_warning(&mut shell, &mut warned) {
+                continue;
+            }
             break s;
         }
+        warned = false;
     };
     let _ = editor.sync_history();
     drop(editor);
@@ -159,6 +168,18 @@ pub fn interactive_in(rt: &Runtime, mut shell: Shell, image: &str) -> anyhow::Re
     drop(shell);
     interrupts.stop();
     Ok(status)
+}
+
+/// Refuses the first attempt to leave while jobs are stopped, as bash does:
+/// returns whether it did (and prints why).
+fn stopped_jobs_warning(shell: &mut Shell, warned: &mut bool) -> bool {
+    if *warned || !shell.has_stopped_jobs() {
+        return false;
+    }
+    eprintln!("There are stopped jobs.");
+    shell.exit_request = None;
+    *warned = true;
+    true
 }
 
 /// The line editor: history file (`history_size` lines), multi-line validation,
