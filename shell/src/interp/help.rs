@@ -292,8 +292,8 @@ fn listing() -> String {
     );
     let half = TOPICS.len().div_ceil(2);
     const WIDTH: usize = 38;
-    for i in 0..half {
-        let left = clip(TOPICS[i].1, WIDTH);
+    for (i, topic) in TOPICS[..half].iter().enumerate() {
+        let left = clip(topic.1, WIDTH);
         match TOPICS.get(i + half) {
             Some(r) => out.push_str(&format!("{left:<WIDTH$} {}\n", clip(r.1, WIDTH))),
             None => out.push_str(&format!("{left}\n")),

@@ -128,6 +128,6 @@ fn command_word(before: &str) -> Option<String> {
         .rfind(['|', ';', '&', '(', '\n', '`'])
         .map_or(before, |i| &before[i + 1..]);
     tail.split_whitespace()
-        .find(|w| !(w.contains('=') && !w.starts_with('=')))
+        .find(|w| !w.contains('=') || w.starts_with('='))
         .map(str::to_string)
 }
