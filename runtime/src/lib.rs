@@ -88,6 +88,16 @@ impl ExitCell {
         s.unwrap_or(134)
     }
 
+    /// Waits up to `limit` for the status; whether it was posted.
+    fn wait_for(&self, limit: std::time::Duration) -> bool {
+        let s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        let (s, _) = self
+            .posted
+            .wait_timeout_while(s, limit, |s| s.is_none())
+            .unwrap_or_else(|e| e.into_inner());
+        s.is_some()
+    }
+
     fn is_posted(&self) -> bool {
         self.status
             .lock()
@@ -155,6 +165,20 @@ impl Child {
         match &self.exit {
             Some(exit) => exit.is_posted(),
             None => self.thread.is_finished(),
+        }
+    }
+
+    /// Waits up to `limit` for the command to end; whether it has (then `wait`
+    /// does not block).
+    pub fn wait_for(&self, limit: std::time::Duration) -> bool {
+        match &self.exit {
+            Some(exit) => exit.wait_for(limit),
+            None => {
+                if !self.thread.is_finished() {
+                    std::thread::sleep(limit);
+                }
+                self.thread.is_finished()
+            }
         }
     }
 

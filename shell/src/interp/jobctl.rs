@@ -210,7 +210,8 @@ impl Shell {
         let (Some(stop), Some(control)) = (self.job_control.clone(), job.control()) else {
             return Ok(job.wait());
         };
-        while job.is_finished() == Some(false) {
+        // Woken at once when the program ends; every POLL to look for Ctrl-Z.
+        while !job.wait_for(POLL) {
             if stop.swap(false, Ordering::SeqCst) {
                 control.pause();
                 // Ctrl-C at the prompt must not reach it any more.
@@ -229,7 +230,6 @@ impl Shell {
                 self.add_stopped(j, fds);
                 return Ok(128 + libc::SIGTSTP);
             }
-            std::thread::sleep(POLL);
         }
         Ok(job.wait())
     }

@@ -26,6 +26,11 @@ pub trait Job: Send {
     fn control(&self) -> Option<wsh_runtime::JobControl> {
         None
     }
+    /// Waits up to `limit` for the program to end; whether it has.
+    fn wait_for(&self, limit: std::time::Duration) -> bool {
+        std::thread::sleep(limit);
+        self.is_finished() == Some(true)
+    }
 }
 
 impl Job for wsh_runtime::Child {
@@ -43,6 +48,10 @@ impl Job for wsh_runtime::Child {
 
     fn control(&self) -> Option<wsh_runtime::JobControl> {
         Some(wsh_runtime::Child::control(self))
+    }
+
+    fn wait_for(&self, limit: std::time::Duration) -> bool {
+        wsh_runtime::Child::wait_for(self, limit)
     }
 }
 
