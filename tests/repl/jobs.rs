@@ -117,21 +117,9 @@ fn a_stopped_program_is_held_and_ctrl_c_spares_background_jobs() {
         has_line(s, "[3]+  Stopped                 yes > /dev/null")
     });
     let pid = t.wsh_pid();
-    let cpu = || {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        // utime and stime: fields 14 and 15, after the parenthesized name.
-        let after = &stat[stat.rfind(')').unwrap() + 2..];
-        let f: Vec<u64> = after
-            .split(' ')
-            .skip(11)
-            .take(2)
-            .map(|v| v.parse().unwrap())
-            .collect();
-        f[0] + f[1]
-    };
-    let before = cpu();
+    let before = cpu_ticks(pid);
     std::thread::sleep(Duration::from_secs(2));
-    let ticks = cpu() - before;
+    let ticks = cpu_ticks(pid) - before;
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
     eprintln!("CPU while `yes` is stopped: {ticks} ticks in 2 s ({hz} per s)");
     assert!(
@@ -261,4 +249,53 @@ fn help_lists_builtins_and_shows_one() {
     t.wait_for("the list's header", |s| has_line(s, "1"));
     t.line("help nosuch; echo status $?");
     t.wait_for("no topic", |s| has_line(s, "status 1"));
+}
+
+/// CPU ticks (utime + stime) of process `pid` so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields 14 and 15, after the parenthesized name.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    after
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .map(|v| v.parse::<u64>().unwrap())
+        .sum()
+}
+
+#[test]
+fn ctrl_z_stops_a_whole_pipeline_and_kill_stops_background_jobs() {
+    let t = Term::start(&private_home("pipeline-stop"));
+    // A pipeline typed at the prompt runs as one job; its statuses still come back.
+    t.line("false | true; echo ${PIPESTATUS[@]}");
+    t.wait_for("PIPESTATUS", |s| has_line(s, "1 0"));
+    t.line("echo started; yes | tr y n > /dev/null");
+    t.wait_for("the pipeline to start", |s| has_line(s, "started"));
+    t.key("C-z");
+    t.wait_for("the pipeline stopped", |s| {
+        has_line(s, "[1]+  Stopped                 yes | tr y n > /dev/null")
+    });
+    let pid = t.wsh_pid();
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let ticks = cpu_ticks(pid) - before;
+    eprintln!("CPU while the pipeline is stopped: {ticks} ticks in 2 s");
+    assert!(ticks < 50, "a stopped pipeline must not run: {ticks} ticks");
+    t.line("fg");
+    t.wait_for("fg's echo", |s| has_line(s, "yes | tr y n > /dev/null"));
+    t.key("C-c");
+    t.wait_for("the prompt after Ctrl-C", |s| has_line(s, "base / [130] $"));
+    // A background job stops and continues with kill -STOP / -CONT.
+    t.line("sleep 100 &");
+    t.line("kill -STOP %1; jobs");
+    t.wait_for("the job stopped", |s| {
+        has_line(s, "[1]+  Stopped                 sleep 100")
+    });
+    t.line("kill -CONT %1; jobs");
+    t.wait_for("the job running", |s| {
+        has_line(s, "[1]+  Running                 sleep 100 &")
+    });
+    t.line("kill %1");
+    enter_until(&t, "[1]+  Terminated              sleep 100");
 }

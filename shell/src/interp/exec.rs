@@ -94,7 +94,7 @@ impl Shell {
     /// its own thread with a copy of the shell (like bash's subshells). When a
     /// stage cannot start (the container's `pids` limit), the ones started finish
     /// with their output unread and the pipeline fails as a refused fork does.
-    fn run_pipeline(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
+    pub(crate) fn run_pipeline(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
         let status = if p.seq.is_empty() {
             // `!` or `time` alone: an empty pipeline succeeds (and `!` then negates it).
             self.pipestatus = vec![0];
@@ -103,6 +103,9 @@ impl Shell {
             let s = self.run_command(&p.seq[0], fds)?;
             self.pipestatus = vec![s];
             s
+        } else if self.job_control.is_some() {
+            // The REPL's pipeline runs as a job, so that Ctrl-Z can stop all of it.
+            return self.run_pipeline_as_job(p, fds);
         } else {
             let n = p.seq.len();
             let sys = self.sys.clone();

@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::jobs::{Job, next_job_id, touch};
+use super::jobs::{Job, next_job_id};
 use super::{ExecResult, Fds, Shell};
+use wsh_runtime::Handle;
 
 /// How often a foreground wait looks for Ctrl-Z and Ctrl-C.
 const POLL: Duration = Duration::from_millis(5);
@@ -109,15 +110,7 @@ impl Shell {
         let status = self.run_exit_trap(fds);
         if let Ok(t) = self.jobs.lock() {
             for j in t.iter() {
-                let _ = j.signal.compare_exchange(
-                    0,
-                    libc::SIGHUP,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                );
-                if let Some(c) = &j.control {
-                    c.kill();
-                }
+                j.terminate(libc::SIGHUP);
             }
         }
         self.wait_all_jobs();
@@ -371,12 +364,20 @@ impl Shell {
             Err(st) => return Ok(st),
         };
         let _ = fds.handle(1).write_all(format!("{}\n", j.text).as_bytes());
-        if let Some(c) = &j.control {
-            c.resume();
-        }
-        j.stopped = false;
+        j.set_stopped(false);
+        self.wait_in_foreground(j, None, fds)
+    }
+
+    /// Waits for job `j` in the foreground (`done` is signalled when it ends, if
+    /// given): Ctrl-C ends it, Ctrl-Z stops it and puts it in the table (148).
+    fn wait_in_foreground(
+        &mut self,
+        mut j: Job,
+        done: Option<std::sync::mpsc::Receiver<()>>,
+        fds: &Fds,
+    ) -> ExecResult {
         let stop = self.job_control.clone().unwrap_or_default();
-        // Presses from before `fg` do not count.
+        // Presses from before do not count.
         stop.store(false, Ordering::SeqCst);
         loop {
             if j.thread.as_ref().is_none_or(|th| th.is_finished()) {
@@ -387,31 +388,80 @@ impl Shell {
                 .as_ref()
                 .is_some_and(|f| f.load(Ordering::SeqCst))
             {
-                let _ = j.signal.compare_exchange(
-                    0,
-                    libc::SIGINT,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                );
-                if let Some(c) = &j.control {
-                    c.kill();
-                }
+                j.terminate(libc::SIGINT);
             }
-            if stop.swap(false, Ordering::SeqCst)
-                && let Some(c) = &j.control
-            {
-                c.pause();
-                j.stopped = true;
+            if stop.swap(false, Ordering::SeqCst) && j.can_stop() {
+                j.set_stopped(true);
                 self.add_stopped(j, fds);
                 return Ok(128 + libc::SIGTSTP);
             }
-            std::thread::sleep(POLL);
+            match &done {
+                Some(rx) => {
+                    // Ended (or its sender is gone): the join below does not block long.
+                    if !matches!(
+                        rx.recv_timeout(POLL),
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                    ) {
+                        break;
+                    }
+                }
+                None => std::thread::sleep(POLL),
+            }
         }
         let mut status = j.thread.take().map_or(0, |th| th.join().unwrap_or(1));
         let sig = j.signal.load(Ordering::Relaxed);
         if sig > 0 && j.control.is_some() {
             status = 128 + sig;
         }
+        Ok(status)
+    }
+
+    /// A pipeline typed at the prompt: run as a job of its own (a subshell on a
+    /// thread, as `cmd &` is) and waited for, so that Ctrl-Z stops every stage.
+    pub(crate) fn run_pipeline_as_job(
+        &mut self,
+        p: &brush_parser::ast::Pipeline,
+        fds: &Fds,
+    ) -> ExecResult {
+        let mut sub = self.subshell();
+        let signal = Arc::new(std::sync::atomic::AtomicI32::new(0));
+        let hold = Arc::new(AtomicBool::new(false));
+        sub.kill_signal = Some(signal.clone());
+        sub.hold = Some(hold.clone());
+        let statuses = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let pipeline = p.clone();
+        let f = fds.clone();
+        let shared = statuses.clone();
+        let started = self.sys.pid_slot().and_then(|slot| {
+            slot.spawn("wsh pipeline", move || {
+                let r = sub.run_pipeline(&pipeline, &f);
+                if let Ok(mut s) = shared.lock() {
+                    *s = std::mem::take(&mut sub.pipestatus);
+                }
+                let status = super::exec::sub_status(r);
+                let _ = tx.send(());
+                status
+            })
+        });
+        let thread = started.map_err(|e| super::jobs::fork_failed(e, fds))?;
+        // As bash lists it: `a | b` (brush prints `a |b`), a dup as `2>&1` (not `2>& 1`).
+        let stages: Vec<String> = p
+            .seq
+            .iter()
+            .map(|c| c.to_string().trim().to_string())
+            .collect();
+        let text = format!("{}{}", if p.bang { "! " } else { "" }, stages.join(" | "))
+            .replace(">& ", ">&")
+            .replace("<& ", "<&");
+        let mut j = Job::new(next_job_id(), text.trim().to_string(), thread, signal);
+        j.hold = Some(hold);
+        let notice = Fds::standard(Handle::Null, Handle::Null, Handle::HostStderr);
+        let status = self.wait_in_foreground(j, Some(rx), &notice)?;
+        self.pipestatus = match statuses.lock() {
+            Ok(s) if !s.is_empty() => s.clone(),
+            _ => vec![status],
+        };
         Ok(status)
     }
 
@@ -444,11 +494,7 @@ impl Shell {
                 fds.error(&format!("bg: job {} already in background", j.number));
                 continue;
             }
-            if let Some(c) = &j.control {
-                c.resume();
-            }
-            j.stopped = false;
-            j.touched = touch();
+            j.set_stopped(false);
             let line = format!("[{}]+ {} &\n", j.number, j.text);
             let _ = fds.handle(1).write_all(line.as_bytes());
         }

@@ -31,8 +31,9 @@ pub(crate) struct Job {
     /// The signal `kill` sent (0: none).
     pub signal: Arc<AtomicI32>,
     /// For a program stopped in the foreground (Ctrl-Z): pauses, resumes, stops it.
-    /// A job of shell code (`cmd &`) has none: it cannot be stopped.
     pub control: Option<wsh_runtime::JobControl>,
+    /// For a job of shell code (`cmd &`, a pipeline): its shell's hold flag.
+    pub hold: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// Stopped (Ctrl-Z, `kill -STOP`) rather than running.
     pub stopped: bool,
     /// When it was last started, stopped or resumed: `%+` is the latest.
@@ -55,8 +56,37 @@ impl Job {
             status: None,
             signal,
             control: None,
+            hold: None,
             stopped: false,
             touched: 0,
+        }
+    }
+
+    /// Whether it can be stopped and continued.
+    pub(crate) fn can_stop(&self) -> bool {
+        self.control.is_some() || self.hold.is_some()
+    }
+
+    /// Stops (`on`) or continues the job: its program paused, or its shell held
+    /// between commands with its running program paused.
+    pub(crate) fn set_stopped(&mut self, on: bool) {
+        if let Some(c) = &self.control {
+            if on { c.pause() } else { c.resume() }
+        }
+        if let Some(h) = &self.hold {
+            h.store(on, Ordering::SeqCst);
+        }
+        self.stopped = on;
+        self.touched = touch();
+    }
+
+    /// Stops the job for good: `kill` with `sig` (its program ends at once).
+    pub(crate) fn terminate(&self, sig: i32) {
+        let _ = self
+            .signal
+            .compare_exchange(0, sig, Ordering::Relaxed, Ordering::Relaxed);
+        if let Some(c) = &self.control {
+            c.kill();
         }
     }
 }
@@ -163,6 +193,8 @@ impl Shell {
         let mut sub = self.subshell();
         let signal = Arc::new(AtomicI32::new(0));
         sub.kill_signal = Some(signal.clone());
+        let hold = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        sub.hold = Some(hold.clone());
         // Ctrl-C at the prompt stops the foreground command, not the background jobs.
         sub.interrupt = None;
         let text = ao.to_string();
@@ -177,7 +209,9 @@ impl Shell {
         });
         let thread = started.map_err(|e| fork_failed(e, fds))?;
         let id = next_job_id();
-        let number = self.add_job(Job::new(id, text, thread, signal));
+        let mut job = Job::new(id, text, thread, signal);
+        job.hold = Some(hold);
+        let number = self.add_job(job);
         if self.job_control.is_some() {
             // An interactive shell tells the job's number and pid, as bash does.
             let _ = fds
@@ -277,6 +311,18 @@ impl Shell {
             // Ctrl-C at the prompt: abandon the rest of the command line, as bash does.
             return Err(Flow::Abort(128 + libc::SIGINT));
         }
+        // A stopped job's shell runs no further command until it is continued or killed.
+        while self
+            .hold
+            .as_ref()
+            .is_some_and(|h| h.load(Ordering::Relaxed))
+            && self
+                .kill_signal
+                .as_ref()
+                .is_none_or(|s| s.load(Ordering::Relaxed) == 0)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         match self.kill_signal.as_ref().map(|s| s.load(Ordering::Relaxed)) {
             Some(sig) if sig > 0 => Err(Flow::Exit(128 + sig)),
             _ => Ok(()),
@@ -290,12 +336,28 @@ impl Shell {
         signal: &AtomicI32,
     ) -> super::ExecResult {
         if job.is_finished().is_some() {
-            while job.is_finished() == Some(false) {
+            let control = job.control();
+            let mut paused = false;
+            while !job.wait_for(Duration::from_millis(5)) {
                 if signal.load(Ordering::Relaxed) > 0 {
                     job.stop();
                     break;
                 }
-                std::thread::sleep(Duration::from_millis(5));
+                // The job was stopped or continued: so is its program.
+                let held = self
+                    .hold
+                    .as_ref()
+                    .is_some_and(|h| h.load(Ordering::Relaxed));
+                if held != paused
+                    && let Some(c) = &control
+                {
+                    if held {
+                        c.pause()
+                    } else {
+                        c.resume()
+                    }
+                    paused = held;
+                }
             }
         }
         let status = job.wait();
@@ -363,31 +425,17 @@ impl Shell {
             };
             // A job already waited for is gone, as a reaped process is.
             match job.filter(|j| j.thread.is_some()) {
-                // Stop and continue: only a program stopped with Ctrl-Z can be held.
+                // Stop and continue: the job is held, or its program paused.
                 Some(j) if matches!(sig, libc::SIGSTOP | libc::SIGTSTP | libc::SIGCONT) => {
-                    match &j.control {
-                        Some(c) if sig == libc::SIGCONT => c.resume(),
-                        Some(c) => c.pause(),
-                        None => {
-                            fds.error(&format!(
-                                "kill: {a}: a job of shell commands cannot be stopped"
-                            ));
-                            st = 1;
-                        }
-                    }
-                    if j.control.is_some() {
+                    if j.can_stop() {
                         stop_changes.push((j.id, sig != libc::SIGCONT));
+                    } else {
+                        fds.error(&format!("kill: {a}: this job cannot be stopped"));
+                        st = 1;
                     }
                 }
                 // Signal 0 only asks whether the job exists.
-                Some(j) if sig > 0 => {
-                    let _ = j
-                        .signal
-                        .compare_exchange(0, sig, Ordering::Relaxed, Ordering::Relaxed);
-                    if let Some(c) = &j.control {
-                        c.kill();
-                    }
-                }
+                Some(j) if sig > 0 => j.terminate(sig),
                 Some(_) => {}
                 None if a.starts_with('%') => {
                     fds.error(&format!("kill: {a}: no such job"));
@@ -401,8 +449,7 @@ impl Shell {
         }
         for (id, stopped) in stop_changes {
             if let Some(j) = table.iter_mut().find(|j| j.id == id) {
-                j.stopped = stopped;
-                j.touched = touch();
+                j.set_stopped(stopped);
             }
         }
         if self.job_control.is_some() && sig > 0 {

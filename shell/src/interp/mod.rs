@@ -174,6 +174,9 @@ pub struct Shell {
     pub(crate) job_control: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// With job control: the simple command being run, as a stopped job shows it.
     pub(crate) job_text: String,
+    /// In a job that can be stopped (`cmd &`, a foreground pipeline): raised while
+    /// it is stopped; its programs are paused and its shell waits between commands.
+    pub(crate) hold: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// The running functions, innermost last (`FUNCNAME`, `BASH_LINENO`, `caller`).
     pub(crate) call_stack: Vec<callstack::Frame>,
     /// Where the text being run comes from: a script path (which adds bash's `main`
@@ -249,6 +252,7 @@ impl Shell {
             interrupt: None,
             job_control: None,
             job_text: String::new(),
+            hold: None,
             call_stack: Vec::new(),
             source: callstack::Source::Stdin,
             func_sources: HashMap::new(),
