@@ -86,6 +86,15 @@ fn job_control_scenario(t: &Term, shell: &str) {
     t.wait_for("wait on no job", |s| {
         has_line(s, &format!("{shell}: wait: %3: no such job")) && has_line(s, "status 127")
     });
+
+    // Stopping a program leaves the loops around it; the line goes on after them.
+    t.line("for i in 1 2; do echo it$i; sleep 30; done; echo after-the-loop");
+    t.wait_for("the loop to start", |s| has_line(s, "it1"));
+    t.key("C-z");
+    let s = t.wait_for("the line to go on", |s| has_line(s, "after-the-loop"));
+    assert!(!has_line(&s, "it2"), "the loop must end:\n{s}");
+    t.line("kill %1");
+    enter_until(t, "[1]+  Terminated              sleep 30");
 }
 
 #[test]

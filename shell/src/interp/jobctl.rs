@@ -213,7 +213,7 @@ impl Shell {
                     .name("wsh stopped job".into())
                     .spawn(move || job.wait());
                 let Ok(thread) = thread else {
-                    // No thread to hand it to: it cannot be a job; let it go on.
+                    // No thread to wait for it: it goes on unwatched, as if disowned.
                     control.resume();
                     return Ok(128 + libc::SIGTSTP);
                 };
@@ -221,10 +221,21 @@ impl Shell {
                 j.control = Some(control);
                 j.stopped = true;
                 self.add_stopped(j, fds);
-                return Ok(128 + libc::SIGTSTP);
+                return self.stopped_result();
             }
         }
         Ok(job.wait())
+    }
+
+    /// What stopping the foreground job does to the command running it: bash
+    /// leaves every enclosing loop (their status is then 0 here, 148 in bash)
+    /// and goes on after them; elsewhere the status is 148 (128 + SIGTSTP).
+    fn stopped_result(&self) -> ExecResult {
+        if self.loop_depth > 0 {
+            Err(super::Flow::Break(self.loop_depth))
+        } else {
+            Ok(128 + libc::SIGTSTP)
+        }
     }
 
     /// Adds the stopped job `j` (keeping its number if it has one) and prints its notice.
@@ -393,7 +404,7 @@ impl Shell {
             if stop.swap(false, Ordering::SeqCst) && j.can_stop() {
                 j.set_stopped(true);
                 self.add_stopped(j, fds);
-                return Ok(128 + libc::SIGTSTP);
+                return self.stopped_result();
             }
             match &done {
                 Some(rx) => {
