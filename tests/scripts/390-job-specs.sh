@@ -14,3 +14,10 @@ sleep 30 &
 kill %?30; wait %?30; echo "kill %?30: $?"
 wait %9; echo "wait %9: $?"
 kill %nosuch 2>/dev/null; echo "kill %nosuch: $?"
+# a subshell sees its parent's jobs: the `kill $(jobs -p)` idiom
+sleep 30 &
+sleep 31 &
+echo "listed: $(jobs -p | wc -l)"
+kill $(jobs -p)
+wait; echo "all killed"
+jobs

@@ -294,7 +294,8 @@ impl Shell {
         let mut out = String::new();
         let mut st = 0;
         {
-            let Ok(t) = self.jobs.lock() else {
+            let jobs = self.visible_jobs();
+            let Ok(t) = jobs.lock() else {
                 return 1;
             };
             let mut chosen = Vec::new();

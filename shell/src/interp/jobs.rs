@@ -222,6 +222,16 @@ impl Shell {
         Ok(0)
     }
 
+    /// The jobs `jobs` and `kill` see: this shell's, or while it has none, those of
+    /// the shell this subshell came from.
+    pub(crate) fn visible_jobs(&self) -> JobTable {
+        let own_empty = self.jobs.lock().map(|t| t.is_empty()).unwrap_or(true);
+        match &self.parent_jobs {
+            Some(parent) if own_empty => parent.clone(),
+            _ => self.jobs.clone(),
+        }
+    }
+
     /// Puts `job` in the table with the next free number; returns that number.
     pub(crate) fn add_job(&self, mut job: Job) -> usize {
         let Ok(mut t) = self.jobs.lock() else {
@@ -401,7 +411,8 @@ impl Shell {
         }
         let mut st = 0;
         let mut stop_changes = Vec::new();
-        let Ok(mut table) = self.jobs.lock() else {
+        let jobs = self.visible_jobs();
+        let Ok(mut table) = jobs.lock() else {
             return 1;
         };
         for a in rest {

@@ -142,6 +142,9 @@ pub struct Shell {
     pub(crate) last_bg: Option<u32>,
     /// Background jobs of this shell.
     pub(crate) jobs: jobs::JobTable,
+    /// In a subshell: the jobs of the shell it came from, which `jobs` and `kill`
+    /// see until it starts jobs of its own (`kill $(jobs -p)`, as in bash).
+    pub(crate) parent_jobs: Option<jobs::JobTable>,
     /// The element a per-element `${a[@]op}` expansion is working on.
     pub(crate) elem_override: Option<String>,
     /// The fd table set by the last `exec REDIRS`, and a counter of such changes.
@@ -245,6 +248,7 @@ impl Shell {
             exec_gen: 0,
             elem_override: None,
             jobs: Default::default(),
+            parent_jobs: None,
             umask: proc_builtins::DEFAULT_UMASK,
             hashed: BTreeMap::new(),
             history: Vec::new(),
@@ -303,6 +307,7 @@ impl Shell {
     pub(crate) fn subshell(&self) -> Shell {
         let mut sub = self.clone();
         sub.exit_request = None;
+        sub.parent_jobs = Some(self.visible_jobs());
         sub.jobs = Default::default();
         sub.job_control = None;
         // bash: break/continue in a subshell do not reach the loops around it.

@@ -218,7 +218,7 @@ fn new_editor(
 }
 
 /// Turns SIGINT (Ctrl-C while a command runs; the editor sees Ctrl-C as a key)
-/// into [`Runtime::interrupt_all`], which stops every running guest with status 130.
+/// into [`Runtime::interrupt_all`], which stops every foreground guest with status 130.
 struct InterruptForwarder {
     handle: signal_hook::iterator::Handle,
     thread: std::thread::JoinHandle<()>,
