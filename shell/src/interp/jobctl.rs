@@ -592,3 +592,45 @@ fn mark_of(id: u32, current: Option<u32>, previous: Option<u32>) -> char {
         ' '
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::jobspec;
+    use crate::interp::jobs::{Job, touch};
+
+    fn job(id: u32, number: usize, text: &str, stopped: bool) -> Job {
+        let mut j = Job::new(
+            id,
+            text.into(),
+            std::thread::spawn(|| 0),
+            Default::default(),
+        );
+        j.number = number;
+        j.stopped = stopped;
+        j.touched = touch();
+        j
+    }
+
+    #[test]
+    fn job_specs_as_bash_reads_them() {
+        let t = vec![
+            job(101, 1, "sleep 10", false),
+            job(102, 2, "yes > /dev/null", true),
+            job(103, 3, "sleep 20", false),
+        ];
+        // The current job is the last stopped one, else the last started.
+        assert_eq!(jobspec(&t, "%+"), Ok(102));
+        assert_eq!(jobspec(&t, "%%"), Ok(102));
+        assert_eq!(jobspec(&t, "%"), Ok(102));
+        assert_eq!(jobspec(&t, "%-"), Ok(103));
+        assert_eq!(jobspec(&t, "%1"), Ok(101));
+        assert_eq!(jobspec(&t, "%yes"), Ok(102));
+        assert_eq!(jobspec(&t, "%?20"), Ok(103));
+        assert_eq!(
+            jobspec(&t, "%sleep"),
+            Err("%sleep: ambiguous job spec".into())
+        );
+        assert_eq!(jobspec(&t, "%4"), Err("%4: no such job".into()));
+        assert_eq!(jobspec(&[], "%+"), Err("current: no such job".into()));
+    }
+}

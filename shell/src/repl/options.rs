@@ -1,4 +1,4 @@
-//! A program's options for Tab completion, read from what its `--help` prints
+//! An applet's options for Tab completion, read from what its `--help` prints
 //! (GNU layout: `  -a, --all`, `      --color[=WHEN]`, `  -w, --width=COLS`),
 //! once per program and session.
 
@@ -17,6 +17,11 @@ const HELP_MAX: usize = 256 * 1024;
 /// The options of the program `command` names (`--name`, `--name=` when it
 /// takes a value, `-x`), or none when it is not a program or prints no help.
 pub fn options_for(ctx: &Context, command: &str) -> Vec<String> {
+    // Only the userland's applets are asked: they answer --help and do nothing
+    // else, where any other program (a user's script) might act on it.
+    if !images::base::applets().any(|a| a == command) {
+        return Vec::new();
+    }
     let Some(path) = ctx.find_program(command) else {
         return Vec::new();
     };
