@@ -308,3 +308,30 @@ fn ctrl_z_stops_a_whole_pipeline_and_kill_stops_background_jobs() {
     t.line("kill %1");
     enter_until(&t, "[1]+  Terminated              sleep 100");
 }
+
+#[test]
+fn histfile_is_read_at_the_start_and_appended_to() {
+    let home = private_home("histfile");
+    let host = home.join("vol");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("hist"), "echo from-the-file\n").unwrap();
+    let vol = format!("{}:/data", host.display());
+    let t = Term::start_with(
+        &home,
+        &[
+            "run",
+            "-it",
+            "-v",
+            &vol,
+            "-e",
+            "HISTFILE=/data/hist",
+            "base",
+        ],
+    );
+    t.line("history");
+    t.wait_for("the file's line first", |s| {
+        has_line(s, "    1  echo from-the-file") && has_line(s, "    2  history")
+    });
+    let text = std::fs::read_to_string(host.join("hist")).unwrap();
+    assert_eq!(text, "echo from-the-file\nhistory\n");
+}

@@ -1,5 +1,6 @@
 //! The variables an interactive bash keeps up to date: `COLUMNS`/`LINES` (the
-//! terminal's size), `HISTSIZE`, `HISTFILESIZE`, `HISTFILE`, `PS2`.
+//! terminal's size), `HISTSIZE`, `HISTFILESIZE`, `HISTFILE` (read at the start,
+//! appended to after each line), `PS2`.
 
 use wsh_runtime::io::OpenOptions;
 
@@ -17,6 +18,34 @@ pub fn init_variables(shell: &mut Shell, history_size: usize) {
         }
     }
     set_terminal_size(shell);
+    load_history_file(shell, history_size);
+}
+
+/// With `$HISTFILE` set from the start (`wsh run -it -e HISTFILE=...`): its lines
+/// begin the `history` list, as bash reads the file when it starts.
+fn load_history_file(shell: &mut Shell, default: usize) {
+    let Some(file) = shell.get("HISTFILE").filter(|f| !f.is_empty()) else {
+        return;
+    };
+    let opts = OpenOptions {
+        read: true,
+        ..Default::default()
+    };
+    let Ok(text) = shell
+        .sys
+        .open(shell.cwd(), file, opts)
+        .map_err(|_| ())
+        .and_then(|h| h.read_to_end().map_err(|_| ()))
+    else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let size = history_size(shell, default);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    let keep = lines.len().saturating_sub(size);
+    for line in &lines[keep..] {
+        shell.add_history(line);
+    }
 }
 
 /// `COLUMNS` and `LINES` from the terminal (bash's `checkwinsize`, on by default).
