@@ -436,10 +436,15 @@ pub fn pipe() -> (Handle, Handle) {
 /// Waits until the host's fd 0 has input (or EOF/error) or `stop` is set; in the
 /// latter case fails with `Interrupted`. A terminal read cannot be cancelled, so a
 /// guest reading it must not block in `read` while Ctrl-C is pending.
-pub fn wait_host_stdin(stop: &AtomicBool) -> io::Result<()> {
+pub fn wait_host_stdin(stop: &AtomicBool, paused: &AtomicBool) -> io::Result<()> {
     loop {
         if stop.load(Ordering::Relaxed) {
             return Err(io::ErrorKind::Interrupted.into());
+        }
+        // A stopped job does not read the terminal: what is typed goes to the shell.
+        if paused.load(Ordering::Relaxed) {
+            std::thread::sleep(STOP_CHECK);
+            continue;
         }
         let mut pfd = libc::pollfd {
             fd: 0,

@@ -89,6 +89,16 @@ impl ExitCell {
         s.unwrap_or(134)
     }
 
+    /// Waits up to `limit` for the status; whether it was posted.
+    fn wait_for(&self, limit: std::time::Duration) -> bool {
+        let s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        let (s, _) = self
+            .posted
+            .wait_timeout_while(s, limit, |s| s.is_none())
+            .unwrap_or_else(|e| e.into_inner());
+        s.is_some()
+    }
+
     fn is_posted(&self) -> bool {
         self.status
             .lock()
@@ -113,6 +123,10 @@ pub struct Child {
     /// For a guest: its exit status, posted before its teardown ends.
     exit: Option<Arc<ExitCell>>,
     interrupt: Arc<AtomicBool>,
+    /// Holds the guest at its next epoch check while set (job control).
+    paused: Arc<AtomicBool>,
+    /// Set: [`Runtime::interrupt_all`] passes this command by (a background job).
+    shielded: Arc<AtomicBool>,
     /// The container's count of this child, for children whose thread does not
     /// hold it itself (see [`Child::hold`]).
     slot: Option<PidSlot>,
@@ -126,6 +140,8 @@ impl Child {
             thread,
             exit: None,
             interrupt,
+            paused: Arc::new(AtomicBool::new(false)),
+            shielded: Arc::new(AtomicBool::new(false)),
             slot: None,
         }
     }
@@ -153,7 +169,70 @@ impl Child {
         }
     }
 
+    /// Waits up to `limit` for the command to end; whether it has (then `wait`
+    /// does not block).
+    pub fn wait_for(&self, limit: std::time::Duration) -> bool {
+        match &self.exit {
+            Some(exit) => exit.wait_for(limit),
+            None => {
+                if !self.thread.is_finished() {
+                    std::thread::sleep(limit);
+                }
+                self.thread.is_finished()
+            }
+        }
+    }
+
     /// Asks the command to stop, as Ctrl-C does: it ends with status 130.
+    pub fn kill(&self) {
+        self.control().kill();
+    }
+
+    /// A handle that pauses, resumes or stops this command from anywhere, also
+    /// after the `Child` itself was handed to a waiter.
+    pub fn control(&self) -> JobControl {
+        JobControl {
+            interrupt: self.interrupt.clone(),
+            paused: self.paused.clone(),
+            shielded: self.shielded.clone(),
+        }
+    }
+}
+
+/// Job control over one running command: what SIGSTOP, SIGCONT and SIGINT do to a
+/// process. A paused guest holds at its next epoch check (compute) or before its
+/// blocking call returns (sleep, terminal read); a command that is not a guest
+/// (a [`CommandLineRunner`]'s) only stops.
+#[derive(Clone)]
+pub struct JobControl {
+    interrupt: Arc<AtomicBool>,
+    paused: Arc<AtomicBool>,
+    shielded: Arc<AtomicBool>,
+}
+
+impl JobControl {
+    /// Holds the command where it is until [`JobControl::resume`].
+    pub fn pause(&self) {
+        self.paused.store(true, Ordering::SeqCst);
+    }
+
+    /// Lets a paused command go on.
+    pub fn resume(&self) {
+        self.paused.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the command is held.
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
+    }
+
+    /// Keeps [`Runtime::interrupt_all`] (Ctrl-C) from stopping this command, as
+    /// the terminal's Ctrl-C does not reach a background job.
+    pub fn shield(&self) {
+        self.shielded.store(true, Ordering::SeqCst);
+    }
+
+    /// Stops the command (paused or not): it ends with status 130.
     pub fn kill(&self) {
         self.interrupt.store(true, Ordering::Relaxed);
         engine::increment_epochs();
@@ -188,8 +267,9 @@ struct Inner {
     cache_dir: PathBuf,
     /// Modules by inode identity, so a repeated command skips reading and hashing its file.
     by_inode: Mutex<HashMap<ModuleKey, InstancePre<Guest>>>,
-    /// Stop flags of the guests that may still run.
-    running: Mutex<Vec<Weak<AtomicBool>>>,
+    /// Stop flags of the guests that may still run, each with its shield flag
+    /// (set: a background job's guest, which Ctrl-C does not reach).
+    running: Mutex<Vec<(Weak<AtomicBool>, Arc<AtomicBool>)>>,
     /// Memory and CPU caps for each guest started from now on.
     limits: Mutex<Limits>,
     /// Who runs `sh -c` command lines for guests, once the shell registers itself.
@@ -599,10 +679,12 @@ impl Runtime {
         let slot = self.pid_slot()?;
         let limits = self.limits();
         let interrupt = Arc::new(AtomicBool::new(false));
+        let paused = Arc::new(AtomicBool::new(false));
+        let shielded = Arc::new(AtomicBool::new(false));
         {
             let mut running = self.inner.running.lock().unwrap();
-            running.retain(|w| w.strong_count() > 0);
-            running.push(Arc::downgrade(&interrupt));
+            running.retain(|(w, _)| w.strong_count() > 0);
+            running.push((Arc::downgrade(&interrupt), shielded.clone()));
         }
         let env: Vec<Vec<u8>> = cmd
             .env
@@ -659,6 +741,7 @@ impl Runtime {
             exit: None,
             started: Instant::now(),
             interrupt: interrupt.clone(),
+            paused: paused.clone(),
             limits: limits::Limiter::new(
                 limits.memory,
                 limits.container_memory,
@@ -692,6 +775,8 @@ impl Runtime {
             run_guest(pre, guest, &name, stderr, limits, ended)
         })?;
         let mut child = Child::new(thread, interrupt);
+        child.paused = paused;
+        child.shielded = shielded;
         child.exit = Some(exit);
         Ok(child)
     }
@@ -788,9 +873,13 @@ impl Runtime {
         );
     }
 
-    /// Stops every guest still running (Ctrl-C): each ends with status 130.
+    /// Stops every guest still running (Ctrl-C) but the shielded ones (see
+    /// [`JobControl::shield`]): each ends with status 130.
     pub fn interrupt_all(&self) {
-        for w in self.inner.running.lock().unwrap().iter() {
+        for (w, shielded) in self.inner.running.lock().unwrap().iter() {
+            if shielded.load(Ordering::SeqCst) {
+                continue;
+            }
             if let Some(flag) = w.upgrade() {
                 flag.store(true, Ordering::Relaxed);
             }
@@ -921,6 +1010,7 @@ fn new_store(pre: &InstancePre<Guest>, guest: Guest, caps: Limits) -> Store<Gues
     // guest stops if its stop flag is set or its thread has used up its CPU time.
     let cpu_start = limits::thread_cpu_time();
     store.epoch_deadline_callback(move |ctx| {
+        ctx.data().hold_while_paused();
         if ctx.data().interrupted() {
             return Err(wasmtime::Error::new(wasmtime::Trap::Interrupt));
         }

@@ -136,7 +136,7 @@ pub fn fd_read(
                 .pipe()
                 .read_or_stop(buf, &g.interrupt)
                 .map_err(|e| stopped(g, &e)),
-            Handle::HostStdin => match crate::io::wait_host_stdin(&g.interrupt) {
+            Handle::HostStdin => match crate::io::wait_host_stdin(&g.interrupt, &g.paused) {
                 Ok(()) => Handle::HostStdin.read(buf).map_err(|e| io_errno(&e)),
                 Err(e) => Err(stopped(g, &e)),
             },

@@ -49,6 +49,9 @@ pub struct Guest {
     pub started: Instant,
     /// Set from outside to stop the guest (Ctrl-C, timeouts).
     pub interrupt: Arc<AtomicBool>,
+    /// Set from outside to hold the guest where it is (job control's SIGSTOP),
+    /// cleared to let it go on (SIGCONT).
+    pub paused: Arc<AtomicBool>,
     /// Memory and table caps.
     pub(crate) limits: crate::limits::Limiter,
     /// File-creation mask (`umask`), applied when the guest creates files and directories.
@@ -75,6 +78,14 @@ impl Guest {
     /// Whether someone asked this guest to stop.
     pub fn interrupted(&self) -> bool {
         self.interrupt.load(Ordering::Relaxed)
+    }
+
+    /// Blocks while the guest is paused (and not asked to stop), as a stopped
+    /// process does not run; called at epoch checks and in blocking calls.
+    pub fn hold_while_paused(&self) {
+        while self.paused.load(Ordering::Relaxed) && !self.interrupted() {
+            std::thread::sleep(crate::engine::TICK);
+        }
     }
 }
 

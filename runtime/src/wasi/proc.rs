@@ -196,6 +196,9 @@ pub fn poll_oneoff(
             }
             return m.write_u32(out, fired.len() as u32);
         }
+        // A stopped guest's timers run on (as a stopped process's do) but it wakes
+        // only once it is let go.
+        g.hold_while_paused();
         if g.interrupted() {
             // Stop the guest as SIGINT would (status 130): handing EINTR back makes
             // Rust's `thread::sleep` panic ("unexpected result of poll_oneoff").

@@ -36,6 +36,10 @@ pub(crate) const INTERP_BUILTINS: &[&str] = &[
     "shopt",
     "wait",
     "jobs",
+    "fg",
+    "bg",
+    "disown",
+    "help",
     "trap",
     "alias",
     "unalias",
@@ -97,7 +101,6 @@ impl Shell {
             "getopts" => Ok(self.getopts_builtin(args, fds)),
             "shopt" => Ok(self.shopt_builtin(args, fds)),
             "wait" => Ok(self.wait_builtin(args, fds)),
-            "jobs" => Ok(self.jobs_builtin(fds)),
             "trap" => Ok(self.trap_builtin(args, fds)),
             "alias" => Ok(self.alias_builtin(args, fds)),
             "unalias" => Ok(self.unalias_builtin(args, fds)),
@@ -123,7 +126,7 @@ impl Shell {
             "dirs" => Ok(self.dirs_builtin(args, fds)),
             "complete" => Ok(self.complete_builtin(args, fds)),
             "compopt" => Ok(self.compopt_builtin(args, fds)),
-            _ => return None,
+            _ => return self.jobctl_builtin(argv, fds),
         })
     }
 
@@ -298,6 +301,7 @@ impl Shell {
         // -n N: at most N characters; -N N: exactly N, the delimiter is an ordinary one.
         let mut max_chars: Option<usize> = None;
         let mut input = fds.handle(0);
+        let mut prompt = None;
         let mut opts = Getopt::new(args, "adptnNui");
         for opt in opts.by_ref() {
             let (c, v) = match opt {
@@ -313,7 +317,8 @@ impl Shell {
                 (c, Some(v)) => {
                     match c {
                         // The prompt goes to stderr, and only when reading from a terminal.
-                        'p' | 'i' => {}
+                        'p' => prompt = Some(v),
+                        'i' => {}
                         'a' => array = Some(v),
                         'd' => delim = Some(v.bytes().next().unwrap_or(0)),
                         'n' | 'N' => match v.parse::<usize>() {
@@ -361,6 +366,12 @@ impl Shell {
             }
         }
         let names = opts.operands();
+        if let Some(p) = prompt
+            && matches!(input, wsh_runtime::Handle::HostStdin)
+            && std::io::IsTerminal::is_terminal(&std::io::stdin())
+        {
+            let _ = fds.handle(2).write_all(p.as_bytes());
+        }
         // One byte at a time, so what follows the line stays for the next reader.
         let mut line = Vec::new();
         let mut got_delim = false;

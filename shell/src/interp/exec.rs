@@ -94,7 +94,7 @@ impl Shell {
     /// its own thread with a copy of the shell (like bash's subshells). When a
     /// stage cannot start (the container's `pids` limit), the ones started finish
     /// with their output unread and the pipeline fails as a refused fork does.
-    fn run_pipeline(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
+    pub(crate) fn run_pipeline(&mut self, p: &ast::Pipeline, fds: &Fds) -> ExecResult {
         // `set -e` does not act inside a negated pipeline (nor in what it calls).
         if p.bang {
             self.cond_depth += 1;
@@ -114,6 +114,9 @@ impl Shell {
             let s = self.run_command(&p.seq[0], fds)?;
             self.pipestatus = vec![s];
             s
+        } else if self.job_control.is_some() {
+            // The REPL's pipeline runs as a job, so that Ctrl-Z can stop all of it.
+            return self.run_pipeline_as_job(p, fds);
         } else {
             let n = p.seq.len();
             let sys = self.sys.clone();
@@ -420,6 +423,11 @@ impl Shell {
     fn run_simple(&mut self, cmd: &ast::SimpleCommand, fds: &Fds) -> ExecResult {
         if let Some(r) = self.try_alias(cmd, fds) {
             return r;
+        }
+        if self.job_control.is_some() {
+            // What a stopped job is listed as, if this runs a program that gets stopped.
+            // brush prints a dup as `2>& 1`; bash lists it as typed, `2>&1`.
+            self.job_text = cmd.to_string().replace(">& ", ">&").replace("<& ", "<&");
         }
         let mut assigns: Vec<&ast::Assignment> = Vec::new();
         let mut words: Vec<std::borrow::Cow<str>> = Vec::new();

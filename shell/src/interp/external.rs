@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use wsh_runtime::{Command, SpawnError};
+use wsh_runtime::{Command, Handle, SpawnError};
 
 use super::path::Lookup;
 use super::{ExecResult, Fds, Shell};
@@ -67,6 +67,12 @@ impl Shell {
         if env.contains_key("PWD") {
             env.insert("PWD".into(), self.cwd.clone());
         }
+        // The text a stopped job is listed with (as typed, less the words' quoting).
+        let cmd_args: Vec<String> = if self.job_control.is_some() {
+            argv[1..].to_vec()
+        } else {
+            Vec::new()
+        };
         let cmd = Command {
             program,
             argv,
@@ -79,10 +85,35 @@ impl Shell {
         match self.sys.spawn_with_umask(cmd, self.umask) {
             Ok(job) => {
                 // Release our copies of the handles first so readers see EOF when the job ends.
-                drop(fds);
                 match self.kill_signal.clone() {
-                    Some(sig) => self.wait_killable(job, &sig),
-                    None => Ok(job.wait()),
+                    Some(sig) => {
+                        // A background job's program: Ctrl-C at the prompt is not for it.
+                        if let Some(c) = job.control() {
+                            c.shield();
+                        }
+                        drop(fds);
+                        self.wait_killable(job, &sig)
+                    }
+                    None if self.job_control.is_some() => {
+                        let typed = std::mem::take(&mut self.job_text);
+                        let text = if typed.trim().is_empty() {
+                            std::iter::once(name.as_str())
+                                .chain(cmd_args.iter().map(String::as_str))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        } else {
+                            typed.trim().to_string()
+                        };
+                        // The job's notice is the shell's: on the terminal, whatever
+                        // the command's own stderr is.
+                        let notice = Fds::standard(Handle::Null, Handle::Null, Handle::HostStderr);
+                        drop(fds);
+                        self.wait_foreground(job, text, &notice)
+                    }
+                    None => {
+                        drop(fds);
+                        Ok(job.wait())
+                    }
                 }
             }
             Err(e @ (SpawnError::NotFound(_) | SpawnError::NotExecutable(..))) => {

@@ -5,7 +5,7 @@
 //! handed out per shell; `$!` is that id. `kill` marks a job with a signal number:
 //! its shell stops the guest it waits for and runs no further command.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -13,12 +13,15 @@ use std::time::Duration;
 use brush_parser::ast;
 use wsh_runtime::{ForkError, Handle};
 
+use super::jobctl::jobspec;
 use super::{ExecResult, Fds, Flow, Shell};
 
 /// One background job.
 pub(crate) struct Job {
     /// What `$!` reports.
     pub id: u32,
+    /// Its job number, `%N` (the lowest one above those in use).
+    pub number: usize,
     /// The command text (for `jobs`).
     pub text: String,
     /// The running thread; None once reaped.
@@ -27,10 +30,80 @@ pub(crate) struct Job {
     pub status: Option<i32>,
     /// The signal `kill` sent (0: none).
     pub signal: Arc<AtomicI32>,
+    /// For a program stopped in the foreground (Ctrl-Z): pauses, resumes, stops it.
+    pub control: Option<wsh_runtime::JobControl>,
+    /// For a job of shell code (`cmd &`, a pipeline): its shell's hold flag.
+    pub hold: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Stopped (Ctrl-Z, `kill -STOP`) rather than running.
+    pub stopped: bool,
+    /// When it was last started, stopped or resumed: `%+` is the latest.
+    pub touched: u64,
+}
+
+impl Job {
+    /// A job running `thread`, numbered later by [`Shell::add_job`].
+    pub(crate) fn new(
+        id: u32,
+        text: String,
+        thread: JoinHandle<i32>,
+        signal: Arc<AtomicI32>,
+    ) -> Job {
+        Job {
+            id,
+            number: 0,
+            text,
+            thread: Some(thread),
+            status: None,
+            signal,
+            control: None,
+            hold: None,
+            stopped: false,
+            touched: 0,
+        }
+    }
+
+    /// Whether it can be stopped and continued.
+    pub(crate) fn can_stop(&self) -> bool {
+        self.control.is_some() || self.hold.is_some()
+    }
+
+    /// Stops (`on`) or continues the job: its program paused, or its shell held
+    /// between commands with its running program paused.
+    pub(crate) fn set_stopped(&mut self, on: bool) {
+        if let Some(c) = &self.control {
+            if on { c.pause() } else { c.resume() }
+        }
+        if let Some(h) = &self.hold {
+            h.store(on, Ordering::SeqCst);
+        }
+        self.stopped = on;
+        self.touched = touch();
+    }
+
+    /// Stops the job for good: `kill` with `sig` (its program ends at once).
+    pub(crate) fn terminate(&self, sig: i32) {
+        let _ = self
+            .signal
+            .compare_exchange(0, sig, Ordering::Relaxed, Ordering::Relaxed);
+        if let Some(c) = &self.control {
+            c.kill();
+        }
+    }
+}
+
+/// Job ids look like pids and never repeat within one wsh process.
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+/// Orders jobs by when they were last touched (for `%+` and `%-`).
+static TOUCHES: AtomicU64 = AtomicU64::new(1);
+
+/// The next value of the `touched` clock.
+pub(crate) fn touch() -> u64 {
+    TOUCHES.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Linux's signal names by number (1-31; 32 and 33 are glibc's own).
-const SIGNALS: [&str; 31] = [
+pub(crate) const SIGNALS: [&str; 31] = [
     "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
     "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
     "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
@@ -50,7 +123,7 @@ pub(crate) fn signal_name(n: i32) -> Option<String> {
 }
 
 /// The signal number of `-SIG`/`SIGTERM`/`15` style text.
-fn signal_number(text: &str) -> Option<i32> {
+pub(crate) fn signal_number(text: &str) -> Option<i32> {
     if let Ok(n) = text.parse::<i32>() {
         return (0..=64).contains(&n).then_some(n);
     }
@@ -101,6 +174,11 @@ pub(crate) fn list_signals(args: &[String], fds: &Fds) -> i32 {
 /// The jobs of one shell (a subshell starts with an empty table).
 pub(crate) type JobTable = Arc<Mutex<Vec<Job>>>;
 
+/// A fresh pid-like id for a job.
+pub(crate) fn next_job_id() -> u32 {
+    std::process::id().wrapping_add(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+}
+
 /// Reports that a thread (bash: a process) could not start, in bash's words, and
 /// abandons the rest of the complete command with bash's status for a failed fork.
 pub(crate) fn fork_failed(e: ForkError, fds: &Fds) -> Flow {
@@ -115,6 +193,10 @@ impl Shell {
         let mut sub = self.subshell();
         let signal = Arc::new(AtomicI32::new(0));
         sub.kill_signal = Some(signal.clone());
+        let hold = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        sub.hold = Some(hold.clone());
+        // Ctrl-C at the prompt stops the foreground command, not the background jobs.
+        sub.interrupt = None;
         let text = ao.to_string();
         let ao = ao.clone();
         let mut f = fds.clone();
@@ -126,24 +208,43 @@ impl Shell {
             })
         });
         let thread = started.map_err(|e| fork_failed(e, fds))?;
-        let id = self.next_job_id();
-        if let Ok(mut t) = self.jobs.lock() {
-            t.push(Job {
-                id,
-                text,
-                thread: Some(thread),
-                status: None,
-                signal,
-            });
+        let id = next_job_id();
+        let mut job = Job::new(id, text, thread, signal);
+        job.hold = Some(hold);
+        let number = self.add_job(job);
+        if self.job_control.is_some() {
+            // An interactive shell tells the job's number and pid, as bash does.
+            let _ = fds
+                .handle(2)
+                .write_all(format!("[{number}] {id}\n").as_bytes());
         }
         self.last_bg = Some(id);
         Ok(0)
     }
 
-    fn next_job_id(&self) -> u32 {
-        // Ids look like pids and never repeat within one shell.
-        let n = self.jobs.lock().map(|t| t.len()).unwrap_or(0) as u32;
-        std::process::id().wrapping_add(1 + n)
+    /// The jobs `jobs` and `kill` see: this shell's, or while it has none, those of
+    /// the shell this subshell came from.
+    pub(crate) fn visible_jobs(&self) -> JobTable {
+        let own_empty = self.jobs.lock().map(|t| t.is_empty()).unwrap_or(true);
+        match &self.parent_jobs {
+            Some(parent) if own_empty => parent.clone(),
+            _ => self.jobs.clone(),
+        }
+    }
+
+    /// Puts `job` in the table with the next free number; returns that number.
+    pub(crate) fn add_job(&self, mut job: Job) -> usize {
+        let Ok(mut t) = self.jobs.lock() else {
+            return 0;
+        };
+        if job.number == 0 {
+            job.number = t.iter().map(|j| j.number).max().unwrap_or(0) + 1;
+        }
+        job.touched = touch();
+        let n = job.number;
+        t.push(job);
+        t.sort_by_key(|j| j.number);
+        n
     }
 
     /// `wait [ID...]`: waits for the given jobs (or all); status of the last one.
@@ -156,7 +257,17 @@ impl Shell {
         } else {
             let mut v = Vec::new();
             for a in args {
-                match a.trim_start_matches('%').parse::<u32>() {
+                if a.starts_with('%') {
+                    match self.find_job(a) {
+                        Ok(id) => v.push(id),
+                        Err(e) => {
+                            fds.error(&format!("wait: {e}"));
+                            return 127;
+                        }
+                    }
+                    continue;
+                }
+                match a.parse::<u32>() {
                     Ok(n) => v.push(n),
                     Err(_) => {
                         fds.error(&format!("wait: `{a}': not a pid or valid job spec"));
@@ -173,6 +284,11 @@ impl Shell {
                     return 1;
                 };
                 match t.iter_mut().find(|j| j.id == id) {
+                    // A stopped job would never end: report it as bash's `wait -f` would not.
+                    Some(j) if j.stopped => {
+                        status = 128 + libc::SIGTSTP;
+                        None
+                    }
                     Some(j) => match j.thread.take() {
                         Some(th) => Some(th),
                         None => {
@@ -188,12 +304,7 @@ impl Shell {
                 }
             };
             if let Some(th) = thread {
-                status = th.join().unwrap_or(1);
-                if let Ok(mut t) = self.jobs.lock()
-                    && let Some(j) = t.iter_mut().find(|j| j.id == id)
-                {
-                    j.status = Some(status);
-                }
+                status = self.join_job(id, th);
             }
         }
         // `wait` without arguments returns 0 after all jobs end.
@@ -210,6 +321,18 @@ impl Shell {
             // Ctrl-C at the prompt: abandon the rest of the command line, as bash does.
             return Err(Flow::Abort(128 + libc::SIGINT));
         }
+        // A stopped job's shell runs no further command until it is continued or killed.
+        while self
+            .hold
+            .as_ref()
+            .is_some_and(|h| h.load(Ordering::Relaxed))
+            && self
+                .kill_signal
+                .as_ref()
+                .is_none_or(|s| s.load(Ordering::Relaxed) == 0)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         match self.kill_signal.as_ref().map(|s| s.load(Ordering::Relaxed)) {
             Some(sig) if sig > 0 => Err(Flow::Exit(128 + sig)),
             _ => Ok(()),
@@ -223,12 +346,28 @@ impl Shell {
         signal: &AtomicI32,
     ) -> super::ExecResult {
         if job.is_finished().is_some() {
-            while job.is_finished() == Some(false) {
+            let control = job.control();
+            let mut paused = false;
+            while !job.wait_for(Duration::from_millis(5)) {
                 if signal.load(Ordering::Relaxed) > 0 {
                     job.stop();
                     break;
                 }
-                std::thread::sleep(Duration::from_millis(5));
+                // The job was stopped or continued: so is its program.
+                let held = self
+                    .hold
+                    .as_ref()
+                    .is_some_and(|h| h.load(Ordering::Relaxed));
+                if held != paused
+                    && let Some(c) = &control
+                {
+                    if held {
+                        c.pause()
+                    } else {
+                        c.resume()
+                    }
+                    paused = held;
+                }
             }
         }
         let status = job.wait();
@@ -285,16 +424,21 @@ impl Shell {
                 };
             }
         }
-        let Ok(table) = self.jobs.lock() else {
+        let mut stop_changes = Vec::new();
+        let jobs = self.visible_jobs();
+        let Ok(mut table) = jobs.lock() else {
             return 1;
         };
         for a in rest {
             let job = match a.strip_prefix('%') {
-                Some(n) => n
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|n| n.checked_sub(1))
-                    .and_then(|i| table.get(i)),
+                Some(_) => match jobspec(&table, a) {
+                    Ok(id) => table.iter().find(|j| j.id == id),
+                    Err(e) => {
+                        fds.error(&format!("kill: {e}"));
+                        st = 1;
+                        continue;
+                    }
+                },
                 None => match a.parse::<u32>() {
                     Ok(id) => table.iter().find(|j| j.id == id),
                     Err(_) => {
@@ -306,12 +450,17 @@ impl Shell {
             };
             // A job already waited for is gone, as a reaped process is.
             match job.filter(|j| j.thread.is_some()) {
-                // Signal 0 only asks whether the job exists.
-                Some(j) if sig > 0 => {
-                    let _ = j
-                        .signal
-                        .compare_exchange(0, sig, Ordering::Relaxed, Ordering::Relaxed);
+                // Stop and continue: the job is held, or its program paused.
+                Some(j) if matches!(sig, libc::SIGSTOP | libc::SIGTSTP | libc::SIGCONT) => {
+                    if j.can_stop() {
+                        stop_changes.push((j.id, sig != libc::SIGCONT));
+                    } else {
+                        fds.error(&format!("kill: {a}: this job cannot be stopped"));
+                        st = 1;
+                    }
                 }
+                // Signal 0 only asks whether the job exists.
+                Some(j) if sig > 0 => j.terminate(sig),
                 Some(_) => {}
                 None if a.starts_with('%') => {
                     fds.error(&format!("kill: {a}: no such job"));
@@ -323,21 +472,23 @@ impl Shell {
                 }
             }
         }
-        st
-    }
-
-    /// `jobs`: lists the jobs not yet waited for.
-    pub(crate) fn jobs_builtin(&mut self, fds: &Fds) -> i32 {
-        let mut out = String::new();
-        if let Ok(t) = self.jobs.lock() {
-            for (n, j) in t.iter().enumerate() {
-                if let Some(th) = &j.thread {
-                    let state = if th.is_finished() { "Done" } else { "Running" };
-                    out.push_str(&format!("[{}]  {state}\t{}\n", n + 1, j.text));
-                }
+        for (id, stopped) in stop_changes {
+            if let Some(j) = table.iter_mut().find(|j| j.id == id) {
+                j.set_stopped(stopped);
             }
         }
-        i32::from(fds.handle(1).write_all(out.as_bytes()).is_err())
+        if self.job_control.is_some() && sig > 0 {
+            // Give the jobs a moment to end, so the next prompt reports them as bash's does.
+            let deadline = std::time::Instant::now() + Duration::from_millis(300);
+            while table.iter().any(|j| {
+                j.signal.load(Ordering::Relaxed) > 0
+                    && j.thread.as_ref().is_some_and(|t| !t.is_finished())
+            }) && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        st
     }
 
     /// Waits for every job still running (before the shell ends, so their output and

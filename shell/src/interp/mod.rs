@@ -20,12 +20,15 @@ mod external;
 mod fork_tests;
 mod getopt;
 mod glob;
+mod help;
 mod heredoc_fix;
 mod history;
+mod jobctl;
 mod jobs;
 mod mapfile;
 mod param;
 mod path;
+mod prompt;
 use wsh_pattern as pattern;
 mod callstack;
 mod options;
@@ -35,6 +38,7 @@ mod redirect;
 mod scripts;
 mod subst;
 pub mod sys;
+pub use prompt::PromptInfo;
 #[cfg(test)]
 mod tests;
 mod transform;
@@ -151,6 +155,9 @@ pub struct Shell {
     pub(crate) last_bg: Option<u32>,
     /// Background jobs of this shell.
     pub(crate) jobs: jobs::JobTable,
+    /// In a subshell: the jobs of the shell it came from, which `jobs` and `kill`
+    /// see until it starts jobs of its own (`kill $(jobs -p)`, as in bash).
+    pub(crate) parent_jobs: Option<jobs::JobTable>,
     /// The element a per-element `${a[@]op}` expansion is working on.
     pub(crate) elem_override: Option<String>,
     /// The fd table set by the last `exec REDIRS`, and a counter of such changes.
@@ -178,6 +185,14 @@ pub struct Shell {
     pub(crate) kill_signal: Option<Arc<std::sync::atomic::AtomicI32>>,
     /// Set by the REPL on Ctrl-C: the running command line stops at the next command.
     pub(crate) interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// The REPL's top-level shell only: raised on Ctrl-Z, which stops the program
+    /// being waited for (see `jobctl.rs`).
+    pub(crate) job_control: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// With job control: the simple command being run, as a stopped job shows it.
+    pub(crate) job_text: String,
+    /// In a job that can be stopped (`cmd &`, a foreground pipeline): raised while
+    /// it is stopped; its programs are paused and its shell waits between commands.
+    pub(crate) hold: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// The running functions, innermost last (`FUNCNAME`, `BASH_LINENO`, `caller`).
     pub(crate) call_stack: Vec<callstack::Frame>,
     /// Where the text being run comes from: a script path (which adds bash's `main`
@@ -267,11 +282,15 @@ impl Shell {
             exec_gen: 0,
             elem_override: None,
             jobs: Default::default(),
+            parent_jobs: None,
             umask: proc_builtins::DEFAULT_UMASK,
             hashed: BTreeMap::new(),
             history: Vec::new(),
             kill_signal: None,
             interrupt: None,
+            job_control: None,
+            job_text: String::new(),
+            hold: None,
             call_stack: Vec::new(),
             source: callstack::Source::Stdin,
             func_sources: HashMap::new(),
@@ -341,6 +360,14 @@ impl Shell {
                 ..Var::default()
             },
         );
+        // The bash release whose language wsh follows (scripts test it).
+        sh.vars.insert(
+            "BASH_VERSION".into(),
+            Var {
+                value: Some(format!("{}(1)-release", prompt::BASH_RELEASE)),
+                ..Var::default()
+            },
+        );
         sh
     }
 
@@ -349,7 +376,9 @@ impl Shell {
         let mut sub = self.clone();
         sub.subshell_depth += 1;
         sub.exit_request = None;
+        sub.parent_jobs = Some(self.visible_jobs());
         sub.jobs = Default::default();
+        sub.job_control = None;
         // bash: break/continue in a subshell do not reach the loops around it.
         sub.loop_depth = 0;
         // A subshell starts with no traps, except ignored conditions stay ignored.

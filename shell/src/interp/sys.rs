@@ -21,6 +21,16 @@ pub trait Job: Send {
     }
     /// Asks the program to stop, as Ctrl-C does (jobs that cannot be stopped ignore it).
     fn stop(&self) {}
+    /// Pause/resume/stop from elsewhere (Ctrl-Z, `fg`, `bg`); None when this job
+    /// cannot be paused.
+    fn control(&self) -> Option<wsh_runtime::JobControl> {
+        None
+    }
+    /// Waits up to `limit` for the program to end; whether it has.
+    fn wait_for(&self, limit: std::time::Duration) -> bool {
+        std::thread::sleep(limit);
+        self.is_finished() == Some(true)
+    }
 }
 
 impl Job for wsh_runtime::Child {
@@ -34,6 +44,14 @@ impl Job for wsh_runtime::Child {
 
     fn stop(&self) {
         self.kill();
+    }
+
+    fn control(&self) -> Option<wsh_runtime::JobControl> {
+        Some(wsh_runtime::Child::control(self))
+    }
+
+    fn wait_for(&self, limit: std::time::Duration) -> bool {
+        wsh_runtime::Child::wait_for(self, limit)
     }
 }
 

@@ -118,7 +118,7 @@ impl System for Fake {
     }
 }
 
-fn shell() -> Shell {
+pub(crate) fn shell() -> Shell {
     let _ = Done(0);
     let fake = Fake {
         dirs: ["/", "/bin", "/tmp", "/tmp/d", "/root"]

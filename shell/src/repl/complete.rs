@@ -31,12 +31,49 @@ pub fn suggest(ctx: &Context, line: &str, pos: usize) -> Vec<Suggestion> {
             i + before[i..].chars().next().map_or(1, char::len_utf8)
         });
     let word = &before[start..];
+    let span = Span::new(start, pos);
+    // `$NAME` or `${NAME`: the shell's variables.
+    if let Some(i) = word.rfind('$') {
+        let (lead, name) = match word[i + 1..].strip_prefix('{') {
+            Some(n) => (&word[..i + 2], n),
+            None => (&word[..i + 1], &word[i + 1..]),
+        };
+        if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            let braced = lead.ends_with('{');
+            return ctx
+                .variables()
+                .into_iter()
+                .filter(|v| v.starts_with(name))
+                .map(|v| Suggestion {
+                    value: format!("{lead}{v}{}", if braced { "}" } else { "" }),
+                    span,
+                    append_whitespace: true,
+                    ..Suggestion::default()
+                })
+                .collect();
+        }
+    }
+    let (_, command_pos) = lex(&before[..start], &|_| true);
+    // `-x`, `--name`: the options the command's `--help` lists.
+    if word.starts_with('-') && !command_pos {
+        let Some(command) = command_word(&before[..start]) else {
+            return Vec::new();
+        };
+        return super::options::options_for(ctx, &command)
+            .into_iter()
+            .filter(|o| o.starts_with(word))
+            .map(|o| Suggestion {
+                append_whitespace: !o.ends_with('='),
+                value: o,
+                span,
+                ..Suggestion::default()
+            })
+            .collect();
+    }
     if word.contains(['$', '\'', '"', '\\']) {
         // Expansions and quoting are not completed (yet): suggest nothing rather than wrong text.
         return Vec::new();
     }
-    let (_, command_pos) = lex(&before[..start], &|_| true);
-    let span = Span::new(start, pos);
     if command_pos && !word.contains('/') {
         return ctx
             .command_names()
@@ -82,4 +119,15 @@ fn paths(ctx: &Context, word: &str, span: Span) -> Vec<Suggestion> {
         .collect();
     found.sort_by(|a, b| a.value.cmp(&b.value));
     found
+}
+
+/// The command word of the simple command `before` ends inside (the first word
+/// after the last `|`, `;`, `&`, `(` or newline, past assignments).
+fn command_word(before: &str) -> Option<String> {
+    let tail = before
+        .rfind(['|', ';', '&', '(', '\n', '`'])
+        .map_or(before, |i| &before[i + 1..]);
+    tail.split_whitespace()
+        .find(|w| !w.contains('=') || w.starts_with('='))
+        .map(str::to_string)
 }

@@ -2,8 +2,9 @@
 //! working directory, PATH and functions as of the last command, and the image's
 //! files (read through the Vfs, never the host).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
+use wsh_runtime::Runtime;
 use wsh_runtime::mounts::Mounts;
 
 use fsimage::{FileType, Vfs};
@@ -12,10 +13,11 @@ use crate::interp::Shell;
 
 /// The builtins and reserved words of the language (bash's, which wsh implements).
 pub const BUILTINS: &[&str] = &[
-    ".", ":", "[", "alias", "bg", "break", "cd", "command", "continue", "declare", "echo", "eval",
-    "exec", "exit", "export", "false", "fg", "getopts", "hash", "history", "jobs", "kill", "local",
-    "printf", "pwd", "read", "readonly", "return", "set", "shift", "shopt", "source", "test",
-    "times", "trap", "true", "type", "typeset", "umask", "unalias", "unset", "wait",
+    ".", ":", "[", "alias", "bg", "break", "cd", "command", "continue", "declare", "disown",
+    "echo", "eval", "exec", "exit", "export", "false", "fg", "getopts", "hash", "help", "history",
+    "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift",
+    "shopt", "source", "test", "times", "trap", "true", "type", "typeset", "umask", "unalias",
+    "unset", "wait",
 ];
 
 /// Words that open, continue or close compound commands.
@@ -31,10 +33,15 @@ struct View {
     path: String,
     home: String,
     functions: Vec<String>,
+    variables: Vec<String>,
 }
 
 /// Shared between the REPL loop (which refreshes it) and the editor's hooks.
 pub struct Context {
+    /// Runs a program's `--help` for its options (see `options.rs`).
+    pub rt: Runtime,
+    /// Options found in each program's `--help`, by path.
+    pub options: Mutex<HashMap<String, Vec<String>>>,
     vfs: Arc<Vfs>,
     /// Host directories of `wsh run -v`, completed like the rest of the tree.
     mounts: Arc<Mounts>,
@@ -42,11 +49,13 @@ pub struct Context {
 }
 
 impl Context {
-    /// A context over the container's file system (and its host mounts).
-    pub fn new(vfs: Arc<Vfs>, mounts: Arc<Mounts>) -> Context {
+    /// A context over the container's runtime, file system and host mounts.
+    pub fn new(rt: &Runtime) -> Context {
         Context {
-            vfs,
-            mounts,
+            rt: rt.clone(),
+            options: Mutex::default(),
+            vfs: rt.vfs().clone(),
+            mounts: rt.mounts(),
             view: Mutex::new(View::default()),
         }
     }
@@ -55,7 +64,10 @@ impl Context {
     pub fn refresh(&self, shell: &Shell) {
         let mut functions: Vec<String> = shell.functions.keys().cloned().collect();
         functions.sort();
+        let mut variables: Vec<String> = shell.vars.keys().cloned().collect();
+        variables.sort();
         *self.view.lock().unwrap() = View {
+            variables,
             cwd: shell.cwd().to_string(),
             path: shell.get("PATH").unwrap_or_default().to_string(),
             home: shell.get("HOME").unwrap_or_default().to_string(),
@@ -75,6 +87,34 @@ impl Context {
     /// `$HOME`, for `~` in paths.
     pub fn home(&self) -> String {
         self.view().home
+    }
+
+    /// The names of the shell's variables, sorted.
+    pub fn variables(&self) -> Vec<String> {
+        self.view().variables
+    }
+
+    /// The image path of the program `name` runs (a PATH lookup), if it is one.
+    pub fn find_program(&self, name: &str) -> Option<String> {
+        let view = self.view();
+        if name.contains('/') {
+            let p = absolute(&view.cwd, name);
+            return (self.kind(&p) == Some(FileType::Regular)).then_some(p);
+        }
+        view.path.split(':').find_map(|dir| {
+            let dir = if dir.is_empty() {
+                view.cwd.as_str()
+            } else {
+                dir
+            };
+            let p = absolute(&view.cwd, &format!("{dir}/{name}"));
+            (self.kind(&p) == Some(FileType::Regular)).then_some(p)
+        })
+    }
+
+    /// The shell's PATH as of the last command.
+    pub fn path(&self) -> String {
+        self.view().path
     }
 
     /// Whether `name` would run something: a builtin, function, or program in the image.

@@ -7,7 +7,11 @@
 mod complete;
 mod context;
 mod highlight;
+mod keys;
+mod menu;
+mod options;
 mod prompt;
+mod session;
 mod validate;
 
 use std::path::Path;
@@ -16,12 +20,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use reedline::{
-    ColumnarMenu, Emacs, FileBackedHistory, KeyCode, KeyModifiers, MenuBuilder, Reedline,
-    ReedlineEvent, ReedlineMenu, Signal, default_emacs_keybindings,
+    ColumnarMenu, EditCommand, FileBackedHistory, HistoryItem, KeyCode, KeyModifiers, MenuBuilder,
+    Reedline, ReedlineEvent, ReedlineMenu, Signal, default_emacs_keybindings,
 };
 use wsh_runtime::Runtime;
 
-use crate::interp::{ImageSystem, Shell, host_fds};
+use crate::interp::{ImageSystem, PromptInfo, Shell, host_fds};
 use images::Container;
 use images::Dirs;
 use prompt::PROMPT_INDICATOR;
@@ -53,63 +57,140 @@ pub fn interactive_in(rt: &Runtime, mut shell: Shell, image: &str) -> anyhow::Re
     let interrupts = InterruptForwarder::start(rt.clone())?;
     // Builtins and shell loops see Ctrl-C too, not only guests.
     shell.set_interrupt_flag(interrupts.state.fired.clone());
-    let ctx = Arc::new(context::Context::new(rt.vfs().clone(), rt.mounts()));
+    // Ctrl-Z stops the program the shell waits for.
+    shell.enable_job_control(interrupts.state.stop.clone());
+    session::init_variables(&mut shell, HISTORY_SIZE);
+    let ctx = Arc::new(context::Context::new(rt));
     ctx.refresh(&shell);
-    let mut editor = editor(&ctx)?;
+    // Raised by the keys when Enter ends a Ctrl-R search (the line found runs).
+    let accept = Arc::new(AtomicBool::new(false));
+    let mut history_size = session::history_size(&shell, HISTORY_SIZE);
+    let mut editor = new_editor(&ctx, &accept, history_size)?;
+    let mut commands = 1;
+    // `exit` was refused once because of stopped jobs (a second one goes through).
+    let mut warned = false;
     let status = loop {
+        shell.notify_jobs(&host_fds());
+        if let Some(pc) = shell.get("PROMPT_COMMAND").map(str::to_string)
+            && !pc.trim().is_empty()
+        {
+            interrupts.begin();
+            shell.run_interactive(&format!("{pc}\n"), &host_fds());
+            interrupts.end();
+        }
+        session::set_terminal_size(&mut shell);
+        // HISTSIZE changed: the editor keeps that many lines from now on.
+        let wanted = session::history_size(&shell, HISTORY_SIZE);
+        if wanted != history_size {
+            let _ = editor.sync_history();
+            history_size = wanted;
+            editor = new_editor(&ctx, &accept, history_size)?;
+        }
+        let info = PromptInfo {
+            history_number: shell.history.len() + 1,
+            command_number: commands,
+        };
+        let ps1 = shell.get("PS1").map(str::to_string);
+        let ps2 = shell.get("PS2").map(str::to_string);
         let prompt = prompt::ShellPrompt {
             image: image.into(),
             cwd: shell.cwd().to_string(),
             home: shell.get("HOME").unwrap_or_default().to_string(),
             status: shell.status(),
+            ps1: ps1.map(|t| shell.expand_prompt(&t, &info)),
+            ps2: ps2.map(|t| shell.expand_prompt(&t, &info)),
         };
-        match editor
+        let text = match editor
             .read_line(&prompt)
             .context("cannot read from the terminal")?
         {
-            Signal::Success(text) => {
-                if text.trim().is_empty() {
-                    continue;
+            Signal::Success(text) => text,
+            // Enter ended a Ctrl-R search: reedline left the line found in the buffer.
+            Signal::ExternalBreak(text) => {
+                editor.run_edit_commands(&[EditCommand::Clear]);
+                println!();
+                if !text.trim().is_empty() {
+                    let _ = editor
+                        .history_mut()
+                        .save(HistoryItem::from_command_line(text.clone()));
                 }
-                // Saved at once, so a crash or a kill keeps what was typed.
-                let _ = editor.sync_history();
-                shell.add_history(&text);
-                interrupts.begin();
-                // Each line gets the whole --timeout for the interpreter's own loops.
-                crate::interp::restart_cpu_clock();
-                // With its newline, as typed: a heredoc's last line and a syntax
-                // error's position ("line 1 col 11" rather than "end of input") need it.
-                shell.run_text(&format!("{text}\n"), &host_fds());
-                if interrupts.end() {
-                    // The terminal echoed ^C; start the prompt on a fresh line, as bash does.
-                    println!();
-                    shell.run_signal_trap("INT", &host_fds());
-                }
-                ctx.refresh(&shell);
-                if let Some(s) = shell.exited() {
-                    break s;
-                }
+                text
             }
             Signal::CtrlC => continue,
             Signal::CtrlD => {
+                if stopped_jobs_warning(&mut shell, &mut warned) {
+                    continue;
+                }
                 println!("exit");
                 break shell.status();
             }
             _ => continue,
+        };
+        if text.trim().is_empty() {
+            continue;
         }
+        // Saved at once, so a crash or a kill keeps what was typed.
+        let _ = editor.sync_history();
+        shell.add_history(&text);
+        session::after_history_add(&mut shell, history_size);
+        interrupts.begin();
+        // Each line gets the whole --timeout for the interpreter's own loops.
+        crate::interp::restart_cpu_clock();
+        // With its newline, as typed: a heredoc's last line and a syntax
+        // error's position ("line 1 col 11" rather than "end of input") need it.
+        shell.run_interactive(&format!("{text}\n"), &host_fds());
+        commands += 1;
+        if interrupts.end() {
+            // The terminal echoed ^C; start the prompt on a fresh line, as bash does.
+            println!();
+            shell.run_signal_trap("INT", &host_fds());
+        }
+        ctx.refresh(&shell);
+        if let Some(s) = shell.exited() {
+            if stopped_jobs_warning(&mut shell, &mut warned) {
+                continue;
+            }
+            break s;
+        }
+        warned = false;
     };
     let _ = editor.sync_history();
     drop(editor);
     drop(ctx);
+    let status = {
+        let exit_status = shell.end_session(&host_fds());
+        if shell.exited().is_some() {
+            exit_status
+        } else {
+            status
+        }
+    };
     drop(shell);
     interrupts.stop();
     Ok(status)
 }
 
-/// The line editor: history file, multi-line validation, highlighting, Tab completion.
-fn editor(ctx: &Arc<context::Context>) -> anyhow::Result<Reedline> {
+/// Refuses the first attempt to leave while jobs are stopped, as bash does:
+/// returns whether it did (and prints why).
+fn stopped_jobs_warning(shell: &mut Shell, warned: &mut bool) -> bool {
+    if *warned || !shell.has_stopped_jobs() {
+        return false;
+    }
+    eprintln!("There are stopped jobs.");
+    shell.exit_request = None;
+    *warned = true;
+    true
+}
+
+/// The line editor: history file (`history_size` lines), multi-line validation,
+/// highlighting, Tab completion, and Enter after Ctrl-R raising `accept`.
+fn new_editor(
+    ctx: &Arc<context::Context>,
+    accept: &Arc<AtomicBool>,
+    history_size: usize,
+) -> anyhow::Result<Reedline> {
     let history_file = Dirs::locate()?.data.join("history.txt");
-    let history = FileBackedHistory::with_file(HISTORY_SIZE, history_file.clone())
+    let history = FileBackedHistory::with_file(history_size.max(1), history_file.clone())
         .with_context(|| format!("cannot open the history file {}", history_file.display()))?;
     let mut keys = default_emacs_keybindings();
     keys.add_binding(
@@ -127,16 +208,17 @@ fn editor(ctx: &Arc<context::Context>) -> anyhow::Result<Reedline> {
         .with_completer(Box::new(complete::ShellCompleter { ctx: ctx.clone() }))
         .with_quick_completions(true)
         .with_partial_completions(true)
-        .with_menu(ReedlineMenu::EngineCompleter(Box::new(
+        .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu::QuietMenu(
             ColumnarMenu::default()
                 .with_name("completion")
                 .with_marker(PROMPT_INDICATOR),
-        )))
-        .with_edit_mode(Box::new(Emacs::new(keys))))
+        ))))
+        .with_break_signal(accept.clone())
+        .with_edit_mode(Box::new(keys::ShellKeys::new(keys, accept.clone()))))
 }
 
 /// Turns SIGINT (Ctrl-C while a command runs; the editor sees Ctrl-C as a key)
-/// into [`Runtime::interrupt_all`], which stops every running guest with status 130.
+/// into [`Runtime::interrupt_all`], which stops every foreground guest with status 130.
 struct InterruptForwarder {
     handle: signal_hook::iterator::Handle,
     thread: std::thread::JoinHandle<()>,
@@ -151,6 +233,9 @@ struct InterruptState {
     /// Ctrl-C was pressed while it ran (shared with the shell, which stops at the
     /// next command when it is set).
     fired: Arc<AtomicBool>,
+    /// Ctrl-Z was pressed while it ran (shared with the shell, which stops the
+    /// program it waits for).
+    stop: Arc<AtomicBool>,
 }
 
 /// How often guests are stopped again after a Ctrl-C, until the command line ends.
@@ -158,15 +243,25 @@ const REINTERRUPT: std::time::Duration = std::time::Duration::from_millis(10);
 
 impl InterruptForwarder {
     fn start(rt: Runtime) -> anyhow::Result<InterruptForwarder> {
-        let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT])
-            .context("cannot install the Ctrl-C handler")?;
+        // Handling SIGTSTP also keeps the terminal's Ctrl-Z from stopping wsh itself.
+        let mut signals = signal_hook::iterator::Signals::new([
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTSTP,
+        ])
+        .context("cannot install the Ctrl-C handler")?;
         let handle = signals.handle();
         let state = Arc::new(InterruptState::default());
         let shared = state.clone();
         let thread = std::thread::Builder::new()
             .name("wsh-sigint".into())
             .spawn(move || {
-                for _ in signals.forever() {
+                for signal in signals.forever() {
+                    if signal == signal_hook::consts::SIGTSTP {
+                        if shared.running.load(Ordering::SeqCst) {
+                            shared.stop.store(true, Ordering::SeqCst);
+                        }
+                        continue;
+                    }
                     shared.fired.store(true, Ordering::SeqCst);
                     // Not once but until the command line ends: a guest that starts
                     // after the press (the next stage or command being spawned right
@@ -188,6 +283,7 @@ impl InterruptForwarder {
     /// A command line starts: forget earlier presses.
     fn begin(&self) {
         self.state.fired.store(false, Ordering::SeqCst);
+        self.state.stop.store(false, Ordering::SeqCst);
         self.state.running.store(true, Ordering::SeqCst);
     }
 

@@ -19,6 +19,10 @@ pub struct ShellPrompt {
     pub home: String,
     /// The last command's status (shown only when non-zero).
     pub status: i32,
+    /// `$PS1` as expanded for this line: replaces the look above when set.
+    pub ps1: Option<String>,
+    /// `$PS2` as expanded: the continuation lines' prompt (`> ` by default).
+    pub ps2: Option<String>,
 }
 
 impl ShellPrompt {
@@ -35,6 +39,9 @@ impl ShellPrompt {
 
 impl Prompt for ShellPrompt {
     fn render_prompt_left(&self) -> Cow<'_, str> {
+        if let Some(ps1) = &self.ps1 {
+            return Cow::Borrowed(ps1);
+        }
         let mut s = format!(
             "{} {}",
             Style::new().fg(Color::Cyan).bold().paint(&self.image),
@@ -54,11 +61,14 @@ impl Prompt for ShellPrompt {
     }
 
     fn render_prompt_indicator(&self, _mode: PromptEditMode) -> Cow<'_, str> {
+        if self.ps1.is_some() {
+            return Cow::Borrowed("");
+        }
         Cow::Borrowed(PROMPT_INDICATOR)
     }
 
     fn render_prompt_multiline_indicator(&self) -> Cow<'_, str> {
-        Cow::Borrowed("> ")
+        Cow::Borrowed(self.ps2.as_deref().unwrap_or("> "))
     }
 
     fn render_prompt_history_search_indicator(&self, search: PromptHistorySearch) -> Cow<'_, str> {
@@ -101,6 +111,8 @@ mod tests {
             cwd: "/root/src".into(),
             home: "/root".into(),
             status: 0,
+            ps1: None,
+            ps2: None,
         };
         assert_eq!(plain(&p), "base ~/src");
         p.status = 130;
