@@ -310,9 +310,12 @@ fn wget_fetches_as_gnu_wget_does() {
             .args(["run", "--network", "host", "base", "sh", "-c", case])
             .output()
             .unwrap();
+        // Under -q both say nothing on stderr either.
+        let quiet_stderr =
+            |o: &Output| case.contains("-q ") && !case.contains("2>") && o.stderr.is_empty();
         assert_eq!(
-            (text(&ours.stdout), ours.status.code()),
-            (text(&gnu.stdout), gnu.status.code()),
+            (text(&ours.stdout), ours.status.code(), quiet_stderr(&ours)),
+            (text(&gnu.stdout), gnu.status.code(), quiet_stderr(&gnu)),
             "{case}\nwsh's stderr: {}\nGNU's stderr: {}",
             text(&ours.stderr),
             text(&gnu.stderr)
@@ -398,4 +401,76 @@ fn containers_on_a_named_network_reach_each_other_by_name() {
     let gone = wsh(&["run", "--network", "wsh-test-net", "base", "true"]);
     assert_eq!(gone.status.code(), Some(125), "{}", text(&gone.stderr));
     assert!(text(&gone.stderr).contains("network wsh-test-net not found"));
+}
+
+#[test]
+fn compose_runs_services_that_reach_each_other_by_service_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("web")).unwrap();
+    std::fs::write(dir.path().join("web/Balenafile"), SITE).unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n\
+         \x20 client:\n\
+         \x20   image: base\n\
+         \x20   command: [\"sh\", \"-c\", \"until wget -q -O - http://web:8080/; do sleep 0.2; done; echo GREETING=$$GREETING\"]\n\
+         \x20   environment:\n\
+         \x20     GREETING: hi there\n\
+         \x20   depends_on: [web]\n\
+         \x20 web:\n\
+         \x20   build: ./web\n\
+         \x20   volumes: [\"./data:/data\"]\n",
+    )
+    .unwrap();
+    let compose = |args: &[&str]| {
+        wsh_cmd(wsh_home())
+            .current_dir(dir.path())
+            .args(["compose", "-p", "wshtestproj"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let _ = compose(&["down"]);
+    let up = compose(&["up", "-d"]);
+    assert!(up.status.success(), "{}", text(&up.stderr));
+    // What wsh does not act on is said, not silently dropped.
+    assert!(
+        text(&up.stderr).contains("service web: `volumes` is ignored"),
+        "{}",
+        text(&up.stderr)
+    );
+    wait_for("the client to fetch from web", || {
+        text(&compose(&["logs", "client"]).stdout).contains("GREETING=")
+    });
+    assert_eq!(
+        text(&compose(&["logs", "client"]).stdout),
+        "client | hello from wsh\nclient | GREETING=hi there\n"
+    );
+    let ps = text(&compose(&["ps"]).stdout);
+    assert!(
+        ps.contains("wshtestproj-web-1") && ps.contains("wshtestproj-client-1"),
+        "{ps}"
+    );
+    let down = compose(&["down"]);
+    assert!(down.status.success(), "{}", text(&down.stderr));
+    let nets = wsh_cmd(wsh_home())
+        .args(["network", "ls", "-q"])
+        .output()
+        .unwrap();
+    assert!(!text(&nets.stdout).contains("wshtestproj_default"));
+    let all = wsh_cmd(wsh_home()).args(["ps", "-a"]).output().unwrap();
+    assert!(
+        !text(&all.stdout).contains("wshtestproj-"),
+        "{}",
+        text(&all.stdout)
+    );
+    // A dependency cycle is refused before anything starts.
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  a:\n    image: base\n    depends_on: [b]\n  b:\n    image: base\n    depends_on: [a]\n",
+    )
+    .unwrap();
+    let cyc = compose(&["up", "-d"]);
+    assert!(!cyc.status.success());
+    assert!(text(&cyc.stderr).contains("cycle"), "{}", text(&cyc.stderr));
 }

@@ -391,7 +391,10 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     let mut status = 0;
     for u in &o.urls {
         if let Err(Failure(code, msg)) = fetch(u, &o, &mut sink) {
-            eprintln!("{msg}");
+            // GNU wget's -q silences the errors too.
+            if !o.quiet {
+                eprintln!("{msg}");
+            }
             // As GNU wget: past 0 and 1, the lower status takes precedence.
             if status <= GENERIC || (code > GENERIC && code < status) {
                 status = code;

@@ -132,6 +132,69 @@ impl Project {
     }
 }
 
+/// Compose's interpolation in every string value: `$$` is `$`, `${VAR}`,
+/// `${VAR:-default}`, `${VAR-default}` and `$VAR` take the environment wsh runs in.
+fn interpolate(v: &mut serde_yaml::Value) -> anyhow::Result<()> {
+    match v {
+        serde_yaml::Value::String(s) => *s = interpolate_text(s)?,
+        serde_yaml::Value::Sequence(items) => {
+            for i in items {
+                interpolate(i)?;
+            }
+        }
+        serde_yaml::Value::Mapping(m) => {
+            for (_, i) in m.iter_mut() {
+                interpolate(i)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn interpolate_text(s: &str) -> anyhow::Result<String> {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(r) = after.strip_prefix('$') {
+            out.push('$');
+            rest = r;
+        } else if let Some(r) = after.strip_prefix('{') {
+            let end = r
+                .find('}')
+                .with_context(|| format!("unterminated ${{ in {s:?}"))?;
+            let expr = &r[..end];
+            let (name, default, colon) = match expr.find([':', '-']) {
+                Some(k) if expr[k..].starts_with(":-") => (&expr[..k], Some(&expr[k + 2..]), true),
+                Some(k) if expr[k..].starts_with('-') => (&expr[..k], Some(&expr[k + 1..]), false),
+                _ => (expr, None, false),
+            };
+            let value = std::env::var(name).ok();
+            out.push_str(&match (value, default) {
+                (Some(v), Some(d)) if colon && v.is_empty() => d.to_string(),
+                (Some(v), _) => v,
+                (None, Some(d)) => d.to_string(),
+                (None, None) => String::new(),
+            });
+            rest = &r[end + 1..];
+        } else {
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            if len == 0 {
+                out.push('$');
+            } else {
+                out.push_str(&std::env::var(&after[..len]).unwrap_or_default());
+            }
+            rest = &after[len..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// Reads the compose file (`file`, or the first of [`FILES`] in the current
 /// directory) and orders the services so that each comes after what it depends on.
 fn load(file: Option<&Path>, project: Option<&str>) -> anyhow::Result<Project> {
@@ -144,8 +207,9 @@ fn load(file: Option<&Path>, project: Option<&str>) -> anyhow::Result<Project> {
             .with_context(|| format!("no compose file here (looked for {})", FILES.join(", ")))?,
     };
     let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
-    let raw: serde_yaml::Value =
+    let mut raw: serde_yaml::Value =
         serde_yaml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    interpolate(&mut raw).with_context(|| format!("{}", path.display()))?;
     let parsed: File =
         serde_yaml::from_value(raw.clone()).with_context(|| format!("{}", path.display()))?;
     if let Some(services) = raw.get("services").and_then(|s| s.as_mapping()) {
