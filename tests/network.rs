@@ -474,3 +474,44 @@ fn compose_runs_services_that_reach_each_other_by_service_name() {
     assert!(!cyc.status.success());
     assert!(text(&cyc.stderr).contains("cycle"), "{}", text(&cyc.stderr));
 }
+
+#[test]
+fn the_example_web_stage_serves_its_site_detached() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let wsh = |args: &[&str]| wsh_cmd(wsh_home()).args(args).output().unwrap();
+    let f = root.join("Balenafile.example");
+    let built = wsh_cmd(wsh_home())
+        .args(["build", "-q", "--target", "web", "-t", "example-web", "-f"])
+        .arg(&f)
+        .arg(root)
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let _ = wsh(&["rm", "-f", "example-web-test"]);
+    let run = wsh(&[
+        "run",
+        "-d",
+        "--name",
+        "example-web-test",
+        "-p",
+        "0:8080",
+        "example-web",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let mut addr = String::new();
+    wait_for("the published port", || {
+        addr = text(&wsh(&["port", "example-web-test", "8080"]).stdout)
+            .trim()
+            .to_string();
+        !addr.is_empty() && curl(&[&format!("http://{addr}/")]).status.success()
+    });
+    let page = text(&curl(&[&format!("http://{addr}/")]).stdout);
+    assert!(
+        page.contains("<h1>wsh example</h1>") && page.contains("hello from wasm"),
+        "{page}"
+    );
+    assert!(wsh(&["stop", "example-web-test"]).status.success());
+    assert!(wsh(&["rm", "example-web-test"]).status.success());
+}
