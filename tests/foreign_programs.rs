@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use common::{text, wsh_cmd, wsh_home};
+use common::{run_ok, text, wsh_cmd, wsh_home};
 
 /// A pinned wheel: where it is, its sha256, and the module inside it.
 struct Wheel {
@@ -51,20 +51,6 @@ fn cache() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("foreign-programs");
     fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn run_ok(cmd: &mut Command, what: &str) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}): {}{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
 }
 
 /// The wheel's path in the cache, downloaded and checked against its digest.

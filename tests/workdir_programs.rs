@@ -12,23 +12,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use common::{text, wsh_cmd, wsh_home};
+use common::{run_ok, text, wsh_cmd, wsh_home};
 
 const IMAGE: &str = "workdir-programs-test";
-
-fn run_ok(cmd: &mut Command, what: &str) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}): {}{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
-}
 
 fn source(name: &str) -> String {
     format!("{}/../tests/foreign/{name}", env!("CARGO_MANIFEST_DIR"))

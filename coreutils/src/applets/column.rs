@@ -5,7 +5,7 @@ use std::io::{self, BufRead, Write};
 
 use unicode_width::UnicodeWidthStr;
 
-use super::{args, help, strerror};
+use super::{start, strerror};
 
 const HELP: &str = "Usage:
  column [options] [<file>...]
@@ -291,16 +291,12 @@ fn list(o: &Opts, ents: &[String], out: &mut impl Write) -> io::Result<()> {
 
 /// Runs column.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let a = args(argv);
-    if help(&a, HELP) {
-        return 0;
-    }
-    let o = match parse(a) {
+    let usage = |a: &[String]| {
+        parse(a.to_vec()).map_err(|e| format!("column: {e}\nTry 'column --help' for more information."))
+    };
+    let o = match start(argv, HELP, usage, 1) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("column: {e}\nTry 'column --help' for more information.");
-            return 1;
-        }
+        Err(status) => return status,
     };
     let mut status = 0;
     let lines = lines(&o, &mut status);

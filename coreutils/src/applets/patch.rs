@@ -12,7 +12,7 @@ use std::io::{self, Read, Write};
 use diffy::patch_set::{FileOperation, ParseOptions, PatchKind, PatchSet};
 use diffy::{Hunk, Line, Patch};
 
-use super::{args, help, strerror};
+use super::{start, strerror};
 
 const HELP: &str = "Usage: patch [OPTION]... [ORIGFILE [PATCHFILE]]
 
@@ -288,16 +288,12 @@ fn apply_file(
 
 /// Runs patch.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let a = args(argv);
-    if help(&a, HELP) {
-        return 0;
-    }
-    let o = match parse(a) {
+    let usage = |a: &[String]| {
+        parse(a.to_vec()).map_err(|e| format!("patch: {e}\nTry 'patch --help' for more information."))
+    };
+    let o = match start(argv, HELP, usage, 2) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("patch: {e}\nTry 'patch --help' for more information.");
-            return 2;
-        }
+        Err(status) => return status,
     };
     let mut text = String::new();
     let read = match &o.input {
