@@ -348,9 +348,7 @@ pub fn up(
                 }
                 args.push(context.display().to_string());
                 // Built each time `--build` asks or the image is missing.
-                let have =
-                    wsh(&strings(&["images", "-q", &tag])).is_ok_and(|o| !o.trim().is_empty());
-                if build || !have {
+                if build || images::open_store()?.resolve(&tag).is_err() {
                     eprintln!("wsh compose: building {service}");
                     wsh(&args)?;
                 }
