@@ -482,6 +482,12 @@ fn read_host_stdin(buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// Whether the host's descriptor `fd` is a terminal.
+pub(crate) fn host_isatty(fd: i32) -> bool {
+    // SAFETY: isatty only inspects the descriptor number.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
 /// Writes all of `data` to the host's descriptor `fd`, unbuffered.
 fn write_host_fd(fd: i32, mut data: &[u8]) -> io::Result<()> {
     while !data.is_empty() {
@@ -535,8 +541,7 @@ impl Handle {
             Handle::Null | Handle::Device(Device::Zero | Device::Random) => Ok(()),
             Handle::Device(Device::Full) => Err(io::Error::from_raw_os_error(libc::ENOSPC)),
             // A terminal is open for both ways (`/dev/tty` is this handle).
-            // SAFETY: isatty only inspects the descriptor number.
-            Handle::HostStdin if unsafe { libc::isatty(0) } == 1 => write_host_fd(0, data),
+            Handle::HostStdin if host_isatty(0) => write_host_fd(0, data),
             Handle::HostStdin | Handle::PipeRead(_) => {
                 Err(io::Error::from_raw_os_error(libc::EBADF))
             }

@@ -703,9 +703,12 @@ impl Runtime {
             listing: None,
             path: Some(b"/".to_vec()),
         }));
-        let cwd = mounts::normalize(b"/", cmd.cwd.as_bytes());
-        let cwd_scheme = foreign && cwd != b"/";
-        if cwd_scheme {
+        // Only a foreign program away from `/` needs its working directory preopened
+        // (wsh's own applets, the common case, skip this work).
+        let cwd = foreign
+            .then(|| mounts::normalize(b"/", cmd.cwd.as_bytes()))
+            .filter(|c| c != b"/");
+        if cwd.is_some() {
             self.top_level_preopens(&mut fds);
         }
         // Mounts are preopened after the root: wasi-libc picks the longest
@@ -719,8 +722,8 @@ impl Runtime {
                 listing: None,
             }));
         }
-        if cwd_scheme {
-            self.cwd_preopen(&mut fds, &mounts, &cwd);
+        if let Some(cwd) = &cwd {
+            self.cwd_preopen(&mut fds, &mounts, cwd);
         }
         // Published ports come last: wasi-libc stops scanning for preopened
         // directories at the first descriptor that is not one.

@@ -148,16 +148,12 @@ fn lines(o: &Opts, status: &mut i32) -> Vec<String> {
     };
     let mut all = Vec::new();
     for f in &files {
-        let input: Box<dyn BufRead> = if f == "-" {
-            Box::new(io::stdin().lock())
-        } else {
-            match std::fs::File::open(f) {
-                Ok(h) => Box::new(io::BufReader::new(h)),
-                Err(e) => {
-                    eprintln!("column: cannot open {f}: {}", strerror(&e));
-                    *status = 1;
-                    continue;
-                }
+        let input = match super::open_input(f) {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("column: cannot open {f}: {}", strerror(&e));
+                *status = 1;
+                continue;
             }
         };
         for line in input.split(b'\n') {

@@ -84,6 +84,14 @@ pub fn start<O>(
     })
 }
 
+/// An input named on a command line, buffered: `-` is standard input.
+pub fn open_input(name: &str) -> io::Result<Box<dyn io::BufRead>> {
+    if name == "-" {
+        return Ok(Box::new(io::stdin().lock()));
+    }
+    Ok(Box::new(io::BufReader::new(std::fs::File::open(name)?)))
+}
+
 /// Prints `text` to stdout if `args` ask for `--help`; returns whether it did.
 pub fn help(args: &[String], text: &str) -> bool {
     if args

@@ -17,16 +17,12 @@ pub fn rev(argv: Vec<OsString>) -> i32 {
     let mut out = io::BufWriter::new(io::stdout().lock());
     let mut status = 0;
     for f in &files {
-        let input: Box<dyn BufRead> = if f == "-" {
-            Box::new(io::stdin().lock())
-        } else {
-            match std::fs::File::open(f) {
-                Ok(h) => Box::new(io::BufReader::new(h)),
-                Err(e) => {
-                    eprintln!("rev: cannot open {f}: {}", strerror(&e));
-                    status = 1;
-                    continue;
-                }
+        let input = match super::open_input(f) {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("rev: cannot open {f}: {}", strerror(&e));
+                status = 1;
+                continue;
             }
         };
         let mut input = input;

@@ -11,7 +11,7 @@ use super::Guest;
 use super::abi::{self, Errno, FileStat, Mem, filetype, fstflags, rights};
 use super::access;
 use super::fdtable::{DirFd, Fd, HostDirFd};
-use crate::io::{FileHandle, Handle};
+use crate::io::{FileHandle, Handle, host_isatty};
 use crate::mounts::HostFile;
 
 /// Stat of a host file as guests see it: a device of its own.
@@ -313,11 +313,6 @@ pub fn fd_renumber(g: &mut Guest, from: u32, to: u32) -> Result<(), Errno> {
 }
 
 /// Is the host's `fd` a terminal?
-fn host_isatty(fd: i32) -> bool {
-    // SAFETY: isatty only inspects the descriptor number.
-    unsafe { libc::isatty(fd) == 1 }
-}
-
 /// Rights of a file open for reading and/or writing.
 fn file_rights(readable: bool, writable: bool) -> u64 {
     let mut r = rights::FILE;

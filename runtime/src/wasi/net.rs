@@ -428,18 +428,17 @@ pub fn tcp_listen(m: &mut Mem, g: &mut Guest, addr: u32, len: u32, out: u32) -> 
             }
             l
         }
-        None if g.net.policy != Policy::Host && g.net.bridge.is_some() => {
-            let b = g.net.bridge.as_ref().ok_or(Errno::ACCES)?;
-            let l = b.listen(at.port()).map_err(|e| net_errno(&e))?;
+        None => {
+            let l = match (g.net.policy, &g.net.bridge) {
+                (Policy::Host, _) => TcpListener::bind(at),
+                // On a named network: a loopback port the other members are routed to.
+                (_, Some(b)) => b.listen(at.port()),
+                (_, None) => return Err(Errno::ACCES),
+            }
+            .map_err(|e| net_errno(&e))?;
             l.set_nonblocking(true).map_err(|e| net_errno(&e))?;
             Arc::new(l)
         }
-        None if g.net.policy == Policy::Host => {
-            let l = TcpListener::bind(at).map_err(|e| net_errno(&e))?;
-            l.set_nonblocking(true).map_err(|e| net_errno(&e))?;
-            Arc::new(l)
-        }
-        None => return Err(Errno::ACCES),
     };
     let n = g
         .fds

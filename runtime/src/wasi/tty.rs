@@ -6,14 +6,9 @@
 use super::Guest;
 use super::abi::Errno;
 use super::fdtable::Fd;
-use crate::io::Handle;
+use crate::io::{Handle, host_isatty};
 
 const NOTTY: Errno = Errno::NOTTY;
-
-fn host_isatty(fd: i32) -> bool {
-    // SAFETY: isatty only inspects the descriptor number.
-    unsafe { libc::isatty(fd) == 1 }
-}
 
 /// The host descriptor a stdio handle stands for.
 pub(super) fn host_fd(h: &Handle) -> Option<i32> {
@@ -53,14 +48,20 @@ impl Drop for SavedMode {
     }
 }
 
+/// The host terminal behind the guest's descriptor `fd` (a stdio handle on a
+/// tty), or ENOTTY.
+pub(super) fn terminal_fd(g: &Guest, fd: u32) -> Result<i32, Errno> {
+    match g.fds.get(fd)? {
+        Fd::Handle(h) => host_fd(h).filter(|n| host_isatty(*n)).ok_or(NOTTY),
+        _ => Err(NOTTY),
+    }
+}
+
 /// `wsh.tty_raw(fd, on)`: with `on`, the terminal behind `fd` hands over each key
 /// as it is typed, unechoed (no line editing; output processing and Ctrl-C stay);
 /// without, the mode from before. Only the terminal a guest was given.
 pub(super) fn tty_raw(g: &mut Guest, fd: u32, on: bool) -> Result<(), Errno> {
-    let n = match g.fds.get(fd)? {
-        Fd::Handle(h) => host_fd(h).filter(|n| host_isatty(*n)).ok_or(NOTTY)?,
-        _ => return Err(NOTTY),
-    };
+    let n = terminal_fd(g, fd)?;
     if !on {
         g.tty_mode = None;
         return Ok(());

@@ -15,7 +15,7 @@ use super::abi::{Errno, Mem, fstflags};
 use super::fdtable::Fd;
 use super::{Guest, call};
 use super::{access, host_access};
-use crate::io::Handle;
+use crate::io::{Handle, host_isatty};
 use crate::mounts::{HostFile, Mount};
 use crate::{Child, Command, SpawnError};
 
@@ -137,11 +137,6 @@ impl Stat {
 
 /// The host descriptor behind a host stdio handle, for tty questions.
 use super::tty::host_fd;
-
-fn host_isatty(fd: i32) -> bool {
-    // SAFETY: isatty only inspects the descriptor number.
-    unsafe { libc::isatty(fd) == 1 }
-}
 
 /// What a call on a file names: an inode of the image, a path below a host
 /// mount (following a last symlink or not), or an open host file.
@@ -308,10 +303,7 @@ fn utimens(g: &Guest, node: Node, atime: i64, mtime: i64, fst: u16) -> Result<()
 }
 
 fn term_size(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno> {
-    let n = match g.fds.get(fd)? {
-        Fd::Handle(h) => host_fd(h).filter(|n| host_isatty(*n)).ok_or(NOTTY)?,
-        Fd::Dir(_) | Fd::HostDir(_) | Fd::Socket(_) => return Err(NOTTY),
-    };
+    let n = super::tty::terminal_fd(g, fd)?;
     let mut ws = libc::winsize {
         ws_row: 0,
         ws_col: 0,
@@ -327,10 +319,7 @@ fn term_size(m: &mut Mem, g: &mut Guest, fd: u32, out: u32) -> Result<(), Errno>
 }
 
 fn isatty(g: &Guest, fd: u32) -> Result<(), Errno> {
-    match g.fds.get(fd)? {
-        Fd::Handle(h) if host_fd(h).is_some_and(host_isatty) => Ok(()),
-        _ => Err(NOTTY),
-    }
+    super::tty::terminal_fd(g, fd).map(|_| ())
 }
 
 fn pipe(m: &mut Mem, g: &mut Guest, out: u32) -> Result<(), Errno> {
