@@ -10,6 +10,9 @@ use common::*;
 /// Each runs in a scratch directory: /tmp/t in the image, a host temp dir for bash.
 /// Listings whose order is the directory's (find, du) are sorted on both sides.
 const CASES: &[&str] = &[
+    // true / false (wsh's own): a sole --help or --version prints, other arguments are ignored
+    "/bin/true --help | head -1; /bin/true --help x; echo $?; /bin/false --help | head -1; echo ${PIPESTATUS[0]}",
+    "/bin/true --version | head -1 | cut -d' ' -f1; /bin/false --version > /dev/null; echo $?; /bin/false -x; echo $?; /bin/true --help >/dev/full 2>/dev/null; echo $?",
     // chmod / stat
     "echo hi > f; chmod 640 f; stat -c '%a %s' f",
     "echo hi > f; chmod 640 f; stat -c '%a %A %s %n %F %h %u %g %U %G' f",

@@ -5,6 +5,7 @@ use crate::device::BlockDevice;
 use crate::error::{Errno, Error, Result};
 use crate::ffi::{self, DevSlot, Errcode, Fs, ShimStat};
 use crate::types::{DirEntry, FileType, Ino, Timestamp};
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{CString, c_char, c_int, c_void};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -90,7 +91,24 @@ pub struct Inner {
     pub orphans: HashSet<Ino>,
     /// At most this many bytes of blocks in use, in all (see `Vfs::cap_size`).
     pub cap: Option<u64>,
+    /// Directory entries looked up so far, misses too (see [`Inner::lookup`]).
+    dentries: RefCell<Dentries>,
 }
+
+/// The entries of each directory that lookups found (`Some(ino)`) or did not
+/// (`None`). Every command start walks the same few directories (`/`, `/usr/bin`,
+/// the PATH); without this each walk reads their blocks through the layers again.
+/// Kept exact by [`Inner::forget`] and [`Inner::forget_all`], which every change
+/// of a directory's entries calls first.
+#[derive(Default)]
+struct Dentries {
+    dirs: HashMap<Ino, HashMap<Box<[u8]>, Option<Ino>>>,
+    /// Entries in `dirs`, all directories together.
+    len: usize,
+}
+
+/// Entries remembered at most; past it the cache starts over.
+const DENTRIES_MAX: usize = 8192;
 
 // SAFETY: the raw pointers are only used by whoever holds the Vfs mutex, and
 // libext2fs keeps no thread-local state for a file system.
@@ -106,6 +124,7 @@ impl Inner {
             refs: HashMap::new(),
             orphans: HashSet::new(),
             cap: None,
+            dentries: RefCell::default(),
         }
     }
 
@@ -176,10 +195,19 @@ impl Inner {
         if name.is_empty() || name.contains(&b'/') {
             return Err(Errno::NoEnt.into());
         }
+        if let Some(known) = self
+            .dentries
+            .borrow()
+            .dirs
+            .get(&dir)
+            .and_then(|d| d.get(name))
+        {
+            return known.ok_or(Errno::NoEnt.into());
+        }
         self.need_dir(dir)?;
         let mut ino = 0;
         // SAFETY: name is valid for name.len() bytes; ino is an out-pointer.
-        check(unsafe {
+        let found = match check(unsafe {
             ffi::shim_lookup(
                 self.fs,
                 dir,
@@ -187,8 +215,42 @@ impl Inner {
                 name.len() as c_int,
                 &mut ino,
             )
-        })?;
-        Ok(ino)
+        }) {
+            Ok(()) => Some(ino),
+            Err(Error::Errno(Errno::NoEnt)) => None,
+            Err(e) => return Err(e),
+        };
+        let mut cache = self.dentries.borrow_mut();
+        if cache.len >= DENTRIES_MAX {
+            *cache = Dentries::default();
+        }
+        cache.len += 1;
+        cache
+            .dirs
+            .entry(dir)
+            .or_default()
+            .insert(name.into(), found);
+        found.ok_or(Errno::NoEnt.into())
+    }
+
+    /// Drops what [`Inner::lookup`] remembers of `name` in `dir`: called before
+    /// the entry is added, removed or repointed.
+    pub fn forget(&self, dir: Ino, name: &[u8]) {
+        let mut cache = self.dentries.borrow_mut();
+        if cache
+            .dirs
+            .get_mut(&dir)
+            .and_then(|d| d.remove(name))
+            .is_some()
+        {
+            cache.len -= 1;
+        }
+    }
+
+    /// Drops every remembered entry: called before a directory is removed or moved
+    /// (its inode number may come back as another directory; its `..` changes).
+    pub fn forget_all(&self) {
+        *self.dentries.borrow_mut() = Dentries::default();
     }
 
     /// All entries of `dir`, in disk order.

@@ -353,6 +353,7 @@ impl Vfs {
     fn new_inode(&self, dir: Ino, name: &[u8], mode: u32, make: MakeInode) -> Result<Ino> {
         let inner = self.lock();
         let c = Self::new_entry(&inner, dir, name)?;
+        inner.forget(dir, name);
         let t = now();
         let mut ino = 0;
         // SAFETY: `make` is one of the shim's constructors; c is NUL-terminated;
@@ -383,6 +384,7 @@ impl Vfs {
             return Err(Errno::NameTooLong.into());
         }
         let ct = CString::new(target).map_err(|_| Errno::Inval)?;
+        inner.forget(dir, name);
         let t = now();
         let mut ino = 0;
         // SAFETY: both strings NUL-terminated; out-pointer valid.
@@ -414,6 +416,7 @@ impl Vfs {
         }
         // SAFETY: plain values and a NUL-terminated name.
         let ft = unsafe { ffi::shim_ftype_of_mode(st.mode) };
+        inner.forget(dir, name);
         check(unsafe { ffi::shim_link(inner.fs, dir, c.as_ptr(), ino, ft) })?;
         inner.add_links(ino, 1)?;
         inner.touch_dir(dir)
@@ -432,6 +435,7 @@ impl Vfs {
         if inner.kind(ino)? == FileType::Directory {
             return Err(Errno::IsDir.into());
         }
+        inner.forget(dir, name);
         // SAFETY: NUL-terminated name.
         check(unsafe { ffi::shim_unlink(inner.fs, dir, c.as_ptr(), ino) })?;
         inner.touch_dir(dir)?;
@@ -467,6 +471,7 @@ impl Vfs {
         if !Self::dir_is_empty(&inner, ino)? {
             return Err(Errno::NotEmpty.into());
         }
+        inner.forget_all();
         // SAFETY: NUL-terminated name.
         check(unsafe { ffi::shim_unlink(inner.fs, dir, c.as_ptr(), ino) })?;
         inner.add_links(dir, -1)?;
@@ -516,6 +521,12 @@ impl Vfs {
                 }
                 _ => {}
             }
+        }
+        if src_is_dir || dst_is_dir {
+            inner.forget_all();
+        } else {
+            inner.forget(from_dir, from);
+            inner.forget(to_dir, to);
         }
         let fs = inner.fs;
         match dst {

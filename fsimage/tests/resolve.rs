@@ -122,3 +122,69 @@ fn times_modes_owners() {
     v.write(f, 0, b"x").unwrap();
     assert!(v.stat(f).unwrap().mtime.sec > 1_600_000_000);
 }
+
+/// Lookups remember entries, misses too; after every kind of change the answer
+/// must still be what the directory holds on disk (its `readdir`, which never
+/// goes through that memory).
+#[test]
+fn lookups_follow_every_change_of_a_directory() {
+    let (_t, v) = vfs();
+    let r = v.root();
+    let names: [&[u8]; 5] = [b"f", b"g", b"d", b"e", b".."];
+    let agree = |v: &Vfs, step: &str| {
+        let mut dirs = vec![r];
+        while let Some(dir) = dirs.pop() {
+            let listed = v.readdir(dir).unwrap();
+            for name in names {
+                let on_disk = listed.iter().find(|e| e.name == name).map(|e| e.ino);
+                let looked_up = match v.lookup(dir, name) {
+                    Ok(i) => Some(i),
+                    Err(e) => {
+                        assert_eq!(e.errno(), Errno::NoEnt, "{step}");
+                        None
+                    }
+                };
+                assert_eq!(
+                    looked_up,
+                    on_disk,
+                    "{step}: {}",
+                    String::from_utf8_lossy(name)
+                );
+            }
+            for e in listed {
+                if e.kind == fsimage::FileType::Directory && e.name != b"." && e.name != b".." {
+                    dirs.push(e.ino);
+                }
+            }
+        }
+    };
+    agree(&v, "empty"); // every name is now remembered as missing
+    let f = v.create(r, b"f", 0o644).unwrap();
+    agree(&v, "create");
+    v.link(f, r, b"g").unwrap();
+    agree(&v, "link");
+    v.unlink(r, b"f").unwrap();
+    agree(&v, "unlink");
+    v.rename(r, b"g", r, b"f").unwrap();
+    agree(&v, "rename a file");
+    let d = v.mkdir(r, b"d", 0o755).unwrap();
+    v.symlink(d, b"f", b"/f").unwrap();
+    agree(&v, "mkdir, symlink");
+    let e = v.mkdir(r, b"e", 0o755).unwrap();
+    v.rename(r, b"d", e, b"d").unwrap();
+    agree(&v, "move a directory (its .. changes)");
+    v.unlink(v.lookup(e, b"d").unwrap(), b"f").unwrap();
+    v.rmdir(e, b"d").unwrap();
+    agree(&v, "rmdir");
+    // A new directory may reuse the removed one's inode number.
+    let d2 = v.mkdir(r, b"d", 0o755).unwrap();
+    v.create(d2, b"g", 0o644).unwrap();
+    agree(&v, "mkdir again");
+    v.create(e, b"g", 0o644).unwrap();
+    v.rename(e, b"g", r, b"f").unwrap();
+    agree(&v, "rename over a file");
+    v.rename(r, b"e", r, b"d").unwrap_err();
+    v.unlink(d2, b"g").unwrap();
+    v.rename(r, b"e", r, b"d").unwrap();
+    agree(&v, "rename a directory over an empty one");
+}

@@ -10,6 +10,7 @@ pub mod net;
 mod pids;
 pub mod procfs;
 pub mod wasi;
+mod workers;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -119,9 +120,8 @@ impl Drop for ExitPost {
 
 /// A running command.
 pub struct Child {
-    thread: std::thread::JoinHandle<i32>,
-    /// For a guest: its exit status, posted before its teardown ends.
-    exit: Option<Arc<ExitCell>>,
+    /// How the command's end is known.
+    end: End,
     interrupt: Arc<AtomicBool>,
     /// Holds the guest at its next epoch check while set (job control).
     paused: Arc<AtomicBool>,
@@ -137,8 +137,7 @@ impl Child {
     /// [`CommandLineRunner`]s, whose command lines run on threads of their own).
     pub fn new(thread: std::thread::JoinHandle<i32>, interrupt: Arc<AtomicBool>) -> Child {
         Child {
-            thread,
-            exit: None,
+            end: End::Thread(thread),
             interrupt,
             paused: Arc::new(AtomicBool::new(false)),
             shielded: Arc::new(AtomicBool::new(false)),
@@ -154,31 +153,31 @@ impl Child {
 
     /// Waits for the command and returns its exit status (0-255; 128+N when stopped).
     pub fn wait(self) -> i32 {
-        match &self.exit {
+        match self.end {
             // The thread finishes tearing the instance down on its own.
-            Some(exit) => exit.wait(),
-            None => self.thread.join().unwrap_or(134),
+            End::Posted(exit) => exit.wait(),
+            End::Thread(thread) => thread.join().unwrap_or(134),
         }
     }
 
     /// Whether the command has ended (so `wait` would not block).
     pub fn is_finished(&self) -> bool {
-        match &self.exit {
-            Some(exit) => exit.is_posted(),
-            None => self.thread.is_finished(),
+        match &self.end {
+            End::Posted(exit) => exit.is_posted(),
+            End::Thread(thread) => thread.is_finished(),
         }
     }
 
     /// Waits up to `limit` for the command to end; whether it has (then `wait`
     /// does not block).
     pub fn wait_for(&self, limit: std::time::Duration) -> bool {
-        match &self.exit {
-            Some(exit) => exit.wait_for(limit),
-            None => {
-                if !self.thread.is_finished() {
+        match &self.end {
+            End::Posted(exit) => exit.wait_for(limit),
+            End::Thread(thread) => {
+                if !thread.is_finished() {
                     std::thread::sleep(limit);
                 }
-                self.thread.is_finished()
+                thread.is_finished()
             }
         }
     }
@@ -197,6 +196,14 @@ impl Child {
             shielded: self.shielded.clone(),
         }
     }
+}
+
+/// How a [`Child`]'s end is known.
+enum End {
+    /// A guest on a pooled thread posts its status before its teardown ends.
+    Posted(Arc<ExitCell>),
+    /// A command line of a [`CommandLineRunner`] ends with its own thread.
+    Thread(std::thread::JoinHandle<i32>),
 }
 
 /// Job control over one running command: what SIGSTOP, SIGCONT and SIGINT do to a
@@ -767,7 +774,7 @@ impl Runtime {
         let post = ExitPost(exit.clone());
         let alive = self.inner.alive.clone();
         let stderr = cmd.stderr;
-        let thread = slot.spawn_handing(&name.clone(), move |slot| {
+        workers::run(move || {
             // Dropped last: once everything the guest held (its store, its stderr) is gone.
             let tearing = TearingDown::new(alive);
             let ended = Ended {
@@ -775,13 +782,15 @@ impl Runtime {
                 post,
                 tearing: &tearing,
             };
-            run_guest(pre, guest, &name, stderr, limits, ended)
+            run_guest(pre, guest, &name, stderr, limits, ended);
         })?;
-        let mut child = Child::new(thread, interrupt);
-        child.paused = paused;
-        child.shielded = shielded;
-        child.exit = Some(exit);
-        Ok(child)
+        Ok(Child {
+            end: End::Posted(exit),
+            interrupt,
+            paused,
+            shielded,
+            slot: None,
+        })
     }
 
     /// Preopens that give a program built with the stock wasi-libc (C, Rust std...)

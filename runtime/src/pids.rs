@@ -72,19 +72,6 @@ impl PidSlot {
             .map_err(|_| ForkError)
     }
 
-    /// Runs `f` on a new thread named `name`, handing it this slot: `f` may give it
-    /// back before it returns (a program whose exit is reported before its teardown).
-    pub(crate) fn spawn_handing<T, F>(self, name: &str, f: F) -> Result<JoinHandle<T>, ForkError>
-    where
-        F: FnOnce(PidSlot) -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        std::thread::Builder::new()
-            .name(name.to_string())
-            .spawn(move || f(self))
-            .map_err(|_| ForkError)
-    }
-
     /// Runs `f` on a new thread of `scope` that holds this slot until it ends.
     pub fn spawn_scoped<'scope, 'env, T, F>(
         self,

@@ -1,4 +1,4 @@
-//! Small applets: hostname, which, clear, timeout, du, df.
+//! Small applets: true, false, hostname, which, clear, timeout, du, df.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -7,6 +7,42 @@ use std::time::{Duration, Instant};
 
 use super::{args, help, human_size, strerror};
 use crate::wsh::{self, Spawn};
+
+/// Runs true: status 0. Not uutils' `true`, whose start (its localization bundles)
+/// costs more than everything else a launch does; `true` is what scripts run most.
+pub fn succeed(argv: Vec<OsString>) -> i32 {
+    exit_with(argv, "true", 0)
+}
+
+/// Runs false: status 1.
+pub fn fail(argv: Vec<OsString>) -> i32 {
+    exit_with(argv, "false", 1)
+}
+
+/// GNU's true and false: arguments are ignored, except a sole `--help` or
+/// `--version`, which prints and still ends with `status`.
+fn exit_with(argv: Vec<OsString>, name: &str, status: i32) -> i32 {
+    // GNU names the program as it was called.
+    let called = argv.first().map_or(name.into(), |a| a.to_string_lossy());
+    let text = match argv.get(1).and_then(|a| a.to_str()) {
+        Some("--help") if argv.len() == 2 => format!(
+            "Usage: {called} [ignored command line arguments]\n  or:  {called} OPTION\n\
+             Exit with a status code indicating {}.\n\n      --help        display this help and exit\n\
+             \x20     --version     output version information and exit\n",
+            if status == 0 { "success" } else { "failure" }
+        ),
+        Some("--version") if argv.len() == 2 => format!("{name} (wsh coreutils)\n"),
+        _ => return status,
+    };
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // As GNU: an error writing the text is status 1 (for true as for false).
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        eprintln!("{name}: write error: {}", strerror(&e));
+        return 1;
+    }
+    status
+}
 
 const HOSTNAME_HELP: &str = "Usage: hostname\nPrint the container's host name (from /etc/hostname).\n\n      --help  display this help and exit\n";
 
