@@ -29,7 +29,14 @@ fn main() {
     let coreutils = workspace.join("coreutils");
     let target_dir = workspace.join("target").join("wasm");
 
-    for p in ["src", "build.rs", "Cargo.toml", "Cargo.lock", "applets.txt"] {
+    for p in [
+        "src",
+        "build.rs",
+        "Cargo.toml",
+        "Cargo.lock",
+        "applets.txt",
+        ".cargo/config.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", coreutils.join(p).display());
     }
     // A path dependency of the userland.

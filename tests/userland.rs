@@ -10,6 +10,8 @@ use common::*;
 /// Each runs in a scratch directory: /tmp/t in the image, a host temp dir for bash.
 /// Listings whose order is the directory's (find, du) are sorted on both sides.
 const CASES: &[&str] = &[
+    // wc -l of standard input (wsh's own fast path), beside uutils' wc for the rest
+    "printf 'a\\nb' | wc -l; printf '' | wc -l; seq 100000 | wc -l; seq 3 | wc --lines; wc -l < / 2>/dev/null; echo $?; seq 5 | wc -l -c",
     // true / false (wsh's own): a sole --help or --version prints, other arguments are ignored
     "/bin/true --help | head -1; /bin/true --help x; echo $?; /bin/false --help | head -1; echo ${PIPESTATUS[0]}",
     "/bin/true --version | head -1 | cut -d' ' -f1; /bin/false --version > /dev/null; echo $?; /bin/false -x; echo $?; /bin/true --help >/dev/full 2>/dev/null; echo $?",

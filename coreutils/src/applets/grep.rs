@@ -463,12 +463,8 @@ impl Search<'_> {
         let o = self.o;
         let listing = o.quiet || o.count || o.files_with || o.files_without;
         let body = data.strip_suffix(b"\n").unwrap_or(data);
-        let line_end = |from: usize| {
-            body[from..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(body.len(), |i| from + i)
-        };
+        let line_end =
+            |from: usize| memchr::memchr(b'\n', &body[from..]).map_or(body.len(), |i| from + i);
         let mut count = 0u64;
         // The start of the next line to look at, and its number (0-based).
         let (mut pos, mut n) = (0usize, 0usize);
@@ -487,16 +483,14 @@ impl Search<'_> {
                 let Some(m) = self.re.find_at(body, pos) else {
                     break;
                 };
-                let start = body[pos..m.start()]
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(pos, |i| pos + i + 1);
+                let start =
+                    memchr::memrchr(b'\n', &body[pos..m.start()]).map_or(pos, |i| pos + i + 1);
                 let end = line_end(m.start());
                 by_line = m.end() > end;
                 (start, end, !by_line || self.re.is_match(&body[start..end]))
             };
             if o.number {
-                n += body[pos..start].iter().filter(|&&b| b == b'\n').count();
+                n += memchr::memchr_iter(b'\n', &body[pos..start]).count();
             }
             let line = &body[start..end];
             if hit {

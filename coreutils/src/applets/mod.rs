@@ -41,6 +41,7 @@ pub mod term;
 pub mod text;
 pub mod unzip;
 pub mod watch;
+pub mod wc;
 pub mod wget;
 pub mod xargs;
 pub mod zip;
