@@ -676,3 +676,59 @@ fn throwaway_container_leaves_no_overlay() {
         );
     }
 }
+
+/// An image of more layers than `fsimage::FLATTEN_DEPTH` runs through one flattened
+/// copy of its chain: the files of every layer read as written, the copy is a sound
+/// qcow2 file made once. The copy goes with its layer (`images::prune` tests that).
+#[test]
+fn deep_images_run_through_a_flattened_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let steps: String = (1..=10)
+        .map(|i| format!("RUN echo layer {i} > /deep{i} && rm -f /deep{}\n", i - 2))
+        .collect();
+    std::fs::write(tmp.path().join("Balenafile"), format!("FROM base\n{steps}")).unwrap();
+    ok(
+        &wsh_args(&[
+            "build",
+            "-q",
+            "-t",
+            "test-deep",
+            tmp.path().to_str().unwrap(),
+        ]),
+        "build",
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&text(&wsh_args(&["inspect", "test-deep"]).stdout)).unwrap();
+    let top = v["layers"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    let copy = wsh_home()
+        .join("data")
+        .join("flat")
+        .join(format!("{top}.qcow2"));
+    let out = wsh_args(&[
+        "run",
+        "test-deep",
+        "sh",
+        "-c",
+        "cat /deep9 /deep10; ls / | grep -c deep",
+    ]);
+    ok(&out, "run");
+    assert_eq!(text(&out.stdout), "layer 9\nlayer 10\n2\n");
+    assert!(copy.exists(), "no flattened copy of the 11-layer chain");
+    let check = host("qemu-img", &["check", copy.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", text(&check.stdout));
+    let made = std::fs::metadata(&copy).unwrap().modified().unwrap();
+    ok(&wsh_args(&["run", "test-deep", "true"]), "second run");
+    assert_eq!(
+        std::fs::metadata(&copy).unwrap().modified().unwrap(),
+        made,
+        "copy remade"
+    );
+    ok(&wsh_args(&["rmi", "test-deep"]), "rmi");
+}

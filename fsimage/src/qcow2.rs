@@ -22,6 +22,12 @@ pub const CLUSTER_SIZE: usize = CHUNK;
 /// Longest backing chain accepted (guards against a cycle of backing files).
 const MAX_CHAIN: usize = 1024;
 
+/// Backing chains at least this long are read through a flattened copy when the
+/// caller keeps one (see [`Qcow2Device::open_flat`]): opening a layer loads its
+/// whole L1 table (64 KiB for a 16 GiB image), and every read of a block the
+/// upper layers do not hold walks the chain, so start-up grew with depth.
+pub const FLATTEN_DEPTH: usize = 8;
+
 /// A qcow2 file (plus its backing chain) used as a block device.
 pub struct Qcow2Device {
     image: FormatAccess<File>,
@@ -59,7 +65,12 @@ pub fn is_qcow2(path: &Path) -> Result<bool> {
 
 /// Opens one qcow2 file and, recursively, its backing files (each read-only), so that
 /// an error names the very file that is missing or damaged.
-fn open_chain(path: &Path, writable: bool, depth: usize) -> Result<Qcow2<File>> {
+fn open_chain(
+    path: &Path,
+    writable: bool,
+    depth: usize,
+    flat: Option<&Path>,
+) -> Result<Qcow2<File>> {
     if depth > MAX_CHAIN {
         return Err(corrupt(path, "backing chain too long (a cycle?)"));
     }
@@ -94,17 +105,117 @@ fn open_chain(path: &Path, writable: bool, depth: usize) -> Result<Qcow2<File>> 
                 format!("backing file {} is missing", parent.display()),
             ));
         }
-        let lower = open_chain(&parent, false, depth + 1)?;
+        let lower = match flat {
+            Some(dir) => open_lower(&parent, dir, depth + 1)?,
+            None => open_chain(&parent, false, depth + 1, None)?,
+        };
         q.set_backing(Some(FormatAccess::new(lower)));
     }
     Ok(q)
+}
+
+/// The name of the backing file `path`'s header names, if any: read from the
+/// header's fields alone, without loading the layer's tables.
+fn backing_name(path: &Path) -> Result<Option<String>> {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(path).map_err(io_err(path))?;
+    let mut head = [0u8; 20];
+    f.read_exact_at(&mut head, 0).map_err(io_err(path))?;
+    if &head[..4] != b"QFI\xfb" {
+        return Err(corrupt(path, "not a qcow2 file"));
+    }
+    let offset = u64::from_be_bytes(head[8..16].try_into().expect("8 bytes"));
+    let len = u32::from_be_bytes(head[16..20].try_into().expect("4 bytes"));
+    if offset == 0 || len == 0 {
+        return Ok(None);
+    }
+    if len > 1023 {
+        return Err(corrupt(path, "backing file name too long"));
+    }
+    let mut name = vec![0u8; len as usize];
+    f.read_exact_at(&mut name, offset).map_err(io_err(path))?;
+    String::from_utf8(name)
+        .map(Some)
+        .map_err(|_| corrupt(path, "backing file name is not UTF-8"))
+}
+
+/// How many files the chain from `path` down holds, counting at most `max`.
+fn chain_len(path: &Path, max: usize) -> Result<usize> {
+    let mut len = 1;
+    let mut cur = path.to_path_buf();
+    while len < max {
+        let Some(name) = backing_name(&cur)? else {
+            break;
+        };
+        cur = cur.parent().unwrap_or(Path::new(".")).join(name);
+        len += 1;
+    }
+    Ok(len)
+}
+
+/// Opens the read-only chain from `path` down: through its flattened copy in `dir`
+/// when the chain is at least [`FLATTEN_DEPTH`] long (making the copy the first
+/// time), else as it is. Layers never change once sealed and a layer's name (its
+/// digest) covers the names of those below, so the copy of a name stays right.
+/// A copy that cannot be made (a full disk) leaves the chain as it is.
+fn open_lower(path: &Path, dir: &Path, depth: usize) -> Result<Qcow2<File>> {
+    if chain_len(path, FLATTEN_DEPTH)? < FLATTEN_DEPTH {
+        return open_chain(path, false, depth, None);
+    }
+    let Some(name) = path.file_name() else {
+        return open_chain(path, false, depth, None);
+    };
+    let copy = dir.join(name);
+    if !copy.exists() && flatten(path, &copy).is_err() {
+        return open_chain(path, false, depth, None);
+    }
+    open_chain(&copy, false, depth, None)
+}
+
+/// Writes the contents of the chain from `src` down into a new single qcow2 file at
+/// `dst` (through a temporary file renamed into place, so a reader never sees half).
+fn flatten(src: &Path, dst: &Path) -> Result<()> {
+    let dir = dst.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let mut from = Qcow2Device::open(src, false)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".flat-")
+        .tempfile_in(dir)
+        .map_err(io_err(dir))?
+        .into_temp_path();
+    // Qcow2Device::create wants to make the file itself.
+    std::fs::remove_file(&tmp).map_err(io_err(&tmp))?;
+    let mut to = Qcow2Device::create(&tmp, from.size, None)?;
+    let mut buf = vec![0u8; 256 * CHUNK];
+    let mut at = 0;
+    while at < from.size {
+        let holes = from.zero_extent(at, from.size - at).map_err(io_err(src))?;
+        if holes > 0 {
+            at += holes;
+            continue;
+        }
+        let n = (from.size - at).min(buf.len() as u64) as usize;
+        from.read_at(at, &mut buf[..n]).map_err(io_err(src))?;
+        to.write_at(at, &buf[..n]).map_err(io_err(&tmp))?;
+        at += n as u64;
+    }
+    to.sync_all()?;
+    drop(to);
+    tmp.persist(dst).map_err(|e| io_err(dst)(e.error))?;
+    Ok(())
 }
 
 impl Qcow2Device {
     /// Opens the qcow2 file at `path` and its backing chain; with `writable`, writes go
     /// into `path` (never into a backing file).
     pub fn open(path: &Path, writable: bool) -> Result<Qcow2Device> {
-        let q = open_chain(path, writable, 0)?;
+        Self::open_flat(path, writable, None)
+    }
+
+    /// [`Qcow2Device::open`], reading a backing chain of [`FLATTEN_DEPTH`] files or
+    /// more through a flattened copy kept in `flat` (made there the first time).
+    pub fn open_flat(path: &Path, writable: bool, flat: Option<&Path>) -> Result<Qcow2Device> {
+        let q = open_chain(path, writable, 0, flat)?;
         let image = FormatAccess::new(q);
         let size = image.size();
         Ok(Qcow2Device {
@@ -120,10 +231,26 @@ impl Qcow2Device {
     /// 4 KiB clusters and, if given, the backing file `backing` (a qcow2 path relative
     /// to `path`'s directory, written into the header as is), and opens it for writing.
     pub fn create(path: &Path, size: u64, backing: Option<&str>) -> Result<Qcow2Device> {
+        Self::create_flat(path, size, backing, None)
+    }
+
+    /// [`Qcow2Device::create`], reading a deep backing chain through a flattened
+    /// copy kept in `flat` (see [`Qcow2Device::open_flat`]).
+    pub fn create_flat(
+        path: &Path,
+        size: u64,
+        backing: Option<&str>,
+        flat: Option<&Path>,
+    ) -> Result<Qcow2Device> {
         let lower = match backing {
             Some(name) => {
                 let dir = path.parent().unwrap_or(Path::new("."));
-                let lower = FormatAccess::new(open_chain(&dir.join(name), false, 1)?);
+                let parent = dir.join(name);
+                let lower = match flat {
+                    Some(flat) => open_lower(&parent, flat, 1)?,
+                    None => open_chain(&parent, false, 1, None)?,
+                };
+                let lower = FormatAccess::new(lower);
                 // The new layer is a view of the backing file: sizes must match.
                 if lower.size() != size {
                     return Err(corrupt(
@@ -343,6 +470,80 @@ mod tests {
                 String::from_utf8_lossy(&out.stdout)
             );
         }
+    }
+
+    /// A chain of `FLATTEN_DEPTH + 2` layers, each writing its own cluster and
+    /// overwriting one of the layer below, read through its flattened copy: every
+    /// byte as through the chain, the holes still holes, the copy a sound qcow2
+    /// file, made once and then reused.
+    #[test]
+    fn deep_chains_read_the_same_through_their_flattened_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let flat = dir.path().join("flat");
+        let size = 64 << 20;
+        let layers = FLATTEN_DEPTH + 2;
+        let mut below: Option<String> = None;
+        for i in 0..layers {
+            let name = format!("l{i}.qcow2");
+            let path = dir.path().join(&name);
+            let mut d = Qcow2Device::create(&path, size, below.as_deref()).unwrap();
+            d.write_at(4096 * (10 + 2 * i as u64), &[i as u8 + 1; 4096])
+                .unwrap();
+            if i > 0 {
+                d.write_at(4096 * (10 + 2 * (i as u64 - 1)) + 7, &[0xee])
+                    .unwrap();
+            }
+            d.sync_all().unwrap();
+            below = Some(name);
+        }
+        let top = dir.path().join("top.qcow2");
+        let reads = |d: &mut Qcow2Device| {
+            let mut all = vec![0u8; 4096 * (12 + 2 * layers)];
+            d.read_at(0, &mut all).unwrap();
+            (all, d.zero_extent(0, size).unwrap())
+        };
+        let mut chain = Qcow2Device::create(&top, size, below.as_deref()).unwrap();
+        let expected = reads(&mut chain);
+        drop(chain);
+        std::fs::remove_file(&top).unwrap();
+        assert_eq!(expected.1, 4096 * 10);
+
+        let mut via_copy =
+            Qcow2Device::create_flat(&top, size, below.as_deref(), Some(&flat)).unwrap();
+        assert_eq!(reads(&mut via_copy), expected);
+        let copy = flat.join(below.as_deref().unwrap());
+        assert!(copy.exists(), "no flattened copy was made");
+        // Writes still go to the top file only.
+        via_copy.write_at(0, &[9]).unwrap();
+        via_copy.sync_all().unwrap();
+        drop(via_copy);
+        let made = std::fs::metadata(&copy).unwrap().modified().unwrap();
+        let mut reopened = Qcow2Device::open_flat(&top, false, Some(&flat)).unwrap();
+        let (mut again, _) = reads(&mut reopened);
+        assert_eq!(again[0], 9);
+        again[0] = 0;
+        assert_eq!(again, expected.0);
+        assert_eq!(std::fs::metadata(&copy).unwrap().modified().unwrap(), made);
+        let mut plain = Qcow2Device::open(&top, false).unwrap();
+        assert_eq!(reads(&mut plain).0[0], 9);
+        for f in [&copy, &top] {
+            let out = std::process::Command::new("qemu-img")
+                .arg("check")
+                .arg(f)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        // A shallow chain is opened as it is, with no copy.
+        let shallow = tempfile::tempdir().unwrap();
+        let f = shallow.path().join("f");
+        drop(Qcow2Device::create(&dir.path().join("s.qcow2"), size, Some("l0.qcow2")).unwrap());
+        drop(Qcow2Device::open_flat(&dir.path().join("s.qcow2"), false, Some(&f)).unwrap());
+        assert!(!f.exists());
     }
 
     #[test]

@@ -90,7 +90,7 @@ impl Store {
         tmp.persist(&rec_path)
             .with_context(|| format!("cannot create {}", rec_path.display()))?;
         let path = self.overlay_path(&record.id);
-        match Qcow2Device::create(&path, size, backing.as_deref()) {
+        match Qcow2Device::create_flat(&path, size, backing.as_deref(), Some(&self.flat_dir())) {
             Ok(dev) => Ok((record, dev)),
             Err(e) => {
                 let _ = std::fs::remove_file(&path);
@@ -155,7 +155,7 @@ impl Store {
     /// supervisor is not running: nothing else may have it open for writing).
     pub fn open_overlay(&self, id: &str, writable: bool) -> anyhow::Result<fsimage::Vfs> {
         let path = self.overlay_path(id);
-        let dev = Qcow2Device::open(&path, writable)
+        let dev = Qcow2Device::open_flat(&path, writable, Some(&self.flat_dir()))
             .with_context(|| format!("cannot open the container's files {}", path.display()))?;
         fsimage::Vfs::open(Box::new(dev), &path, writable)
             .with_context(|| format!("cannot open the container's files {}", path.display()))

@@ -162,6 +162,17 @@ impl Store {
             }
         }
         sync_dir(&self.layers_dir())?;
+        // Flattened chains go with their layer; leftovers of an interrupted copy too.
+        if let Ok(flat) = named_entries(&self.flat_dir()) {
+            for (path, name) in flat {
+                let live = name
+                    .strip_suffix(".qcow2")
+                    .is_some_and(|d| is_digest(d) && live_layers.contains(d));
+                if !live {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
         Ok(removed)
     }
 }
@@ -246,5 +257,43 @@ mod tests {
         s.prune(&lock).unwrap();
         assert!(s.config(&loose).is_err());
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn flattened_copies_go_with_their_layers() {
+        let (d, s) = store();
+        let (live, dead) = ("a".repeat(64), "b".repeat(64));
+        let lock = s.lock().unwrap();
+        std::fs::write(s.layer_path(&live), b"").unwrap();
+        let kept = s
+            .put_config(
+                &lock,
+                &ImageConfig {
+                    layers: vec![live.clone()],
+                    ..ImageConfig::default()
+                },
+            )
+            .unwrap();
+        let cache = serde_json::json!({ "k": kept });
+        std::fs::write(
+            d.path().join("data").join(BUILD_CACHE_FILE),
+            cache.to_string(),
+        )
+        .unwrap();
+        std::fs::create_dir_all(s.flat_dir()).unwrap();
+        let names = [
+            format!("{live}.qcow2"),
+            format!("{dead}.qcow2"),
+            ".flat-x1".into(),
+        ];
+        for n in &names {
+            std::fs::write(s.flat_dir().join(n), b"").unwrap();
+        }
+        s.prune(&lock).unwrap();
+        let left: Vec<bool> = names
+            .iter()
+            .map(|n| s.flat_dir().join(n).exists())
+            .collect();
+        assert_eq!(left, [true, false, false]);
     }
 }

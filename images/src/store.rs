@@ -155,6 +155,13 @@ impl Store {
         self.layers_dir().join(format!("{digest}.qcow2"))
     }
 
+    /// Where flattened copies of deep layer chains are kept, each named as the layer
+    /// whose chain it holds (see `fsimage::Qcow2Device::open_flat`); prune removes a
+    /// copy with its layer.
+    pub(crate) fn flat_dir(&self) -> PathBuf {
+        self.root.join("flat")
+    }
+
     /// The writable overlay file of container `id`.
     pub fn overlay_path(&self, id: &str) -> PathBuf {
         self.layers_dir().join(format!("rw-{id}.qcow2"))
@@ -277,7 +284,12 @@ impl Store {
     pub fn open_image(&self, config: &ImageConfig) -> anyhow::Result<Qcow2Device> {
         let top = config.top_layer().context("image has no layers")?;
         self.verify_layers(config)?;
-        Ok(Qcow2Device::open(&self.layer_path(top), false)?)
+        let path = self.layer_path(top);
+        Ok(Qcow2Device::open_flat(
+            &path,
+            false,
+            Some(&self.flat_dir()),
+        )?)
     }
 
     /// A cheap check (no hashing) for every container start: each layer file is present
