@@ -426,6 +426,22 @@ pub fn copy_raw(src: &Path, dev: &mut dyn BlockDevice) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// `qemu-img check` passes on every file of `files`.
+    fn qemu_img_check(files: &[&Path]) {
+        for f in files {
+            let out = std::process::Command::new("qemu-img")
+                .arg("check")
+                .arg(f)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+
     #[test]
     fn overlay_reads_through_and_writes_only_the_top() {
         let dir = tempfile::tempdir().unwrap();
@@ -458,18 +474,7 @@ mod tests {
         // Holes are known down the chain: the data at block 100 ends the first one.
         assert_eq!(t.zero_extent(0, 1 << 30).unwrap(), 4096 * 100);
         assert_eq!(t.zero_extent(4096 * 100, 4096).unwrap(), 0);
-        for f in [&base, &top] {
-            let out = std::process::Command::new("qemu-img")
-                .arg("check")
-                .arg(f)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stdout)
-            );
-        }
+        qemu_img_check(&[&base, &top]);
     }
 
     /// A chain of `FLATTEN_DEPTH + 2` layers, each writing its own cluster and
@@ -526,18 +531,7 @@ mod tests {
         assert_eq!(std::fs::metadata(&copy).unwrap().modified().unwrap(), made);
         let mut plain = Qcow2Device::open(&top, false).unwrap();
         assert_eq!(reads(&mut plain).0[0], 9);
-        for f in [&copy, &top] {
-            let out = std::process::Command::new("qemu-img")
-                .arg("check")
-                .arg(f)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stdout)
-            );
-        }
+        qemu_img_check(&[&copy, &top]);
         // A shallow chain is opened as it is, with no copy.
         let shallow = tempfile::tempdir().unwrap();
         let f = shallow.path().join("f");
