@@ -48,8 +48,9 @@ fn parse(a: &[String]) -> Result<Opts, String> {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             s if only_files || !s.starts_with('-') || s == "-" => {
-                if o.file.replace(s.to_string()).is_some() {
-                    return Err("ed: too many arguments\nTry 'ed --help' for more information.".into());
+                // GNU ed edits the first file named and ignores the rest.
+                if o.file.is_none() {
+                    o.file = Some(s.to_string());
                 }
             }
             "--" => only_files = true,
@@ -93,6 +94,8 @@ struct Ed {
     undo: Option<(Buffer, bool)>,
     last_error: Option<String>,
     verbose: bool,
+    /// A global command is running its command list.
+    in_global: bool,
     prompt: Option<String>,
     prompt_on: bool,
     out: io::StdoutLock<'static>,
@@ -124,7 +127,8 @@ impl Ed {
             Ok(bytes) => {
                 let (lines, missing) = edit::split_lines(&bytes);
                 if missing {
-                    eprintln!("Newline appended");
+                    // GNU ed says so on standard output, -s or not.
+                    let _ = writeln!(self.out, "Newline appended");
                 }
                 Ok((lines, bytes.len() + usize::from(missing)))
             }
@@ -159,7 +163,10 @@ impl Ed {
     }
 
     fn save_undo(&mut self) {
-        self.undo = Some((self.buf.clone(), self.modified));
+        // A global command is undone whole: its snapshot is taken before it.
+        if !self.in_global {
+            self.undo = Some((self.buf.clone(), self.modified));
+        }
     }
 
     /// Reads text lines up to a lone `.` (or the end of input).
@@ -239,12 +246,16 @@ impl Ed {
             }
             _ => {
                 // `s` alone repeats the last substitution (with new flags).
-                let (re, repl, _) = self
+                let (re, repl, old) = self
                     .mem
                     .last_sub
                     .clone()
                     .ok_or_else(|| Error("No previous substitution".into()))?;
-                let flags = c.rest().to_string();
+                // The last flags again, unless new ones are given.
+                let flags = match c.rest() {
+                    "" => old,
+                    new => new.to_string(),
+                };
                 c.pos = c.s.len();
                 (re, repl, flags)
             }
@@ -326,16 +337,20 @@ impl Ed {
         }
         let cmd = if cmd.trim().is_empty() { "p".to_string() } else { cmd };
         let mut hint = 0;
+        self.in_global = true;
+        let mut result = Ok(());
         while let Some(n) = self.buf.take_mark(hint) {
             hint = n - 1;
             self.buf.cur = n;
             let mut empty = io::empty();
             if let Err(e) = self.exec(&cmd, &mut empty, true) {
                 self.buf.marked.iter_mut().for_each(|m| *m = false);
-                return Err(e);
+                result = Err(e);
+                break;
             }
         }
-        Ok(())
+        self.in_global = false;
+        result
     }
 
     /// Runs one command line; text for a/i/c comes from `input`.
@@ -430,7 +445,7 @@ impl Ed {
                     &|m| marks.get(&m).copied(),
                     Dialect::Ed,
                 )?
-                .ok_or_else(|| Error("Destination expected".into()))?;
+                .unwrap_or(cur);
                 print_mode = suffix(&mut c)?;
                 nonzero(first)?;
                 self.save_undo();
@@ -448,7 +463,10 @@ impl Ed {
                 if b > last {
                     return err("Invalid address");
                 }
-                if a < b {
+                if r.given == 1 {
+                    // One address: nothing to join (and nothing left to undo, as GNU ed).
+                    self.undo = None;
+                } else if a < b {
                     self.save_undo();
                     let joined: String = self.buf.lines[a - 1..b].concat();
                     self.buf.splice(a - 1, b, vec![joined]);
@@ -473,9 +491,9 @@ impl Ed {
                 let Some(name) = name else {
                     return err("No current filename");
                 };
+                self.name = Some(name.clone());
                 let (lines, bytes) = self.lines_of_file(&name)?;
                 self.buf = Buffer::new(lines);
-                self.name = Some(name);
                 self.modified = false;
                 self.undo = None;
                 self.count(bytes);
@@ -580,6 +598,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         undo: None,
         last_error: None,
         verbose: false,
+        in_global: false,
         prompt_on: o.prompt.is_some(),
         prompt: o.prompt,
         out: io::stdout().lock(),
@@ -591,6 +610,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                 ed.buf = Buffer::new(lines);
                 ed.count(bytes);
             }
+            // A file that is not there yet is a new one, not an error.
+            Err(_) if !std::path::Path::new(f).exists() => ed.buf = Buffer::default(),
             Err(_) => status = 1,
         }
     }

@@ -357,7 +357,7 @@ pub fn address(
     loop {
         let sign: isize = match c.peek() {
             Some('+') => 1,
-            Some('-') | Some('^') => -1,
+            Some('-') => -1,
             // ed reads `2 3` and `.5` as sums: a number after an address adds.
             Some(d) if d.is_ascii_digit() && value.is_some() && dialect == Dialect::Ed => {
                 let n = c.number().unwrap_or(0) as isize;
@@ -570,7 +570,7 @@ pub fn escaped(line: &str, width: usize) -> String {
     let mut out = String::new();
     let mut col = 0;
     for p in pieces {
-        if col + p.len() >= width {
+        if col + p.len() > width {
             out.push_str("\\\n");
             col = 0;
         }

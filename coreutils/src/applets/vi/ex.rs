@@ -209,7 +209,12 @@ fn command(
                 Some(expr) => string_literal(expr)?,
                 None => ed.reg.text.clone(),
             };
-            let at = if bang { last.saturating_sub(1) } else { last };
+            // In vim -es an empty buffer's cursor is on "line 0".
+            let at = if bang || (ed.batch && ed.no_lines) {
+                last.saturating_sub(1)
+            } else {
+                last
+            };
             let k = text.len();
             ed.change();
             ed.buf.splice(at, at, text);
@@ -472,7 +477,7 @@ fn substitute(ed: &mut Editor, r: Range, c: &mut Cursor, repeat: bool) -> Result
     ed.mem.last_sub = Some((re.clone(), repl.clone(), flags.clone()));
     let global = flags.contains('g');
     let re = if flags.contains('i') {
-        edit::compile(&format!("(?i){}", re.as_str()), Dialect::Vim, false).unwrap_or(re)
+        regex::Regex::new(&format!("(?i){}", re.as_str())).unwrap_or(re)
     } else {
         re
     };
@@ -585,7 +590,8 @@ fn normal_cmd(ed: &mut Editor, r: Range, keys: &str) -> Result<(), Error> {
             ed.col = 0;
         }
         let mut input = TextKeys::new(keys);
-        while normal::command(ed, &mut input) {
+        // A command that fails ends the keys, as in vim.
+        while normal::command(ed, &mut input) && !ed.beeped {
             ed.unit_open = true;
         }
         ed.mode = super::Mode::Normal;

@@ -83,6 +83,8 @@ pub struct Editor {
     /// Batch mode (`-es`): output goes to stdout, errors to stderr.
     pub batch: bool,
     pub failed: bool,
+    /// The last normal command failed (a motion that could not move).
+    pub beeped: bool,
     pub mode: Mode,
     /// The first line shown on the screen.
     pub top: usize,
@@ -107,6 +109,7 @@ impl Editor {
             quit: false,
             batch,
             failed: false,
+            beeped: false,
             mode: Mode::Normal,
             top: 1,
         }
@@ -384,6 +387,8 @@ fn batch(o: &Opts) -> i32 {
             ed.error(&e);
         }
     }
+    // Ex mode starts on the last line.
+    ed.buf.cur = ed.buf.last();
     for c in &o.commands {
         ex::run(&mut ed, c, None);
         if ed.quit {

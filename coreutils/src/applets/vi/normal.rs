@@ -77,7 +77,8 @@ impl Walk<'_> {
         while class(self.at(p), big) == 0 && !self.empty_line(p) {
             match self.next(p) {
                 Some(q) => p = q,
-                None => return (p.0, self.len(p.0).saturating_sub(1)),
+                // The end of the text: past its last char.
+                None => return p,
             }
             if self.empty_line(p) {
                 break;
@@ -145,17 +146,23 @@ fn motion(
     let len = ed.len_of(l);
     let walk = Walk { ed };
     Some(match key {
-        Key::Char('h') | Key::Left | Key::Char('\x08') | Key::Char('\x7f') => {
+        // A motion that cannot move fails (and ends a `:normal`), as in vim.
+        Key::Char('h') | Key::Left | Key::Char('\x08') | Key::Char('\x7f') if c > 0 => {
             (l, c.saturating_sub(n), Kind::Exclusive)
         }
         Key::Char('l') | Key::Right | Key::Char(' ') => {
             let max = if op.is_some() { len } else { len.saturating_sub(1) };
+            if c >= max {
+                return None;
+            }
             (l, (c + n).min(max), Kind::Exclusive)
         }
-        Key::Char('j') | Key::Down | Key::Char('\x0e') => {
+        Key::Char('j') | Key::Down | Key::Char('\x0e') if l < last => {
             (l.saturating_add(n).min(last), c, Kind::Linewise)
         }
-        Key::Char('k') | Key::Up | Key::Char('\x10') => (l.saturating_sub(n).max(1), c, Kind::Linewise),
+        Key::Char('k') | Key::Up | Key::Char('\x10') if l > 1 => {
+            (l.saturating_sub(n).max(1), c, Kind::Linewise)
+        }
         Key::Char('+') | Key::Enter => {
             let t = l.saturating_add(n).min(last);
             (t, ed.first_nonblank(t), Kind::Linewise)
@@ -188,6 +195,9 @@ fn motion(
             let mut p = (l, c);
             for _ in 0..n {
                 p = walk.word_forward(p, big);
+            }
+            if p == (l, c) || (op.is_none() && p == (l, len) && c + 1 >= len) {
+                return None;
             }
             if op.is_some() && p.0 > l {
                 // An operator stops at the end of the line the motion left.
@@ -254,6 +264,7 @@ fn motion(
 pub fn command(ed: &mut Editor, input: &mut dyn Input) -> bool {
     ed.unit_open = false;
     ed.mode = Mode::Normal;
+    ed.beeped = false;
     let Some(mut key) = input.key() else {
         return false;
     };
@@ -431,12 +442,13 @@ pub fn command(ed: &mut Editor, input: &mut dyn Input) -> bool {
             let last = ed.buf.last();
             ed.buf.cur = if key == Key::PageDown { (l + 20 * n).min(last) } else { l.saturating_sub(20 * n).max(1) };
         }
-        k => {
-            if let Some((tl, tc, _)) = motion(ed, input, k, n, counted, None) {
+        k => match motion(ed, input, k, n, counted, None) {
+            Some((tl, tc, _)) => {
                 ed.buf.cur = tl;
                 ed.col = tc;
             }
-        }
+            None => ed.beeped = true,
+        },
     }
     if ed.mode == Mode::Normal {
         ed.clamp();
@@ -457,7 +469,10 @@ fn operate(ed: &mut Editor, input: &mut dyn Input, op: char, key: Key, n: usize,
     } else {
         match motion(ed, input, key, n, counted, Some(op)) {
             Some(m) => m,
-            None => return,
+            None => {
+                ed.beeped = true;
+                return;
+            }
         }
     };
     if kind == Kind::Linewise {
