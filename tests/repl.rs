@@ -5,6 +5,8 @@
 mod common;
 #[path = "repl/jobs.rs"]
 mod jobs;
+#[path = "repl/vi.rs"]
+mod vi;
 #[path = "repl/term.rs"]
 mod term;
 
