@@ -13,10 +13,7 @@ fn differences(cases: &[&str]) -> Vec<String> {
     for case in cases {
         let scratch = tempfile::tempdir().unwrap();
         let ours = wsh(&format!("mkdir -p /tmp/t && cd /tmp/t\n{case}"));
-        let theirs = bash_in(
-            scratch.path(),
-            &format!("vi() {{ vim \"$@\"; }}\n{case}"),
-        );
+        let theirs = bash_in(scratch.path(), &format!("vi() {{ vim \"$@\"; }}\n{case}"));
         if ours.stdout != theirs.stdout || ours.status.code() != theirs.status.code() {
             failures.push(format!(
                 "case: {case}\n  wsh  ({:?}): {:?}\n       stderr: {:?}\n  host ({:?}): {:?}\n       stderr: {:?}",
@@ -67,21 +64,42 @@ fn ed_case(lines: &str, args: &str) -> String {
 fn ed_editing_commands_match_gnu_ed() {
     let cases = [
         // a i c d, with counts printed (no -s).
-        ("'2a' 'new1' 'new2' '.' '1i' 'top' '.' '$c' 'last' '.' '3d' 'w' 'q'", "f"),
-        ("'0a' 'first' '.' '$a' 'end' '.' '2,3c' 'mid' '.' ',n' 'w' 'q'", "-s f"),
+        (
+            "'2a' 'new1' 'new2' '.' '1i' 'top' '.' '$c' 'last' '.' '3d' 'w' 'q'",
+            "f",
+        ),
+        (
+            "'0a' 'first' '.' '$a' 'end' '.' '2,3c' 'mid' '.' ',n' 'w' 'q'",
+            "-s f",
+        ),
         // s: flags, groups, &, the Nth match, repeat, % and no match.
-        ("'s/a/X/' ',s/a/&&/' '2s/\\(.\\)\\(.\\)/\\2\\1/p' ',s/[ae]/[&]/gp' ',s/./-/3' 's' 'g/l/s//L/g' '3s/e/%/' 'w' 'q'", "-s f"),
+        (
+            "'s/a/X/' ',s/a/&&/' '2s/\\(.\\)\\(.\\)/\\2\\1/p' ',s/[ae]/[&]/gp' ',s/./-/3' 's' 'g/l/s//L/g' '3s/e/%/' 'w' 'q'",
+            "-s f",
+        ),
         ("',s/alpha/x/' '1s/zz/y/' ',p' 'w' 'q'", "-s f"),
-        ("',s/l\\|m/\\&/g' ',s/a\\{1,\\}$/<&>/' ',s/^\\(.\\)\\(.*\\)$/\\2\\1/' ',p' 'Q'", "-s f"),
+        (
+            "',s/l\\|m/\\&/g' ',s/a\\{1,\\}$/<&>/' ',s/^\\(.\\)\\(.*\\)$/\\2\\1/' ',p' 'Q'",
+            "-s f",
+        ),
         // m t j, u, global moves.
-        ("'2m$' '1,2t0' ',p' '1,3j' '$-1j' ',p' 'u' ',p' 'g/./m0' ',p' 'w' 'q'", "-s f"),
+        (
+            "'2m$' '1,2t0' ',p' '1,3j' '$-1j' ',p' 'u' ',p' 'g/./m0' ',p' 'w' 'q'",
+            "-s f",
+        ),
         ("'g/^/t.' ',n' '2,$-2m0' ',p' 'v/a/d' ',p' 'w' 'q'", "-s f"),
         ("'g/a/d' ',p' 'u' ',p' 'g/zz/d' 'w' 'q'", "-s f"),
         // e r f w W.
-        ("'w g' 'f' '$r g' '1,2W g' 'e g' ',p' 'f' '2,3w h' 'e h' ',n' 'q'", "f"),
+        (
+            "'w g' 'f' '$r g' '1,2W g' 'e g' ',p' 'f' '2,3w h' 'e h' ',n' 'q'",
+            "f",
+        ),
         ("'r nosuch' 'e nosuch' 'f' 'q'", "-s f"),
         // l: escapes and a long line folded.
-        ("'a' \"tab\there\\\\back\" 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' '.' '-,.l' 'Q'", "-s f"),
+        (
+            "'a' \"tab\there\\\\back\" 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' '.' '-,.l' 'Q'",
+            "-s f",
+        ),
     ];
     let cases: Vec<String> = cases.iter().map(|(s, a)| ed_case(s, a)).collect();
     assert_same(&cases.iter().map(String::as_str).collect::<Vec<_>>());
@@ -99,8 +117,12 @@ fn ed_errors_and_exit_status_match_gnu_ed() {
         ed_case("'2,1p' '0p' '1,$s/x' 'k' 'm' '1x' 'w' 'q'", "-s f"),
         ed_case("'a' 'hello' '.' 'w' 'q'", "-s newfile; cat newfile"),
         // A script in a regular file stops at its first error.
-        format!("{FIVE}printf '%s\\n' '1d' '9p' '1p' 'w' > s; ed -s f < s; echo \"status $?\"; cat f"),
-        format!("{FIVE}printf 'x' >> f; printf '%s\\n' ',p' 'w' 'q' | ed f; echo \"status $?\"; od -c f"),
+        format!(
+            "{FIVE}printf '%s\\n' '1d' '9p' '1p' 'w' > s; ed -s f < s; echo \"status $?\"; cat f"
+        ),
+        format!(
+            "{FIVE}printf 'x' >> f; printf '%s\\n' ',p' 'w' 'q' | ed f; echo \"status $?\"; od -c f"
+        ),
         "ed --bogus < /dev/null; echo $?; ed -s a b < /dev/null; echo $?".to_string(),
     ];
     assert_same(&cases.iter().map(String::as_str).collect::<Vec<_>>());
@@ -153,10 +175,18 @@ fn editors_answer_help() {
     for cmd in ["vi --help", "ed --help"] {
         let out = wsh(cmd);
         assert!(out.status.success(), "{cmd}: {}", text(&out.stderr));
-        assert!(text(&out.stdout).starts_with("Usage: "), "{cmd}: {}", text(&out.stdout));
+        assert!(
+            text(&out.stdout).starts_with("Usage: "),
+            "{cmd}: {}",
+            text(&out.stdout)
+        );
     }
     // Off a terminal, vi says what to use instead, and fails.
     let out = wsh("vi f");
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("vi -es"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("vi -es"),
+        "{}",
+        text(&out.stderr)
+    );
 }

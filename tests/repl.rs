@@ -5,10 +5,10 @@
 mod common;
 #[path = "repl/jobs.rs"]
 mod jobs;
-#[path = "repl/vi.rs"]
-mod vi;
 #[path = "repl/term.rs"]
 mod term;
+#[path = "repl/vi.rs"]
+mod vi;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -88,7 +88,9 @@ fn vi_searches_survives_ctrl_c_and_quits_without_writing() {
     });
     t.type_text("?7");
     t.key("Enter");
-    wait_visible(&t, "the previous line with a 7", |s| bottom(s).contains("47,2"));
+    wait_visible(&t, "the previous line with a 7", |s| {
+        bottom(s).contains("47,2")
+    });
     t.type_text("N");
     wait_visible(&t, "the next line with a 7", |s| bottom(s).contains("57,2"));
     // Ctrl-C tells how to quit, and vi goes on.
@@ -109,7 +111,9 @@ fn vi_searches_survives_ctrl_c_and_quits_without_writing() {
     t.key("Enter");
     wait_prompt(&t);
     t.line("wc -l < /tmp/s; head -1 /tmp/s");
-    t.wait_for("the file untouched", |s| has_line(s, "100") && has_line(s, "1"));
+    t.wait_for("the file untouched", |s| {
+        has_line(s, "100") && has_line(s, "1")
+    });
 }
 
 #[test]

@@ -231,7 +231,12 @@ impl Ed {
         Ok(if quit { Flow::Quit } else { Flow::Go })
     }
 
-    fn substitute(&mut self, r: Range, c: &mut Cursor, in_global: bool) -> Result<Option<char>, Error> {
+    fn substitute(
+        &mut self,
+        r: Range,
+        c: &mut Cursor,
+        in_global: bool,
+    ) -> Result<Option<char>, Error> {
         let (re, repl, flags) = match c.peek() {
             Some(d) if d != ' ' && d != '\n' && !"gpnlr0123456789".contains(d) => {
                 c.bump();
@@ -240,7 +245,11 @@ impl Ed {
                 let (repl, closed) = c.delimited(d);
                 let repl = edit::resolve_repl(&repl, &self.mem, Dialect::Ed)?;
                 // Without its closing delimiter, the replacement prints (POSIX).
-                let flags = if closed { c.rest().to_string() } else { "p".into() };
+                let flags = if closed {
+                    c.rest().to_string()
+                } else {
+                    "p".into()
+                };
                 c.pos = c.s.len();
                 (re, repl, flags)
             }
@@ -335,7 +344,11 @@ impl Ed {
         for n in first.max(1)..=last {
             self.buf.marked[n - 1] = re.is_match(self.buf.line(n)) != invert;
         }
-        let cmd = if cmd.trim().is_empty() { "p".to_string() } else { cmd };
+        let cmd = if cmd.trim().is_empty() {
+            "p".to_string()
+        } else {
+            cmd
+        };
         let mut hint = 0;
         self.in_global = true;
         let mut result = Ok(());
@@ -354,7 +367,12 @@ impl Ed {
     }
 
     /// Runs one command line; text for a/i/c comes from `input`.
-    fn exec(&mut self, line: &str, input: &mut dyn BufRead, in_global: bool) -> Result<Flow, Error> {
+    fn exec(
+        &mut self,
+        line: &str,
+        input: &mut dyn BufRead,
+        in_global: bool,
+    ) -> Result<Flow, Error> {
         let mut c = Cursor::new(line);
         let marks = self.marks.clone();
         let r = parse_range(
@@ -369,7 +387,13 @@ impl Ed {
         let cur = self.buf.cur;
         let last = self.buf.last();
         let (first, end) = (r.first, r.last);
-        let nonzero = |a: usize| if a == 0 { err("Invalid address") } else { Ok(a) };
+        let nonzero = |a: usize| {
+            if a == 0 {
+                err("Invalid address")
+            } else {
+                Ok(a)
+            }
+        };
         if !matches!(cmd, Some('q' | 'Q' | 'e' | 'E')) {
             self.warned = false;
         }
@@ -388,7 +412,11 @@ impl Ed {
                 if ch == 'c' {
                     nonzero(first)?;
                 }
-                let text = if in_global { Vec::new() } else { Self::text(input) };
+                let text = if in_global {
+                    Vec::new()
+                } else {
+                    Self::text(input)
+                };
                 self.save_undo();
                 let k = text.len();
                 let at = match ch {
@@ -458,7 +486,11 @@ impl Ed {
             }
             Some('j') => {
                 print_mode = suffix(&mut c)?;
-                let (a, b) = if r.given < 2 { (first, first + 1) } else { (first, end) };
+                let (a, b) = if r.given < 2 {
+                    (first, first + 1)
+                } else {
+                    (first, end)
+                };
                 nonzero(a)?;
                 if b > last {
                     return err("Invalid address");
@@ -505,7 +537,10 @@ impl Ed {
                 if let Some(n) = file_arg(&mut c) {
                     self.name = Some(n);
                 }
-                let name = self.name.clone().ok_or_else(|| Error("No current filename".into()))?;
+                let name = self
+                    .name
+                    .clone()
+                    .ok_or_else(|| Error("No current filename".into()))?;
                 let _ = writeln!(self.out, "{name}");
             }
             Some('r') => {
@@ -563,10 +598,8 @@ impl Ed {
             }
             Some('H') => {
                 self.verbose = !self.verbose;
-                if self.verbose {
-                    if let Some(e) = &self.last_error {
-                        let _ = writeln!(self.out, "{e}");
-                    }
+                if let (true, Some(e)) = (self.verbose, &self.last_error) {
+                    let _ = writeln!(self.out, "{e}");
                 }
             }
             Some('P') => self.prompt_on = !self.prompt_on,
@@ -616,7 +649,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         }
     }
     // A script in a regular file ends at its first error (as GNU ed does).
-    let script_file = crate::wsh::fstat(0).is_ok_and(|s| s.mode & crate::wsh::S_IFMT == crate::wsh::S_IFREG);
+    let script_file =
+        crate::wsh::fstat(0).is_ok_and(|s| s.mode & crate::wsh::S_IFMT == crate::wsh::S_IFREG);
     let mut input = io::stdin().lock();
     let mut line = String::new();
     loop {

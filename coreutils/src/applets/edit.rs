@@ -42,7 +42,8 @@ impl Buffer {
     pub fn splice(&mut self, start: usize, end: usize, new: Vec<String>) {
         let n = new.len();
         self.lines.splice(start..end, new);
-        self.marked.splice(start..end, std::iter::repeat_n(false, n));
+        self.marked
+            .splice(start..end, std::iter::repeat_n(false, n));
     }
 
     /// Takes the mark of the first marked line at or after `from` (0-based), or
@@ -201,7 +202,11 @@ impl<'a> Cursor<'a> {
 
     /// A decimal number, if one is next.
     pub fn number(&mut self) -> Option<usize> {
-        let digits: String = self.rest().chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = self
+            .rest()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         if digits.is_empty() {
             return None;
         }
@@ -348,7 +353,9 @@ pub fn address(
         }
         Some('\'') => {
             c.bump();
-            let m = c.bump().ok_or_else(|| Error("Invalid mark character".into()))?;
+            let m = c
+                .bump()
+                .ok_or_else(|| Error("Invalid mark character".into()))?;
             Some(marks(m).ok_or_else(|| Error("Invalid address".into()))? as isize)
         }
         _ => None,
@@ -377,8 +384,14 @@ pub fn address(
             _ => break,
         };
         c.bump();
-        let n = c.number().map_or(1, |n| n.min(isize::MAX as usize) as isize);
-        value = Some(value.unwrap_or(cur as isize).saturating_add(sign.saturating_mul(n)));
+        let n = c
+            .number()
+            .map_or(1, |n| n.min(isize::MAX as usize) as isize);
+        value = Some(
+            value
+                .unwrap_or(cur as isize)
+                .saturating_add(sign.saturating_mul(n)),
+        );
     }
     match value {
         None => Ok(None),
@@ -401,7 +414,11 @@ pub fn search(buf: &Buffer, cur: usize, re: &Regex, forward: bool) -> Result<usi
             return Ok(line);
         }
     }
-    err(if n == 0 { "Invalid address" } else { "No match" })
+    err(if n == 0 {
+        "Invalid address"
+    } else {
+        "No match"
+    })
 }
 
 /// Expands the replacement `repl` for one match: `&` (and vim's `\0`) is the
@@ -523,7 +540,12 @@ pub fn resolve_repl(repl: &str, mem: &Memory, dialect: Dialect) -> Result<String
 
 /// Moves lines `first..=last` to after line `dest` (0: to the top); returns the
 /// new number of the last moved line. `dest` must lie outside the range.
-pub fn move_lines(buf: &mut Buffer, first: usize, last: usize, dest: usize) -> Result<usize, Error> {
+pub fn move_lines(
+    buf: &mut Buffer,
+    first: usize,
+    last: usize,
+    dest: usize,
+) -> Result<usize, Error> {
     if dest >= first && dest < last {
         return err("Invalid destination");
     }

@@ -56,7 +56,11 @@ fn parse(a: &[String]) -> Result<Opts, String> {
                         'N' => o.numbers = true,
                         'S' => o.chop = true,
                         'R' | 'r' | 'X' | 'K' | 'i' => {}
-                        _ => return Err(format!("There is no -{c} option (\"less --help\" for help)")),
+                        _ => {
+                            return Err(format!(
+                                "There is no -{c} option (\"less --help\" for help)"
+                            ));
+                        }
                     }
                 }
             }

@@ -368,7 +368,10 @@ impl Keys {
         let bytes: Vec<u8> = self.pending.drain(..len).collect();
         Ok(Some(match bytes.as_slice() {
             b"\r" | b"\n" => Key::Enter,
-            _ => match std::str::from_utf8(&bytes).ok().and_then(|s| s.chars().next()) {
+            _ => match std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|s| s.chars().next())
+            {
                 Some(c) => Key::Char(c),
                 None => Key::Other,
             },

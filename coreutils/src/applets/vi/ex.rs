@@ -95,7 +95,11 @@ fn exec(ed: &mut Editor, line: &str, input: Option<&mut dyn BufRead>) -> Result<
         std::mem::swap(&mut r.first, &mut r.last);
     }
     c.skip_blanks();
-    let word: String = c.rest().chars().take_while(char::is_ascii_alphabetic).collect();
+    let word: String = c
+        .rest()
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect();
     let name = if word.is_empty() {
         match c.peek() {
             Some(ch @ ('&' | '=' | '#')) => {
@@ -107,13 +111,19 @@ fn exec(ed: &mut Editor, line: &str, input: Option<&mut dyn BufRead>) -> Result<
         }
     } else {
         // `s` and `g` take any delimiter right after them: `s#a#b#`, `g/x/d`.
-        let short = ["s", "g", "v"]
-            .into_iter()
-            .find(|s| word.starts_with(s) && !COMMANDS.iter().any(|(n, m)| n.starts_with(&word) && word.len() >= *m));
+        let short = ["s", "g", "v"].into_iter().find(|s| {
+            word.starts_with(s)
+                && !COMMANDS
+                    .iter()
+                    .any(|(n, m)| n.starts_with(&word) && word.len() >= *m)
+        });
         let taken = short.map_or(word.len(), str::len);
         c.pos += taken;
         let w = &word[..taken];
-        match COMMANDS.iter().find(|(n, m)| n.starts_with(w) && w.len() >= *m) {
+        match COMMANDS
+            .iter()
+            .find(|(n, m)| n.starts_with(w) && w.len() >= *m)
+        {
             Some((n, _)) => n.to_string(),
             None => return err(&format!("E492: Not an editor command: {}", line.trim())),
         }
@@ -149,7 +159,10 @@ fn exec(ed: &mut Editor, line: &str, input: Option<&mut dyn BufRead>) -> Result<
 
 /// Commands for which line 0 means "before the first line".
 fn zero_ok(name: &str) -> bool {
-    matches!(name, "put" | "read" | "append" | "insert" | "copy" | "t" | "move" | "")
+    matches!(
+        name,
+        "put" | "read" | "append" | "insert" | "copy" | "t" | "move" | ""
+    )
 }
 
 /// Lines of a printing command, in vim's `:print`/`:number`/`:list` forms.
@@ -243,7 +256,11 @@ fn command(
             };
         }
         "join" => {
-            let (a, b) = if r.given < 2 { (first, first + 1) } else { (first, last) };
+            let (a, b) = if r.given < 2 {
+                (first, first + 1)
+            } else {
+                (first, last)
+            };
             let b = b.min(ed.buf.last());
             if a < b {
                 join(ed, a, b, !bang, ed.batch);
@@ -251,7 +268,11 @@ fn command(
         }
         "write" | "wq" | "xit" | "wqall" | "xall" => {
             let whole = r.given == 0;
-            let (first, last) = if whole { (1, ed.buf.last()) } else { (first, last) };
+            let (first, last) = if whole {
+                (1, ed.buf.last())
+            } else {
+                (first, last)
+            };
             let skip = matches!(name, "xit" | "xall") && !ed.modified && arg.is_empty();
             if !skip {
                 write(ed, first, last, whole, arg, bang)?;
@@ -270,7 +291,11 @@ fn command(
             if ed.modified && !bang {
                 return err("E37: No write since last change (add ! to override)");
             }
-            let name = if arg.is_empty() { ed.name.clone() } else { Some(arg.to_string()) };
+            let name = if arg.is_empty() {
+                ed.name.clone()
+            } else {
+                Some(arg.to_string())
+            };
             let Some(name) = name else {
                 return err("E32: No file name");
             };
@@ -283,11 +308,16 @@ fn command(
             }
         }
         "read" => {
-            let name = if arg.is_empty() { ed.name.clone() } else { Some(arg.to_string()) };
+            let name = if arg.is_empty() {
+                ed.name.clone()
+            } else {
+                Some(arg.to_string())
+            };
             let Some(name) = name else {
                 return err("E32: No file name");
             };
-            let bytes = std::fs::read(&name).map_err(|_| Error(format!("E484: Can't open file {name}")))?;
+            let bytes =
+                std::fs::read(&name).map_err(|_| Error(format!("E484: Can't open file {name}")))?;
             let (lines, _) = edit::split_lines(&bytes);
             let k = lines.len();
             let was_empty = ed.no_lines;
@@ -311,13 +341,17 @@ fn command(
         "undo" | "redo" => ed.undo(name == "redo"),
         "mark" => {
             let m = arg.chars().next().filter(char::is_ascii_lowercase);
-            let m = m.ok_or_else(|| Error("E191: Argument must be a letter or forward/backward quote".into()))?;
+            let m = m.ok_or_else(|| {
+                Error("E191: Argument must be a letter or forward/backward quote".into())
+            })?;
             ed.marks.insert(m, last.max(1));
         }
         "sort" => sort(ed, r, bang, arg)?,
         "append" | "insert" | "change" => {
             let Some(input) = input else {
-                return err("E492: :append, :insert and :change need text lines (a script on standard input)");
+                return err(
+                    "E492: :append, :insert and :change need text lines (a script on standard input)",
+                );
             };
             let mut text = Vec::new();
             let mut l = String::new();
@@ -361,11 +395,15 @@ fn command(
 
 /// `:d 3` and `:y 3`: a count after the command makes the range end there.
 fn count_range(r: Range, arg: &str, last: usize) -> Result<(usize, usize), Error> {
-    let arg = arg.trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == '"').trim();
+    let arg = arg
+        .trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == '"')
+        .trim();
     if arg.is_empty() {
         return Ok((r.first, r.last));
     }
-    let n: usize = arg.parse().map_err(|_| Error("E488: Trailing characters".into()))?;
+    let n: usize = arg
+        .parse()
+        .map_err(|_| Error("E488: Trailing characters".into()))?;
     if n == 0 {
         return err("E939: Positive count required");
     }
@@ -379,7 +417,9 @@ fn string_literal(expr: &str) -> Result<Vec<String>, Error> {
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .or_else(|| e.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
-        .ok_or_else(|| Error("E15: Invalid expression (only a quoted string is supported)".into()))?;
+        .ok_or_else(|| {
+            Error("E15: Invalid expression (only a quoted string is supported)".into())
+        })?;
     Ok(inner.split("\\n").map(str::to_string).collect())
 }
 
@@ -391,7 +431,11 @@ pub fn join(ed: &mut Editor, a: usize, b: usize, spaces: bool, two_after_period:
     let mut col = 0;
     for n in a + 1..=b {
         let next = ed.buf.line(n);
-        let trimmed = if spaces { next.trim_start_matches([' ', '\t']) } else { next };
+        let trimmed = if spaces {
+            next.trim_start_matches([' ', '\t'])
+        } else {
+            next
+        };
         col = joined.chars().count();
         if spaces && !trimmed.is_empty() && !trimmed.starts_with(')') && !joined.is_empty() {
             if joined.ends_with([' ', '\t']) {
@@ -412,12 +456,23 @@ pub fn join(ed: &mut Editor, a: usize, b: usize, spaces: bool, two_after_period:
     ed.col = col;
 }
 
-fn write(ed: &mut Editor, first: usize, last: usize, whole: bool, arg: &str, _bang: bool) -> Result<(), Error> {
+fn write(
+    ed: &mut Editor,
+    first: usize,
+    last: usize,
+    whole: bool,
+    arg: &str,
+    _bang: bool,
+) -> Result<(), Error> {
     let (append, file) = match arg.strip_prefix(">>") {
         Some(f) => (true, f.trim()),
         None => (false, arg),
     };
-    let name = if file.is_empty() { ed.name.clone() } else { Some(file.to_string()) };
+    let name = if file.is_empty() {
+        ed.name.clone()
+    } else {
+        Some(file.to_string())
+    };
     let Some(name) = name else {
         return err("E32: No file name");
     };
@@ -443,7 +498,10 @@ fn write(ed: &mut Editor, first: usize, last: usize, whole: bool, arg: &str, _ba
     let lines = if ed.no_lines { 0 } else { last + 1 - first };
     let new = if existed { "" } else { "[New] " };
     if !ed.batch {
-        ed.message = Some(format!("\"{name}\" {new}{lines}L, {}B written", bytes.len()));
+        ed.message = Some(format!(
+            "\"{name}\" {new}{lines}L, {}B written",
+            bytes.len()
+        ));
     }
     Ok(())
 }
@@ -454,7 +512,10 @@ fn substitute(ed: &mut Editor, r: Range, c: &mut Cursor, repeat: bool) -> Result
         Some(d) if !repeat && !d.is_ascii_alphanumeric() && !matches!(d, ' ' | '"' | '|' | '&') => {
             c.bump();
             let (pat, _) = c.delimited(d);
-            let re = ed.mem.regex(&pat, Dialect::Vim).map_err(|_| Error(format!("E486: Pattern not found: {pat}")))?;
+            let re = ed
+                .mem
+                .regex(&pat, Dialect::Vim)
+                .map_err(|_| Error(format!("E486: Pattern not found: {pat}")))?;
             let (repl, _) = c.delimited(d);
             let repl = edit::resolve_repl(&repl, &ed.mem, Dialect::Vim)?;
             ed.mem.last_repl = Some(repl.clone());
@@ -529,7 +590,11 @@ fn global(ed: &mut Editor, r: Range, c: &mut Cursor, invert: bool) -> Result<(),
     let (pat, _) = c.delimited(delim);
     let re = ed.mem.regex(&pat, Dialect::Vim)?;
     let cmd = c.rest().to_string();
-    let (first, last) = if r.given == 0 { (1, ed.buf.last()) } else { (r.first.max(1), r.last) };
+    let (first, last) = if r.given == 0 {
+        (1, ed.buf.last())
+    } else {
+        (r.first.max(1), r.last)
+    };
     ed.buf.marked.iter_mut().for_each(|m| *m = false);
     let mut any = false;
     for n in first..=last {
@@ -549,7 +614,11 @@ fn global(ed: &mut Editor, r: Range, c: &mut Cursor, invert: bool) -> Result<(),
         }
         return Ok(());
     }
-    let cmd = if cmd.trim().is_empty() { "p".to_string() } else { cmd };
+    let cmd = if cmd.trim().is_empty() {
+        "p".to_string()
+    } else {
+        cmd
+    };
     let mut hint = 0;
     while let Some(n) = ed.buf.take_mark(hint) {
         hint = n - 1;
@@ -575,7 +644,11 @@ fn global(ed: &mut Editor, r: Range, c: &mut Cursor, invert: bool) -> Result<(),
 
 /// `:normal KEYS`, once per line of the range (once at the cursor without one).
 fn normal_cmd(ed: &mut Editor, r: Range, keys: &str) -> Result<(), Error> {
-    let lines: Vec<usize> = if r.given == 0 { vec![ed.buf.cur] } else { (r.first..=r.last).collect() };
+    let lines: Vec<usize> = if r.given == 0 {
+        vec![ed.buf.cur]
+    } else {
+        (r.first..=r.last).collect()
+    };
     let open = ed.unit_open;
     // Line numbers shift as lines come and go: walk them with global's marks.
     ed.buf.marked.iter_mut().for_each(|m| *m = false);
@@ -606,7 +679,11 @@ fn normal_cmd(ed: &mut Editor, r: Range, keys: &str) -> Result<(), Error> {
 
 /// `:sort` with `!` (reverse), `n` (by the first number), `u` (unique), `i` (ignore case).
 fn sort(ed: &mut Editor, r: Range, reverse: bool, arg: &str) -> Result<(), Error> {
-    let (first, last) = if r.given == 0 { (1, ed.buf.last()) } else { (r.first, r.last) };
+    let (first, last) = if r.given == 0 {
+        (1, ed.buf.last())
+    } else {
+        (r.first, r.last)
+    };
     if arg.chars().any(|c| !"nuir ".contains(c)) {
         return err("E474: Invalid argument (sort takes only n, u, i)");
     }
@@ -615,7 +692,10 @@ fn sort(ed: &mut Editor, r: Range, reverse: bool, arg: &str) -> Result<(), Error
     let number = |s: &str| -> Option<i64> {
         let start = s.find(|c: char| c.is_ascii_digit())?;
         let neg = start > 0 && s.as_bytes()[start - 1] == b'-';
-        let digits: String = s[start..].chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = s[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         let v: i64 = digits.parse().unwrap_or(i64::MAX);
         Some(if neg { -v } else { v })
     };

@@ -349,11 +349,14 @@ fn parse(a: &[String]) -> Result<Opts, String> {
         }
         match s {
             "--" => only_files = true,
-            "-c" => o
-                .commands
-                .push(it.next().ok_or("vi: argument missing after \"-c\"")?.clone()),
+            "-c" => o.commands.push(
+                it.next()
+                    .ok_or("vi: argument missing after \"-c\"")?
+                    .clone(),
+            ),
             "-u" | "-i" => {
-                it.next().ok_or(format!("vi: argument missing after \"{s}\""))?;
+                it.next()
+                    .ok_or(format!("vi: argument missing after \"{s}\""))?;
             }
             "--clean" | "--noplugin" => {}
             s if s.starts_with('+') => o.commands.push(match &s[1..] {
@@ -382,10 +385,8 @@ fn parse(a: &[String]) -> Result<Opts, String> {
 /// `vi -es`: the -c commands, then ex commands from standard input.
 fn batch(o: &Opts) -> i32 {
     let mut ed = Editor::new(true);
-    if let Some(f) = &o.file {
-        if let Err(e) = ed.load(f) {
-            ed.error(&e);
-        }
+    if let Some(Err(e)) = o.file.as_ref().map(|f| ed.load(f)) {
+        ed.error(&e);
     }
     // Ex mode starts on the last line.
     ed.buf.cur = ed.buf.last();

@@ -151,7 +151,11 @@ fn motion(
             (l, c.saturating_sub(n), Kind::Exclusive)
         }
         Key::Char('l') | Key::Right | Key::Char(' ') => {
-            let max = if op.is_some() { len } else { len.saturating_sub(1) };
+            let max = if op.is_some() {
+                len
+            } else {
+                len.saturating_sub(1)
+            };
             if c >= max {
                 return None;
             }
@@ -183,9 +187,9 @@ fn motion(
             if op == Some('c') && class(walk.at((l, c)), big) != 0 {
                 let mut p = (l, c);
                 for i in 0..n {
-                    let at_end = walk
-                        .next(p)
-                        .is_none_or(|q| q.0 != p.0 || class(walk.at(q), big) != class(walk.at(p), big));
+                    let at_end = walk.next(p).is_none_or(|q| {
+                        q.0 != p.0 || class(walk.at(q), big) != class(walk.at(p), big)
+                    });
                     if !(i == 0 && at_end) {
                         p = walk.word_end(p, big);
                     }
@@ -220,7 +224,11 @@ fn motion(
             for _ in 0..n {
                 p = walk.word_end(p, e == 'E');
             }
-            (p.0, p.1.min(walk.len(p.0).saturating_sub(1)), Kind::Inclusive)
+            (
+                p.0,
+                p.1.min(walk.len(p.0).saturating_sub(1)),
+                Kind::Inclusive,
+            )
         }
         Key::Char('G') => {
             let t = if counted { n.min(last) } else { last };
@@ -274,7 +282,12 @@ pub fn command(ed: &mut Editor, input: &mut dyn Input) -> bool {
         if d == '0' && count.is_none() {
             break;
         }
-        count = Some(count.unwrap_or(0).saturating_mul(10).saturating_add(d as usize - '0' as usize));
+        count = Some(
+            count
+                .unwrap_or(0)
+                .saturating_mul(10)
+                .saturating_add(d as usize - '0' as usize),
+        );
         match input.key() {
             Some(k) => key = k,
             None => return false,
@@ -286,7 +299,11 @@ pub fn command(ed: &mut Editor, input: &mut dyn Input) -> bool {
     match key {
         Key::Char(':') => {
             if let Some(line) = read_line(ed, input, ':') {
-                let range = if counted { format!(".,.+{}", n - 1) } else { String::new() };
+                let range = if counted {
+                    format!(".,.+{}", n - 1)
+                } else {
+                    String::new()
+                };
                 ex::run(ed, &format!("{range}{line}"), None);
             }
         }
@@ -350,7 +367,11 @@ pub fn command(ed: &mut Editor, input: &mut dyn Input) -> bool {
                 if d == '0' && m.is_none() {
                     break;
                 }
-                m = Some(m.unwrap_or(0).saturating_mul(10).saturating_add(d as usize - '0' as usize));
+                m = Some(
+                    m.unwrap_or(0)
+                        .saturating_mul(10)
+                        .saturating_add(d as usize - '0' as usize),
+                );
                 match input.key() {
                     Some(x) => k = x,
                     None => return false,
@@ -422,7 +443,8 @@ pub fn command(ed: &mut Editor, input: &mut dyn Input) -> bool {
             _ => {}
         },
         Key::Char('\x03') => {
-            ed.message = Some("Type  :qa!  and press <Enter> to abandon all changes and exit Vim".into());
+            ed.message =
+                Some("Type  :qa!  and press <Enter> to abandon all changes and exit Vim".into());
         }
         Key::Char(ch @ ('\x06' | '\x02' | '\x04' | '\x15')) | Key::Char(ch @ ('\x0c' | ESC)) => {
             let page = 20usize;
@@ -440,7 +462,11 @@ pub fn command(ed: &mut Editor, input: &mut dyn Input) -> bool {
         }
         Key::PageDown | Key::PageUp => {
             let last = ed.buf.last();
-            ed.buf.cur = if key == Key::PageDown { (l + 20 * n).min(last) } else { l.saturating_sub(20 * n).max(1) };
+            ed.buf.cur = if key == Key::PageDown {
+                (l + 20 * n).min(last)
+            } else {
+                l.saturating_sub(20 * n).max(1)
+            };
         }
         k => match motion(ed, input, k, n, counted, None) {
             Some((tl, tc, _)) => {
@@ -535,7 +561,11 @@ fn text_between(ed: &Editor, from: (usize, usize), to: (usize, usize)) -> Vec<St
         let chars: Vec<char> = ed.buf.line(line).chars().collect();
         let a = if line == from.0 { from.1 } else { 0 };
         let b = if line == to.0 { to.1 } else { chars.len() };
-        out.push(chars[a.min(chars.len())..b.min(chars.len())].iter().collect());
+        out.push(
+            chars[a.min(chars.len())..b.min(chars.len())]
+                .iter()
+                .collect(),
+        );
     }
     out
 }
@@ -583,7 +613,12 @@ fn put(ed: &mut Editor, after: bool, n: usize) {
         return;
     }
     let chars: Vec<char> = ed.line().chars().collect();
-    let at = if after && !chars.is_empty() { ed.col + 1 } else { ed.col }.min(chars.len());
+    let at = if after && !chars.is_empty() {
+        ed.col + 1
+    } else {
+        ed.col
+    }
+    .min(chars.len());
     let head: String = chars[..at].iter().collect();
     let tail: String = chars[at..].iter().collect();
     let mut text = reg.text.join("\n");
@@ -634,11 +669,9 @@ fn insert(ed: &mut Editor, input: &mut dyn Input) {
                     ed.col = prev_len;
                 }
             }
-            Key::Delete => {
-                if c < chars.len() {
-                    let new: String = chars[..c].iter().chain(&chars[c + 1..]).collect();
-                    ed.buf.lines[l - 1] = new;
-                }
+            Key::Delete if c < chars.len() => {
+                let new: String = chars[..c].iter().chain(&chars[c + 1..]).collect();
+                ed.buf.lines[l - 1] = new;
             }
             Key::Left => ed.col = c.saturating_sub(1),
             Key::Right => ed.col = (c + 1).min(chars.len()),
@@ -647,7 +680,11 @@ fn insert(ed: &mut Editor, input: &mut dyn Input) {
             Key::Home => ed.col = 0,
             Key::End => ed.col = chars.len(),
             Key::Char(ch) if ch == '\t' || !ch.is_control() => {
-                let new: String = chars[..c].iter().chain(std::iter::once(&ch)).chain(&chars[c..]).collect();
+                let new: String = chars[..c]
+                    .iter()
+                    .chain(std::iter::once(&ch))
+                    .chain(&chars[c..])
+                    .collect();
                 ed.buf.lines[l - 1] = new;
                 ed.col = c + 1;
             }
@@ -687,7 +724,8 @@ fn search(ed: &mut Editor, forward: bool, n: usize) {
     let last = ed.buf.last();
     for _ in 0..n {
         let (l, c) = (ed.buf.cur, ed.col);
-        let byte_of = |line: &str, col: usize| line.char_indices().nth(col).map_or(line.len(), |(b, _)| b);
+        let byte_of =
+            |line: &str, col: usize| line.char_indices().nth(col).map_or(line.len(), |(b, _)| b);
         let col_of = |line: &str, b: usize| line[..b].chars().count();
         let mut found = None;
         let mut wrapped = false;

@@ -98,7 +98,11 @@ pub fn frame(ed: &mut Editor, rows: usize, cols: usize, cmdline: Option<&str>) -
         out.push_str(&format!("\x1b[{};{}H{ruler}", rows, cols - 17));
     }
     match cmdline {
-        Some(c) => out.push_str(&format!("\x1b[{};{}H", rows, c.chars().count().min(cols - 1) + 1)),
+        Some(c) => out.push_str(&format!(
+            "\x1b[{};{}H",
+            rows,
+            c.chars().count().min(cols - 1) + 1
+        )),
         None => out.push_str(&format!("\x1b[{};{}H", cursor.0 + 1, cursor.1 + 1)),
     }
     out.push_str("\x1b[?25h");
