@@ -35,8 +35,8 @@ fn bottom(s: &str) -> String {
 fn wait_prompt(t: &Term) {
     wait_visible(t, "the prompt after vi", |s| {
         s.lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
+            .rev()
+            .find(|l| !l.trim().is_empty())
             .is_some_and(|l| is_prompt(l.trim_end()))
     });
 }
