@@ -154,6 +154,7 @@ fn vi_batch_mode_matches_vim_es() {
         vi_case("-c 'bogus' -c '9d' -c 'q' -c 'q!'"),
         vi_case("-c 'w g' -c '1d' -c 'x' && cat g"),
         vi_case("-c '%d' -c 'wq'"),
+        vi_case("-c '1norm x..' -c '2norm dw.' -c '3norm Ax' -c '4norm .' -c '5norm 2x' -c '5norm 3.' -c wq"),
     ];
     assert_same(&cases.iter().map(String::as_str).collect::<Vec<_>>());
 }

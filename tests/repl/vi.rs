@@ -52,18 +52,20 @@ fn vi_inserts_text_and_writes_a_new_file() {
     t.key("Escape");
     t.type_text("oline two");
     t.key("Escape");
-    // 0, w and x: "hello world" loses the w of "world"; A appends.
+    // 0, w and x: "hello world" loses the w of "world"; A appends, and `.`
+    // appends again on the next line.
     t.type_text("k0wxA!");
     t.key("Escape");
+    t.type_text("j.");
     wait_visible(&t, "the edited lines", |s| {
-        has_line(s, "hello orld!") && has_line(s, "line two")
+        has_line(s, "hello orld!") && has_line(s, "line two!")
     });
     t.type_text(":wq");
     t.key("Enter");
     wait_prompt(&t);
     t.line("cat /tmp/new.txt; echo status $?");
     t.wait_for("the file vi wrote", |s| {
-        has_line(s, "hello orld!") && has_line(s, "line two") && has_line(s, "status 0")
+        has_line(s, "hello orld!") && has_line(s, "line two!") && has_line(s, "status 0")
     });
 }
 

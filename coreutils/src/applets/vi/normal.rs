@@ -73,6 +73,15 @@ impl Walk<'_> {
             if class(self.at(p), big) == start {
                 return (p.0, self.len(p.0));
             }
+        } else if self.empty_line(p) {
+            // From an empty line: on to the next word (or empty line).
+            match self.next(p) {
+                Some(q) => p = q,
+                None => return p,
+            }
+            if self.empty_line(p) {
+                return p;
+            }
         }
         while class(self.at(p), big) == 0 && !self.empty_line(p) {
             match self.next(p) {
@@ -203,12 +212,11 @@ fn motion(
             if p == (l, c) || (op.is_none() && p == (l, len) && c + 1 >= len) {
                 return None;
             }
-            if op.is_some() && p.0 > l {
-                // An operator stops at the end of the line the motion left.
+            if op.is_some() && p.0 > l && len > 0 {
+                // vim: with an operator, a word at the end of a line ends the text
+                // operated on there, not at the next line's first word.
                 let line = p.0 - 1;
-                let end = if p.1 == 0 { walk.len(line) } else { p.1 };
-                let line = if p.1 == 0 { line } else { p.0 };
-                return Some((line, end, Kind::Exclusive));
+                return Some((line, walk.len(line), Kind::Exclusive));
             }
             (p.0, p.1, Kind::Exclusive)
         }
@@ -270,6 +278,53 @@ fn motion(
 
 /// Runs one normal-mode command; false when the keys have run out.
 pub fn command(ed: &mut Editor, input: &mut dyn Input) -> bool {
+    let mut rec = Recorder {
+        inner: input,
+        keys: Vec::new(),
+    };
+    let more = one(ed, &mut rec);
+    // A command that changed the text is what `.` repeats (not `:`, not `.` itself).
+    let first = rec.keys.iter().find(|k| !matches!(k, Key::Char('0'..='9')));
+    if ed.unit_open && !matches!(first, Some(Key::Char(':' | '.' | 'u' | '\x12'))) {
+        ed.last_change = rec.keys;
+    }
+    more
+}
+
+/// The keys a command reads, kept for `.`.
+struct Recorder<'a> {
+    inner: &'a mut dyn Input,
+    keys: Vec<Key>,
+}
+
+impl Input for Recorder<'_> {
+    fn key(&mut self) -> Option<Key> {
+        let k = self.inner.key()?;
+        self.keys.push(k);
+        Some(k)
+    }
+
+    fn redraw(&mut self, ed: &mut Editor, cmdline: Option<&str>) {
+        self.inner.redraw(ed, cmdline);
+    }
+}
+
+/// Keys replayed by `.`.
+struct Replay {
+    keys: Vec<Key>,
+    at: usize,
+}
+
+impl Input for Replay {
+    fn key(&mut self) -> Option<Key> {
+        let k = *self.keys.get(self.at)?;
+        self.at += 1;
+        Some(k)
+    }
+}
+
+/// Runs one normal-mode command; false when the keys have run out.
+fn one(ed: &mut Editor, input: &mut dyn Input) -> bool {
     ed.unit_open = false;
     ed.mode = Mode::Normal;
     ed.beeped = false;
@@ -437,6 +492,23 @@ pub fn command(ed: &mut Editor, input: &mut dyn Input) -> bool {
                 ed.col = end;
             }
         }
+        Key::Char('.') => {
+            let mut keys = ed.last_change.clone();
+            if counted {
+                // A count given to `.` replaces the command's own.
+                let digits = keys
+                    .iter()
+                    .take_while(|k| matches!(k, Key::Char('0'..='9')))
+                    .count();
+                keys.splice(..digits, n.to_string().chars().map(Key::Char));
+            }
+            if !keys.is_empty() {
+                let mut replay = Replay { keys, at: 0 };
+                one(ed, &mut replay);
+                // Insert mode ends with the replayed keys.
+                ed.mode = Mode::Normal;
+            }
+        }
         Key::Char('Z') => match input.key() {
             Some(Key::Char('Z')) => ex::run(ed, "x", None),
             Some(Key::Char('Q')) => ex::run(ed, "q!", None),
@@ -501,6 +573,17 @@ fn operate(ed: &mut Editor, input: &mut dyn Input, op: char, key: Key, n: usize,
             }
         }
     };
+    let mut kind = kind;
+    let (mut tl, mut tc) = (tl, tc);
+    if kind == Kind::Exclusive && tc == 0 && tl > l {
+        // vim's exclusive rules: an end in column 0 moves to the end of the line
+        // before; from at or before the first non-blank, the lines go whole.
+        tl -= 1;
+        tc = ed.len_of(tl);
+        if c <= ed.first_nonblank(l) {
+            kind = Kind::Linewise;
+        }
+    }
     if kind == Kind::Linewise {
         let (a, b) = (l.min(tl), l.max(tl));
         ed.reg = Register {
