@@ -5,6 +5,7 @@
 //! broker before every redraw.
 
 mod ex;
+mod motion;
 mod normal;
 mod screen;
 
