@@ -154,7 +154,15 @@ fn vi_batch_mode_matches_vim_es() {
         vi_case("-c 'bogus' -c '9d' -c 'q' -c 'q!'"),
         vi_case("-c 'w g' -c '1d' -c 'x' && cat g"),
         vi_case("-c '%d' -c 'wq'"),
-        vi_case("-c '1norm x..' -c '2norm dw.' -c '3norm Ax' -c '4norm .' -c '5norm 2x' -c '5norm 3.' -c wq"),
+        vi_case(
+            "-c '1norm x..' -c '2norm dw.' -c '3norm Ax' -c '4norm .' -c '5norm 2x' -c '5norm 3.' -c wq",
+        ),
+        vi_case(
+            "-c '1norm wciwX' -c '2norm 3ifoo' -c '3norm daw' -c '4norm 2ox' -c '%p' -c '1norm d9j' -c '$norm 3dd' -c '1norm 9k' -c 'q!'",
+        ),
+        vi_case(
+            "-c '2norm cbX' -c '1norm wdaw' -c '$norm 0d$' -c '%p' -c '1norm dGx' -c '%p' -c 'q!'",
+        ),
     ];
     assert_same(&cases.iter().map(String::as_str).collect::<Vec<_>>());
 }

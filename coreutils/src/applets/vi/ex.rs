@@ -172,6 +172,8 @@ fn print(ed: &mut Editor, r: Range, form: &str) {
         let text = match form {
             "number" => format!("{n:>7} {line}"),
             "list" => edit::escaped(&line, usize::MAX),
+            // vim's ex mode prints an empty line as one blank.
+            _ if line.is_empty() && ed.batch => " ".into(),
             _ => line,
         };
         ed.emit(text);
@@ -197,6 +199,9 @@ fn command(
         }
         "substitute" | "&" => {}
         "print" | "number" | "list" | "#" => {
+            if ed.no_lines {
+                return err("E749: Empty buffer");
+            }
             let form = if name == "#" { "number" } else { name };
             print(ed, r, form);
         }
@@ -667,6 +672,7 @@ fn normal_cmd(ed: &mut Editor, r: Range, keys: &str) -> Result<(), Error> {
         while normal::command(ed, &mut input) && !ed.beeped {
             ed.unit_open = true;
         }
+
         ed.mode = super::Mode::Normal;
         ed.clamp();
         if ed.quit {

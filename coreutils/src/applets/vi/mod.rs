@@ -29,7 +29,7 @@ Edit FILE on the terminal; with -es, run ex commands on it without a screen.
       --help    display this help and exit
 
 Normal mode: h j k l w b e W B E 0 ^ $ gg G f t F T (with counts), x X D C s S
-J r ~ dd cc yy and d c y with a motion, p P, i a A I o O, u Ctrl-R, ., / ? n N,
+J r ~ dd cc yy and d c y with a motion (or iw aw), p P, i a A I o O, u Ctrl-R, ., / ? n N,
 Ctrl-F Ctrl-B Ctrl-D Ctrl-U, ZZ ZQ, : for a command line. Insert mode ends with
 Esc (or Ctrl-C). Ctrl-C never ends vi.
 Ex commands: :w [FILE] :w! :wq :x :q :q! :qa :e[!] [FILE] :N (go to line N)

@@ -167,6 +167,11 @@ pub fn motion(
             }
             (l, (c + n).min(max), Kind::Exclusive)
         }
+        // With an operator, a count past the end fails rather than stopping there.
+        Key::Char('j') | Key::Down | Key::Char('\x0e') if op.is_some() && n > last - l => {
+            return None;
+        }
+        Key::Char('k') | Key::Up | Key::Char('\x10') if op.is_some() && n >= l => return None,
         Key::Char('j') | Key::Down | Key::Char('\x0e') if l < last => {
             (l.saturating_add(n).min(last), c, Kind::Linewise)
         }

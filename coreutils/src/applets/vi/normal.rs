@@ -119,7 +119,7 @@ fn one(ed: &mut Editor, input: &mut dyn Input) -> bool {
                 Key::Char('I') => ed.first_nonblank(l),
                 _ => c,
             };
-            insert(ed, input);
+            insert(ed, input, n, false);
         }
         Key::Char(o @ ('o' | 'O')) => {
             ed.change();
@@ -127,7 +127,7 @@ fn one(ed: &mut Editor, input: &mut dyn Input) -> bool {
             ed.buf.splice(at, at, vec![String::new()]);
             ed.buf.cur = at + 1;
             ed.col = 0;
-            insert(ed, input);
+            insert(ed, input, n, true);
         }
         Key::Char('x') | Key::Delete => {
             if ed.len_of(l) > 0 {
@@ -293,9 +293,19 @@ fn operate(ed: &mut Editor, input: &mut dyn Input, op: char, key: Key, n: usize,
     let (tl, tc, kind) = if key == Key::Char(op) {
         let end = l.saturating_add(n - 1);
         if end > ed.buf.last() {
+            ed.beeped = true;
             return;
         }
         (end, 0, Kind::Linewise)
+    } else if let Key::Char(around @ ('i' | 'a')) = key {
+        // The text objects iw aw iW aW: the word under the cursor.
+        let Some(Key::Char(w @ ('w' | 'W'))) = input.key() else {
+            ed.beeped = true;
+            return;
+        };
+        let (start, end) = word_object(ed.line(), c, w == 'W', around == 'a');
+        ed.col = start;
+        (l, end, Kind::Exclusive)
     } else {
         match motion(ed, input, key, n, counted, Some(op)) {
             Some(m) => m,
@@ -305,19 +315,22 @@ fn operate(ed: &mut Editor, input: &mut dyn Input, op: char, key: Key, n: usize,
             }
         }
     };
+    let c = ed.col;
     let mut kind = kind;
-    let (mut tl, mut tc) = (tl, tc);
-    if kind == Kind::Exclusive && tc == 0 && tl > l {
+    let (mut from, mut to) = ((l, c), (tl, tc));
+    if to < from {
+        std::mem::swap(&mut from, &mut to);
+    }
+    if kind == Kind::Exclusive && to.1 == 0 && to.0 > from.0 {
         // vim's exclusive rules: an end in column 0 moves to the end of the line
         // before; from at or before the first non-blank, the lines go whole.
-        tl -= 1;
-        tc = ed.len_of(tl);
-        if c <= ed.first_nonblank(l) {
+        to = (to.0 - 1, ed.len_of(to.0 - 1));
+        if from.1 <= ed.first_nonblank(from.0) {
             kind = Kind::Linewise;
         }
     }
     if kind == Kind::Linewise {
-        let (a, b) = (l.min(tl), l.max(tl));
+        let (a, b) = (from.0, to.0);
         ed.reg = Register {
             text: ed.buf.lines[a - 1..b].to_vec(),
             linewise: true,
@@ -332,7 +345,7 @@ fn operate(ed: &mut Editor, input: &mut dyn Input, op: char, key: Key, n: usize,
                 ed.buf.splice(a - 1, b, vec![String::new()]);
                 ed.buf.cur = a;
                 ed.col = 0;
-                insert(ed, input);
+                insert(ed, input, 1, false);
             }
             _ => {
                 ed.buf.cur = a;
@@ -342,10 +355,6 @@ fn operate(ed: &mut Editor, input: &mut dyn Input, op: char, key: Key, n: usize,
             }
         }
         return;
-    }
-    let (mut from, mut to) = ((l, c), (tl, tc));
-    if to < from {
-        std::mem::swap(&mut from, &mut to);
     }
     if kind == Kind::Inclusive {
         to.1 = (to.1 + 1).min(ed.len_of(to.0));
@@ -363,10 +372,50 @@ fn operate(ed: &mut Editor, input: &mut dyn Input, op: char, key: Key, n: usize,
             cut_chars(ed, from, to, op == 'd');
             if op == 'c' {
                 ed.col = from.1;
-                insert(ed, input);
+                insert(ed, input, 1, false);
             }
         }
     }
+}
+
+/// The chars `iw` (or, with `around`, `aw`) covers at `col`: the run of chars of
+/// the cursor's class, and for `aw` the blanks after it (or else before it).
+fn word_object(line: &str, col: usize, big: bool, around: bool) -> (usize, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.is_empty() {
+        return (0, 0);
+    }
+    let class = |c: char| {
+        if c == ' ' || c == '\t' {
+            0
+        } else if big || c.is_alphanumeric() || c == '_' {
+            2
+        } else {
+            1
+        }
+    };
+    let col = col.min(chars.len() - 1);
+    let k = class(chars[col]);
+    let mut start = col;
+    while start > 0 && class(chars[start - 1]) == k {
+        start -= 1;
+    }
+    let mut end = col + 1;
+    while end < chars.len() && class(chars[end]) == k {
+        end += 1;
+    }
+    if around && k != 0 {
+        let after = end;
+        while end < chars.len() && class(chars[end]) == 0 {
+            end += 1;
+        }
+        if end == after {
+            while start > 0 && class(chars[start - 1]) == 0 {
+                start -= 1;
+            }
+        }
+    }
+    (start, end)
 }
 
 /// The text from `from` to `to` (exclusive), one string per line piece.
@@ -453,9 +502,11 @@ fn put(ed: &mut Editor, after: bool, n: usize) {
 }
 
 /// Insert mode until Esc (or Ctrl-C, or the end of the keys).
-fn insert(ed: &mut Editor, input: &mut dyn Input) {
+/// With a count `n`, the text typed goes in `n` times (on new lines for `o`/`O`).
+fn insert(ed: &mut Editor, input: &mut dyn Input, n: usize, lines: bool) {
     ed.change();
     ed.mode = Mode::Insert;
+    let mut typed = String::new();
     loop {
         input.redraw(ed, None);
         let Some(key) = input.key() else { break };
@@ -470,8 +521,10 @@ fn insert(ed: &mut Editor, input: &mut dyn Input) {
                 ed.buf.splice(l - 1, l, vec![head, tail]);
                 ed.buf.cur = l + 1;
                 ed.col = 0;
+                typed.push('\n');
             }
             Key::Char('\x7f') | Key::Char('\x08') => {
+                typed.pop();
                 if c > 0 {
                     let new: String = chars[..c - 1].iter().chain(&chars[c..]).collect();
                     ed.buf.lines[l - 1] = new;
@@ -502,10 +555,30 @@ fn insert(ed: &mut Editor, input: &mut dyn Input) {
                     .collect();
                 ed.buf.lines[l - 1] = new;
                 ed.col = c + 1;
+                typed.push(ch);
             }
-            _ => {}
+            // Moving about starts the text over (what a count repeats).
+            _ => typed.clear(),
         }
         ed.clamp();
+    }
+    if n > 1 && !typed.is_empty() {
+        let once = if lines { format!("\n{typed}") } else { typed };
+        let l = ed.buf.cur;
+        let chars: Vec<char> = ed.line().chars().collect();
+        let c = ed.col.min(chars.len());
+        let head: String = chars[..c].iter().collect();
+        let tail: String = chars[c..].iter().collect();
+        let text = head + &once.repeat(n - 1);
+        let mut pieces: Vec<String> = text.split('\n').map(str::to_string).collect();
+        let k = pieces.len();
+        let col = pieces.last().map_or(0, |p| p.chars().count());
+        if let Some(p) = pieces.last_mut() {
+            p.push_str(&tail);
+        }
+        ed.buf.splice(l - 1, l, pieces);
+        ed.buf.cur = l + k - 1;
+        ed.col = col;
     }
     ed.mode = Mode::Normal;
     ed.col = ed.col.saturating_sub(1);
