@@ -159,6 +159,10 @@ impl Editor {
     /// and marks the buffer modified.
     pub fn change(&mut self) {
         if !self.unit_open {
+            // vim's default 'undolevels': the oldest state goes past 1000.
+            if self.undo.len() >= 1000 {
+                self.undo.remove(0);
+            }
             self.undo.push(self.snapshot());
             self.redo.clear();
             self.unit_open = true;
