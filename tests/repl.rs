@@ -7,6 +7,8 @@ mod common;
 mod jobs;
 #[path = "repl/term.rs"]
 mod term;
+#[path = "repl/vi.rs"]
+mod vi;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

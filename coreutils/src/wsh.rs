@@ -216,6 +216,13 @@ pub fn tty_raw(fd: i32, on: bool) -> io::Result<()> {
     check(unsafe { wsh_tty_raw(fd, on as i32) })
 }
 
+/// As [`tty_raw`] on, with Ctrl-C, Ctrl-\\ and Ctrl-Z delivered as keys rather
+/// than stopping the program (what an editor needs).
+pub fn tty_raw_keys(fd: i32) -> io::Result<()> {
+    // SAFETY: plain values.
+    check(unsafe { wsh_tty_raw(fd, 2) })
+}
+
 /// (uid, gid) the guest runs as.
 pub fn identity() -> (u32, u32) {
     let mut out = [0u32; 2];

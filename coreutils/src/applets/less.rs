@@ -6,8 +6,8 @@
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
 
+use super::term::{Key, Keys};
 use super::{start, strerror};
 use crate::wsh;
 
@@ -56,7 +56,11 @@ fn parse(a: &[String]) -> Result<Opts, String> {
                         'N' => o.numbers = true,
                         'S' => o.chop = true,
                         'R' | 'r' | 'X' | 'K' | 'i' => {}
-                        _ => return Err(format!("There is no -{c} option (\"less --help\" for help)")),
+                        _ => {
+                            return Err(format!(
+                                "There is no -{c} option (\"less --help\" for help)"
+                            ));
+                        }
                     }
                 }
             }
@@ -88,74 +92,6 @@ fn rows(lines: &[String], cols: usize, o: &Opts) -> Vec<(usize, String)> {
         }
     }
     out
-}
-
-/// One key as the terminal sends it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Key {
-    Char(char),
-    Enter,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Home,
-    End,
-    Other,
-}
-
-/// Keys from the terminal: a read may bring several (typed ahead, pasted, or an
-/// escape sequence), so the bytes are kept and taken one key at a time.
-struct Keys {
-    tty: std::fs::File,
-    pending: Vec<u8>,
-}
-
-/// Escape sequences of the keys less knows, and what they are.
-const SEQUENCES: [(&[u8], Key); 10] = [
-    (b"\x1b[A", Key::Up),
-    (b"\x1bOA", Key::Up),
-    (b"\x1b[B", Key::Down),
-    (b"\x1bOB", Key::Down),
-    (b"\x1b[5~", Key::PageUp),
-    (b"\x1b[6~", Key::PageDown),
-    (b"\x1b[H", Key::Home),
-    (b"\x1b[1~", Key::Home),
-    (b"\x1b[F", Key::End),
-    (b"\x1b[4~", Key::End),
-];
-
-impl Keys {
-    fn next(&mut self) -> io::Result<Option<Key>> {
-        if self.pending.is_empty() {
-            let mut b = [0u8; 64];
-            let n = self.tty.read(&mut b)?;
-            if n == 0 {
-                return Ok(None);
-            }
-            self.pending.extend_from_slice(&b[..n]);
-        }
-        if let Some((seq, key)) = SEQUENCES.iter().find(|(s, _)| self.pending.starts_with(s)) {
-            self.pending.drain(..seq.len());
-            return Ok(Some(*key));
-        }
-        // One character (UTF-8 sequences whole), or an escape nobody knows as itself.
-        let len = match self.pending[0] {
-            b if b < 0x80 => 1,
-            b if b >= 0xf0 => 4,
-            b if b >= 0xe0 => 3,
-            _ => 2,
-        }
-        .min(self.pending.len());
-        let bytes: Vec<u8> = self.pending.drain(..len).collect();
-        Ok(Some(match bytes.as_slice() {
-            b"\r" | b"\n" => Key::Enter,
-            _ => match std::str::from_utf8(&bytes).ok().and_then(|s| s.chars().next()) {
-                Some(c) => Key::Char(c),
-                None => Key::Other,
-            },
-        }))
-    }
 }
 
 /// The pager on a terminal of `height` rows (one for the prompt) and `width` columns.
@@ -350,17 +286,13 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         }
         return status;
     }
-    let tty = match std::fs::OpenOptions::new().read(true).open("/dev/tty") {
-        Ok(t) => t,
+    let mut keys = match Keys::open(false) {
+        Ok(k) => k,
         Err(e) => {
-            eprintln!("less: /dev/tty: {}", strerror(&e));
+            eprintln!("less: {e}");
             return 1;
         }
     };
-    if let Err(e) = wsh::tty_raw(tty.as_raw_fd(), true) {
-        eprintln!("less: cannot read single keys from the terminal: {}", strerror(&e));
-        return 1;
-    }
     let mut pager = Pager {
         rows,
         lines: &lines,
@@ -370,13 +302,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         search: None,
         message: None,
     };
-    let fd = tty.as_raw_fd();
-    let mut keys = Keys {
-        tty,
-        pending: Vec::new(),
-    };
     let r = pager.run(&mut keys, &mut out);
-    let _ = wsh::tty_raw(fd, false);
+    drop(keys);
     let _ = write!(out, "\r\x1b[K");
     let _ = out.flush();
     if let Err(e) = r {

@@ -269,3 +269,119 @@ pub fn tput(argv: Vec<OsString>) -> i32 {
         None => 1,
     }
 }
+
+/// One key as the terminal sends it (less and vi read them).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Key {
+    Char(char),
+    Enter,
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Delete,
+    Other,
+}
+
+/// Keys from the terminal (`/dev/tty`, so a program reading a pipe still gets
+/// them) in key-at-a-time mode, put back as it was when dropped. A read may
+/// bring several (typed ahead, pasted, or an escape sequence), so the bytes are
+/// kept and taken one key at a time.
+pub struct Keys {
+    tty: std::fs::File,
+    pending: Vec<u8>,
+}
+
+/// Escape sequences of the keys known, and what they are.
+const SEQUENCES: [(&[u8], Key); 15] = [
+    (b"\x1b[A", Key::Up),
+    (b"\x1bOA", Key::Up),
+    (b"\x1b[B", Key::Down),
+    (b"\x1bOB", Key::Down),
+    (b"\x1b[C", Key::Right),
+    (b"\x1bOC", Key::Right),
+    (b"\x1b[D", Key::Left),
+    (b"\x1bOD", Key::Left),
+    (b"\x1b[5~", Key::PageUp),
+    (b"\x1b[6~", Key::PageDown),
+    (b"\x1b[H", Key::Home),
+    (b"\x1b[1~", Key::Home),
+    (b"\x1b[F", Key::End),
+    (b"\x1b[4~", Key::End),
+    (b"\x1b[3~", Key::Delete),
+];
+
+impl Keys {
+    /// Opens the terminal in key-at-a-time mode; with `signal_keys`, Ctrl-C and
+    /// Ctrl-Z come as keys instead of stopping the program. The error is a message.
+    pub fn open(signal_keys: bool) -> Result<Keys, String> {
+        use std::os::fd::AsRawFd;
+        let tty = std::fs::OpenOptions::new()
+            .read(true)
+            .open("/dev/tty")
+            .map_err(|e| format!("/dev/tty: {}", super::strerror(&e)))?;
+        let fd = tty.as_raw_fd();
+        let r = if signal_keys {
+            wsh::tty_raw_keys(fd)
+        } else {
+            wsh::tty_raw(fd, true)
+        };
+        r.map_err(|e| {
+            format!(
+                "cannot read single keys from the terminal: {}",
+                super::strerror(&e)
+            )
+        })?;
+        Ok(Keys {
+            tty,
+            pending: Vec::new(),
+        })
+    }
+
+    /// The next key; None at the end of input.
+    pub fn next(&mut self) -> io::Result<Option<Key>> {
+        use std::io::Read;
+        if self.pending.is_empty() {
+            let mut b = [0u8; 64];
+            let n = self.tty.read(&mut b)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.pending.extend_from_slice(&b[..n]);
+        }
+        if let Some((seq, key)) = SEQUENCES.iter().find(|(s, _)| self.pending.starts_with(s)) {
+            self.pending.drain(..seq.len());
+            return Ok(Some(*key));
+        }
+        // One character (UTF-8 sequences whole), or an escape nobody knows as itself.
+        let len = match self.pending[0] {
+            b if b < 0x80 => 1,
+            b if b >= 0xf0 => 4,
+            b if b >= 0xe0 => 3,
+            _ => 2,
+        }
+        .min(self.pending.len());
+        let bytes: Vec<u8> = self.pending.drain(..len).collect();
+        Ok(Some(match bytes.as_slice() {
+            b"\r" | b"\n" => Key::Enter,
+            _ => match std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|s| s.chars().next())
+            {
+                Some(c) => Key::Char(c),
+                None => Key::Other,
+            },
+        }))
+    }
+}
+
+impl Drop for Keys {
+    fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        let _ = wsh::tty_raw(self.tty.as_raw_fd(), false);
+    }
+}

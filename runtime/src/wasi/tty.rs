@@ -57,12 +57,13 @@ pub(super) fn terminal_fd(g: &Guest, fd: u32) -> Result<i32, Errno> {
     }
 }
 
-/// `wsh.tty_raw(fd, on)`: with `on`, the terminal behind `fd` hands over each key
-/// as it is typed, unechoed (no line editing; output processing and Ctrl-C stay);
-/// without, the mode from before. Only the terminal a guest was given.
-pub(super) fn tty_raw(g: &mut Guest, fd: u32, on: bool) -> Result<(), Errno> {
+/// `wsh.tty_raw(fd, mode)`: with mode 1, the terminal behind `fd` hands over each
+/// key as it is typed, unechoed (no line editing; output processing and Ctrl-C
+/// stay); with 2, Ctrl-C, Ctrl-\ and Ctrl-Z come as keys too (an editor must
+/// survive them); with 0, the mode from before. Only the terminal a guest was given.
+pub(super) fn tty_raw(g: &mut Guest, fd: u32, mode: i32) -> Result<(), Errno> {
     let n = terminal_fd(g, fd)?;
-    if !on {
+    if mode == 0 {
         g.tty_mode = None;
         return Ok(());
     }
@@ -77,6 +78,10 @@ pub(super) fn tty_raw(g: &mut Guest, fd: u32, on: bool) -> Result<(), Errno> {
     }
     let saved = SavedMode { fd: n, termios: t };
     t.c_lflag &= !(libc::ICANON | libc::ECHO | libc::IEXTEN);
+    if mode == 2 {
+        // No SIGINT/SIGQUIT/SIGTSTP from the keyboard: the keys reach the guest.
+        t.c_lflag &= !libc::ISIG;
+    }
     t.c_iflag &= !(libc::IXON | libc::ICRNL);
     t.c_cc[libc::VMIN] = 1;
     t.c_cc[libc::VTIME] = 0;

@@ -608,8 +608,8 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
     linker.func_wrap(MODULE, "isatty", move |mut c: C, fd: i32| {
         call(&mut c, |_, g| isatty(g, u(fd)))
     })?;
-    linker.func_wrap(MODULE, "tty_raw", move |mut c: C, fd: i32, on: i32| {
-        call(&mut c, |_, g| super::tty::tty_raw(g, u(fd), on != 0))
+    linker.func_wrap(MODULE, "tty_raw", move |mut c: C, fd: i32, mode: i32| {
+        call(&mut c, |_, g| super::tty::tty_raw(g, u(fd), mode))
     })?;
     linker.func_wrap(MODULE, "term_size", move |mut c: C, fd: i32, out: i32| {
         call(&mut c, |m, g| term_size(m, g, u(fd), u(out)))
