@@ -60,6 +60,11 @@ pub struct Command {
     pub stdin: Handle,
     pub stdout: Handle,
     pub stderr: Handle,
+    /// Descriptors past stdio the program inherits at their numbers (a shell's
+    /// `exec 9<file`, a process substitution's `/dev/fd/63`). A number the runtime
+    /// uses for a preopen or a published port is left out: wasi-libc finds its
+    /// preopens by scanning up from 3.
+    pub extra_fds: Vec<(u32, Handle)>,
 }
 
 /// Where a guest's thread posts its exit status as soon as the program is over,
@@ -732,6 +737,12 @@ impl Runtime {
             fds.push(wasi::Fd::Socket(wasi::net::Socket::new(
                 wasi::net::SockKind::Listener(p.listener.clone()),
             )));
+        }
+        let first_free = fds.len() as u32;
+        for (n, h) in cmd.extra_fds {
+            if n >= first_free {
+                fds.set(n, wasi::Fd::Handle(h));
+            }
         }
         fds.set_limit(limits.open_files);
         let guest = Guest {

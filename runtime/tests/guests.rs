@@ -36,6 +36,7 @@ fn cmd(program: &str, stdout: Handle, stderr: Handle) -> Command {
         stdin: Handle::Null,
         stdout,
         stderr,
+        extra_fds: Vec::new(),
     }
 }
 

@@ -44,6 +44,7 @@ fn cmd(program: &str, stdin: Handle, stdout: Handle, stderr: Handle) -> Command 
         stdin,
         stdout,
         stderr,
+        extra_fds: Vec::new(),
     }
 }
 

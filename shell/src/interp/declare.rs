@@ -512,6 +512,11 @@ impl Shell {
             }
         }
         for name in names {
+            if super::callstack::is_stack_var(name) && !self.vars.contains_key(name) {
+                out.push_str(&describe(name, &self.stack_var_as_var(name)));
+                out.push('\n');
+                continue;
+            }
             let Some(v) = self.vars.get(name) else {
                 fds.error(&format!("{cmd}: {name}: not found"));
                 status = 1;

@@ -526,11 +526,11 @@ impl Shell {
         if self.options.xtrace {
             let line: Vec<String> = values
                 .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .chain(argv.iter().cloned())
+                .map(|(k, v)| format!("{k}={}", super::xtrace::quote(v)))
+                .chain(argv.iter().map(|a| super::xtrace::quote(a)))
                 .collect();
-            let _ = fds
-                .handle(2)
+            let _ = self
+                .trace_handle(&fds)
                 .write_all(format!("+ {}\n", line.join(" ")).as_bytes());
         }
 
@@ -731,7 +731,7 @@ impl Shell {
             }
             (ast::AssignmentName::ArrayElementName(n, idx), ast::AssignmentValue::Scalar(w)) => {
                 let key = self.subscript_for(n, idx, fds)?;
-                let mut value = self.expand_string(&w.value, fds)?;
+                let mut value = self.expand_assigned(&w.value, fds)?;
                 if self
                     .vars
                     .get(self.ref_target(n).as_str())
@@ -758,9 +758,9 @@ impl Shell {
             (ast::AssignmentName::VariableName(_), ast::AssignmentValue::Scalar(_)) => {
                 let (name, value) = self.assignment_value(a, fds)?;
                 if self.options.xtrace {
-                    let _ = fds
-                        .handle(2)
-                        .write_all(format!("+ {name}={value}\n").as_bytes());
+                    let _ = self.trace_handle(fds).write_all(
+                        format!("+ {name}={}\n", super::xtrace::quote(&value)).as_bytes(),
+                    );
                 }
                 self.set(&name, value).map_err(report)
             }
@@ -781,7 +781,7 @@ impl Shell {
             }
         };
         let value = match &a.value {
-            ast::AssignmentValue::Scalar(w) => self.expand_string(&w.value, fds)?,
+            ast::AssignmentValue::Scalar(w) => self.expand_assigned(&w.value, fds)?,
             ast::AssignmentValue::Array(_) => {
                 fds.error(&format!("{name}: arrays are not supported yet"));
                 return Err(Fail::Status(1));

@@ -117,6 +117,15 @@ impl Shell {
         Ok(join_items(&items, " "))
     }
 
+    /// Expands the value of an assignment word: like [`Shell::expand_string`], with
+    /// a `~` after each unquoted `:` expanded too (`PATH=~/bin:~/local/bin`).
+    pub(crate) fn expand_assigned(&mut self, word: &str, fds: &Fds) -> ExpResult<String> {
+        let mut opts = parser_options();
+        opts.tilde_expansion_after_colon = true;
+        let items = self.expand_raw_with(word, false, &opts, fds)?;
+        Ok(join_items(&items, " "))
+    }
+
     /// Expands a word used as a pattern: quoted characters become literal.
     pub(crate) fn expand_pattern(&mut self, word: &str, fds: &Fds) -> ExpResult<Vec<PatChar>> {
         let items = self.expand_raw(word, false, fds)?;
@@ -150,9 +159,20 @@ impl Shell {
         quoted: bool,
         fds: &Fds,
     ) -> ExpResult<Vec<Item>> {
+        self.expand_raw_with(raw, quoted, &parser_options(), fds)
+    }
+
+    /// [`Shell::expand_raw`] with the word parsed under `opts`.
+    fn expand_raw_with(
+        &mut self,
+        raw: &str,
+        quoted: bool,
+        opts: &brush_parser::ParserOptions,
+        fds: &Fds,
+    ) -> ExpResult<Vec<Item>> {
         // Words nest (`${x:-${y:-...}}`): parse on a stack sized for them, and expand
         // each level on a stack that grows (see depth.rs).
-        let pieces = super::depth::with_parse_stack(raw, || word::parse(raw, &parser_options()))
+        let pieces = super::depth::with_parse_stack(raw, || word::parse(raw, opts))
             .ok()
             .and_then(Result::ok)
             .ok_or_else(|| bad_subst(fds, raw))?;

@@ -43,7 +43,9 @@ pub use prompt::PromptInfo;
 mod tests;
 mod transform;
 mod trap;
+mod ulimit;
 mod vars;
+mod xtrace;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
