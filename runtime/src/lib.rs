@@ -65,6 +65,8 @@ pub struct Command {
     /// uses for a preopen or a published port is left out: wasi-libc finds its
     /// preopens by scanning up from 3.
     pub extra_fds: Vec<(u32, Handle)>,
+    /// A lower cap on open descriptors than the runtime's (a shell's `ulimit -n`).
+    pub open_files: Option<u32>,
 }
 
 /// Where a guest's thread posts its exit status as soon as the program is over,
@@ -744,7 +746,10 @@ impl Runtime {
                 fds.set(n, wasi::Fd::Handle(h));
             }
         }
-        fds.set_limit(limits.open_files);
+        fds.set_limit(
+            cmd.open_files
+                .map_or(limits.open_files, |n| n.min(limits.open_files)),
+        );
         let guest = Guest {
             vfs: self.inner.vfs.clone(),
             args: cmd.argv.iter().map(|a| a.clone().into_bytes()).collect(),

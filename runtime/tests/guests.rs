@@ -37,6 +37,7 @@ fn cmd(program: &str, stdout: Handle, stderr: Handle) -> Command {
         stdout,
         stderr,
         extra_fds: Vec::new(),
+        open_files: None,
     }
 }
 

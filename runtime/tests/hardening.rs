@@ -45,6 +45,7 @@ fn cmd(program: &str, stdin: Handle, stdout: Handle, stderr: Handle) -> Command 
         stdout,
         stderr,
         extra_fds: Vec::new(),
+        open_files: None,
     }
 }
 

@@ -444,6 +444,7 @@ fn spawn(m: &mut Mem, g: &mut Guest, req: u32, out: u32) -> Result<(), Errno> {
         stdout: stdio(g, fds[1])?,
         stderr: stdio(g, fds[2])?,
         extra_fds: Vec::new(),
+        open_files: None,
     };
     let path = cmd
         .env

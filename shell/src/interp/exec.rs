@@ -465,6 +465,14 @@ impl Shell {
             }
         }
         self.pending_arrays.clear();
+        let declaring = cmd.word_or_name.as_ref().is_some_and(|w| {
+            matches!(
+                w.value.as_str(),
+                "declare" | "typeset" | "local" | "export" | "readonly"
+            )
+        });
+        // The words already expanded whole (a declaration's assignments).
+        let mut whole = std::collections::BTreeSet::new();
         for item in suffix {
             match item {
                 Item::IoRedirect(r) => redirs.push(r),
@@ -479,6 +487,28 @@ impl Shell {
                             Ok(items) => self.pending_arrays.push((n.clone(), items)),
                             Err(e) => return fail(e),
                         }
+                    }
+                    // After a declaration builtin's name an assignment's value is one
+                    // field, as in an assignment (`export P=$v`, `local x=~/a:~/b`).
+                    if let (ast::AssignmentValue::Scalar(v), true) = (&a.value, declaring) {
+                        let name = match &a.name {
+                            ast::AssignmentName::VariableName(n) => self.expand_string(n, fds),
+                            ast::AssignmentName::ArrayElementName(n, i) => {
+                                self.expand_string(&format!("{n}[{i}]"), fds)
+                            }
+                        };
+                        let value = name.and_then(|n| {
+                            let op = if a.append { "+=" } else { "=" };
+                            Ok(format!("{n}{op}{}", self.expand_assigned(&v.value, fds)?))
+                        });
+                        match value {
+                            Ok(v) => {
+                                words.push(v.into());
+                                whole.insert(words.len() - 1);
+                            }
+                            Err(e) => return fail(e),
+                        }
+                        continue;
                     }
                     // After the command name an assignment is just a word (`export A=1`).
                     words.push(w.value.as_str().into())
@@ -497,7 +527,12 @@ impl Shell {
         let fds = own_fds.as_ref().unwrap_or(fds);
         let words: Vec<&str> = words.iter().map(|w| w.as_ref()).collect();
         self.last_subst = None;
-        let argv = match self.expand_fields(&words, fds) {
+        let argv = if whole.is_empty() {
+            self.expand_fields(&words, fds)
+        } else {
+            self.expand_fields_except(&words, &whole, fds)
+        };
+        let argv = match argv {
             Ok(v) => v,
             Err(e) => return fail(e),
         };

@@ -110,6 +110,25 @@ impl Shell {
         Ok(out)
     }
 
+    /// [`Shell::expand_fields`], but the words at the indices in `whole` are already
+    /// expanded and stay one field each.
+    pub(crate) fn expand_fields_except(
+        &mut self,
+        words: &[&str],
+        whole: &std::collections::BTreeSet<usize>,
+        fds: &Fds,
+    ) -> ExpResult<Vec<String>> {
+        let mut out = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            if whole.contains(&i) {
+                out.push(w.to_string());
+            } else {
+                out.extend(self.expand_fields(&[w], fds)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Expands one word to one string, without field splitting (assignments,
     /// redirection targets, `case` words).
     pub(crate) fn expand_string(&mut self, word: &str, fds: &Fds) -> ExpResult<String> {
@@ -259,6 +278,9 @@ impl Shell {
             |cur: &mut String, pat: &mut Vec<PatChar>, fields: &mut Vec<(String, Vec<PatChar>)>| {
                 fields.push((std::mem::take(cur), std::mem::take(pat)));
             };
+        // A field just ended at IFS whitespace: a non-whitespace IFS character next
+        // belongs to the same delimiter (`a : b` is two fields).
+        let mut ws_ended = false;
         for it in items {
             match it {
                 Item::Break(_) => {
@@ -267,6 +289,7 @@ impl Shell {
                         end_field(&mut cur, &mut pat, &mut fields);
                     }
                     exists = false;
+                    ws_ended = false;
                 }
                 Item::Text {
                     text,
@@ -276,6 +299,7 @@ impl Shell {
                     cur.push_str(&text);
                     pat.extend(text.chars().map(|c| (c, quoted)));
                     exists = true;
+                    ws_ended = false;
                 }
                 Item::Text {
                     text,
@@ -287,11 +311,15 @@ impl Shell {
                             cur.push(c);
                             pat.push((c, quoted));
                             exists = true;
+                            ws_ended = false;
                         } else if c.is_ascii_whitespace() {
                             if exists || !cur.is_empty() {
                                 end_field(&mut cur, &mut pat, &mut fields);
                                 exists = false;
+                                ws_ended = true;
                             }
+                        } else if ws_ended {
+                            ws_ended = false;
                         } else {
                             // A non-whitespace IFS char always ends a field, even an empty one.
                             end_field(&mut cur, &mut pat, &mut fields);

@@ -178,6 +178,8 @@ pub struct Shell {
     pub(crate) shopts: std::collections::BTreeSet<String>,
     /// `umask`: the file-creation mask handed to spawned programs.
     pub(crate) umask: u32,
+    /// `ulimit -n` (soft, hard) when lowered below the runtime's cap.
+    pub(crate) nofile: Option<(u32, u32)>,
     /// `hash`: remembered program paths by name, with their hit counts.
     pub(crate) hashed: BTreeMap<String, (u32, String)>,
     /// Lines entered interactively, oldest first (the `history` builtin; empty in scripts,
@@ -286,6 +288,7 @@ impl Shell {
             jobs: Default::default(),
             parent_jobs: None,
             umask: proc_builtins::DEFAULT_UMASK,
+            nofile: None,
             hashed: BTreeMap::new(),
             history: Vec::new(),
             kill_signal: None,

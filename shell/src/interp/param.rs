@@ -336,7 +336,7 @@ impl Shell {
                 if is_set(&v, test_type) {
                     push(out, v.unwrap_or_default());
                 } else if let Some(d) = default_value {
-                    out.extend(self.expand_raw(d, quoted, fds)?);
+                    out.extend(splittable(self.expand_raw(d, quoted, fds)?));
                 }
             }
             ParameterExpr::AssignDefaultValues {
@@ -393,7 +393,7 @@ impl Shell {
                 if is_set(&v, test_type)
                     && let Some(a) = alternative_value
                 {
-                    out.extend(self.expand_raw(a, quoted, fds)?);
+                    out.extend(splittable(self.expand_raw(a, quoted, fds)?));
                 }
             }
             ParameterExpr::ParameterLength {
@@ -749,4 +749,25 @@ fn replace(
             out
         }
     }
+}
+
+/// The words of `${x:-word}` and `${x:+word}`: their unquoted text is split on IFS
+/// like the rest of an unquoted expansion's result (`IFS=:; set -- ${u:-a:b}`).
+fn splittable(items: Vec<super::expand::Item>) -> Vec<super::expand::Item> {
+    use super::expand::Item;
+    items
+        .into_iter()
+        .map(|it| match it {
+            Item::Text {
+                text,
+                quoted: false,
+                ..
+            } => Item::Text {
+                text,
+                quoted: false,
+                split: true,
+            },
+            other => other,
+        })
+        .collect()
 }

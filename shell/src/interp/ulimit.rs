@@ -1,8 +1,9 @@
 //! `ulimit`: the caps wsh itself enforces on the programs it runs (open files, CPU
 //! time, memory, processes: the runtime's limits) and, for the rest, the limits of
 //! the wsh process, which runs every program. Only wsh's own caps could change what
-//! a program meets, and they are the container's; so a limit can be "set" only to
-//! the value it has, otherwise `ulimit` says it cannot modify it.
+//! a program meets: `-n` can be lowered (and raised back up to the runtime's cap)
+//! for the programs this shell starts; any other limit can be "set" only to the
+//! value it has, otherwise `ulimit` says it cannot modify it.
 
 use super::{Fds, Shell};
 
@@ -154,7 +155,10 @@ impl Shell {
                 (v(l.rlim_cur), v(l.rlim_max))
             }
             Kind::Pipe => both(Some(libc::PIPE_BUF as u64)),
-            Kind::OpenFiles => both(caps.map(|c| u64::from(c.open_files))),
+            Kind::OpenFiles => match self.nofile {
+                Some((soft, hard)) => (Some(u64::from(soft)), Some(u64::from(hard))),
+                None => both(caps.map(|c| u64::from(c.open_files))),
+            },
             Kind::CpuTime => both(caps.and_then(|c| c.cpu_time).map(|t| t.as_secs())),
             Kind::Memory => both(caps.map(|c| c.memory as u64)),
             Kind::Processes => both(caps.and_then(|c| c.pids).map(|p| p as u64)),
@@ -230,6 +234,21 @@ impl Shell {
                         }
                     },
                 };
+                if matches!(r.kind, Kind::OpenFiles)
+                    && let Some(cap) = cur_h
+                    && let Some(n) = wanted.filter(|n| *n <= cap)
+                {
+                    // Within the hard limit: -S sets the soft one, -H the hard one
+                    // (the soft one never above it), neither both.
+                    let n = n as u32;
+                    let (s, h) = (cur_s.unwrap_or(cap) as u32, cap as u32);
+                    self.nofile = Some(match (soft, hard) {
+                        (true, false) => (n, h),
+                        (false, true) => (s.min(n), n),
+                        _ => (n, n),
+                    });
+                    continue;
+                }
                 let same_soft = hard && !soft || cur_s == wanted;
                 let same_hard = !hard && soft || cur_h == wanted;
                 if !(same_soft && same_hard) {
