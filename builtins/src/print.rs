@@ -328,6 +328,8 @@ fn format_once(
                     _ => n.unsigned_abs().to_string(),
                 };
                 let digits = match precision {
+                    // C: a zero value with precision 0 prints no digits.
+                    Some(0) if n == 0 => String::new(),
                     Some(p) if digits.len() < p as usize => {
                         format!("{}{digits}", "0".repeat(p as usize - digits.len()))
                     }
@@ -371,7 +373,7 @@ fn format_once(
                 let s = match conv {
                     'f' | 'F' => format!("{v:.p$}"),
                     'e' | 'E' => c_exp(v, p, conv == 'E'),
-                    _ => format!("{v}"),
+                    _ => c_general(v, p, conv == 'G', flags.contains('#')),
                 };
                 let s = if flags.contains('+') && v >= 0.0 {
                     format!("+{s}")
@@ -409,6 +411,39 @@ fn c_exp(v: f64, p: usize, upper: bool) -> String {
     if upper { t.to_uppercase() } else { t }
 }
 
+/// `%g` as C prints it: `%e` for exponents below -4 or from the precision up,
+/// `%f` otherwise, trailing zeros dropped (kept with `#`).
+fn c_general(v: f64, p: usize, upper: bool, keep_zeros: bool) -> String {
+    if !v.is_finite() {
+        let s = format!("{v}").to_lowercase();
+        return if upper { s.to_uppercase() } else { s };
+    }
+    let p = p.max(1);
+    // The exponent %e would print at this precision (rounding may carry into it).
+    let exp = if v == 0.0 {
+        0
+    } else {
+        let e = format!("{v:.prec$e}", prec = p - 1);
+        e.split_once('e')
+            .and_then(|(_, x)| x.parse::<i32>().ok())
+            .unwrap_or(0)
+    };
+    let trim = |s: String| -> String {
+        if keep_zeros || !s.contains('.') {
+            return s;
+        }
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    if exp < -4 || exp >= p as i32 {
+        let t = c_exp(v, p - 1, upper);
+        let (mant, rest) = t.split_at(t.find(['e', 'E']).unwrap_or(t.len()));
+        format!("{}{rest}", trim(mant.to_string()))
+    } else {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        trim(format!("{v:.decimals$}"))
+    }
+}
+
 fn pad(s: &str, width: Option<i64>, flags: &str) -> String {
     let w = width.unwrap_or(0) as usize;
     let n = s.chars().count();
@@ -426,6 +461,10 @@ fn pad(s: &str, width: Option<i64>, flags: &str) -> String {
 /// Err carries the value of the valid prefix (printed while reporting the error).
 fn parse_int(a: &str) -> Result<i64, i64> {
     let t = a.trim();
+    // bash reads an empty argument as 0.
+    if a.is_empty() {
+        return Ok(0);
+    }
     if let Some(c) = t.strip_prefix(['\'', '"']) {
         return Ok(c.chars().next().map_or(0, |c| c as i64));
     }

@@ -60,6 +60,7 @@ pub(crate) const INTERP_BUILTINS: &[&str] = &[
     "popd",
     "dirs",
     "ulimit",
+    "enable",
 ];
 
 /// Waits until `pipe` has a byte or its writers are gone; false when `deadline`
@@ -128,6 +129,7 @@ impl Shell {
             "complete" => Ok(self.complete_builtin(args, fds)),
             "compopt" => Ok(self.compopt_builtin(args, fds)),
             "ulimit" => Ok(self.ulimit_builtin(args, fds)),
+            "enable" => Ok(self.enable_builtin(args, fds)),
             _ => return self.jobctl_builtin(argv, fds),
         })
     }
@@ -483,7 +485,7 @@ impl Shell {
         for n in names {
             if self.functions.contains_key(n)
                 || KEYWORDS.contains(&n.as_str())
-                || super::exec::is_builtin_name(n)
+                || self.builtin_enabled(n)
             {
                 out.push_str(&format!("{n}\n"));
             } else if let super::path::Lookup::Found(p) = self.find_program(n) {
@@ -534,7 +536,7 @@ impl Shell {
                 if let Some(f) = self.functions.get(n).filter(|_| !no_funcs) {
                     found.push(("function", format!("{n} is a function\n{n} () \n{}", f.0)));
                 }
-                if super::exec::is_builtin_name(n) {
+                if self.builtin_enabled(n) {
                     found.push(("builtin", format!("{n} is a shell builtin")));
                 }
             }

@@ -469,7 +469,7 @@ impl Shell {
             matches!(
                 w.value.as_str(),
                 "declare" | "typeset" | "local" | "export" | "readonly"
-            )
+            ) && !self.disabled.contains(w.value.as_str())
         });
         // The words already expanded whole (a declaration's assignments).
         let mut whole = std::collections::BTreeSet::new();
@@ -640,7 +640,7 @@ impl Shell {
                 let Some(target) = argv.get(1) else {
                     return Ok(0);
                 };
-                if !is_builtin_name(target) {
+                if !self.builtin_enabled(target) {
                     fds.error(&format!("builtin: {target}: not a shell builtin"));
                     return Ok(1);
                 }
@@ -651,6 +651,9 @@ impl Shell {
         // Functions come first, as in bash (`cd() { builtin cd "$@"; }` wraps cd).
         if let Some(body) = self.functions.get(name).cloned().filter(|_| functions) {
             return self.with_temp_vars(values, |sh| sh.call_function(&body, &argv, &fds));
+        }
+        if self.disabled.contains(name) {
+            return self.run_external(argv, values, fds);
         }
         if is_interp_builtin(name) {
             return self

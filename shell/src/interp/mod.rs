@@ -13,6 +13,7 @@ mod control;
 mod declare;
 mod depth;
 mod dirstack;
+mod enable;
 mod exec;
 mod expand;
 mod external;
@@ -180,6 +181,8 @@ pub struct Shell {
     pub(crate) umask: u32,
     /// `ulimit -n` (soft, hard) when lowered below the runtime's cap.
     pub(crate) nofile: Option<(u32, u32)>,
+    /// Builtins `enable -n` turned off.
+    pub(crate) disabled: std::collections::BTreeSet<String>,
     /// `hash`: remembered program paths by name, with their hit counts.
     pub(crate) hashed: BTreeMap<String, (u32, String)>,
     /// Lines entered interactively, oldest first (the `history` builtin; empty in scripts,
@@ -289,6 +292,7 @@ impl Shell {
             parent_jobs: None,
             umask: proc_builtins::DEFAULT_UMASK,
             nofile: None,
+            disabled: Default::default(),
             hashed: BTreeMap::new(),
             history: Vec::new(),
             kill_signal: None,
