@@ -19,6 +19,9 @@ pub(crate) struct Frame {
     pub args: Vec<String>,
     /// The caller's positional parameters (the outermost frame's are the shell's own).
     pub caller_args: Vec<String>,
+    /// Whether `BASH_ARGV` shows the frame without `shopt -s extdebug` (bash: only
+    /// a `source` without arguments).
+    pub shown: bool,
 }
 
 /// Where the shell's text comes from.
@@ -101,7 +104,12 @@ impl Shell {
             Some(f) => &f.caller_args,
             None => &self.positional,
         };
-        let frames = std::iter::once(top).chain(self.call_stack.iter().map(|f| &f.args));
+        let frames = std::iter::once(top).chain(
+            self.call_stack
+                .iter()
+                .filter(|f| debug || f.shown)
+                .map(|f| &f.args),
+        );
         let frames: Vec<&Vec<String>> = frames.collect();
         if argv {
             frames
@@ -187,6 +195,7 @@ impl Shell {
             file,
             args: argv[1..].to_vec(),
             caller_args: saved.clone(),
+            shown: false,
         });
         self.locals.push(Vec::new());
         // A body's lines are those of the text it was defined in.

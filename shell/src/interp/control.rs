@@ -140,6 +140,7 @@ impl Shell {
                                 vec![args[0].clone()]
                             },
                             caller_args,
+                            shown: args.len() == 1,
                         });
                         let outer = self.sourcing.replace(file.clone());
                         let saved_line = self.lineno;

@@ -179,7 +179,7 @@ impl Shell {
         })
     }
 
-    fn run_command(&mut self, cmd: &ast::Command, fds: &Fds) -> ExecResult {
+    pub(crate) fn run_command(&mut self, cmd: &ast::Command, fds: &Fds) -> ExecResult {
         match cmd {
             ast::Command::Simple(s) => self.run_simple(s, fds),
             ast::Command::Compound(c, redirs) => {
@@ -338,10 +338,7 @@ impl Shell {
                 }
                 Ok(status)
             }
-            C::Coprocess(_) => {
-                fds.error("coproc: not supported");
-                Ok(1)
-            }
+            C::Coprocess(c) => self.run_coproc(c, fds),
         }
     }
 

@@ -55,6 +55,13 @@ fn expands_to_all(expr: &ParameterExpr) -> bool {
         | P::LowercaseFirstChar { parameter, .. }
         | P::LowercasePattern { parameter, .. }
         | P::Transform { parameter, .. } => parameter,
+        // `"${!a[@]}"`, `"${!p@}"`: a word per key or name, none when there are none.
+        P::MemberKeys {
+            concatenate: false, ..
+        }
+        | P::VariableNames {
+            concatenate: false, ..
+        } => return true,
         _ => return false,
     };
     matches!(
@@ -236,11 +243,26 @@ impl Shell {
                 use brush_parser::word::TildeExpr;
                 let v = match t {
                     TildeExpr::Home => self.get("HOME").unwrap_or("").to_string(),
-                    TildeExpr::WorkingDir => self.get("PWD").unwrap_or("").to_string(),
-                    TildeExpr::OldWorkingDir => self.get("OLDPWD").unwrap_or("").to_string(),
+                    // Unset PWD/OLDPWD, or no such stack entry: the word stays as written.
+                    TildeExpr::WorkingDir => self.get("PWD").map_or("~+".into(), str::to_string),
+                    TildeExpr::OldWorkingDir => {
+                        self.get("OLDPWD").map_or("~-".into(), str::to_string)
+                    }
+                    TildeExpr::NthDirFromTopOfDirStack { n, .. } => {
+                        match self.dir_entries().get(*n) {
+                            Some(d) => d.clone(),
+                            None => format!("~{}", tilde_text(t)),
+                        }
+                    }
+                    TildeExpr::NthDirFromBottomOfDirStack { n } => {
+                        let all = self.dir_entries();
+                        match all.len().checked_sub(1 + *n).and_then(|i| all.get(i)) {
+                            Some(d) => d.clone(),
+                            None => format!("~{}", tilde_text(t)),
+                        }
+                    }
                     TildeExpr::UserHome(u) if u == "root" => "/root".into(),
                     TildeExpr::UserHome(u) => format!("~{u}"),
-                    other => format!("~{}", tilde_text(other)),
                 };
                 out.push(lit(v, true));
             }

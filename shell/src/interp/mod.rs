@@ -10,6 +10,7 @@ mod commands;
 mod complete;
 mod cond;
 mod control;
+mod coproc;
 mod declare;
 mod depth;
 mod dirstack;
@@ -346,6 +347,8 @@ impl Shell {
             ("OSTYPE", "linux-gnu"),
             ("HOSTTYPE", "x86_64"),
             ("MACHTYPE", "x86_64-pc-linux-gnu"),
+            // Where completion splits words (readline's default).
+            ("COMP_WORDBREAKS", " \t\n\"'@><=;|&(:"),
         ] {
             sh.vars.insert(
                 k.into(),
