@@ -365,6 +365,10 @@ impl Shell {
         match r {
             Ok(s) => Ok((s, false)),
             Err(Flow::Break(n)) if n > 1 => Err(Flow::Break(n - 1)),
+            // The loops a Ctrl-Z left end with the stopped job's status.
+            Err(Flow::Break(_)) if std::mem::take(&mut self.stopped_break) => {
+                Ok((128 + libc::SIGTSTP, true))
+            }
             Err(Flow::Break(_)) => Ok((0, true)),
             Err(Flow::Continue(n)) if n > 1 => Err(Flow::Continue(n - 1)),
             Err(Flow::Continue(_)) => Ok((0, false)),

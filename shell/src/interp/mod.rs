@@ -182,6 +182,8 @@ pub struct Shell {
     pub(crate) umask: u32,
     /// `ulimit -n` (soft, hard) when lowered below the runtime's cap.
     pub(crate) nofile: Option<(u32, u32)>,
+    /// A Ctrl-Z stopped the foreground job inside loops, which are being left.
+    pub(crate) stopped_break: bool,
     /// Builtins `enable -n` turned off.
     pub(crate) disabled: std::collections::BTreeSet<String>,
     /// `hash`: remembered program paths by name, with their hit counts.
@@ -294,6 +296,7 @@ impl Shell {
             umask: proc_builtins::DEFAULT_UMASK,
             nofile: None,
             disabled: Default::default(),
+            stopped_break: false,
             hashed: BTreeMap::new(),
             history: Vec::new(),
             kill_signal: None,
