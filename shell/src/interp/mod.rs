@@ -6,6 +6,7 @@
 //! Programs are started through [`sys::System`]; the runtime never calls back in here.
 
 mod arith;
+mod assign;
 mod commands;
 mod complete;
 mod cond;
