@@ -16,5 +16,9 @@ echo 'echo "${#BASH_ARGV[@]} ${BASH_ARGV[0]##*/} ${BASH_ARGC[*]}"' > "$dir/argv.
 shopt -s extdebug; h() { echo "${BASH_ARGC[*]} / ${BASH_ARGV[*]}"; }; h x y z; shopt -u extdebug
 rm -r "$dir"
 ulimit -c; ulimit -f
+kill -l EXIT
+getopts "abc" opt -abc; OPTIND=0; getopts "abc" opt -abc; echo "after reset: $opt"
+declare -A m; mapfile -t m < <(printf 'a\nb\n'); echo "mapfile into assoc: $?"
+k() { echo original; }; readonly -f k; k() { echo redefined; }; k; unset -f k; k
 return 3
 echo "after return: $?"

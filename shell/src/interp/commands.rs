@@ -236,7 +236,12 @@ impl Shell {
         let mut st = 0;
         for n in names {
             if funcs {
-                self.functions.remove(n);
+                if self.readonly_funcs.contains(n) {
+                    fds.error(&format!("unset: {n}: cannot unset: readonly function"));
+                    st = 1;
+                } else {
+                    self.functions.remove(n);
+                }
                 continue;
             }
             // bash: `unset -n` of a variable that is no reference leaves it alone.
@@ -604,15 +609,12 @@ impl Shell {
         };
         let silent = spec.starts_with(':');
         let spec = spec.trim_start_matches(':');
-        let mut optind: usize = self
-            .get("OPTIND")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1)
-            .max(1);
+        let raw_optind: usize = self.get("OPTIND").and_then(|v| v.parse().ok()).unwrap_or(1);
+        let mut optind = raw_optind.max(1);
         // Position inside a group of flags (`-abc`), kept across calls while OPTIND
-        // stays where this function left it (a reset OPTIND starts over).
+        // stays where this function left it (a reset OPTIND, to 1 or 0, starts over).
         let (seen_optind, seen_pos) = self.getopts_pos;
-        let mut pos: usize = if seen_optind == optind {
+        let mut pos: usize = if seen_optind == optind && raw_optind > 0 {
             seen_pos.max(1)
         } else {
             1

@@ -191,6 +191,10 @@ impl Shell {
                 self.run_compound(c, &fds)
             }
             ast::Command::Function(def) => {
+                if self.readonly_funcs.contains(&def.fname.value) {
+                    fds.error(&format!("{}: readonly function", def.fname.value));
+                    return Ok(1);
+                }
                 self.functions
                     .insert(def.fname.value.clone(), Arc::new(def.body.clone()));
                 let file = self.current_file();

@@ -185,6 +185,8 @@ pub struct Shell {
     pub(crate) nofile: Option<(u32, u32)>,
     /// A Ctrl-Z stopped the foreground job inside loops, which are being left.
     pub(crate) stopped_break: bool,
+    /// Functions `readonly -f` froze.
+    pub(crate) readonly_funcs: std::collections::BTreeSet<String>,
     /// Builtins `enable -n` turned off.
     pub(crate) disabled: std::collections::BTreeSet<String>,
     /// `hash`: remembered program paths by name, with their hit counts.
@@ -298,6 +300,7 @@ impl Shell {
             nofile: None,
             disabled: Default::default(),
             stopped_break: false,
+            readonly_funcs: Default::default(),
             hashed: BTreeMap::new(),
             history: Vec::new(),
             kill_signal: None,
