@@ -140,8 +140,14 @@ fn exported_base_is_clean_ext4_with_the_userland() {
         "wsh export base",
     );
     fsck_clean(&img);
-    let ls = debugfs(&img, "ls -l /bin");
+    // Merged /usr: the userland is in /usr/bin, /bin links there.
+    let ls = debugfs(&img, "ls -l /usr/bin");
     assert!(ls.contains("coreutils") && ls.contains("cat"), "{ls}");
+    let bin = debugfs(&img, "stat /bin");
+    assert!(
+        bin.contains("Type: symlink") && bin.contains("usr/bin"),
+        "{bin}"
+    );
     assert!(check_all_layers(wsh_home()) >= 1);
 }
 

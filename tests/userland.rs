@@ -570,11 +570,11 @@ fn cat_matches_gnu() {
 #[test]
 fn shell_entries_match_bash() {
     assert_all_match_bash(SHELL_ENTRY_CASES);
-    // Where PATH finds them: the image's /bin (its PATH has no /usr/bin/sh).
+    // Where PATH finds them: /usr/bin, as on a merged-/usr Debian (/bin links there).
     let out = wsh("command -v sh bash; which sh; type bash; sed -n 1p /bin/sh");
     assert_eq!(
         text(&out.stdout),
-        "/bin/sh\n/bin/bash\n/bin/sh\nbash is /bin/bash\n#!/bin/sh\n",
+        "/usr/bin/sh\n/usr/bin/bash\n/usr/bin/sh\nbash is /usr/bin/bash\n#!/bin/sh\n",
         "{out:?}"
     );
 }

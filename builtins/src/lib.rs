@@ -49,7 +49,12 @@ impl Stdio {
     /// Writes `text` to stdout; a failed write is status 1, reported as bash does
     /// (`echo: write error: No space left on device`) unless the reader is gone.
     pub fn out(&self, text: &str) -> Result<(), i32> {
-        self.stdout.write_all(text.as_bytes()).map_err(|e| {
+        self.out_bytes(text.as_bytes())
+    }
+
+    /// [`Stdio::out`] for bytes that need not be UTF-8 (`printf '\351'`).
+    pub fn out_bytes(&self, data: &[u8]) -> Result<(), i32> {
+        self.stdout.write_all(data).map_err(|e| {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
                 // io::Error says "... (os error 28)"; bash prints strerror alone.
                 let why = e.to_string();

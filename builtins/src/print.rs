@@ -39,7 +39,7 @@ impl Builtin for Echo {
                 let (text, stop) = backslash_escapes(a, true);
                 out.push_str(&text);
                 if stop {
-                    return i32::from(io.out(&out).is_err());
+                    return i32::from(io.out_bytes(&raw_bytes(&out)).is_err());
                 }
             } else {
                 out.push_str(a);
@@ -48,8 +48,42 @@ impl Builtin for Echo {
         if newline {
             out.push('\n');
         }
-        i32::from(io.out(&out).is_err())
+        i32::from(io.out_bytes(&raw_bytes(&out)).is_err())
     }
+}
+
+/// Where the characters standing for raw bytes 0x80-0xFF start: a `\351` or `\xe9`
+/// escape is one byte, not a character, but the text is built as a `String`; these
+/// code points (the end of plane 16's private use area) carry the byte to the output.
+const RAW_BYTE: u32 = 0x10_FF00;
+
+/// Appends byte `v` as written by an octal or hex escape.
+fn push_byte(out: &mut String, v: u32) {
+    let c = if v < 0x80 { v } else { RAW_BYTE + v };
+    out.extend(char::from_u32(c));
+}
+
+/// `s` as the bytes to write: raw-byte characters become their byte.
+fn raw_bytes(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        match (c as u32).checked_sub(RAW_BYTE) {
+            Some(b @ 0x80..=0xff) => out.push(b as u8),
+            _ => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    out
+}
+
+/// `s` for a variable, which holds text: a raw byte becomes the character of that
+/// code (Latin-1), as before this distinction.
+fn raw_as_text(s: &str) -> String {
+    s.chars()
+        .map(|c| match (c as u32).checked_sub(RAW_BYTE) {
+            Some(b @ 0x80..=0xff) => char::from_u32(b).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
 }
 
 /// Decodes echo -e / printf %b escapes; the bool is true at `\c` (stop output).
@@ -115,7 +149,7 @@ fn backslash_escapes(s: &str, echo_octal: bool) -> (String, bool) {
                 if n == 0 {
                     out.push_str("\\x");
                 } else {
-                    out.extend(char::from_u32(v));
+                    push_byte(&mut out, v);
                 }
             }
             '0'..='7' => {
@@ -130,7 +164,7 @@ fn backslash_escapes(s: &str, echo_octal: bool) -> (String, bool) {
                         i += 1;
                         n += 1;
                     }
-                    out.extend(char::from_u32(v & 0xff));
+                    push_byte(&mut out, v & 0xff);
                 } else {
                     out.push('\\');
                     out.push(e);
@@ -191,13 +225,13 @@ impl Builtin for Printf {
             }
         }
         if let Some(v) = var {
-            if let Err(e) = sh.set_var(&v, &out) {
+            if let Err(e) = sh.set_var(&v, &raw_as_text(&out)) {
                 io.err(&format!("printf: {e}"));
                 return 1;
             }
             return status;
         }
-        if io.out(&out).is_err() {
+        if io.out_bytes(&raw_bytes(&out)).is_err() {
             return 1;
         }
         status
@@ -328,6 +362,8 @@ fn format_once(
                     _ => n.unsigned_abs().to_string(),
                 };
                 let digits = match precision {
+                    // C: a zero value with precision 0 prints no digits.
+                    Some(0) if n == 0 => String::new(),
                     Some(p) if digits.len() < p as usize => {
                         format!("{}{digits}", "0".repeat(p as usize - digits.len()))
                     }
@@ -371,7 +407,7 @@ fn format_once(
                 let s = match conv {
                     'f' | 'F' => format!("{v:.p$}"),
                     'e' | 'E' => c_exp(v, p, conv == 'E'),
-                    _ => format!("{v}"),
+                    _ => c_general(v, p, conv == 'G', flags.contains('#')),
                 };
                 let s = if flags.contains('+') && v >= 0.0 {
                     format!("+{s}")
@@ -409,6 +445,39 @@ fn c_exp(v: f64, p: usize, upper: bool) -> String {
     if upper { t.to_uppercase() } else { t }
 }
 
+/// `%g` as C prints it: `%e` for exponents below -4 or from the precision up,
+/// `%f` otherwise, trailing zeros dropped (kept with `#`).
+fn c_general(v: f64, p: usize, upper: bool, keep_zeros: bool) -> String {
+    if !v.is_finite() {
+        let s = format!("{v}").to_lowercase();
+        return if upper { s.to_uppercase() } else { s };
+    }
+    let p = p.max(1);
+    // The exponent %e would print at this precision (rounding may carry into it).
+    let exp = if v == 0.0 {
+        0
+    } else {
+        let e = format!("{v:.prec$e}", prec = p - 1);
+        e.split_once('e')
+            .and_then(|(_, x)| x.parse::<i32>().ok())
+            .unwrap_or(0)
+    };
+    let trim = |s: String| -> String {
+        if keep_zeros || !s.contains('.') {
+            return s;
+        }
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    if exp < -4 || exp >= p as i32 {
+        let t = c_exp(v, p - 1, upper);
+        let (mant, rest) = t.split_at(t.find(['e', 'E']).unwrap_or(t.len()));
+        format!("{}{rest}", trim(mant.to_string()))
+    } else {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        trim(format!("{v:.decimals$}"))
+    }
+}
+
 fn pad(s: &str, width: Option<i64>, flags: &str) -> String {
     let w = width.unwrap_or(0) as usize;
     let n = s.chars().count();
@@ -426,6 +495,10 @@ fn pad(s: &str, width: Option<i64>, flags: &str) -> String {
 /// Err carries the value of the valid prefix (printed while reporting the error).
 fn parse_int(a: &str) -> Result<i64, i64> {
     let t = a.trim();
+    // bash reads an empty argument as 0.
+    if a.is_empty() {
+        return Ok(0);
+    }
     if let Some(c) = t.strip_prefix(['\'', '"']) {
         return Ok(c.chars().next().map_or(0, |c| c as i64));
     }

@@ -1,5 +1,7 @@
-//! The built-in `base` image: the coreutils module once in /bin plus one symlink
-//! per applet (as busybox does), and the few files a Unix userland expects.
+//! The built-in `base` image: the coreutils module once in /usr/bin plus one symlink
+//! per applet (as busybox does), `/bin` a symlink to `usr/bin` (the merged /usr of
+//! Debian and Fedora, so `type -a ls` finds /usr/bin/ls and /bin/ls as there), and
+//! the few files a Unix userland expects.
 
 use fsimage::{BlockDevice, Vfs};
 
@@ -17,7 +19,7 @@ pub fn applets() -> impl Iterator<Item = &'static str> {
 pub const IMAGE_SIZE: u64 = 16 << 30;
 
 /// Bumped when the layout below changes, so old stores get a fresh base image.
-const LAYOUT_VERSION: u32 = 8;
+const LAYOUT_VERSION: u32 = 9;
 
 /// The tag of the default image.
 pub const BASE_TAG: &str = "base:latest";
@@ -86,7 +88,6 @@ fn build(dev: Box<dyn BlockDevice>) -> anyhow::Result<()> {
     let vfs = Vfs::mkfs(dev, "wsh-base")?;
     let root = vfs.root();
     let mkdir = |parent, name: &str, mode| vfs.mkdir(parent, name.as_bytes(), mode);
-    let bin = mkdir(root, "bin", 0o755)?;
     let etc = mkdir(root, "etc", 0o755)?;
     mkdir(root, "tmp", 0o1777)?;
     mkdir(root, "root", 0o700)?;
@@ -109,7 +110,8 @@ fn build(dev: Box<dyn BlockDevice>) -> anyhow::Result<()> {
         vfs.create(proc, name.as_bytes(), 0o444)?;
     }
     let usr = mkdir(root, "usr", 0o755)?;
-    mkdir(usr, "bin", 0o755)?;
+    let bin = mkdir(usr, "bin", 0o755)?;
+    vfs.symlink(root, b"bin", b"usr/bin")?;
     let local = mkdir(usr, "local", 0o755)?;
     mkdir(local, "bin", 0o755)?;
     let write_file = |dir, name: &str, mode, data: &[u8]| -> anyhow::Result<()> {

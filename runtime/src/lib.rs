@@ -61,6 +61,13 @@ pub struct Command {
     pub stdin: Handle,
     pub stdout: Handle,
     pub stderr: Handle,
+    /// Descriptors past stdio the program inherits at their numbers (a shell's
+    /// `exec 9<file`, a process substitution's `/dev/fd/63`). A number the runtime
+    /// uses for a preopen or a published port is left out: wasi-libc finds its
+    /// preopens by scanning up from 3.
+    pub extra_fds: Vec<(u32, Handle)>,
+    /// A lower cap on open descriptors than the runtime's (a shell's `ulimit -n`).
+    pub open_files: Option<u32>,
 }
 
 /// Where a guest's thread posts its exit status as soon as the program is over,
@@ -740,7 +747,16 @@ impl Runtime {
                 wasi::net::SockKind::Listener(p.listener.clone()),
             )));
         }
-        fds.set_limit(limits.open_files);
+        let first_free = fds.len() as u32;
+        for (n, h) in cmd.extra_fds {
+            if n >= first_free {
+                fds.set(n, wasi::Fd::Handle(h));
+            }
+        }
+        fds.set_limit(
+            cmd.open_files
+                .map_or(limits.open_files, |n| n.min(limits.open_files)),
+        );
         let guest = Guest {
             vfs: self.inner.vfs.clone(),
             args: cmd.argv.iter().map(|a| a.clone().into_bytes()).collect(),

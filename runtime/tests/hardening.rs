@@ -44,6 +44,8 @@ fn cmd(program: &str, stdin: Handle, stdout: Handle, stderr: Handle) -> Command 
         stdin,
         stdout,
         stderr,
+        extra_fds: Vec::new(),
+        open_files: None,
     }
 }
 

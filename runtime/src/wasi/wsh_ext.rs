@@ -443,6 +443,8 @@ fn spawn(m: &mut Mem, g: &mut Guest, req: u32, out: u32) -> Result<(), Errno> {
         stdin: stdio(g, fds[0])?,
         stdout: stdio(g, fds[1])?,
         stderr: stdio(g, fds[2])?,
+        extra_fds: Vec::new(),
+        open_files: None,
     };
     let path = cmd
         .env

@@ -173,8 +173,16 @@ impl Shell {
 
     /// `((...))`: status 0 when the value is non-zero.
     pub(crate) fn arith_command(&mut self, text: &str, fds: &Fds) -> ExpResult<i32> {
-        let v = self.arith_text(text, Some("(("), fds)?;
-        Ok(i32::from(v == 0))
+        // An error in the expression fails the command (status 1, so `set -e` and
+        // `||` see it); unlike `$((...))`, bash does not abandon the command line.
+        let expanded = self.expand_arith_text(text, fds)?;
+        match self.eval_str(&expanded, 0) {
+            Ok(v) => Ok(i32::from(v == 0)),
+            Err(e) => {
+                fds.error(&format!("((: {}: {}", expanded.trim(), e.0));
+                Ok(1)
+            }
+        }
     }
 
     /// `let EXPR...`: status 0 when the last value is non-zero.

@@ -15,6 +15,13 @@ pub(crate) struct Frame {
     /// Its `BASH_SOURCE` entry: the file the function was defined in, or the file
     /// a `source` frame reads.
     pub file: String,
+    /// Its arguments as `BASH_ARGV` shows them (a `source` without arguments: the file).
+    pub args: Vec<String>,
+    /// The caller's positional parameters (the outermost frame's are the shell's own).
+    pub caller_args: Vec<String>,
+    /// Whether `BASH_ARGV` shows the frame without `shopt -s extdebug` (bash: only
+    /// a `source` without arguments).
+    pub shown: bool,
 }
 
 /// Where the shell's text comes from.
@@ -41,7 +48,10 @@ impl Source {
 
 /// Whether `name` is one of the call-stack arrays.
 pub(crate) fn is_stack_var(name: &str) -> bool {
-    matches!(name, "FUNCNAME" | "BASH_LINENO" | "BASH_SOURCE")
+    matches!(
+        name,
+        "FUNCNAME" | "BASH_LINENO" | "BASH_SOURCE" | "BASH_ARGV" | "BASH_ARGC"
+    )
 }
 
 impl Shell {
@@ -61,6 +71,9 @@ impl Shell {
             _ => None,
         };
         let frames = self.call_stack.iter().rev();
+        if matches!(name, "BASH_ARGV" | "BASH_ARGC") {
+            return self.arg_stack(name == "BASH_ARGV");
+        }
         match name {
             "FUNCNAME" if self.call_stack.is_empty() => Vec::new(),
             "FUNCNAME" => frames
@@ -76,6 +89,47 @@ impl Shell {
                 .map(|f| f.file.clone())
                 .chain(script.map(str::to_string))
                 .collect(),
+        }
+    }
+
+    /// `BASH_ARGV` (`argv`) or `BASH_ARGC`. bash keeps a frame of arguments for the
+    /// shell itself and each sourced file; for function calls only under `shopt -s
+    /// extdebug` (without it, both arrays are empty inside a function).
+    fn arg_stack(&self, argv: bool) -> Vec<String> {
+        let debug = self.shopts.contains("extdebug");
+        if !debug && self.call_stack.iter().any(|f| f.func != "source") {
+            return Vec::new();
+        }
+        let top = match self.call_stack.first() {
+            Some(f) => &f.caller_args,
+            None => &self.positional,
+        };
+        let frames = std::iter::once(top).chain(
+            self.call_stack
+                .iter()
+                .filter(|f| debug || f.shown)
+                .map(|f| &f.args),
+        );
+        let frames: Vec<&Vec<String>> = frames.collect();
+        if argv {
+            frames
+                .iter()
+                .rev()
+                .flat_map(|a| a.iter().rev().cloned())
+                .collect()
+        } else {
+            frames.iter().rev().map(|a| a.len().to_string()).collect()
+        }
+    }
+
+    /// A call-stack array as a variable, for `declare -p`.
+    pub(crate) fn stack_var_as_var(&self, name: &str) -> super::Var {
+        let items = self.stack_var(name);
+        super::Var {
+            // bash lists an empty FUNCNAME as declared only; the argument arrays as `=()`.
+            declared: items.is_empty() && !matches!(name, "BASH_ARGV" | "BASH_ARGC"),
+            array: Some(super::vars::Array::Indexed((0..).zip(items).collect())),
+            ..Default::default()
         }
     }
 
@@ -139,6 +193,9 @@ impl Shell {
             func: argv[0].clone(),
             call_line: self.lineno,
             file,
+            args: argv[1..].to_vec(),
+            caller_args: saved.clone(),
+            shown: false,
         });
         self.locals.push(Vec::new());
         // A body's lines are those of the text it was defined in.

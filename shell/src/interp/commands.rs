@@ -59,6 +59,8 @@ pub(crate) const INTERP_BUILTINS: &[&str] = &[
     "pushd",
     "popd",
     "dirs",
+    "ulimit",
+    "enable",
 ];
 
 /// Waits until `pipe` has a byte or its writers are gone; false when `deadline`
@@ -126,6 +128,8 @@ impl Shell {
             "dirs" => Ok(self.dirs_builtin(args, fds)),
             "complete" => Ok(self.complete_builtin(args, fds)),
             "compopt" => Ok(self.compopt_builtin(args, fds)),
+            "ulimit" => Ok(self.ulimit_builtin(args, fds)),
+            "enable" => Ok(self.enable_builtin(args, fds)),
             _ => return self.jobctl_builtin(argv, fds),
         })
     }
@@ -232,7 +236,12 @@ impl Shell {
         let mut st = 0;
         for n in names {
             if funcs {
-                self.functions.remove(n);
+                if self.readonly_funcs.contains(n) {
+                    fds.error(&format!("unset: {n}: cannot unset: readonly function"));
+                    st = 1;
+                } else {
+                    self.functions.remove(n);
+                }
                 continue;
             }
             // bash: `unset -n` of a variable that is no reference leaves it alone.
@@ -246,8 +255,11 @@ impl Shell {
                 target = self.ref_target(n);
                 &target
             };
-            if let Some((name, rest)) = n.split_once('[') {
-                let key = rest.trim_end_matches(']');
+            if let Some((name, rest)) = n.split_once('[')
+                && builtins::is_name(name)
+                && rest.ends_with(']')
+            {
+                let key = &rest[..rest.len() - 1];
                 // `unset 'ref[k]'`: the element of the array the reference names.
                 let resolved = self.ref_target(name);
                 let name = resolved.as_str();
@@ -263,6 +275,12 @@ impl Shell {
                     match arr {
                         super::vars::Array::Indexed(m) => {
                             if let Ok(i) = key.parse::<i64>() {
+                                // A negative index counts back from the end.
+                                let i = if i < 0 {
+                                    m.keys().next_back().map_or(i, |last| last + 1 + i)
+                                } else {
+                                    i
+                                };
                                 m.remove(&i);
                             }
                         }
@@ -281,7 +299,7 @@ impl Shell {
             if self.vars.remove(n).is_some() {
                 continue;
             }
-            if !builtins::is_name(n) {
+            if !builtins::is_name(n) && self.functions.remove(n).is_none() {
                 fds.error(&format!("unset: `{n}': not a valid identifier"));
                 st = 1;
             } else {
@@ -398,7 +416,11 @@ impl Shell {
             }
             if b[0] == b'\\' && !raw {
                 match input.read(&mut b) {
-                    Ok(1) if b[0] == b'\n' => continue,
+                    // A line continuation counts as no character.
+                    Ok(1) if b[0] == b'\n' => {
+                        count -= 1;
+                        continue;
+                    }
                     Ok(1) => {
                         // Keep the escaped byte marked as literal for splitting.
                         line.push(0);
@@ -417,7 +439,7 @@ impl Shell {
         let eof_empty = !got_delim && line.is_empty();
         let text = String::from_utf8_lossy(&line).into_owned();
         let ifs = self.get("IFS").unwrap_or(" \t\n").to_string();
-        let fields = split_read(
+        let mut fields = split_read(
             &text,
             &ifs,
             if array.is_some() {
@@ -426,6 +448,15 @@ impl Shell {
                 names.len().max(1)
             },
         );
+        if array.is_some() {
+            if delim.is_none() {
+                // -N: what was read is one element, unsplit.
+                fields = vec![text.replace('\0', "")];
+            } else if fields.last().is_some_and(String::is_empty) {
+                // As in word splitting, a delimiter at the end starts no field.
+                fields.pop();
+            }
+        }
         let r = if let Some(a) = array {
             self.assign_array(&a, fields.into_iter().map(|f| (None, f)).collect(), false)
         } else if names.is_empty() {
@@ -459,7 +490,7 @@ impl Shell {
         for n in names {
             if self.functions.contains_key(n)
                 || KEYWORDS.contains(&n.as_str())
-                || super::exec::is_builtin_name(n)
+                || self.builtin_enabled(n)
             {
                 out.push_str(&format!("{n}\n"));
             } else if let super::path::Lookup::Found(p) = self.find_program(n) {
@@ -510,7 +541,7 @@ impl Shell {
                 if let Some(f) = self.functions.get(n).filter(|_| !no_funcs) {
                     found.push(("function", format!("{n} is a function\n{n} () \n{}", f.0)));
                 }
-                if super::exec::is_builtin_name(n) {
+                if self.builtin_enabled(n) {
                     found.push(("builtin", format!("{n} is a shell builtin")));
                 }
             }
@@ -578,15 +609,12 @@ impl Shell {
         };
         let silent = spec.starts_with(':');
         let spec = spec.trim_start_matches(':');
-        let mut optind: usize = self
-            .get("OPTIND")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1)
-            .max(1);
+        let raw_optind: usize = self.get("OPTIND").and_then(|v| v.parse().ok()).unwrap_or(1);
+        let mut optind = raw_optind.max(1);
         // Position inside a group of flags (`-abc`), kept across calls while OPTIND
-        // stays where this function left it (a reset OPTIND starts over).
+        // stays where this function left it (a reset OPTIND, to 1 or 0, starts over).
         let (seen_optind, seen_pos) = self.getopts_pos;
-        let mut pos: usize = if seen_optind == optind {
+        let mut pos: usize = if seen_optind == optind && raw_optind > 0 {
             seen_pos.max(1)
         } else {
             1

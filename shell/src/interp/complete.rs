@@ -54,7 +54,7 @@ const NAMED_ACTIONS: &[&str] = &[
 ];
 
 /// bash's builtins; the ones wsh has are listed by `compgen -b`.
-const BASH_BUILTINS: &[&str] = &[
+pub(crate) const BASH_BUILTINS: &[&str] = &[
     ".",
     ":",
     "[",

@@ -229,7 +229,10 @@ impl Shell {
             }
             UP::ShellOptionEnabled => self.options.get(s) == Some(true),
             UP::ShellVariableIsSetAndAssigned => self.var_is_set(s),
-            UP::ShellVariableIsSetAndNameRef => false,
+            UP::ShellVariableIsSetAndNameRef => self
+                .vars
+                .get(s)
+                .is_some_and(|v| v.nameref && v.value.is_some()),
         })
     }
 
@@ -239,6 +242,18 @@ impl Shell {
             let key = rest.trim_end_matches(']');
             return self.get_element(name, key).is_some();
         }
+        // Through a reference, its (final) target: bash looks the resolved name up
+        // as a plain variable, so a target like `arr[2]` is never set.
+        let target;
+        let s = if self.vars.get(s).is_some_and(|v| v.nameref) {
+            target = self.ref_target(s);
+            if target.is_empty() || target.contains('[') {
+                return false;
+            }
+            target.as_str()
+        } else {
+            s
+        };
         self.vars
             .get(s)
             .is_some_and(|v| v.value.is_some() || v.array.as_ref().is_some_and(|a| a.len() > 0))

@@ -58,7 +58,7 @@ impl Shell {
                 };
                 if self.func_depth == 0 {
                     fds.error("return: can only `return' from a function or sourced script");
-                    return Some(Ok(1));
+                    return Some(Ok(2));
                 }
                 Err(Flow::Return(s))
             }
@@ -125,6 +125,7 @@ impl Shell {
                 };
                 match Shell::parse(&text) {
                     Ok(prog) => {
+                        let caller_args = self.positional.clone();
                         let saved = (!args[1..].is_empty())
                             .then(|| std::mem::replace(&mut self.positional, args[1..].to_vec()));
                         self.func_depth += 1;
@@ -133,6 +134,13 @@ impl Shell {
                             func: "source".into(),
                             call_line: self.lineno,
                             file: file.clone(),
+                            args: if args.len() > 1 {
+                                args[1..].to_vec()
+                            } else {
+                                vec![args[0].clone()]
+                            },
+                            caller_args,
+                            shown: args.len() == 1,
                         });
                         let outer = self.sourcing.replace(file.clone());
                         let saved_line = self.lineno;

@@ -91,6 +91,19 @@ impl Shell {
             return Ok(2);
         }
         let names = &args[i..];
+        // `readonly -f NAME`: the function can no longer be redefined or unset.
+        if cmd == "readonly" && flags.contains('f') && !names.is_empty() {
+            let mut status = 0;
+            for n in names {
+                if self.functions.contains_key(n) {
+                    self.readonly_funcs.insert(n.clone());
+                } else {
+                    fds.error(&format!("readonly: {n}: not a function"));
+                    status = 1;
+                }
+            }
+            return Ok(status);
+        }
         if flags.contains('f') || flags.contains('F') {
             return Ok(self.declare_functions(names, flags.contains('F'), fds));
         }
@@ -512,6 +525,11 @@ impl Shell {
             }
         }
         for name in names {
+            if super::callstack::is_stack_var(name) && !self.vars.contains_key(name) {
+                out.push_str(&describe(name, &self.stack_var_as_var(name)));
+                out.push('\n');
+                continue;
+            }
             let Some(v) = self.vars.get(name) else {
                 fds.error(&format!("{cmd}: {name}: not found"));
                 status = 1;

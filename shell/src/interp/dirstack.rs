@@ -5,7 +5,7 @@ use super::{ExecResult, Fds, Shell};
 
 impl Shell {
     /// The whole stack, the working directory first.
-    fn dir_entries(&self) -> Vec<String> {
+    pub(crate) fn dir_entries(&self) -> Vec<String> {
         std::iter::once(self.cwd.clone())
             .chain(self.dir_stack.iter().cloned())
             .collect()

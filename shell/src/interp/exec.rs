@@ -179,7 +179,7 @@ impl Shell {
         })
     }
 
-    fn run_command(&mut self, cmd: &ast::Command, fds: &Fds) -> ExecResult {
+    pub(crate) fn run_command(&mut self, cmd: &ast::Command, fds: &Fds) -> ExecResult {
         match cmd {
             ast::Command::Simple(s) => self.run_simple(s, fds),
             ast::Command::Compound(c, redirs) => {
@@ -191,6 +191,10 @@ impl Shell {
                 self.run_compound(c, &fds)
             }
             ast::Command::Function(def) => {
+                if self.readonly_funcs.contains(&def.fname.value) {
+                    fds.error(&format!("{}: readonly function", def.fname.value));
+                    return Ok(1);
+                }
                 self.functions
                     .insert(def.fname.value.clone(), Arc::new(def.body.clone()));
                 let file = self.current_file();
@@ -338,10 +342,7 @@ impl Shell {
                 }
                 Ok(status)
             }
-            C::Coprocess(_) => {
-                fds.error("coproc: not supported");
-                Ok(1)
-            }
+            C::Coprocess(c) => self.run_coproc(c, fds),
         }
     }
 
@@ -368,6 +369,10 @@ impl Shell {
         match r {
             Ok(s) => Ok((s, false)),
             Err(Flow::Break(n)) if n > 1 => Err(Flow::Break(n - 1)),
+            // The loops a Ctrl-Z left end with the stopped job's status.
+            Err(Flow::Break(_)) if std::mem::take(&mut self.stopped_break) => {
+                Ok((128 + libc::SIGTSTP, true))
+            }
             Err(Flow::Break(_)) => Ok((0, true)),
             Err(Flow::Continue(n)) if n > 1 => Err(Flow::Continue(n - 1)),
             Err(Flow::Continue(_)) => Ok((0, false)),
@@ -465,6 +470,14 @@ impl Shell {
             }
         }
         self.pending_arrays.clear();
+        let declaring = cmd.word_or_name.as_ref().is_some_and(|w| {
+            matches!(
+                w.value.as_str(),
+                "declare" | "typeset" | "local" | "export" | "readonly"
+            ) && !self.disabled.contains(w.value.as_str())
+        });
+        // The words already expanded whole (a declaration's assignments).
+        let mut whole = std::collections::BTreeSet::new();
         for item in suffix {
             match item {
                 Item::IoRedirect(r) => redirs.push(r),
@@ -479,6 +492,28 @@ impl Shell {
                             Ok(items) => self.pending_arrays.push((n.clone(), items)),
                             Err(e) => return fail(e),
                         }
+                    }
+                    // After a declaration builtin's name an assignment's value is one
+                    // field, as in an assignment (`export P=$v`, `local x=~/a:~/b`).
+                    if let (ast::AssignmentValue::Scalar(v), true) = (&a.value, declaring) {
+                        let name = match &a.name {
+                            ast::AssignmentName::VariableName(n) => self.expand_string(n, fds),
+                            ast::AssignmentName::ArrayElementName(n, i) => {
+                                self.expand_string(&format!("{n}[{i}]"), fds)
+                            }
+                        };
+                        let value = name.and_then(|n| {
+                            let op = if a.append { "+=" } else { "=" };
+                            Ok(format!("{n}{op}{}", self.expand_assigned(&v.value, fds)?))
+                        });
+                        match value {
+                            Ok(v) => {
+                                words.push(v.into());
+                                whole.insert(words.len() - 1);
+                            }
+                            Err(e) => return fail(e),
+                        }
+                        continue;
                     }
                     // After the command name an assignment is just a word (`export A=1`).
                     words.push(w.value.as_str().into())
@@ -497,7 +532,12 @@ impl Shell {
         let fds = own_fds.as_ref().unwrap_or(fds);
         let words: Vec<&str> = words.iter().map(|w| w.as_ref()).collect();
         self.last_subst = None;
-        let argv = match self.expand_fields(&words, fds) {
+        let argv = if whole.is_empty() {
+            self.expand_fields(&words, fds)
+        } else {
+            self.expand_fields_except(&words, &whole, fds)
+        };
+        let argv = match argv {
             Ok(v) => v,
             Err(e) => return fail(e),
         };
@@ -526,11 +566,11 @@ impl Shell {
         if self.options.xtrace {
             let line: Vec<String> = values
                 .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .chain(argv.iter().cloned())
+                .map(|(k, v)| format!("{k}={}", super::xtrace::quote(v)))
+                .chain(argv.iter().map(|a| super::xtrace::quote(a)))
                 .collect();
-            let _ = fds
-                .handle(2)
+            let _ = self
+                .trace_handle(&fds)
                 .write_all(format!("+ {}\n", line.join(" ")).as_bytes());
         }
 
@@ -605,7 +645,7 @@ impl Shell {
                 let Some(target) = argv.get(1) else {
                     return Ok(0);
                 };
-                if !is_builtin_name(target) {
+                if !self.builtin_enabled(target) {
                     fds.error(&format!("builtin: {target}: not a shell builtin"));
                     return Ok(1);
                 }
@@ -616,6 +656,9 @@ impl Shell {
         // Functions come first, as in bash (`cd() { builtin cd "$@"; }` wraps cd).
         if let Some(body) = self.functions.get(name).cloned().filter(|_| functions) {
             return self.with_temp_vars(values, |sh| sh.call_function(&body, &argv, &fds));
+        }
+        if self.disabled.contains(name) {
+            return self.run_external(argv, values, fds);
         }
         if is_interp_builtin(name) {
             return self
@@ -672,139 +715,6 @@ impl Shell {
             };
         }
         r
-    }
-
-    /// Expands array-literal elements `(a [k]=v "b c")` into (subscript, value) pairs.
-    fn array_items(
-        &mut self,
-        elems: &[(Option<ast::Word>, ast::Word)],
-        fds: &Fds,
-    ) -> Result<Vec<(Option<String>, String)>, Fail> {
-        let mut items = Vec::new();
-        for (k, v) in elems {
-            match k {
-                Some(k) => {
-                    let key = self.subscript(&k.value, fds)?;
-                    items.push((Some(key), self.expand_string(&v.value, fds)?));
-                }
-                None => items.extend(
-                    self.expand_fields(&[v.value.as_str()], fds)?
-                        .into_iter()
-                        .map(|v| (None, v)),
-                ),
-            }
-        }
-        Ok(items)
-    }
-
-    /// Evaluates an array subscript: arithmetic for indexed arrays, text for associative ones.
-    fn subscript_for(&mut self, name: &str, raw: &str, fds: &Fds) -> Result<String, Fail> {
-        if self.is_assoc(name) {
-            self.expand_string(raw, fds)
-        } else {
-            Ok(self.arith_text(raw, None, fds)?.to_string())
-        }
-    }
-
-    /// A subscript in an array literal (the array's kind decides at assignment).
-    fn subscript(&mut self, raw: &str, fds: &Fds) -> Result<String, Fail> {
-        self.expand_string(raw, fds)
-    }
-
-    /// Performs one assignment word of an assignment-only command.
-    fn assign_in_place(&mut self, a: &ast::Assignment, fds: &Fds) -> Result<(), Fail> {
-        let report = |e: String| {
-            fds.error(&e);
-            Fail::Status(1)
-        };
-        match (&a.name, &a.value) {
-            (ast::AssignmentName::VariableName(n), ast::AssignmentValue::Array(elems)) => {
-                let mut items = self.array_items(elems, fds)?;
-                if !self.is_assoc(n) {
-                    for (k, _) in items.iter_mut() {
-                        if let Some(key) = k {
-                            *key = self.arith_text(key, None, fds)?.to_string();
-                        }
-                    }
-                }
-                self.assign_array(n, items, a.append).map_err(report)
-            }
-            (ast::AssignmentName::ArrayElementName(n, idx), ast::AssignmentValue::Scalar(w)) => {
-                let key = self.subscript_for(n, idx, fds)?;
-                let mut value = self.expand_string(&w.value, fds)?;
-                if self
-                    .vars
-                    .get(self.ref_target(n).as_str())
-                    .is_some_and(|v| v.integer)
-                {
-                    let old = if a.append {
-                        self.get_element(n, &key)
-                    } else {
-                        None
-                    };
-                    let expr = match old {
-                        Some(o) => format!("{o}+({value})"),
-                        None => value,
-                    };
-                    value = self.arith_text(&expr, None, fds)?.to_string();
-                } else if a.append {
-                    value = format!("{}{value}", self.get_element(n, &key).unwrap_or_default());
-                }
-                self.set_element(n, &key, value).map_err(report)
-            }
-            (ast::AssignmentName::ArrayElementName(n, _), ast::AssignmentValue::Array(_)) => {
-                Err(report(format!("{n}: cannot assign list to array member")))
-            }
-            (ast::AssignmentName::VariableName(_), ast::AssignmentValue::Scalar(_)) => {
-                let (name, value) = self.assignment_value(a, fds)?;
-                if self.options.xtrace {
-                    let _ = fds
-                        .handle(2)
-                        .write_all(format!("+ {name}={value}\n").as_bytes());
-                }
-                self.set(&name, value).map_err(report)
-            }
-        }
-    }
-
-    /// The (name, value) an assignment word sets.
-    fn assignment_value(
-        &mut self,
-        a: &ast::Assignment,
-        fds: &Fds,
-    ) -> Result<(String, String), Fail> {
-        let name = match &a.name {
-            ast::AssignmentName::VariableName(n) => n.clone(),
-            ast::AssignmentName::ArrayElementName(n, _) => {
-                fds.error(&format!("{n}: arrays are not supported yet"));
-                return Err(Fail::Status(1));
-            }
-        };
-        let value = match &a.value {
-            ast::AssignmentValue::Scalar(w) => self.expand_string(&w.value, fds)?,
-            ast::AssignmentValue::Array(_) => {
-                fds.error(&format!("{name}: arrays are not supported yet"));
-                return Err(Fail::Status(1));
-            }
-        };
-        if self
-            .vars
-            .get(self.ref_target(&name).as_str())
-            .is_some_and(|v| v.integer)
-        {
-            let expr = if a.append {
-                format!("{}+({value})", self.get(&name).unwrap_or("0"))
-            } else {
-                value
-            };
-            return Ok((name, self.arith_text(&expr, None, fds)?.to_string()));
-        }
-        let value = if a.append {
-            format!("{}{value}", self.get(&name).unwrap_or(""))
-        } else {
-            value
-        };
-        Ok((name, value))
     }
 
     /// Records the line of the command being run (`$LINENO`): `line` of the text

@@ -55,6 +55,13 @@ fn expands_to_all(expr: &ParameterExpr) -> bool {
         | P::LowercaseFirstChar { parameter, .. }
         | P::LowercasePattern { parameter, .. }
         | P::Transform { parameter, .. } => parameter,
+        // `"${!a[@]}"`, `"${!p@}"`: a word per key or name, none when there are none.
+        P::MemberKeys {
+            concatenate: false, ..
+        }
+        | P::VariableNames {
+            concatenate: false, ..
+        } => return true,
         _ => return false,
     };
     matches!(
@@ -110,10 +117,38 @@ impl Shell {
         Ok(out)
     }
 
+    /// [`Shell::expand_fields`], but the words at the indices in `whole` are already
+    /// expanded and stay one field each.
+    pub(crate) fn expand_fields_except(
+        &mut self,
+        words: &[&str],
+        whole: &std::collections::BTreeSet<usize>,
+        fds: &Fds,
+    ) -> ExpResult<Vec<String>> {
+        let mut out = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            if whole.contains(&i) {
+                out.push(w.to_string());
+            } else {
+                out.extend(self.expand_fields(&[w], fds)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Expands one word to one string, without field splitting (assignments,
     /// redirection targets, `case` words).
     pub(crate) fn expand_string(&mut self, word: &str, fds: &Fds) -> ExpResult<String> {
         let items = self.expand_raw(word, false, fds)?;
+        Ok(join_items(&items, " "))
+    }
+
+    /// Expands the value of an assignment word: like [`Shell::expand_string`], with
+    /// a `~` after each unquoted `:` expanded too (`PATH=~/bin:~/local/bin`).
+    pub(crate) fn expand_assigned(&mut self, word: &str, fds: &Fds) -> ExpResult<String> {
+        let mut opts = parser_options();
+        opts.tilde_expansion_after_colon = true;
+        let items = self.expand_raw_with(word, false, &opts, fds)?;
         Ok(join_items(&items, " "))
     }
 
@@ -150,9 +185,20 @@ impl Shell {
         quoted: bool,
         fds: &Fds,
     ) -> ExpResult<Vec<Item>> {
+        self.expand_raw_with(raw, quoted, &parser_options(), fds)
+    }
+
+    /// [`Shell::expand_raw`] with the word parsed under `opts`.
+    fn expand_raw_with(
+        &mut self,
+        raw: &str,
+        quoted: bool,
+        opts: &brush_parser::ParserOptions,
+        fds: &Fds,
+    ) -> ExpResult<Vec<Item>> {
         // Words nest (`${x:-${y:-...}}`): parse on a stack sized for them, and expand
         // each level on a stack that grows (see depth.rs).
-        let pieces = super::depth::with_parse_stack(raw, || word::parse(raw, &parser_options()))
+        let pieces = super::depth::with_parse_stack(raw, || word::parse(raw, opts))
             .ok()
             .and_then(Result::ok)
             .ok_or_else(|| bad_subst(fds, raw))?;
@@ -197,11 +243,26 @@ impl Shell {
                 use brush_parser::word::TildeExpr;
                 let v = match t {
                     TildeExpr::Home => self.get("HOME").unwrap_or("").to_string(),
-                    TildeExpr::WorkingDir => self.get("PWD").unwrap_or("").to_string(),
-                    TildeExpr::OldWorkingDir => self.get("OLDPWD").unwrap_or("").to_string(),
+                    // Unset PWD/OLDPWD, or no such stack entry: the word stays as written.
+                    TildeExpr::WorkingDir => self.get("PWD").map_or("~+".into(), str::to_string),
+                    TildeExpr::OldWorkingDir => {
+                        self.get("OLDPWD").map_or("~-".into(), str::to_string)
+                    }
+                    TildeExpr::NthDirFromTopOfDirStack { n, .. } => {
+                        match self.dir_entries().get(*n) {
+                            Some(d) => d.clone(),
+                            None => format!("~{}", tilde_text(t)),
+                        }
+                    }
+                    TildeExpr::NthDirFromBottomOfDirStack { n } => {
+                        let all = self.dir_entries();
+                        match all.len().checked_sub(1 + *n).and_then(|i| all.get(i)) {
+                            Some(d) => d.clone(),
+                            None => format!("~{}", tilde_text(t)),
+                        }
+                    }
                     TildeExpr::UserHome(u) if u == "root" => "/root".into(),
                     TildeExpr::UserHome(u) => format!("~{u}"),
-                    other => format!("~{}", tilde_text(other)),
                 };
                 out.push(lit(v, true));
             }
@@ -239,6 +300,9 @@ impl Shell {
             |cur: &mut String, pat: &mut Vec<PatChar>, fields: &mut Vec<(String, Vec<PatChar>)>| {
                 fields.push((std::mem::take(cur), std::mem::take(pat)));
             };
+        // A field just ended at IFS whitespace: a non-whitespace IFS character next
+        // belongs to the same delimiter (`a : b` is two fields).
+        let mut ws_ended = false;
         for it in items {
             match it {
                 Item::Break(_) => {
@@ -247,6 +311,7 @@ impl Shell {
                         end_field(&mut cur, &mut pat, &mut fields);
                     }
                     exists = false;
+                    ws_ended = false;
                 }
                 Item::Text {
                     text,
@@ -256,6 +321,7 @@ impl Shell {
                     cur.push_str(&text);
                     pat.extend(text.chars().map(|c| (c, quoted)));
                     exists = true;
+                    ws_ended = false;
                 }
                 Item::Text {
                     text,
@@ -267,11 +333,15 @@ impl Shell {
                             cur.push(c);
                             pat.push((c, quoted));
                             exists = true;
+                            ws_ended = false;
                         } else if c.is_ascii_whitespace() {
                             if exists || !cur.is_empty() {
                                 end_field(&mut cur, &mut pat, &mut fields);
                                 exists = false;
+                                ws_ended = true;
                             }
+                        } else if ws_ended {
+                            ws_ended = false;
                         } else {
                             // A non-whitespace IFS char always ends a field, even an empty one.
                             end_field(&mut cur, &mut pat, &mut fields);

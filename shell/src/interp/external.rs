@@ -81,6 +81,8 @@ impl Shell {
             stdin: fds.handle(0),
             stdout: fds.handle(1),
             stderr: fds.handle(2),
+            extra_fds: fds.extra(),
+            open_files: self.nofile.map(|(soft, _)| soft),
         };
         match self.sys.spawn_with_umask(cmd, self.umask) {
             Ok(job) => {

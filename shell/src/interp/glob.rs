@@ -170,7 +170,37 @@ impl Shell {
         let comps = if absolute { &comps[1..] } else { &comps[..] };
         self.glob_walk(start, comps, &mut results);
         results.sort();
-        results
+        self.globignore(results)
+    }
+
+    /// The patterns of a non-empty `GLOBIGNORE` (colon-separated).
+    fn globignore_patterns(&self) -> Option<Vec<Vec<PatChar>>> {
+        let v = self.get("GLOBIGNORE").filter(|v| !v.is_empty())?;
+        Some(
+            v.split(':')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.chars().map(|c| (c, false)).collect())
+                .collect(),
+        )
+    }
+
+    /// Drops the matches `GLOBIGNORE` names, and then always `.` and `..`, as bash does.
+    fn globignore(&self, found: Vec<String>) -> Vec<String> {
+        let Some(pats) = self.globignore_patterns() else {
+            return found;
+        };
+        found
+            .into_iter()
+            .filter(|f| {
+                let base = f.rsplit('/').next().unwrap_or(f);
+                let chars: Vec<char> = f.chars().collect();
+                base != "."
+                    && base != ".."
+                    && !pats
+                        .iter()
+                        .any(|p| super::pattern::matches_extglob(p, &chars))
+            })
+            .collect()
     }
 
     fn glob_walk(&self, prefix: String, comps: &[&[PatChar]], out: &mut Vec<String>) {
@@ -237,7 +267,8 @@ impl Shell {
         };
         names.sort();
         let dot_ok = first.first().is_some_and(|c| c.0 == '.');
-        let dotglob = self.shopt("dotglob");
+        // A non-empty GLOBIGNORE turns dotglob on (its filter drops `.` and `..`).
+        let dotglob = self.shopt("dotglob") || self.globignore_patterns().is_some();
         if first.len() == 2 && first.iter().all(|&c| c == ('*', false)) && self.shopt("globstar") {
             // `**`: every entry below (alone), or this directory and every one below
             // it, never through dot directories unless dotglob.

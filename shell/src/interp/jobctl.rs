@@ -228,10 +228,12 @@ impl Shell {
     }
 
     /// What stopping the foreground job does to the command running it: bash
-    /// leaves every enclosing loop (their status is then 0 here, 148 in bash)
-    /// and goes on after them; elsewhere the status is 148 (128 + SIGTSTP).
-    fn stopped_result(&self) -> ExecResult {
+    /// leaves every enclosing loop and goes on after them, with status 148
+    /// (128 + SIGTSTP) as anywhere else (the outermost loop reports it, see
+    /// `stopped_break`).
+    fn stopped_result(&mut self) -> ExecResult {
         if self.loop_depth > 0 {
+            self.stopped_break = true;
             Err(super::Flow::Break(self.loop_depth))
         } else {
             Ok(128 + libc::SIGTSTP)

@@ -155,6 +155,8 @@ pub(crate) fn list_signals(args: &[String], fds: &Fds) -> i32 {
         // A number names a signal; above 128, an exit status (128 + signal).
         let answer = match a.parse::<i32>() {
             Ok(n) => signal_name(if n > 128 { n - 128 } else { n }),
+            // EXIT, the trap's pseudo-signal, is 0.
+            Err(_) if a.eq_ignore_ascii_case("EXIT") => Some("0".to_string()),
             Err(_) => signal_number(a).filter(|n| *n > 0).map(|n| n.to_string()),
         };
         match answer {

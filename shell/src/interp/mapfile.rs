@@ -59,6 +59,10 @@ impl Shell {
             fds.error(&format!("{cmd}: `{name}': not a valid identifier"));
             return 1;
         }
+        if self.is_assoc(name) {
+            fds.error(&format!("{cmd}: {name}: not an indexed array"));
+            return 1;
+        }
         // Byte by byte, so that with -n what follows stays for the next reader.
         let mut lines: Vec<String> = Vec::new();
         let mut cur = Vec::new();

@@ -6,13 +6,16 @@
 //! Programs are started through [`sys::System`]; the runtime never calls back in here.
 
 mod arith;
+mod assign;
 mod commands;
 mod complete;
 mod cond;
 mod control;
+mod coproc;
 mod declare;
 mod depth;
 mod dirstack;
+mod enable;
 mod exec;
 mod expand;
 mod external;
@@ -43,7 +46,9 @@ pub use prompt::PromptInfo;
 mod tests;
 mod transform;
 mod trap;
+mod ulimit;
 mod vars;
+mod xtrace;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -176,6 +181,14 @@ pub struct Shell {
     pub(crate) shopts: std::collections::BTreeSet<String>,
     /// `umask`: the file-creation mask handed to spawned programs.
     pub(crate) umask: u32,
+    /// `ulimit -n` (soft, hard) when lowered below the runtime's cap.
+    pub(crate) nofile: Option<(u32, u32)>,
+    /// A Ctrl-Z stopped the foreground job inside loops, which are being left.
+    pub(crate) stopped_break: bool,
+    /// Functions `readonly -f` froze.
+    pub(crate) readonly_funcs: std::collections::BTreeSet<String>,
+    /// Builtins `enable -n` turned off.
+    pub(crate) disabled: std::collections::BTreeSet<String>,
     /// `hash`: remembered program paths by name, with their hit counts.
     pub(crate) hashed: BTreeMap<String, (u32, String)>,
     /// Lines entered interactively, oldest first (the `history` builtin; empty in scripts,
@@ -284,6 +297,10 @@ impl Shell {
             jobs: Default::default(),
             parent_jobs: None,
             umask: proc_builtins::DEFAULT_UMASK,
+            nofile: None,
+            disabled: Default::default(),
+            stopped_break: false,
+            readonly_funcs: Default::default(),
             hashed: BTreeMap::new(),
             history: Vec::new(),
             kill_signal: None,
@@ -337,6 +354,8 @@ impl Shell {
             ("OSTYPE", "linux-gnu"),
             ("HOSTTYPE", "x86_64"),
             ("MACHTYPE", "x86_64-pc-linux-gnu"),
+            // Where completion splits words (readline's default).
+            ("COMP_WORDBREAKS", " \t\n\"'@><=;|&(:"),
         ] {
             sh.vars.insert(
                 k.into(),

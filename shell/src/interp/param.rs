@@ -130,6 +130,18 @@ impl Shell {
         }
     }
 
+    /// [`Shell::param_string`], but `${a[@]}` of an array without elements is unset
+    /// (what `${a[@]-x}` and `${a[@]+x}` test).
+    fn param_string_unless_empty_list(&mut self, p: &Parameter, indirect: bool) -> Option<String> {
+        if !indirect
+            && matches!(p, Parameter::NamedWithAllIndices { .. })
+            && self.param_values(p).is_some_and(|v| v.is_empty())
+        {
+            return None;
+        }
+        self.param_string(p, indirect)
+    }
+
     /// The name a parameter reads: a reference's target when that is one of the
     /// shell's computed variables (`RANDOM`, `LINENO`, `FUNCNAME`...), else `name`.
     fn special_target(&self, name: &str) -> String {
@@ -332,11 +344,11 @@ impl Shell {
                 test_type,
                 default_value,
             } => {
-                let v = self.param_string(parameter, *indirect);
+                let v = self.param_string_unless_empty_list(parameter, *indirect);
                 if is_set(&v, test_type) {
                     push(out, v.unwrap_or_default());
                 } else if let Some(d) = default_value {
-                    out.extend(self.expand_raw(d, quoted, fds)?);
+                    out.extend(splittable(self.expand_raw(d, quoted, fds)?));
                 }
             }
             ParameterExpr::AssignDefaultValues {
@@ -389,11 +401,11 @@ impl Shell {
                 test_type,
                 alternative_value,
             } => {
-                let v = self.param_string(parameter, *indirect);
+                let v = self.param_string_unless_empty_list(parameter, *indirect);
                 if is_set(&v, test_type)
                     && let Some(a) = alternative_value
                 {
-                    out.extend(self.expand_raw(a, quoted, fds)?);
+                    out.extend(splittable(self.expand_raw(a, quoted, fds)?));
                 }
             }
             ParameterExpr::ParameterLength {
@@ -540,7 +552,8 @@ impl Shell {
                     Some(r) => self.expand_string(r, fds)?,
                     None => String::new(),
                 };
-                push(out, replace(&v, &pat, &rep, match_kind));
+                let nocase = self.shopt("nocasematch");
+                push(out, replace(&v, &pat, &rep, match_kind, nocase));
             }
             ParameterExpr::Substring {
                 parameter,
@@ -603,15 +616,19 @@ impl Shell {
                     push(out, String::new());
                 }
             }
-            ParameterExpr::VariableNames { prefix, .. } => {
+            ParameterExpr::VariableNames {
+                prefix,
+                concatenate,
+            } => {
                 let mut names: Vec<&String> = self
                     .vars
                     .keys()
                     .filter(|k| k.starts_with(prefix.as_str()))
                     .collect();
                 names.sort();
-                let joined = names.into_iter().cloned().collect::<Vec<_>>().join(" ");
-                push(out, joined);
+                let names = names.into_iter().cloned().collect::<Vec<_>>();
+                // `"${!p@}"` is one word per name, like `"$@"`.
+                self.push_all(out, names, quoted, *concatenate);
             }
             ParameterExpr::MemberKeys {
                 variable_name,
@@ -710,6 +727,7 @@ fn replace(
     pat: &[PatChar],
     rep: &str,
     kind: &brush_parser::word::SubstringMatchKind,
+    nocase: bool,
 ) -> String {
     use brush_parser::word::SubstringMatchKind as K;
     let chars: Vec<char> = v.chars().collect();
@@ -717,11 +735,22 @@ fn replace(
     if pat.is_empty() {
         return v.to_string();
     }
+    // Under `shopt -s nocasematch` both sides are matched in lower case.
+    let (pat, matched): (Vec<PatChar>, Vec<char>) = if nocase {
+        (
+            pat.iter()
+                .map(|&(c, l)| (c.to_ascii_lowercase(), l))
+                .collect(),
+            chars.iter().map(char::to_ascii_lowercase).collect(),
+        )
+    } else {
+        (pat.to_vec(), chars.clone())
+    };
     // Longest match starting at `i` (and ending at n when `anchored_end`).
     let longest_at = |i: usize, anchored_end: bool| -> Option<usize> {
         (i..=n)
             .rev()
-            .find(|&j| (!anchored_end || j == n) && pattern::matches_extglob(pat, &chars[i..j]))
+            .find(|&j| (!anchored_end || j == n) && pattern::matches_extglob(&pat, &matched[i..j]))
     };
     match kind {
         K::Prefix => match longest_at(0, false) {
@@ -749,4 +778,25 @@ fn replace(
             out
         }
     }
+}
+
+/// The words of `${x:-word}` and `${x:+word}`: their unquoted text is split on IFS
+/// like the rest of an unquoted expansion's result (`IFS=:; set -- ${u:-a:b}`).
+fn splittable(items: Vec<super::expand::Item>) -> Vec<super::expand::Item> {
+    use super::expand::Item;
+    items
+        .into_iter()
+        .map(|it| match it {
+            Item::Text {
+                text,
+                quoted: false,
+                ..
+            } => Item::Text {
+                text,
+                quoted: false,
+                split: true,
+            },
+            other => other,
+        })
+        .collect()
 }

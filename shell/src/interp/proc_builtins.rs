@@ -185,7 +185,9 @@ impl Shell {
                 let found = if delete {
                     self.hashed.remove(n).is_some()
                 } else if let Some((_, p)) = self.hashed.get(n) {
-                    if names.len() > 1 {
+                    if list {
+                        out.push_str(&format!("builtin hash -p {p} {n}\n"));
+                    } else if names.len() > 1 {
                         out.push_str(&format!("{n}\t{p}\n"));
                     } else {
                         out.push_str(&format!("{p}\n"));
@@ -234,6 +236,8 @@ impl Shell {
                 }
                 _ if builtins::lookup(n).is_some() => {}
                 _ => {
+                    // What cannot be found is forgotten (`hash -p` put it there).
+                    self.hashed.remove(n);
                     fds.error(&format!("hash: {n}: not found"));
                     st = 1;
                 }

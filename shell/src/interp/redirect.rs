@@ -35,6 +35,14 @@ impl Fds {
         self.map.insert(fd, h);
     }
 
+    /// The open descriptors past stdio, which a program inherits.
+    pub fn extra(&self) -> Vec<(u32, Handle)> {
+        self.map
+            .range(3..)
+            .map(|(n, h)| (*n as u32, h.clone()))
+            .collect()
+    }
+
     /// Closes `fd`.
     pub fn close(&mut self, fd: i32) {
         self.map.remove(&fd);

@@ -120,6 +120,10 @@ pub trait System: Send + Sync {
     fn cpu_time_limit(&self) -> Option<std::time::Duration> {
         None
     }
+    /// The caps the runtime puts on each program (`ulimit`); none by default.
+    fn limits(&self) -> Option<wsh_runtime::Limits> {
+        None
+    }
     /// The kind of file at `path`, following symlinks.
     fn kind(&self, cwd: &str, path: &str) -> Result<Kind, SysError>;
     /// Opens `path` for a redirection.
@@ -203,6 +207,10 @@ impl ImageSystem {
 }
 
 impl System for ImageSystem {
+    fn limits(&self) -> Option<wsh_runtime::Limits> {
+        Some(self.rt.limits())
+    }
+
     fn spawn(&self, cmd: Command) -> Result<Box<dyn Job>, SpawnError> {
         Ok(Box::new(self.rt.spawn(cmd)?))
     }

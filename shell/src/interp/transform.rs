@@ -55,7 +55,11 @@ impl Shell {
                 .join(":"),
             "UID" | "EUID" => self.sys.credentials().uid.to_string(),
             "BASH_ARGV0" => self.arg0.clone(),
-            "BASH" => "/bin/bash".to_string(),
+            // The shell's path as PATH finds `bash` (bash's own executable path).
+            "BASH" => match self.find_program("bash") {
+                super::path::Lookup::Found(p) => p,
+                _ => "/bin/bash".to_string(),
+            },
             _ => return None,
         })
     }
