@@ -225,6 +225,8 @@ pub struct FileHandle {
     pub writable: bool,
     /// The synchronous-write fdflags it was opened with, reported by fd_fdstat_get.
     pub sync: u16,
+    /// The `flock` this open file description holds (released with it).
+    lock: Mutex<Option<crate::locks::LockHold>>,
 }
 
 impl FileHandle {
@@ -269,7 +271,13 @@ impl FileHandle {
             readable: opts.read,
             writable: opts.write || opts.append,
             sync: 0,
+            lock: Mutex::new(None),
         }
+    }
+
+    /// The slot of this description's `flock`.
+    pub(crate) fn lock_slot(&self) -> std::sync::MutexGuard<'_, Option<crate::locks::LockHold>> {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The inode this handle reads and writes.

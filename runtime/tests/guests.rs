@@ -36,6 +36,8 @@ fn cmd(program: &str, stdout: Handle, stderr: Handle) -> Command {
         stdin: Handle::Null,
         stdout,
         stderr,
+        pid: None,
+        ppid: 0,
     }
 }
 

@@ -44,6 +44,8 @@ fn cmd(program: &str, stdin: Handle, stdout: Handle, stderr: Handle) -> Command 
         stdin,
         stdout,
         stderr,
+        pid: None,
+        ppid: 0,
     }
 }
 

@@ -111,6 +111,15 @@ fn proc_file(g: &Guest, abs: &[u8], write: bool) -> Result<Option<Handle>, Errno
     let Some(rt) = &g.runtime else {
         return Ok(None);
     };
+    // `/proc/self/...` is the caller's own entry.
+    let own;
+    let abs = match abs.strip_prefix(b"/proc/self/") {
+        Some(rest) => {
+            own = [format!("/proc/{}/", g.pid()).as_bytes(), rest].concat();
+            &own[..]
+        }
+        None => abs,
+    };
     match rt.open_proc(abs, write) {
         Some(Ok(h)) => Ok(Some(h)),
         Some(Err(e)) => Err(e.into()),

@@ -81,8 +81,23 @@ impl Shell {
             stdin: fds.handle(0),
             stdout: fds.handle(1),
             stderr: fds.handle(2),
+            pid: None,
+            ppid: self.proc_pid,
         };
-        match self.sys.spawn_with_umask(cmd, self.umask) {
+        let (cmd, started) = match self.exec_as.take() {
+            Some((pid, ppid, started)) => (
+                Command {
+                    pid: Some(pid),
+                    ppid,
+                    ..cmd
+                },
+                Some(started),
+            ),
+            None => (cmd, None),
+        };
+        let spawned = self.sys.spawn_with_umask(cmd, self.umask);
+        drop(started);
+        match spawned {
             Ok(job) => {
                 // Release our copies of the handles first so readers see EOF when the job ends.
                 match self.kill_signal.clone() {

@@ -165,6 +165,12 @@ pub trait System: Send + Sync {
     fn pid_slot(&self) -> Result<PidSlot, ForkError> {
         Ok(PidSlot::uncounted())
     }
+    /// Sends signal `sig` to program `pid` of the container (`kill PID` for a pid
+    /// that is not one of the shell's jobs); the error is kill(2)'s text.
+    fn signal(&self, pid: u32, sig: i32) -> Result<(), String> {
+        let _ = (pid, sig);
+        Err("No such process".into())
+    }
 }
 
 /// The real system: guests run by the runtime over its image.
@@ -312,6 +318,11 @@ impl System for ImageSystem {
 
     fn pid_slot(&self) -> Result<PidSlot, ForkError> {
         self.rt.pid_slot()
+    }
+
+    fn signal(&self, pid: u32, sig: i32) -> Result<(), String> {
+        let uid = self.rt.credentials().uid;
+        self.rt.signal(pid, sig, uid).map_err(|e| e.to_string())
     }
 
     fn open_masked(

@@ -49,6 +49,8 @@ fn run_help(ctx: &Context, path: &str, name: &str) -> Option<String> {
         stdin: Handle::Null,
         stdout: w,
         stderr: Handle::Null,
+        pid: None,
+        ppid: std::process::id(),
     };
     let child = ctx.rt.spawn(cmd).ok()?;
     let control = child.control();
