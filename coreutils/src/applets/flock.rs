@@ -142,6 +142,14 @@ fn parse(a: &[String]) -> Result<Options, String> {
         return Err("not enough arguments".into());
     }
     o.target = operands.remove(0);
+    // `flock FILE -c CMD`: util-linux looks for -c right after the file too.
+    if matches!(operands.first().map(String::as_str), Some("-c" | "--command")) {
+        if operands.len() != 2 {
+            return Err(format!("{} requires exactly one command argument", operands[0]));
+        }
+        shell_command = operands.pop();
+        operands.clear();
+    }
     o.command = match shell_command {
         Some(c) if operands.is_empty() => vec!["sh".into(), "-c".into(), c],
         Some(_) => return Err("-c requires exactly one command argument".into()),
@@ -254,7 +262,8 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         Ok(status) => status,
         Err(e) => {
             eprintln!("flock: failed to execute {}: {}", o.command[0], strerror(&e));
-            wsh::spawn_failure_status(&e)
+            // sysexits' EX_UNAVAILABLE, as util-linux after a failed exec.
+            69
         }
     }
 }

@@ -366,7 +366,13 @@ fn signal_table() -> String {
             .enumerate()
             .map(|(i, n)| format!("{:2} {n:<7}", row.0 * 7 + i + 1))
             .collect();
-        out.push_str(cells.join(" ").trim_end());
+        // procps trims full rows only; the last one keeps its padding and a space.
+        if cells.len() == 7 {
+            out.push_str(cells.join(" ").trim_end());
+        } else {
+            out.push_str(&cells.join(" "));
+            out.push(' ');
+        }
         out.push('\n');
     }
     out

@@ -124,20 +124,25 @@ fn column(spec: &str) -> Result<Column, String> {
     })
 }
 
-/// A format list as `-o` takes it ("pid,comm" or "pid comm"; `key=HEADER` takes
-/// the rest of the argument as its header).
+/// A format list as `-o` takes it ("pid,comm" or "pid comm"; in `key=HEADER` the
+/// header runs to the next comma, spaces included, as procps reads it).
 fn columns(list: &str) -> Result<Vec<Column>, String> {
     let mut out = Vec::new();
-    let mut rest = list;
-    while !rest.is_empty() {
-        let (item, more) = match rest.find([',', ' ']) {
-            Some(i) if !rest[..i].contains('=') => (&rest[..i], &rest[i + 1..]),
-            _ => (rest, ""),
+    for piece in list.split(',') {
+        let (keys, header) = match piece.split_once('=') {
+            Some((k, h)) => (k, Some(h)),
+            None => (piece, None),
         };
-        if !item.is_empty() {
-            out.push(column(item)?);
+        let keys: Vec<&str> = keys.split_whitespace().collect();
+        for (i, key) in keys.iter().enumerate() {
+            match header {
+                Some(h) if i + 1 == keys.len() => out.push(column(&format!("{key}={h}"))?),
+                _ => out.push(column(key)?),
+            }
         }
-        rest = more;
+        if keys.is_empty() && header.is_some() {
+            return Err(format!("error: unknown user-defined format specifier \"{piece}\""));
+        }
     }
     Ok(out)
 }

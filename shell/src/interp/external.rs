@@ -29,6 +29,8 @@ impl Shell {
         depth: usize,
     ) -> ExecResult {
         let name = argv[0].clone();
+        // Taken whatever runs: a script or `sh` run in-process is no program of its own.
+        let exec_as = self.exec_as.take();
         let program = match self.find_program(&name) {
             Lookup::Found(p) => {
                 self.remember_program(&name, &p);
@@ -84,7 +86,7 @@ impl Shell {
             pid: None,
             ppid: self.proc_pid,
         };
-        let (cmd, started) = match self.exec_as.take() {
+        let (cmd, started) = match exec_as {
             Some((pid, ppid, started)) => (
                 Command {
                     pid: Some(pid),
