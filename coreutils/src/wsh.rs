@@ -58,6 +58,15 @@ unsafe extern "C" {
     fn wsh_signal(pid: u32, sig: i32) -> i32;
     #[link_name = "flock"]
     fn wsh_flock(fd: i32, op: i32) -> i32;
+    #[link_name = "mkfifo"]
+    fn wsh_mkfifo(dirfd: i32, path: *const u8, len: usize, mode: i32) -> i32;
+}
+
+/// Makes the named pipe `path` with mode `mode & ~umask`.
+pub fn mkfifo(path: &Path, mode: u32) -> io::Result<()> {
+    let p = absolute(path);
+    // SAFETY: the pointer is valid for the length given.
+    check(unsafe { wsh_mkfifo(ROOT_FD, p.as_ptr(), p.len(), mode as i32) })
 }
 
 /// The pids of the programs running in this container, ascending.

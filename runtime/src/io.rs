@@ -441,6 +441,35 @@ pub fn pipe() -> (Handle, Handle) {
     )
 }
 
+/// A new end of `pipe` (a named pipe's, opened by a reader or a writer).
+pub(crate) fn pipe_end(pipe: &Arc<Pipe>, write: bool) -> Handle {
+    {
+        let mut st = pipe.state.lock().unwrap();
+        if write {
+            st.writers += 1;
+        } else {
+            st.readers += 1;
+        }
+    }
+    let end = Arc::new(PipeEnd {
+        pipe: pipe.clone(),
+        write,
+    });
+    if write {
+        Handle::PipeWrite(end)
+    } else {
+        Handle::PipeRead(end)
+    }
+}
+
+impl Pipe {
+    /// How many (read, write) ends are open.
+    pub(crate) fn ends(&self) -> (usize, usize) {
+        let st = self.state.lock().unwrap();
+        (st.readers, st.writers)
+    }
+}
+
 /// Waits until the host's fd 0 has input (or EOF/error) or `stop` is set; in the
 /// latter case fails with `Interrupted`. A terminal read cannot be cancelled, so a
 /// guest reading it must not block in `read` while Ctrl-C is pending.

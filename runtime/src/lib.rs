@@ -3,6 +3,7 @@
 
 pub mod bridge;
 mod engine;
+mod fifo;
 pub mod io;
 mod limits;
 mod locks;
@@ -19,6 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
+pub use fifo::FifoError;
 use fsimage::Vfs;
 pub use io::Handle;
 pub use limits::{
@@ -303,6 +305,8 @@ struct Inner {
     procs: proctable::ProcTable,
     /// `flock`s on image files.
     locks: Arc<locks::Locks>,
+    /// Named pipes being opened or in use.
+    fifos: fifo::Fifos,
 }
 
 /// A count of guests whose exit was reported but whose teardown is not over, to
@@ -400,6 +404,7 @@ impl Runtime {
                 alive: Arc::default(),
                 procs: Default::default(),
                 locks: Arc::default(),
+                fifos: Default::default(),
             }),
         })
     }

@@ -143,9 +143,15 @@ fn parse(a: &[String]) -> Result<Options, String> {
     }
     o.target = operands.remove(0);
     // `flock FILE -c CMD`: util-linux looks for -c right after the file too.
-    if matches!(operands.first().map(String::as_str), Some("-c" | "--command")) {
+    if matches!(
+        operands.first().map(String::as_str),
+        Some("-c" | "--command")
+    ) {
         if operands.len() != 2 {
-            return Err(format!("{} requires exactly one command argument", operands[0]));
+            return Err(format!(
+                "{} requires exactly one command argument",
+                operands[0]
+            ));
         }
         shell_command = operands.pop();
         operands.clear();
@@ -226,7 +232,11 @@ pub fn main(argv: Vec<OsString>) -> i32 {
                     _file.as_raw_fd()
                 }
                 Err(e) => {
-                    eprintln!("flock: cannot open lock file {}: {}", o.target, strerror(&e));
+                    eprintln!(
+                        "flock: cannot open lock file {}: {}",
+                        o.target,
+                        strerror(&e)
+                    );
                     return 66;
                 }
             }
@@ -261,7 +271,11 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     {
         Ok(status) => status,
         Err(e) => {
-            eprintln!("flock: failed to execute {}: {}", o.command[0], strerror(&e));
+            eprintln!(
+                "flock: failed to execute {}: {}",
+                o.command[0],
+                strerror(&e)
+            );
             // sysexits' EX_UNAVAILABLE, as util-linux after a failed exec.
             69
         }

@@ -56,7 +56,11 @@ fn parse(a: &[String]) -> Result<Opts, String> {
                         'N' => o.numbers = true,
                         'S' => o.chop = true,
                         'R' | 'r' | 'X' | 'K' | 'i' => {}
-                        _ => return Err(format!("There is no -{c} option (\"less --help\" for help)")),
+                        _ => {
+                            return Err(format!(
+                                "There is no -{c} option (\"less --help\" for help)"
+                            ));
+                        }
                     }
                 }
             }
@@ -150,7 +154,10 @@ impl Keys {
         let bytes: Vec<u8> = self.pending.drain(..len).collect();
         Ok(Some(match bytes.as_slice() {
             b"\r" | b"\n" => Key::Enter,
-            _ => match std::str::from_utf8(&bytes).ok().and_then(|s| s.chars().next()) {
+            _ => match std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|s| s.chars().next())
+            {
                 Some(c) => Key::Char(c),
                 None => Key::Other,
             },
@@ -358,7 +365,10 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         }
     };
     if let Err(e) = wsh::tty_raw(tty.as_raw_fd(), true) {
-        eprintln!("less: cannot read single keys from the terminal: {}", strerror(&e));
+        eprintln!(
+            "less: cannot read single keys from the terminal: {}",
+            strerror(&e)
+        );
         return 1;
     }
     let mut pager = Pager {

@@ -344,7 +344,11 @@ fn run(argv: Vec<OsString>, kill: bool) -> i32 {
         }
     }
     let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+    if stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
         return 3;
     }
     if hits > 0 { 0 } else { 1 }
@@ -461,7 +465,10 @@ pub fn kill(argv: Vec<OsString>) -> i32 {
 
 fn print(text: &str) -> i32 {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
         Ok(()) => 0,
         Err(_) => 1,
     }

@@ -141,7 +141,9 @@ fn columns(list: &str) -> Result<Vec<Column>, String> {
             }
         }
         if keys.is_empty() && header.is_some() {
-            return Err(format!("error: unknown user-defined format specifier \"{piece}\""));
+            return Err(format!(
+                "error: unknown user-defined format specifier \"{piece}\""
+            ));
         }
     }
     Ok(out)
@@ -217,7 +219,8 @@ fn parse(a: &[String]) -> Result<Options, String> {
                         break;
                     }
                     'p' => {
-                        o.pids.extend(procs::parse_pids(&value(&mut i, rest, "-p")?)?);
+                        o.pids
+                            .extend(procs::parse_pids(&value(&mut i, rest, "-p")?)?);
                         break;
                     }
                     'u' | 'U' => {
@@ -247,11 +250,13 @@ fn parse(a: &[String]) -> Result<Options, String> {
                         break;
                     }
                     'p' => {
-                        o.pids.extend(procs::parse_pids(&value(&mut i, rest, "p")?)?);
+                        o.pids
+                            .extend(procs::parse_pids(&value(&mut i, rest, "p")?)?);
                         break;
                     }
                     'U' => {
-                        o.users.extend(procs::parse_users(&value(&mut i, rest, "U")?)?);
+                        o.users
+                            .extend(procs::parse_users(&value(&mut i, rest, "U")?)?);
                         break;
                     }
                     _ => return Err("error: unsupported option (BSD syntax)".into()),
@@ -417,7 +422,10 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         .max()
         .unwrap_or(0);
     for c in &mut cols {
-        if matches!(c.key, "pid" | "ppid" | "tgid" | "pgid" | "pgrp" | "sid" | "sess") {
+        if matches!(
+            c.key,
+            "pid" | "ppid" | "tgid" | "pgid" | "pgrp" | "sid" | "sess"
+        ) {
             c.width = c.width.max(digits);
         }
     }
@@ -438,7 +446,11 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         out.push('\n');
     }
     let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+    if stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
         return 1;
     }
     // procps: 1 when a selection list matched nothing.

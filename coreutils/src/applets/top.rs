@@ -91,7 +91,8 @@ fn parse(a: &[String]) -> Result<Options, String> {
                     o.width = Some(if rest.is_empty() {
                         512
                     } else {
-                        rest.parse().map_err(|_| format!("top: bad width '{rest}'"))?
+                        rest.parse()
+                            .map_err(|_| format!("top: bad width '{rest}'"))?
                     });
                     break;
                 }
@@ -156,7 +157,10 @@ fn screen(o: &Options, list: &[Proc], cpu: &HashMap<u32, f64>, width: usize) -> 
         .filter(|p| o.pids.is_empty() || o.pids.contains(&p.pid))
         .collect();
     rows.sort_by(|a, b| {
-        let (x, y) = (cpu.get(&a.pid).unwrap_or(&0.0), cpu.get(&b.pid).unwrap_or(&0.0));
+        let (x, y) = (
+            cpu.get(&a.pid).unwrap_or(&0.0),
+            cpu.get(&b.pid).unwrap_or(&0.0),
+        );
         y.total_cmp(x).then(a.pid.cmp(&b.pid))
     });
     let head = format!(
@@ -188,7 +192,11 @@ fn screen(o: &Options, list: &[Proc], cpu: &HashMap<u32, f64>, width: usize) -> 
             cpu.get(&p.pid).unwrap_or(&0.0),
             kb as f64 * 100.0 / mem_total,
         );
-        let command = if o.cmdline { p.cmdline() } else { p.comm.clone() };
+        let command = if o.cmdline {
+            p.cmdline()
+        } else {
+            p.comm.clone()
+        };
         let room = width.saturating_sub(line.len()).max(1);
         let command = if command.chars().count() > room {
             let cut: String = command.chars().take(room.saturating_sub(1)).collect();

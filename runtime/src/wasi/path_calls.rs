@@ -275,6 +275,21 @@ fn open_in_image(
         _ if oflags & oflags::DIRECTORY != 0 => return Err(Errno::NOTDIR),
         // O_NOFOLLOW on a symlink fails as POSIX says.
         FileType::Symlink => return Err(Errno::LOOP),
+        // A named pipe: meet the other side on the container's pipe for it.
+        FileType::Fifo => {
+            check(&st)?;
+            let rt = g.runtime.as_ref().ok_or(Errno::NXIO)?;
+            let _sleeping = g.process.as_ref().map(|p| p.sleeping());
+            let stopped = || {
+                g.hold_while_paused();
+                g.interrupted()
+            };
+            match rt.open_fifo(ino, opts.read, opts.write || opts.append, &stopped) {
+                Ok(h) => Fd::Handle(h),
+                Err(crate::FifoError::Interrupted) => return Err(Errno::INTR),
+                Err(crate::FifoError::ReadWrite) => return Err(Errno::NXIO),
+            }
+        }
         _ => {
             check(&st)?;
             if opts.truncate && st.size != 0 {

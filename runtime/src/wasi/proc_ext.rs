@@ -1,13 +1,14 @@
-//! The process and lock calls of the `wsh` import module (docs/host-interface.md):
-//! `procs` lists the container's programs, `signal` sends one a signal, `flock`
-//! locks an open file.
+//! The process, lock and named-pipe calls of the `wsh` import module
+//! (docs/host-interface.md): `procs` lists the container's programs, `signal`
+//! sends one a signal, `flock` locks an open file, `mkfifo` makes a named pipe.
 
 use wasmtime::{Caller, Linker};
 
 use super::abi::{Errno, Mem};
 use super::fdtable::Fd;
+use super::path_calls::At;
 use super::wsh_ext::MODULE;
-use super::{Guest, call};
+use super::{Guest, access, call};
 use crate::SignalError;
 use crate::io::Handle;
 use crate::locks::{LockError, LockMode, host_flock};
@@ -98,7 +99,21 @@ fn flock(g: &mut Guest, fd: u32, op: u32) -> Result<(), Errno> {
     }
 }
 
-/// Defines `procs`, `signal` and `flock` on `linker`.
+/// `mkfifo(dirfd, path, len, mode)`: a FIFO inode in the image, mode `mode & ~umask`.
+fn mkfifo(g: &mut Guest, fd: u32, path: Vec<u8>, mode: u32) -> Result<(), Errno> {
+    match super::path_calls::at(g, fd, path)? {
+        At::Image(base, path) => {
+            let (dir, name) = access::resolve_parent(&g.vfs, &g.creds, base, &path)?;
+            access::may_create(&g.vfs, &g.creds, dir)?;
+            let ino = g.vfs.mkfifo(dir, &name, mode & 0o7777 & !g.umask)?;
+            Ok(access::own_new(&g.vfs, &g.creds, dir, ino)?)
+        }
+        // A host directory's FIFO would be the host kernel's, outside the broker.
+        At::Host(..) => Err(Errno::NOTSUP),
+    }
+}
+
+/// Defines `procs`, `signal`, `flock` and `mkfifo` on `linker`.
 pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
     let u = |x: i32| x as u32;
     linker.func_wrap(
@@ -114,5 +129,15 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
     linker.func_wrap(MODULE, "flock", move |mut c: C, fd: i32, op: i32| {
         call(&mut c, |_, g| flock(g, u(fd), u(op)))
     })?;
+    linker.func_wrap(
+        MODULE,
+        "mkfifo",
+        move |mut c: C, fd: i32, p: i32, l: i32, mode: i32| {
+            call(&mut c, |m, g| {
+                let path = m.path(u(p), u(l))?;
+                mkfifo(g, u(fd), path, u(mode))
+            })
+        },
+    )?;
     Ok(())
 }
