@@ -53,7 +53,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         Some(m) => match chmod::apply(m, wsh::S_IFIFO | 0o666, umask) {
             Some(bits) => Some(bits & 0o7777),
             None => {
-                eprintln!("mkfifo: invalid mode '{m}'");
+                eprintln!("mkfifo: invalid mode");
                 return 1;
             }
         },
