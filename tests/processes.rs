@@ -8,9 +8,18 @@ mod common;
 
 use common::*;
 
-/// Runs `script` in a fresh `wsh -c`, requiring exit status 0; its stdout.
+/// Shell functions scripts may call: `settle PID` waits (up to 10 s) until the program
+/// sleeps in its wait, as right after `sleep 30 &` it may still be starting (state R);
+/// `settle_named NAME` waits for the one program of that name to exist and sleep.
+const SETTLE: &str = "settle() { for i in $(seq 200); do \
+     grep -q '^State:.S' /proc/$1/status 2>/dev/null && return; sleep 0.05; done; }
+     settle_named() { for i in $(seq 200); do p=$(pgrep -x $1) && \
+     grep -q '^State:.S' /proc/$p/status 2>/dev/null && return; sleep 0.05; done; }\n";
+
+/// Runs `script` in a fresh `wsh -c` (with `settle` defined), requiring exit
+/// status 0; its stdout.
 fn run(script: &str) -> String {
-    let out = wsh(script);
+    let out = wsh(&format!("{SETTLE}{script}"));
     assert!(
         out.status.success(),
         "{script}\nstatus {:?}\nstdout {}\nstderr {}",
@@ -68,7 +77,7 @@ fn ps_shows_background_programs_under_the_pids_the_shell_gave_them() {
 #[test]
 fn ps_formats_match_procps() {
     let out = run(
-        "sleep 30 & ps | head -1; ps -ef | head -1; ps aux | head -1; \
+        "sleep 30 & settle $!; ps | head -1; ps -ef | head -1; ps aux | head -1; \
          ps -o pid,ppid,user,stat,etime,time,rss,args -p $! | head -1; \
          ps -f -p $! | tail -1; ps -o pid,ppid,user,stat,args -p $! | tail -1; \
          echo $$ $!; kill $!",
@@ -125,8 +134,8 @@ fn signals_reach_programs_with_their_default_actions() {
     let out = run("sleep 30 & pkill -x sleep; wait $!; echo term=$?; \
          sleep 30 & pkill -KILL sleep; wait $!; echo kill=$?; \
          sleep 30 & pkill --signal INT -f 'sleep 30'; wait $!; echo int=$?; \
-         sleep 30 & p=$!; /bin/kill -STOP $p; ps -o stat= -p $p; /bin/kill -CONT $p; \
-         sleep 0.1; ps -o stat= -p $p; /bin/kill -WINCH $p; ps -o stat= -p $p; \
+         sleep 30 & p=$!; settle $p; /bin/kill -STOP $p; ps -o stat= -p $p; /bin/kill -CONT $p; \
+         settle $p; ps -o stat= -p $p; /bin/kill -WINCH $p; ps -o stat= -p $p; \
          env kill -9 $p; wait $p; echo env_kill=$?; /bin/kill -0 $p; echo gone=$?");
     assert_eq!(
         out,
@@ -138,7 +147,7 @@ fn signals_reach_programs_with_their_default_actions() {
 fn the_kill_builtin_reaches_programs_that_are_not_its_jobs() {
     // The inner shell's sleep is no job of the outer shell: `kill PID` goes to the runtime.
     let started = std::time::Instant::now();
-    let out = run("sh -c 'sleep 30; echo inner=$?' & sleep 0.5; \
+    let out = run("sh -c 'sleep 30; echo inner=$?' & settle_named sleep; \
          p=$(pgrep -x sleep); kill $p; wait; kill $p; echo again=$?");
     assert_eq!(out, "inner=143\nagain=1\n");
     assert!(started.elapsed().as_secs() < 20);
@@ -146,9 +155,11 @@ fn the_kill_builtin_reaches_programs_that_are_not_its_jobs() {
 
 #[test]
 fn proc_pid_files_describe_the_program() {
-    let out = run("sleep 30 & p=$!; tr '\\0' ' ' < /proc/$p/cmdline; echo; \
+    let out = run(
+        "sleep 30 & p=$!; settle $p; tr '\\0' ' ' < /proc/$p/cmdline; echo; \
          cat /proc/$p/stat; cat /proc/$p/comm; grep -E '^(Name|State|Pid|Uid):' /proc/$p/status; \
-         grep ^Name: /proc/self/status; kill $p");
+         grep ^Name: /proc/self/status; kill $p",
+    );
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "sleep 30 ");
     let stat: Vec<&str> = lines[1].split_whitespace().collect();
@@ -168,7 +179,7 @@ fn proc_pid_files_describe_the_program() {
 
 #[test]
 fn top_batch_mode_prints_procps_summary_and_table() {
-    let out = run("sleep 30 & top -b -n 2 -d 0.2; kill $!");
+    let out = run("sleep 30 & settle $!; top -b -n 2 -d 0.2; kill $!");
     let host = text(&bash_in(std::path::Path::new("/"), "top -b -n 1").stdout);
     let host_header = host
         .lines()
@@ -206,8 +217,8 @@ fn every_new_applet_answers_help() {
 fn flock_serializes_critical_sections() {
     // Three writers, each appending five lines slowly under the lock: never interleaved.
     let out = run("mkdir -p /tmp/t && cd /tmp/t; for i in 1 2 3; do \
-         flock lk sh -c \"for j in 1 2 3 4 5; do echo $i >> out; sleep 0.02; done\" & done; \
-         sleep 0.05; flock -n lk true; echo nonblock=$?; flock -w 0.05 lk true; echo timeout=$?; \
+         flock lk sh -c \"for j in 1 2 3 4 5; do echo $i >> out; sleep 0.1; done\" & done; \
+         for i in $(seq 500); do test -s out && break; sleep 0.01; done; flock -n lk true; echo nonblock=$?; flock -w 0.05 lk true; echo timeout=$?; \
          flock -n -E 7 lk true; echo conflict=$?; wait; uniq -c out | wc -l; wc -l < out");
     assert_eq!(out, "nonblock=1\ntimeout=1\nconflict=7\n3\n15\n");
 }
@@ -217,7 +228,7 @@ fn flock_locks_are_shared_or_exclusive_and_end_with_their_holder() {
     let out = run("mkdir -p /tmp/t && cd /tmp/t; \
          flock -s lk flock -s -n lk echo shared; \
          flock -s lk flock -x -n lk true; echo ex_vs_shared=$?; \
-         flock lk sleep 30 & sleep 0.3; flock -n lk true; echo held=$?; \
+         flock lk sleep 30 & settle_named sleep; flock -n lk true; echo held=$?; \
          pkill -x sleep; wait; flock -n lk true; echo released=$?; \
          { flock 0; flock -n lk true; echo fd_lock=$?; } < lk; flock -n lk true; echo after_group=$?");
     assert_eq!(
