@@ -310,3 +310,30 @@ fn a_fifo_in_a_saved_image_is_a_fifo_inode_and_the_image_is_clean() {
     let _ = rmi.output();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn exec_sees_and_signals_a_detached_containers_programs() {
+    let name = format!("proc-exec-{}", std::process::id());
+    let wsh_out = |args: &[&str]| {
+        let mut c = wsh_cmd(wsh_home());
+        c.args(args);
+        run_ok(&mut c, &args.join(" "))
+    };
+    wsh_out(&["run", "-d", "--name", &name, "base", "sleep", "60"]);
+    // The container's program, seen from a command `exec` runs in it.
+    let mut listing = String::new();
+    for _ in 0..100 {
+        listing = text(&wsh_out(&["exec", &name, "ps", "-o", "args="]).stdout);
+        if listing.contains("sleep 60") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(listing, "sleep 60\nps -o args=\n");
+    let killed = text(&wsh_out(&["exec", &name, "pkill", "-e", "-x", "sleep"]).stdout);
+    assert!(killed.starts_with("sleep killed (pid "), "{killed}");
+    // Its main program ended by the signal: Docker's status 143.
+    let status = text(&wsh_out(&["wait", &name]).stdout);
+    let _ = wsh_cmd(wsh_home()).args(["rm", "-f", &name]).output();
+    assert_eq!(status, "143\n");
+}
