@@ -409,39 +409,6 @@ impl Runtime {
         })
     }
 
-    /// Another runtime of the same container (`wsh exec`): the same file system,
-    /// process table, locks, named pipes, memory count and start time, so its
-    /// programs see and signal the container's; its own user, mounts, network and
-    /// runner to set (none, root and this one's limits to begin with).
-    pub fn sibling(&self) -> Runtime {
-        let me = &self.inner;
-        let identity = OnceLock::new();
-        if let Some(id) = me.identity.get() {
-            let _ = identity.set(id.clone());
-        }
-        Runtime {
-            inner: Arc::new(Inner {
-                vfs: me.vfs.clone(),
-                cache_dir: me.cache_dir.clone(),
-                by_inode: Mutex::new(HashMap::new()),
-                running: Mutex::new(Vec::new()),
-                limits: Mutex::new(self.limits()),
-                runner: Mutex::new(None),
-                identity,
-                mounts: Mutex::new(Arc::new(mounts::Mounts::none())),
-                credentials: Mutex::new(Arc::new(Credentials::root())),
-                network: Mutex::new(Arc::new(net::Network::none())),
-                pids: pids::Pids::default(),
-                memory_used: me.memory_used.clone(),
-                started: me.started,
-                alive: Arc::default(),
-                procs: me.procs.clone(),
-                locks: me.locks.clone(),
-                fifos: me.fifos.clone(),
-            }),
-        }
-    }
-
     /// Maps host directories into the tree of every guest started from now on.
     pub fn set_mounts(&self, mounts: mounts::Mounts) {
         *self.inner.mounts.lock().unwrap() = Arc::new(mounts);

@@ -246,6 +246,39 @@ fn action(sig: i32) -> Action {
 }
 
 impl Runtime {
+    /// Another runtime of the same container (`wsh exec`): the same file system,
+    /// process table, locks, named pipes, memory count and start time, so its
+    /// programs see and signal the container's; its own user, mounts, network and
+    /// runner to set (none, root and this one's limits to begin with).
+    pub fn sibling(&self) -> Runtime {
+        let me = &self.inner;
+        let identity = std::sync::OnceLock::new();
+        if let Some(id) = me.identity.get() {
+            let _ = identity.set(id.clone());
+        }
+        Runtime {
+            inner: Arc::new(crate::Inner {
+                vfs: me.vfs.clone(),
+                cache_dir: me.cache_dir.clone(),
+                by_inode: Mutex::new(std::collections::HashMap::new()),
+                running: Mutex::new(Vec::new()),
+                limits: Mutex::new(self.limits()),
+                runner: Mutex::new(None),
+                identity,
+                mounts: Mutex::new(Arc::new(crate::mounts::Mounts::none())),
+                credentials: Mutex::new(Arc::new(crate::Credentials::root())),
+                network: Mutex::new(Arc::new(crate::net::Network::none())),
+                pids: crate::pids::Pids::default(),
+                memory_used: me.memory_used.clone(),
+                started: me.started,
+                alive: Arc::default(),
+                procs: me.procs.clone(),
+                locks: me.locks.clone(),
+                fifos: me.fifos.clone(),
+            }),
+        }
+    }
+
     /// The programs running in this container now, by pid.
     pub fn processes(&self) -> Vec<ProcInfo> {
         let boot = self.inner.started;
