@@ -52,6 +52,48 @@ unsafe extern "C" {
     fn wsh_wait(child: u32, flags: i32, status: *mut u32) -> i32;
     #[link_name = "kill"]
     fn wsh_kill(child: u32) -> i32;
+    #[link_name = "procs"]
+    fn wsh_procs(out: *mut u32, max: i32, n: *mut u32) -> i32;
+    #[link_name = "signal"]
+    fn wsh_signal(pid: u32, sig: i32) -> i32;
+    #[link_name = "flock"]
+    fn wsh_flock(fd: i32, op: i32) -> i32;
+    #[link_name = "mkfifo"]
+    fn wsh_mkfifo(dirfd: i32, path: *const u8, len: usize, mode: i32) -> i32;
+}
+
+/// Makes the named pipe `path` with mode `mode & ~umask`.
+pub fn mkfifo(path: &Path, mode: u32) -> io::Result<()> {
+    let p = absolute(path);
+    // SAFETY: the pointer is valid for the length given.
+    check(unsafe { wsh_mkfifo(ROOT_FD, p.as_ptr(), p.len(), mode as i32) })
+}
+
+/// The pids of the programs running in this container, ascending.
+pub fn procs() -> io::Result<Vec<u32>> {
+    let mut out = vec![0u32; 256];
+    loop {
+        let mut n = 0u32;
+        // SAFETY: the host writes at most `out.len()` u32 into `out`, the count into `n`.
+        check(unsafe { wsh_procs(out.as_mut_ptr(), out.len() as i32, &mut n) })?;
+        if n as usize <= out.len() {
+            out.truncate(n as usize);
+            return Ok(out);
+        }
+        out.resize(n as usize + 64, 0);
+    }
+}
+
+/// kill(2) within the container: sends signal `sig` to program `pid`.
+pub fn signal(pid: u32, sig: i32) -> io::Result<()> {
+    // SAFETY: plain values.
+    check(unsafe { wsh_signal(pid, sig) })
+}
+
+/// flock(2) on descriptor `fd`: `op` is LOCK_SH 1, LOCK_EX 2, LOCK_UN 8, or'ed with LOCK_NB 4.
+pub fn flock(fd: i32, op: i32) -> io::Result<()> {
+    // SAFETY: plain values.
+    check(unsafe { wsh_flock(fd, op) })
 }
 
 fn check(errno: i32) -> io::Result<()> {

@@ -133,6 +133,15 @@ unsafe extern "C" {
         ns: u32,
         out: *mut u32,
     ) -> Errcode;
+    pub fn shim_mkfifo(
+        fs: Fs,
+        dir: u32,
+        name: *const c_char,
+        perm: u32,
+        s: i64,
+        ns: u32,
+        out: *mut u32,
+    ) -> Errcode;
     pub fn shim_mkdir(
         fs: Fs,
         dir: u32,

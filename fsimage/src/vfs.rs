@@ -10,7 +10,7 @@ use std::ffi::{CString, c_char, c_int, c_void};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-/// A shim constructor of a new inode (`shim_create`, `shim_mkdir`).
+/// A shim constructor of a new inode (`shim_create`, `shim_mkdir`, `shim_mkfifo`).
 type MakeInode =
     unsafe extern "C" fn(ffi::Fs, u32, *const c_char, u32, i64, u32, *mut u32) -> ffi::Errcode;
 
@@ -347,6 +347,11 @@ impl Vfs {
     /// New directory `name` in `dir` with permission bits `mode` (parent's link count + 1).
     pub fn mkdir(&self, dir: Ino, name: &[u8], mode: u32) -> Result<Ino> {
         self.new_inode(dir, name, mode, ffi::shim_mkdir)
+    }
+
+    /// New named pipe (FIFO) `name` in `dir` with permission bits `mode`; Exist if present.
+    pub fn mkfifo(&self, dir: Ino, name: &[u8], mode: u32) -> Result<Ino> {
+        self.new_inode(dir, name, mode, ffi::shim_mkfifo)
     }
 
     /// Makes a new inode of the kind `make` creates (file or directory) as `name` in `dir`.

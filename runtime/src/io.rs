@@ -225,6 +225,8 @@ pub struct FileHandle {
     pub writable: bool,
     /// The synchronous-write fdflags it was opened with, reported by fd_fdstat_get.
     pub sync: u16,
+    /// The `flock` this open file description holds (released with it).
+    lock: Mutex<Option<crate::locks::LockHold>>,
 }
 
 impl FileHandle {
@@ -269,7 +271,13 @@ impl FileHandle {
             readable: opts.read,
             writable: opts.write || opts.append,
             sync: 0,
+            lock: Mutex::new(None),
         }
+    }
+
+    /// The slot of this description's `flock`.
+    pub(crate) fn lock_slot(&self) -> std::sync::MutexGuard<'_, Option<crate::locks::LockHold>> {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The inode this handle reads and writes.
@@ -431,6 +439,35 @@ pub fn pipe() -> (Handle, Handle) {
         Handle::PipeRead(Arc::new(r)),
         Handle::PipeWrite(Arc::new(w)),
     )
+}
+
+/// A new end of `pipe` (a named pipe's, opened by a reader or a writer).
+pub(crate) fn pipe_end(pipe: &Arc<Pipe>, write: bool) -> Handle {
+    {
+        let mut st = pipe.state.lock().unwrap();
+        if write {
+            st.writers += 1;
+        } else {
+            st.readers += 1;
+        }
+    }
+    let end = Arc::new(PipeEnd {
+        pipe: pipe.clone(),
+        write,
+    });
+    if write {
+        Handle::PipeWrite(end)
+    } else {
+        Handle::PipeRead(end)
+    }
+}
+
+impl Pipe {
+    /// How many (read, write) ends are open.
+    pub(crate) fn ends(&self) -> (usize, usize) {
+        let st = self.state.lock().unwrap();
+        (st.readers, st.writers)
+    }
 }
 
 /// Waits until the host's fd 0 has input (or EOF/error) or `stop` is set; in the

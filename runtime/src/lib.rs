@@ -3,12 +3,15 @@
 
 pub mod bridge;
 mod engine;
+mod fifo;
 pub mod io;
 mod limits;
+mod locks;
 pub mod mounts;
 pub mod net;
 mod pids;
 pub mod procfs;
+mod proctable;
 pub mod wasi;
 mod workers;
 
@@ -18,6 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
+pub use fifo::FifoError;
 use fsimage::Vfs;
 pub use io::Handle;
 pub use limits::{
@@ -25,6 +29,7 @@ pub use limits::{
     set_default_limits, thread_cpu_time,
 };
 pub use pids::{ForkError, PidSlot};
+pub use proctable::{ProcInfo, SignalError, next_pid};
 use wasi::Guest;
 pub use wasi::access::Credentials;
 use wasmtime::{InstancePre, Store};
@@ -68,6 +73,11 @@ pub struct Command {
     pub extra_fds: Vec<(u32, Handle)>,
     /// A lower cap on open descriptors than the runtime's (a shell's `ulimit -n`).
     pub open_files: Option<u32>,
+    /// The pid the program takes in the container's process table (`None`: a
+    /// fresh one from [`next_pid`]).
+    pub pid: Option<u32>,
+    /// Its parent's pid, as `ps` shows it (0: unknown).
+    pub ppid: u32,
 }
 
 /// Where a guest's thread posts its exit status as soon as the program is over,
@@ -305,6 +315,12 @@ struct Inner {
     started: Instant,
     /// Guests not yet torn down (their exit may have been reported already).
     alive: Arc<Alive>,
+    /// The programs running now (`ps`).
+    procs: proctable::ProcTable,
+    /// `flock`s on image files.
+    locks: Arc<locks::Locks>,
+    /// Named pipes being opened or in use.
+    fifos: Arc<fifo::Fifos>,
 }
 
 /// A count of guests whose exit was reported but whose teardown is not over, to
@@ -400,6 +416,9 @@ impl Runtime {
                 memory_used: Arc::new(AtomicUsize::new(0)),
                 started: Instant::now(),
                 alive: Arc::default(),
+                procs: Default::default(),
+                locks: Arc::default(),
+                fifos: Default::default(),
             }),
         })
     }
@@ -757,6 +776,22 @@ impl Runtime {
             cmd.open_files
                 .map_or(limits.open_files, |n| n.min(limits.open_files)),
         );
+        let creds = self.credentials();
+        let process = self.inner.procs.register(proctable::NewProc {
+            pid: cmd.pid,
+            ppid: cmd.ppid,
+            argv: &cmd.argv,
+            uid: creds.uid,
+            gid: creds.gid,
+            interrupt: interrupt.clone(),
+            paused: paused.clone(),
+        });
+        let mut memory_limiter = limits::Limiter::new(
+            limits.memory,
+            limits.container_memory,
+            self.inner.memory_used.clone(),
+        );
+        memory_limiter.share_size(process.proc.memory.clone());
         let guest = Guest {
             vfs: self.inner.vfs.clone(),
             args: cmd.argv.iter().map(|a| a.clone().into_bytes()).collect(),
@@ -768,18 +803,15 @@ impl Runtime {
             started: Instant::now(),
             interrupt: interrupt.clone(),
             paused: paused.clone(),
-            limits: limits::Limiter::new(
-                limits.memory,
-                limits.container_memory,
-                self.inner.memory_used.clone(),
-            ),
+            limits: memory_limiter,
             umask,
-            creds: self.credentials(),
+            creds,
             cwd: cmd.cwd.clone().into_bytes(),
             runtime: Some(self.clone()),
             children: Default::default(),
             net: network,
             tty_mode: None,
+            process: Some(process),
         };
         let name = cmd
             .argv
@@ -943,6 +975,8 @@ impl Ended<'_> {
         let guest = store.data_mut();
         drop(std::mem::take(&mut guest.fds));
         drop(std::mem::take(&mut guest.children));
+        // Gone from `ps` as soon as it has ended.
+        drop(guest.process.take());
         guest.limits.release();
         drop(self.slot);
         self.tearing.arm();
@@ -972,6 +1006,9 @@ fn run_guest(
         let _ = stderr.write_all(format!("wsh: {name}: {msg}\n").as_bytes());
     };
     let _running = engine::Running::start();
+    if let Some(p) = &guest.process {
+        p.on_thread();
+    }
     let mut store = new_store(&pre, guest, caps);
     let instance = match pre.instantiate(&mut store) {
         Ok(i) => i,
@@ -1017,6 +1054,11 @@ fn run_guest(
     let status = match start.call(&mut store, ()) {
         Ok(()) => 0,
         Err(e) => exit_status(&e, &report),
+    };
+    // A signal (`kill PID`) ends the guest as an interrupt does: report its number.
+    let status = match &store.data().process {
+        Some(p) => p.status(status),
+        None => status,
     };
     ended.report(&mut store, status);
     drop(store);

@@ -153,6 +153,8 @@ pub struct Limiter {
     counted: usize,
     /// The last growth counted, taken back if wasmtime then fails to grow.
     last_grant: usize,
+    /// Where this guest's size is published (its process table entry), if anywhere.
+    size: Option<Arc<AtomicUsize>>,
 }
 
 impl Limiter {
@@ -169,6 +171,19 @@ impl Limiter {
             container_used,
             counted: 0,
             last_grant: 0,
+            size: None,
+        }
+    }
+
+    /// Keeps `size` set to this guest's bytes of linear memory (for `ps`).
+    pub fn share_size(&mut self, size: Arc<AtomicUsize>) {
+        size.store(self.counted, Ordering::Relaxed);
+        self.size = Some(size);
+    }
+
+    fn publish(&self) {
+        if let Some(s) = &self.size {
+            s.store(self.counted, Ordering::Relaxed);
         }
     }
 
@@ -220,6 +235,7 @@ impl wasmtime::ResourceLimiter for Limiter {
         }
         self.counted += grow;
         self.last_grant = grow;
+        self.publish();
         Ok(true)
     }
 
@@ -232,6 +248,7 @@ impl wasmtime::ResourceLimiter for Limiter {
             self.container_used
                 .fetch_sub(self.last_grant, Ordering::SeqCst);
             self.counted = self.counted.saturating_sub(self.last_grant);
+            self.publish();
         }
         self.last_grant = 0;
         Ok(())

@@ -4,6 +4,9 @@
 //! wsh may use, the container's memory cap and use, how long the container has run,
 //! how many programs it has — never read from the host's `/proc`. Each open gets a
 //! read-only snapshot (an anonymous memory file), as Linux generates the text per open.
+//! `/proc/PID/{cmdline,comm,stat,status}` describe the container's running programs
+//! (`proctable`); `/proc/self/...` is the caller's own (resolved by the broker).
+//! Those directories cannot be listed or stat'ed: the `wsh` import `procs` lists the pids.
 
 use std::io::{self, Seek, Write};
 
@@ -63,7 +66,7 @@ impl Runtime {
                 format!("{up:.2} {:.2}\n", up * cpus as f64)
             }
             "loadavg" => format!("0.00 0.00 0.00 1/{} 1\n", self.live_pids().max(1)),
-            _ => return None,
+            _ => return self.process_text(name),
         };
         Some(text)
     }
@@ -79,6 +82,66 @@ impl Runtime {
             snapshot(text.as_bytes())
                 .map_err(|e| fsimage::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))),
         )
+    }
+}
+
+/// Clock ticks per second in `/proc/PID/stat` (Linux's USER_HZ).
+pub const TICKS: u64 = 100;
+
+/// The bytes of a page in `/proc/PID/stat`'s rss.
+const PAGE: usize = 4096;
+
+impl Runtime {
+    /// The text of `/proc/PID/{cmdline,comm,stat,status}` (`name` is what follows
+    /// `/proc/`), as Linux lays them out, from the process table.
+    fn process_text(&self, name: &str) -> Option<String> {
+        let (pid, file) = name.split_once('/')?;
+        let p = self.process(pid.parse().ok()?)?;
+        let ticks = |d: std::time::Duration| d.as_millis() as u64 * TICKS / 1000;
+        let comm: String = p
+            .argv
+            .first()
+            .map(|a| a.rsplit('/').next().unwrap_or(a))
+            .unwrap_or("")
+            .chars()
+            .take(15)
+            .collect();
+        let state_name = match p.state {
+            'T' => "T (stopped)",
+            'S' => "S (sleeping)",
+            _ => "R (running)",
+        };
+        let kb = p.memory / 1024;
+        Some(match file {
+            "cmdline" => p.argv.iter().map(|a| format!("{a}\0")).collect(),
+            "comm" => format!("{comm}\n"),
+            // pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt
+            // majflt cmajflt utime stime cutime cstime priority nice num_threads
+            // itrealvalue starttime vsize rss, then 28 fields wsh has no value for.
+            "stat" => format!(
+                "{} ({comm}) {} {} {} {} 0 -1 0 0 0 0 0 {} 0 0 0 20 0 1 0 {} {} {}{}\n",
+                p.pid,
+                p.state,
+                p.ppid,
+                p.pid,
+                p.pid,
+                ticks(p.cpu),
+                ticks(p.start),
+                p.memory,
+                p.memory.div_ceil(PAGE),
+                " 0".repeat(28),
+            ),
+            "status" => format!(
+                "Name:\t{comm}\nState:\t{state_name}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}\n\
+                 Uid:\t{u}\t{u}\t{u}\t{u}\nGid:\t{g}\t{g}\t{g}\t{g}\n\
+                 VmSize:\t{kb:8} kB\nVmRSS:\t{kb:8} kB\nThreads:\t1\n",
+                pid = p.pid,
+                ppid = p.ppid,
+                u = p.uid,
+                g = p.gid,
+            ),
+            _ => return None,
+        })
     }
 }
 

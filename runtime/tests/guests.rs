@@ -38,6 +38,8 @@ fn cmd(program: &str, stdout: Handle, stderr: Handle) -> Command {
         stderr,
         extra_fds: Vec::new(),
         open_files: None,
+        pid: None,
+        ppid: 0,
     }
 }
 

@@ -46,6 +46,8 @@ fn cmd(program: &str, stdin: Handle, stdout: Handle, stderr: Handle) -> Command 
         stderr,
         extra_fds: Vec::new(),
         open_files: None,
+        pid: None,
+        ppid: 0,
     }
 }
 

@@ -288,7 +288,8 @@ fn list(o: &Opts, ents: &[String], out: &mut impl Write) -> io::Result<()> {
 /// Runs column.
 pub fn main(argv: Vec<OsString>) -> i32 {
     let usage = |a: &[String]| {
-        parse(a.to_vec()).map_err(|e| format!("column: {e}\nTry 'column --help' for more information."))
+        parse(a.to_vec())
+            .map_err(|e| format!("column: {e}\nTry 'column --help' for more information."))
     };
     let o = match start(argv, HELP, usage, 1) {
         Ok(o) => o,

@@ -218,7 +218,10 @@ fn clap_error(e: &clap::Error) -> i32 {
 
 /// A context or count argument: GNU's "invalid context length argument".
 fn number(m: &ArgMatches, id: &str) -> Result<Option<u64>, String> {
-    let Some(v) = m.get_many::<String>(id).and_then(|v| v.into_iter().next_back()) else {
+    let Some(v) = m
+        .get_many::<String>(id)
+        .and_then(|v| v.into_iter().next_back())
+    else {
         return Ok(None);
     };
     v.parse::<u64>().map(Some).map_err(|_| match id {

@@ -289,7 +289,8 @@ fn apply_file(
 /// Runs patch.
 pub fn main(argv: Vec<OsString>) -> i32 {
     let usage = |a: &[String]| {
-        parse(a.to_vec()).map_err(|e| format!("patch: {e}\nTry 'patch --help' for more information."))
+        parse(a.to_vec())
+            .map_err(|e| format!("patch: {e}\nTry 'patch --help' for more information."))
     };
     let o = match start(argv, HELP, usage, 2) {
         Ok(o) => o,

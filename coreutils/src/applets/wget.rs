@@ -194,10 +194,7 @@ fn request(url: &url::Url, o: &Opts) -> Result<Response, Failure> {
         let before = head.len();
         let n = body.read_until(b'\n', &mut head).map_err(io_fail)?;
         if n == 0 {
-            return Err(Failure(
-                NETWORK,
-                "No data received.".into(),
-            ));
+            return Err(Failure(NETWORK, "No data received.".into()));
         }
         if head[before..].trim_ascii().is_empty() || head.len() > 1 << 20 {
             break;
@@ -215,7 +212,12 @@ fn request(url: &url::Url, o: &Opts) -> Result<Response, Failure> {
         headers: parsed
             .headers
             .iter()
-            .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
             .collect(),
         raw_head: String::from_utf8_lossy(&head).into_owned(),
         body,
@@ -228,7 +230,9 @@ fn copy_body(r: &mut Response, out: &mut dyn Write) -> io::Result<u64> {
         .header("Transfer-Encoding")
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     if !chunked {
-        let len = r.header("Content-Length").and_then(|v| v.trim().parse::<u64>().ok());
+        let len = r
+            .header("Content-Length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
         return match len {
             Some(n) => {
                 let got = io::copy(&mut (&mut r.body).take(n), out)?;
@@ -255,7 +259,10 @@ fn copy_body(r: &mut Response, out: &mut dyn Write) -> io::Result<u64> {
         }
         let got = io::copy(&mut (&mut r.body).take(n), out)?;
         if got < n {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "Connection closed early"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "Connection closed early",
+            ));
         }
         total += got;
         let mut crlf = String::new();
@@ -266,7 +273,10 @@ fn copy_body(r: &mut Response, out: &mut dyn Write) -> io::Result<u64> {
 /// The local file name GNU wget picks for `url`: its last path component, or
 /// `index.html` for a directory.
 fn local_name(url: &url::Url) -> String {
-    let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or("");
+    let last = url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or("");
     if last.is_empty() {
         "index.html".into()
     } else {
@@ -292,10 +302,17 @@ fn fetch(text: &str, o: &Opts, sink: &mut Sink) -> Result<(), Failure> {
             "https" => {
                 return Err(Failure(
                     GENERIC,
-                    format!("{url}: HTTPS is not supported by this wget (no TLS in wsh's userland yet)"),
+                    format!(
+                        "{url}: HTTPS is not supported by this wget (no TLS in wsh's userland yet)"
+                    ),
                 ));
             }
-            s => return Err(Failure(GENERIC, format!("{url}: Unsupported scheme '{s}'."))),
+            s => {
+                return Err(Failure(
+                    GENERIC,
+                    format!("{url}: Unsupported scheme '{s}'."),
+                ));
+            }
         }
         if !o.quiet {
             eprintln!("--  {url}");
@@ -307,7 +324,10 @@ fn fetch(text: &str, o: &Opts, sink: &mut Sink) -> Result<(), Failure> {
             }
         }
         if !o.quiet {
-            eprintln!("HTTP request sent, awaiting response... {} {}", r.code, r.reason);
+            eprintln!(
+                "HTTP request sent, awaiting response... {} {}",
+                r.code, r.reason
+            );
         }
         if matches!(r.code, 301 | 302 | 303 | 307 | 308) {
             let Some(loc) = r.header("Location").map(str::to_string) else {
@@ -368,7 +388,8 @@ fn fetch(text: &str, o: &Opts, sink: &mut Sink) -> Result<(), Failure> {
 
 /// Runs wget.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let usage = |a: &[String]| parse(a).map_err(|m| format!("{m}\nUsage: wget [OPTION]... [URL]..."));
+    let usage =
+        |a: &[String]| parse(a).map_err(|m| format!("{m}\nUsage: wget [OPTION]... [URL]..."));
     let o = match start(argv, HELP, usage, 2) {
         Ok(o) => o,
         Err(status) => return status,

@@ -14,6 +14,7 @@ pub mod host_access;
 pub mod net;
 mod path_calls;
 mod proc;
+mod proc_ext;
 pub mod tty;
 pub mod wsh_ext;
 
@@ -69,12 +70,19 @@ pub struct Guest {
     pub net: Arc<crate::net::Network>,
     /// The terminal mode to restore, while the guest has the keyboard raw (`wsh.tty_raw`).
     pub tty_mode: Option<tty::SavedMode>,
+    /// Its entry in the container's process table (gone once it has ended).
+    pub(crate) process: Option<crate::proctable::Registered>,
 }
 
 /// The umask a guest starts with unless its parent says otherwise.
 pub const DEFAULT_UMASK: u32 = 0o022;
 
 impl Guest {
+    /// The guest's pid (0 when it has none).
+    pub fn pid(&self) -> u32 {
+        self.process.as_ref().map_or(0, |p| p.pid())
+    }
+
     /// Whether someone asked this guest to stop.
     pub fn interrupted(&self) -> bool {
         self.interrupt.load(Ordering::Relaxed)

@@ -111,6 +111,15 @@ fn proc_file(g: &Guest, abs: &[u8], write: bool) -> Result<Option<Handle>, Errno
     let Some(rt) = &g.runtime else {
         return Ok(None);
     };
+    // `/proc/self/...` is the caller's own entry.
+    let own;
+    let abs = match abs.strip_prefix(b"/proc/self/") {
+        Some(rest) => {
+            own = [format!("/proc/{}/", g.pid()).as_bytes(), rest].concat();
+            &own[..]
+        }
+        None => abs,
+    };
     match rt.open_proc(abs, write) {
         Some(Ok(h)) => Ok(Some(h)),
         Some(Err(e)) => Err(e.into()),
@@ -266,6 +275,21 @@ fn open_in_image(
         _ if oflags & oflags::DIRECTORY != 0 => return Err(Errno::NOTDIR),
         // O_NOFOLLOW on a symlink fails as POSIX says.
         FileType::Symlink => return Err(Errno::LOOP),
+        // A named pipe: meet the other side on the container's pipe for it.
+        FileType::Fifo => {
+            check(&st)?;
+            let rt = g.runtime.as_ref().ok_or(Errno::NXIO)?;
+            let _sleeping = g.process.as_ref().map(|p| p.sleeping());
+            let stopped = || {
+                g.hold_while_paused();
+                g.interrupted()
+            };
+            match rt.open_fifo(ino, opts.read, opts.write || opts.append, &stopped) {
+                Ok(h) => Fd::Handle(h),
+                Err(crate::FifoError::Interrupted) => return Err(Errno::INTR),
+                Err(crate::FifoError::ReadWrite) => return Err(Errno::NXIO),
+            }
+        }
         _ => {
             check(&st)?;
             if opts.truncate && st.size != 0 {

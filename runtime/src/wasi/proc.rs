@@ -158,6 +158,8 @@ pub fn poll_oneoff(
         };
         list.push(sub);
     }
+    // `ps` shows the guest as sleeping (S) while it waits here.
+    let mut _sleeping = None;
     loop {
         // (userdata, errno, type, nbytes, hangup)
         let mut fired: Vec<(u64, Errno, u8, u64, bool)> = Vec::new();
@@ -195,6 +197,9 @@ pub fn poll_oneoff(
                 m.write(at, &rec)?;
             }
             return m.write_u32(out, fired.len() as u32);
+        }
+        if _sleeping.is_none() {
+            _sleeping = g.process.as_ref().map(|p| p.sleeping());
         }
         // A stopped guest's timers run on (as a stopped process's do) but it wakes
         // only once it is let go.

@@ -445,6 +445,8 @@ fn spawn(m: &mut Mem, g: &mut Guest, req: u32, out: u32) -> Result<(), Errno> {
         stderr: stdio(g, fds[2])?,
         extra_fds: Vec::new(),
         open_files: None,
+        pid: None,
+        ppid: g.pid(),
     };
     let path = cmd
         .env
@@ -672,6 +674,7 @@ pub fn add_to_linker(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
         },
     )?;
     add_net_calls(linker)?;
+    super::proc_ext::add_to_linker(linker)?;
     linker.func_wrap(MODULE, "kill", move |mut c: C, child: i32| {
         call(&mut c, |_, g| {
             g.children.running.get(&u(child)).ok_or(CHILD)?.kill();

@@ -8,7 +8,7 @@
 //! a kind byte, a big-endian u32 length, the payload.
 //!
 //! `exec` runs its command in a runtime of its own over the container's file system
-//! (its own user, the container's mounts and network), through wsh's interpreter,
+//! and process table (its own user, the container's mounts and network), through wsh's interpreter,
 //! with the environment and working directory the container's command got.
 
 use std::io::{BufRead as _, BufReader, Read, Write};
@@ -184,7 +184,6 @@ pub fn expect_ok(s: &mut impl Read) -> anyhow::Result<Vec<u8>> {
 struct Served {
     vfs: Arc<fsimage::Vfs>,
     main: Runtime,
-    cache: PathBuf,
     prelude: String,
     overlay: PathBuf,
 }
@@ -203,7 +202,6 @@ pub fn serve(run_dir: &Path, overlay: PathBuf, ready: &Ready<'_>) -> anyhow::Res
     let served = Arc::new(Served {
         vfs: rt.vfs().clone(),
         main: rt.clone(),
-        cache: images::Dirs::locate()?.cache,
         prelude: ready.prelude.to_string(),
         overlay,
     });
@@ -307,7 +305,8 @@ fn exec(
     interactive: bool,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(!argv.is_empty(), "exec: no command given");
-    let rt = Runtime::new(served.vfs.clone(), &served.cache)?;
+    // The container's programs, locks and FIFOs are the exec'd command's too (`ps`).
+    let rt = served.main.sibling();
     rt.set_mounts((*served.main.mounts()).clone());
     rt.set_network((*served.main.network()).clone());
     let mut prelude = served.prelude.clone();

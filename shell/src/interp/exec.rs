@@ -653,6 +653,15 @@ impl Shell {
             }
             _ => {}
         }
+        // A function or builtin is no program to take a background job's pid (see
+        // `Shell::exec_as`); dropping it tells the job's starter not to wait.
+        if self.exec_as.is_some()
+            && ((functions && self.functions.contains_key(name))
+                || is_interp_builtin(name)
+                || builtins::lookup(name).is_some())
+        {
+            self.exec_as = None;
+        }
         // Functions come first, as in bash (`cd() { builtin cd "$@"; }` wraps cd).
         if let Some(body) = self.functions.get(name).cloned().filter(|_| functions) {
             return self.with_temp_vars(values, |sh| sh.call_function(&body, &argv, &fds));

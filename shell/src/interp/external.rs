@@ -29,6 +29,8 @@ impl Shell {
         depth: usize,
     ) -> ExecResult {
         let name = argv[0].clone();
+        // Taken whatever runs: a script or `sh` run in-process is no program of its own.
+        let exec_as = self.exec_as.take();
         let program = match self.find_program(&name) {
             Lookup::Found(p) => {
                 self.remember_program(&name, &p);
@@ -83,8 +85,23 @@ impl Shell {
             stderr: fds.handle(2),
             extra_fds: fds.extra(),
             open_files: self.nofile.map(|(soft, _)| soft),
+            pid: None,
+            ppid: self.proc_pid,
         };
-        match self.sys.spawn_with_umask(cmd, self.umask) {
+        let (cmd, started) = match exec_as {
+            Some((pid, ppid, started)) => (
+                Command {
+                    pid: Some(pid),
+                    ppid,
+                    ..cmd
+                },
+                Some(started),
+            ),
+            None => (cmd, None),
+        };
+        let spawned = self.sys.spawn_with_umask(cmd, self.umask);
+        drop(started);
+        match spawned {
             Ok(job) => {
                 // Release our copies of the handles first so readers see EOF when the job ends.
                 match self.kill_signal.clone() {

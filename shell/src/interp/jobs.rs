@@ -5,7 +5,7 @@
 //! handed out per shell; `$!` is that id. `kill` marks a job with a signal number:
 //! its shell stops the guest it waits for and runs no further command.
 
-use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -91,9 +91,6 @@ impl Job {
     }
 }
 
-/// Job ids look like pids and never repeat within one wsh process.
-static NEXT_ID: AtomicU32 = AtomicU32::new(1);
-
 /// Orders jobs by when they were last touched (for `%+` and `%-`).
 static TOUCHES: AtomicU64 = AtomicU64::new(1);
 
@@ -176,9 +173,9 @@ pub(crate) fn list_signals(args: &[String], fds: &Fds) -> i32 {
 /// The jobs of one shell (a subshell starts with an empty table).
 pub(crate) type JobTable = Arc<Mutex<Vec<Job>>>;
 
-/// A fresh pid-like id for a job.
+/// A fresh pid for a job, from the runtime's counter (the programs' pids).
 pub(crate) fn next_job_id() -> u32 {
-    std::process::id().wrapping_add(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+    wsh_runtime::next_pid()
 }
 
 /// Reports that a thread (bash: a process) could not start, in bash's words, and
@@ -200,6 +197,17 @@ impl Shell {
         // Ctrl-C at the prompt stops the foreground command, not the background jobs.
         sub.interrupt = None;
         let text = ao.to_string();
+        let id = next_job_id();
+        sub.proc_pid = id;
+        let mut started_rx = None;
+        // `prog ARGS &`: the program is the job (bash execs it in the forked shell).
+        if ao.additional.is_empty()
+            && let [ast::Command::Simple(_)] = ao.first.seq.as_slice()
+        {
+            let (tx, rx) = std::sync::mpsc::channel();
+            sub.exec_as = Some((id, self.proc_pid, tx));
+            started_rx = Some(rx);
+        }
         let ao = ao.clone();
         let mut f = fds.clone();
         f.set(0, Handle::Null);
@@ -210,7 +218,10 @@ impl Shell {
             })
         });
         let thread = started.map_err(|e| fork_failed(e, fds))?;
-        let id = next_job_id();
+        if let Some(rx) = started_rx {
+            // Until its program has started (or the job is over, or it runs shell code).
+            let _ = rx.recv_timeout(Duration::from_secs(1));
+        }
         let mut job = Job::new(id, text, thread, signal);
         job.hold = Some(hold);
         let number = self.add_job(job);
@@ -468,9 +479,14 @@ impl Shell {
                     fds.error(&format!("kill: {a}: no such job"));
                     st = 1;
                 }
+                // Not a job: a program of the container (`kill $(pgrep sleep)`).
                 None => {
-                    fds.error(&format!("kill: ({a}) - No such process"));
-                    st = 1;
+                    if let Err(why) = a.parse().map_or(Err("No such process".into()), |pid| {
+                        self.sys.signal(pid, sig)
+                    }) {
+                        fds.error(&format!("kill: ({a}) - {why}"));
+                        st = 1;
+                    }
                 }
             }
         }

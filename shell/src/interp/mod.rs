@@ -158,6 +158,14 @@ pub struct Shell {
     pub(crate) random: u32,
     /// `$!`: the id of the last background job.
     pub(crate) last_bg: Option<u32>,
+    /// The pid programs this shell starts name as their parent (`ps`'s PPID): the
+    /// wsh process's, or a background job's.
+    pub(crate) proc_pid: u32,
+    /// The pid and parent pid the next program takes: a background job whose only
+    /// command is a program runs it as the job's own pid, as bash execs it. The
+    /// sender is dropped once the program has started (the job's starter waits
+    /// for that, so the program is in `ps` when `cmd &` returns, as after fork).
+    pub(crate) exec_as: Option<(u32, u32, std::sync::mpsc::Sender<()>)>,
     /// Background jobs of this shell.
     pub(crate) jobs: jobs::JobTable,
     /// In a subshell: the jobs of the shell it came from, which `jobs` and `kill`
@@ -286,6 +294,8 @@ impl Shell {
             random: std::process::id().wrapping_mul(2654435761),
             shopts: options::shopt_defaults(),
             last_bg: None,
+            proc_pid: std::process::id(),
+            exec_as: None,
             traps: BTreeMap::new(),
             in_trap: false,
             getopts_pos: (0, 1),
@@ -398,6 +408,7 @@ impl Shell {
         sub.parent_jobs = Some(self.visible_jobs());
         sub.jobs = Default::default();
         sub.job_control = None;
+        sub.exec_as = None;
         // bash: break/continue in a subshell do not reach the loops around it.
         sub.loop_depth = 0;
         // A subshell starts with no traps, except ignored conditions stay ignored.

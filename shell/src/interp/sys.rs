@@ -169,6 +169,12 @@ pub trait System: Send + Sync {
     fn pid_slot(&self) -> Result<PidSlot, ForkError> {
         Ok(PidSlot::uncounted())
     }
+    /// Sends signal `sig` to program `pid` of the container (`kill PID` for a pid
+    /// that is not one of the shell's jobs); the error is kill(2)'s text.
+    fn signal(&self, pid: u32, sig: i32) -> Result<(), String> {
+        let _ = (pid, sig);
+        Err("No such process".into())
+    }
 }
 
 /// The real system: guests run by the runtime over its image.
@@ -304,6 +310,9 @@ impl System for ImageSystem {
             let creds = self.rt.credentials();
             return open_mounted(&m, &creds, &rel, opts, wsh_runtime::wasi::DEFAULT_UMASK);
         }
+        if let Some(fifo) = self.open_fifo(cwd, path, opts)? {
+            return Ok(fifo);
+        }
         let base = self.cwd_ino(cwd)?;
         let creds = self.rt.credentials();
         if !creds.is_root() {
@@ -322,6 +331,11 @@ impl System for ImageSystem {
         self.rt.pid_slot()
     }
 
+    fn signal(&self, pid: u32, sig: i32) -> Result<(), String> {
+        let uid = self.rt.credentials().uid;
+        self.rt.signal(pid, sig, uid).map_err(|e| e.to_string())
+    }
+
     fn open_masked(
         &self,
         cwd: &str,
@@ -332,6 +346,9 @@ impl System for ImageSystem {
         if let Some((m, rel)) = self.mounted(cwd, path) {
             let creds = self.rt.credentials();
             return open_mounted(&m, &creds, &rel, opts, umask);
+        }
+        if let Some(fifo) = self.open_fifo(cwd, path, opts)? {
+            return Ok(fifo);
         }
         let creds = self.rt.credentials();
         if !creds.is_root() && device(cwd, path).is_none() {
@@ -380,6 +397,32 @@ fn device(cwd: &str, path: &str) -> Option<Handle> {
 }
 
 impl ImageSystem {
+    /// A redirection's open of a named pipe in the image: it waits for the other
+    /// side (as bash's open does; Ctrl-C does not reach it). `None` for anything else.
+    fn open_fifo(
+        &self,
+        cwd: &str,
+        path: &str,
+        opts: OpenOptions,
+    ) -> Result<Option<Handle>, SysError> {
+        let vfs = self.rt.vfs();
+        let Some(st) = self
+            .cwd_ino(cwd)
+            .and_then(|base| self.resolve(base, path, true))
+            .ok()
+            .and_then(|ino| vfs.stat(ino).ok())
+            .filter(|st| st.kind == FileType::Fifo)
+        else {
+            return Ok(None);
+        };
+        let creds = self.rt.credentials();
+        access::may_open(&creds, &st, &opts).map_err(|e| SysError::from(e.errno()))?;
+        self.rt
+            .open_fifo(st.ino, opts.read, opts.write || opts.append, &|| false)
+            .map(Some)
+            .map_err(|_| SysError("No such device or address".into()))
+    }
+
     /// A redirection's open for a user who is not root: the permission checks and
     /// the new file's owner are the runtime's (`wsh_runtime::wasi::access`).
     fn open_as_user(

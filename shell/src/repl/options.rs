@@ -51,6 +51,8 @@ fn run_help(ctx: &Context, path: &str, name: &str) -> Option<String> {
         stderr: Handle::Null,
         extra_fds: Vec::new(),
         open_files: None,
+        pid: None,
+        ppid: std::process::id(),
     };
     let child = ctx.rt.spawn(cmd).ok()?;
     let control = child.control();
