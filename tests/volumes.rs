@@ -313,3 +313,39 @@ touch -d 2001-01-01 "$T/sticky/rootf" 2>/dev/null; s touch-explicit-other
     let meta = std::fs::metadata(ours_t.join("mine")).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (1000, 1000));
 }
+
+/// A WebAssembly module that writes `word` and a newline to stdout.
+fn printer(word: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "{word}\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const {len}))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
+        len = word.len() + 1
+    ))
+    .unwrap()
+}
+
+/// A program on a volume is compiled once per process, and a changed file (even
+/// one of the same size) is read again: the cache goes by inode, size and times.
+#[test]
+fn a_program_on_a_volume_that_changes_runs_as_changed() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("p"), printer("one")).unwrap();
+    std::fs::write(t.path().join("two"), printer("two")).unwrap();
+    std::fs::set_permissions(t.path().join("p"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run(
+        &["-v", &format!("{}:/m", t.path().display())],
+        "/m/p; /m/p; cat /m/two > /m/p; /m/p",
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "one\none\ntwo\n",
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -291,6 +291,9 @@ struct Inner {
     cache_dir: PathBuf,
     /// Modules by inode identity, so a repeated command skips reading and hashing its file.
     by_inode: Mutex<HashMap<ModuleKey, InstancePre<Guest>>>,
+    /// The same for programs on host mounts, by [`mounts::HostFile::identity`]: a
+    /// program run again is not read and hashed again.
+    by_host_file: Mutex<HashMap<[i64; 7], InstancePre<Guest>>>,
     /// Stop flags of the guests that may still run, each with its shield flag
     /// (set: a background job's guest, which Ctrl-C does not reach).
     running: Mutex<Vec<(Weak<AtomicBool>, Arc<AtomicBool>)>>,
@@ -405,6 +408,7 @@ impl Runtime {
                 vfs,
                 cache_dir: cache_dir.to_path_buf(),
                 by_inode: Mutex::new(HashMap::new()),
+                by_host_file: Mutex::new(HashMap::new()),
                 running: Mutex::new(Vec::new()),
                 limits: Mutex::new(limits),
                 runner: Mutex::new(None),
@@ -620,6 +624,12 @@ impl Runtime {
         else {
             return Err(failed(Errno::IsDir));
         };
+        let identity = file.identity();
+        if let Some(pre) =
+            identity.and_then(|k| self.inner.by_host_file.lock().unwrap().get(&k).cloned())
+        {
+            return Ok((pre, false));
+        }
         let mut bytes = Vec::with_capacity(st.size as usize);
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -631,6 +641,14 @@ impl Runtime {
             }
         }
         let (pre, compiled, _) = self.compile(program, &bytes)?;
+        // Known only if the file did not change while it was read.
+        if let Some(k) = identity.filter(|k| file.identity().as_ref() == Some(k)) {
+            self.inner
+                .by_host_file
+                .lock()
+                .unwrap()
+                .insert(k, pre.clone());
+        }
         Ok((pre, compiled))
     }
 

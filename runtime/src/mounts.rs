@@ -579,6 +579,23 @@ impl HostFile {
         host_stat(&self.file)
     }
 
+    /// What tells this file's contents apart from any other's without reading them:
+    /// device, inode, size and change times (ctime moves on every write and cannot be
+    /// set back), as build tools decide a file is unchanged.
+    pub fn identity(&self) -> Option<[i64; 7]> {
+        use std::os::unix::fs::MetadataExt;
+        let m = self.file.metadata().ok()?;
+        Some([
+            m.dev() as i64,
+            m.ino() as i64,
+            m.size() as i64,
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        ])
+    }
+
     /// Sets the size.
     pub fn truncate(&self, size: u64) -> Result<(), Errno> {
         self.file.set_len(size).map_err(errno)

@@ -261,6 +261,7 @@ impl Runtime {
                 vfs: me.vfs.clone(),
                 cache_dir: me.cache_dir.clone(),
                 by_inode: Mutex::new(std::collections::HashMap::new()),
+                by_host_file: Mutex::new(std::collections::HashMap::new()),
                 running: Mutex::new(Vec::new()),
                 limits: Mutex::new(self.limits()),
                 runner: Mutex::new(None),
