@@ -2,6 +2,7 @@
 //! serves their WASI preview1 calls from an [`fsimage::Vfs`] (the broker).
 
 pub mod bridge;
+mod child;
 mod engine;
 mod fifo;
 pub mod io;
@@ -12,6 +13,8 @@ pub mod net;
 mod pids;
 pub mod procfs;
 mod proctable;
+mod programs;
+mod run;
 pub mod wasi;
 mod workers;
 
@@ -21,6 +24,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
+pub use child::{Child, JobControl};
+use child::{End, ExitCell, ExitPost};
 pub use fifo::FifoError;
 use fsimage::Vfs;
 pub use io::Handle;
@@ -30,9 +35,11 @@ pub use limits::{
 };
 pub use pids::{ForkError, PidSlot};
 pub use proctable::{ProcInfo, SignalError, next_pid};
+use programs::ModuleKey;
+use run::{Ended, run_guest};
 use wasi::Guest;
 pub use wasi::access::Credentials;
-use wasmtime::{InstancePre, Store};
+use wasmtime::InstancePre;
 
 /// Why a command could not start.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +63,7 @@ pub enum SpawnError {
 pub struct Command {
     /// Absolute path of the module inside the image.
     pub program: String,
-    /// argv, argv[0] included.
+    /// argv, `argv[0]` included.
     pub argv: Vec<String>,
     /// The environment, in order.
     pub env: Vec<(String, String)>,
@@ -78,189 +85,6 @@ pub struct Command {
     pub pid: Option<u32>,
     /// Its parent's pid, as `ps` shows it (0: unknown).
     pub ppid: u32,
-}
-
-/// Where a guest's thread posts its exit status as soon as the program is over,
-/// before the (slow) teardown of its instance: waiting for a child waits for this.
-#[derive(Default)]
-struct ExitCell {
-    status: Mutex<Option<i32>>,
-    posted: std::sync::Condvar,
-}
-
-impl ExitCell {
-    /// Records `status` unless one was posted already, and wakes the waiter.
-    fn post(&self, status: i32) {
-        let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
-        if s.is_none() {
-            *s = Some(status);
-            self.posted.notify_all();
-        }
-    }
-
-    fn wait(&self) -> i32 {
-        let s = self.status.lock().unwrap_or_else(|e| e.into_inner());
-        let s = self
-            .posted
-            .wait_while(s, |s| s.is_none())
-            .unwrap_or_else(|e| e.into_inner());
-        s.unwrap_or(134)
-    }
-
-    /// Waits up to `limit` for the status; whether it was posted.
-    fn wait_for(&self, limit: std::time::Duration) -> bool {
-        let s = self.status.lock().unwrap_or_else(|e| e.into_inner());
-        let (s, _) = self
-            .posted
-            .wait_timeout_while(s, limit, |s| s.is_none())
-            .unwrap_or_else(|e| e.into_inner());
-        s.is_some()
-    }
-
-    fn is_posted(&self) -> bool {
-        self.status
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
-    }
-}
-
-/// The guest thread's end of an [`ExitCell`]: a thread that dies without posting
-/// (a panic in the broker) reports 134, as a join of the panicked thread did.
-struct ExitPost(Arc<ExitCell>);
-
-impl Drop for ExitPost {
-    fn drop(&mut self) {
-        self.0.post(134);
-    }
-}
-
-/// A running command.
-pub struct Child {
-    /// How the command's end is known.
-    end: End,
-    interrupt: Arc<AtomicBool>,
-    /// Holds the guest at its next epoch check while set (job control).
-    paused: Arc<AtomicBool>,
-    /// Set: [`Runtime::interrupt_all`] passes this command by (a background job).
-    shielded: Arc<AtomicBool>,
-    /// The container's count of this child, for children whose thread does not
-    /// hold it itself (see [`Child::hold`]).
-    slot: Option<PidSlot>,
-}
-
-impl Child {
-    /// A child running on `thread` that stops when `interrupt` is set (for
-    /// [`CommandLineRunner`]s, whose command lines run on threads of their own).
-    pub fn new(thread: std::thread::JoinHandle<i32>, interrupt: Arc<AtomicBool>) -> Child {
-        Child {
-            end: End::Thread(thread),
-            interrupt,
-            paused: Arc::new(AtomicBool::new(false)),
-            shielded: Arc::new(AtomicBool::new(false)),
-            slot: None,
-        }
-    }
-
-    /// Keeps `slot` taken until this child is waited for or dropped (for command
-    /// lines started by a [`CommandLineRunner`], whose threads take none).
-    pub fn hold(&mut self, slot: PidSlot) {
-        self.slot = Some(slot);
-    }
-
-    /// Waits for the command and returns its exit status (0-255; 128+N when stopped).
-    pub fn wait(self) -> i32 {
-        match self.end {
-            // The thread finishes tearing the instance down on its own.
-            End::Posted(exit) => exit.wait(),
-            End::Thread(thread) => thread.join().unwrap_or(134),
-        }
-    }
-
-    /// Whether the command has ended (so `wait` would not block).
-    pub fn is_finished(&self) -> bool {
-        match &self.end {
-            End::Posted(exit) => exit.is_posted(),
-            End::Thread(thread) => thread.is_finished(),
-        }
-    }
-
-    /// Waits up to `limit` for the command to end; whether it has (then `wait`
-    /// does not block).
-    pub fn wait_for(&self, limit: std::time::Duration) -> bool {
-        match &self.end {
-            End::Posted(exit) => exit.wait_for(limit),
-            End::Thread(thread) => {
-                if !thread.is_finished() {
-                    std::thread::sleep(limit);
-                }
-                thread.is_finished()
-            }
-        }
-    }
-
-    /// Asks the command to stop, as Ctrl-C does: it ends with status 130.
-    pub fn kill(&self) {
-        self.control().kill();
-    }
-
-    /// A handle that pauses, resumes or stops this command from anywhere, also
-    /// after the `Child` itself was handed to a waiter.
-    pub fn control(&self) -> JobControl {
-        JobControl {
-            interrupt: self.interrupt.clone(),
-            paused: self.paused.clone(),
-            shielded: self.shielded.clone(),
-        }
-    }
-}
-
-/// How a [`Child`]'s end is known.
-enum End {
-    /// A guest on a pooled thread posts its status before its teardown ends.
-    Posted(Arc<ExitCell>),
-    /// A command line of a [`CommandLineRunner`] ends with its own thread.
-    Thread(std::thread::JoinHandle<i32>),
-}
-
-/// Job control over one running command: what SIGSTOP, SIGCONT and SIGINT do to a
-/// process. A paused guest holds at its next epoch check (compute) or before its
-/// blocking call returns (sleep, terminal read); a command that is not a guest
-/// (a [`CommandLineRunner`]'s) only stops.
-#[derive(Clone)]
-pub struct JobControl {
-    interrupt: Arc<AtomicBool>,
-    paused: Arc<AtomicBool>,
-    shielded: Arc<AtomicBool>,
-}
-
-impl JobControl {
-    /// Holds the command where it is until [`JobControl::resume`].
-    pub fn pause(&self) {
-        self.paused.store(true, Ordering::SeqCst);
-    }
-
-    /// Lets a paused command go on.
-    pub fn resume(&self) {
-        self.paused.store(false, Ordering::SeqCst);
-    }
-
-    /// Whether the command is held.
-    pub fn is_paused(&self) -> bool {
-        self.paused.load(Ordering::SeqCst)
-    }
-
-    /// Keeps [`Runtime::interrupt_all`] (Ctrl-C) from stopping this command, as
-    /// the terminal's Ctrl-C does not reach a background job.
-    pub fn shield(&self) {
-        self.shielded.store(true, Ordering::SeqCst);
-    }
-
-    /// Stops the command (paused or not): it ends with status 130.
-    pub fn kill(&self) {
-        self.interrupt.store(true, Ordering::Relaxed);
-        engine::increment_epochs();
-    }
 }
 
 /// Compiles the core module `bytes` (`name` is its path, for errors) into the
@@ -376,15 +200,6 @@ static DEFAULT_RUNNER: Mutex<Option<Arc<dyn CommandLineRunner>>> = Mutex::new(No
 /// without a runner of its own.
 pub fn set_default_command_line_runner(runner: Arc<dyn CommandLineRunner>) {
     *DEFAULT_RUNNER.lock().unwrap_or_else(|e| e.into_inner()) = Some(runner);
-}
-
-/// What must be unchanged for a module file to be the same module.
-#[derive(Hash, PartialEq, Eq)]
-struct ModuleKey {
-    ino: fsimage::Ino,
-    size: u64,
-    mtime: (i64, u32),
-    ctime: (i64, u32),
 }
 
 /// Nanoseconds on a monotonic clock (WASI's clock 1).
@@ -511,209 +326,6 @@ impl Runtime {
     /// The image every guest of this runtime shares.
     pub fn vfs(&self) -> &Arc<Vfs> {
         &self.inner.vfs
-    }
-
-    /// Makes sure the module at `program` is compiled and cached; returns whether it had to compile.
-    pub fn prepare(&self, program: &str) -> Result<bool, SpawnError> {
-        self.module(program).map(|(_, compiled)| compiled)
-    }
-
-    fn module(&self, program: &str) -> Result<(InstancePre<Guest>, bool), SpawnError> {
-        use fsimage::{Errno, FileType};
-        // A program below a `-v` mount (`wsh run -v $PWD:/src base /src/app.wasm`) is
-        // read from the host directory, within the mount as every guest access is.
-        if let Some((mount, rel)) = self.mounts().route(b"/", program.as_bytes()) {
-            return self.host_module(program, &mount, &rel);
-        }
-        let vfs = &self.inner.vfs;
-        let creds = self.credentials();
-        let not_found = || SpawnError::NotFound(program.to_string());
-        let denied = || SpawnError::NotExecutable(program.into(), "Permission denied".into());
-        let ino = wasi::access::resolve(vfs, &creds, vfs.root(), program.as_bytes(), true)
-            .map_err(|e| match e.errno() {
-                Errno::NoEnt | Errno::NotDir => not_found(),
-                Errno::Acces => denied(),
-                _ => SpawnError::Other(format!("{program}: {e}")),
-            })?;
-        let st = vfs
-            .stat(ino)
-            .map_err(|e| SpawnError::Other(format!("{program}: {e}")))?;
-        match st.kind {
-            FileType::Regular => {}
-            FileType::Directory => {
-                return Err(SpawnError::NotExecutable(
-                    program.into(),
-                    "Is a directory".into(),
-                ));
-            }
-            _ => return Err(denied()),
-        }
-        // execve(2): an execute bit for the caller (root: for anyone), as bash's 126.
-        if creds.check(&st, wasi::access::EXEC).is_err() {
-            return Err(denied());
-        }
-        let key = ModuleKey {
-            ino,
-            size: st.size,
-            mtime: (st.mtime.sec, st.mtime.nsec),
-            ctime: (st.ctime.sec, st.ctime.nsec),
-        };
-        if let Some(pre) = self.inner.by_inode.lock().unwrap().get(&key) {
-            return Ok((pre.clone(), false));
-        }
-        let index = self.index_path(&key);
-        if let Some(pre) = index.as_deref().and_then(|p| self.indexed_module(p)) {
-            self.inner.by_inode.lock().unwrap().insert(key, pre.clone());
-            return Ok((pre, false));
-        }
-        let mut bytes = vec![0u8; st.size as usize];
-        let mut at = 0;
-        while at < bytes.len() {
-            let n = vfs
-                .read(ino, at as u64, &mut bytes[at..])
-                .map_err(|e| SpawnError::Other(format!("{program}: {e}")))?;
-            if n == 0 {
-                bytes.truncate(at);
-                break;
-            }
-            at += n;
-        }
-        let (pre, compiled, digest) = self.compile(program, &bytes)?;
-        if let Some(index) = index {
-            // Only a hint for later processes: failing to write it costs speed, not correctness.
-            let _ = write_index(&index, &digest);
-        }
-        self.inner.by_inode.lock().unwrap().insert(key, pre.clone());
-        Ok((pre, compiled))
-    }
-
-    /// [`Runtime::module`] for a program in a host mount: the same checks on the
-    /// host file, found in the compiled cache by its contents' digest.
-    fn host_module(
-        &self,
-        program: &str,
-        mount: &mounts::Mount,
-        rel: &[u8],
-    ) -> Result<(InstancePre<Guest>, bool), SpawnError> {
-        use fsimage::{Errno, FileType};
-        let failed = |e: Errno| match e {
-            Errno::NoEnt | Errno::NotDir => SpawnError::NotFound(program.to_string()),
-            Errno::Acces | Errno::Perm => {
-                SpawnError::NotExecutable(program.into(), "Permission denied".into())
-            }
-            Errno::IsDir => SpawnError::NotExecutable(program.into(), "Is a directory".into()),
-            e => SpawnError::Other(format!(
-                "{program}: {}",
-                std::io::Error::from_raw_os_error(e.raw())
-            )),
-        };
-        let st = mount.stat(rel, true).map_err(failed)?;
-        match st.kind {
-            FileType::Regular => {}
-            FileType::Directory => return Err(failed(Errno::IsDir)),
-            _ => return Err(failed(Errno::Acces)),
-        }
-        if self.credentials().check(&st, wasi::access::EXEC).is_err() {
-            return Err(failed(Errno::Acces));
-        }
-        let opts = io::OpenOptions {
-            read: true,
-            ..Default::default()
-        };
-        let mounts::Opened::File(file) = mount.open(rel, opts, true, false, 0).map_err(failed)?
-        else {
-            return Err(failed(Errno::IsDir));
-        };
-        let identity = file.identity();
-        if let Some(pre) =
-            identity.and_then(|k| self.inner.by_host_file.lock().unwrap().get(&k).cloned())
-        {
-            return Ok((pre, false));
-        }
-        let mut bytes = Vec::with_capacity(st.size as usize);
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            match file.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => bytes.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(SpawnError::Other(format!("{program}: {e}"))),
-            }
-        }
-        let (pre, compiled, _) = self.compile(program, &bytes)?;
-        // Known only if the file did not change while it was read.
-        if let Some(k) = identity.filter(|k| file.identity().as_ref() == Some(k)) {
-            self.inner
-                .by_host_file
-                .lock()
-                .unwrap()
-                .insert(k, pre.clone());
-        }
-        Ok((pre, compiled))
-    }
-
-    /// Compiles (or finds in the cache) the module whose file holds `bytes`.
-    fn compile(
-        &self,
-        program: &str,
-        bytes: &[u8],
-    ) -> Result<(InstancePre<Guest>, bool, [u8; 32]), SpawnError> {
-        // A component (WASI preview 2) has the wasm magic with layer 1 after its version.
-        if bytes.starts_with(b"\0asm") && bytes.get(6..8) == Some(&[1, 0]) {
-            return Err(SpawnError::NotExecutable(
-                program.into(),
-                "a WebAssembly component (WASI preview 2): wsh runs core modules \
-                 (wasm32-wasip1) only; build for wasm32-wasip1"
-                    .into(),
-            ));
-        }
-        // A core wasm module: magic + version 1. Anything else is not runnable here.
-        if !bytes.starts_with(b"\0asm\x01\0\0\0") {
-            return Err(SpawnError::NotExecutable(
-                program.into(),
-                "cannot execute binary file: Exec format error".into(),
-            ));
-        }
-        engine::shared()
-            .and_then(|s| s.instance_pre(program, bytes, &self.inner.cache_dir, false))
-            .map_err(|e| {
-                let why = format!("{e}");
-                let why = if why.contains("threads must be enabled") {
-                    "the module uses threads (a shared memory: wasm32-wasip1-threads), \
-                     which wsh does not support: build it for wasm32-wasip1 without threads"
-                        .to_string()
-                } else {
-                    format!("invalid module: {why}")
-                };
-                SpawnError::NotExecutable(program.into(), why)
-            })
-    }
-
-    /// Names the image this runtime's file system was opened from (an image id). Then
-    /// a module file still as the image has it (same inode, size, mtime and ctime) is
-    /// found in the compiled cache by that identity, without reading and hashing its
-    /// bytes: the start-up cost of a fresh wsh process. A guest cannot forge a match:
-    /// any change to the file sets its ctime to the host's current time.
-    pub fn set_image_identity(&self, id: &str) {
-        let _ = self.inner.identity.set(id.to_string());
-    }
-
-    fn index_path(&self, key: &ModuleKey) -> Option<PathBuf> {
-        let id = self.inner.identity.get()?;
-        let text = format!(
-            "{id}\n{}\n{}\n{}.{}\n{}.{}",
-            key.ino, key.size, key.mtime.0, key.mtime.1, key.ctime.0, key.ctime.1
-        );
-        let name = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
-        Some(self.inner.cache_dir.join("index").join(name))
-    }
-
-    fn indexed_module(&self, index: &Path) -> Option<InstancePre<Guest>> {
-        let text = std::fs::read_to_string(index).ok()?;
-        let digest: [u8; 32] = hex::decode(text.trim()).ok()?.try_into().ok()?;
-        engine::shared()
-            .ok()?
-            .cached_instance_pre(&digest, &self.inner.cache_dir)
     }
 
     /// Starts `cmd` on its own thread.
@@ -963,201 +575,5 @@ impl Runtime {
             }
         }
         engine::increment_epochs();
-    }
-}
-
-/// Records which module digest an index entry names (atomically: temp file + rename).
-fn write_index(path: &Path, digest: &[u8; 32]) -> std::io::Result<()> {
-    let dir = path.parent().expect("index path has a parent");
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::fs::write(tmp.path(), hex::encode(digest))?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-/// What a guest gives up when its program is over, before its instance is torn
-/// down: its place in the container's `pids` count, and its exit status to post.
-struct Ended<'a> {
-    slot: PidSlot,
-    post: ExitPost,
-    tearing: &'a TearingDown,
-}
-
-impl Ended<'_> {
-    /// Reports that the program in `store` ended with `status`, as a process's
-    /// exit does: its descriptors closed (readers of its pipes see EOF), its memory
-    /// and pid no longer counted against the container, then the status posted. The
-    /// caller tears the store down afterwards, off the waiter's critical path.
-    fn report(self, store: &mut Store<Guest>, status: i32) {
-        let guest = store.data_mut();
-        drop(std::mem::take(&mut guest.fds));
-        drop(std::mem::take(&mut guest.children));
-        // Gone from `ps` as soon as it has ended.
-        drop(guest.process.take());
-        guest.limits.release();
-        drop(self.slot);
-        self.tearing.arm();
-        self.post.0.post(status);
-    }
-
-    /// Reports `status` for a program that never ran; returns it.
-    fn give_up(self, status: i32) -> i32 {
-        drop(self.slot);
-        self.tearing.arm();
-        self.post.0.post(status);
-        status
-    }
-}
-
-/// Instantiates and runs one guest to completion; returns its exit status (posted
-/// through `ended` before the store is torn down).
-fn run_guest(
-    pre: InstancePre<Guest>,
-    guest: Guest,
-    name: &str,
-    stderr: Handle,
-    caps: Limits,
-    ended: Ended<'_>,
-) -> i32 {
-    let report = |msg: String| {
-        let _ = stderr.write_all(format!("wsh: {name}: {msg}\n").as_bytes());
-    };
-    let _running = engine::Running::start();
-    if let Some(p) = &guest.process {
-        p.on_thread();
-    }
-    let mut store = new_store(&pre, guest, caps);
-    let instance = match pre.instantiate(&mut store) {
-        Ok(i) => i,
-        // The pool is full (a long pipeline, many background jobs): run on demand.
-        Err(e) if pool_full(&e) => {
-            let guest = store.into_data();
-            let started = engine::shared()
-                .and_then(|s| s.overflow_pre(&pre))
-                .map(|pre| {
-                    let mut store = new_store(&pre, guest, caps);
-                    let instance = pre.instantiate(&mut store);
-                    (store, instance)
-                });
-            match started {
-                Ok((s, Ok(i))) => {
-                    store = s;
-                    i
-                }
-                Ok((_, Err(e))) => {
-                    report(format!("cannot start: {e}"));
-                    return ended.give_up(126);
-                }
-                Err(e) => {
-                    report(format!("cannot start: {e}"));
-                    return ended.give_up(126);
-                }
-            }
-        }
-        Err(e) => {
-            report(format!("cannot start: {e}"));
-            return ended.give_up(126);
-        }
-    };
-    let memory = instance.get_memory(&mut store, "memory");
-    store.data_mut().memory = memory;
-    let start = match instance.get_typed_func::<(), ()>(&mut store, "_start") {
-        Ok(f) => f,
-        Err(_) => {
-            report("not a command module (no _start)".into());
-            return ended.give_up(126);
-        }
-    };
-    let status = match start.call(&mut store, ()) {
-        Ok(()) => 0,
-        Err(e) => exit_status(&e, &report),
-    };
-    // A signal (`kill PID`) ends the guest as an interrupt does: report its number.
-    let status = match &store.data().process {
-        Some(p) => p.status(status),
-        None => status,
-    };
-    ended.report(&mut store, status);
-    drop(store);
-    status
-}
-
-/// Whether instantiation failed because the pooling allocator has no free slot.
-fn pool_full(e: &wasmtime::Error) -> bool {
-    e.chain()
-        .any(|c| c.is::<wasmtime::PoolConcurrencyLimitError>())
-}
-
-/// A store for `guest` on the engine of `pre`, with its memory limiter and the
-/// epoch callback that enforces its stop flag and CPU time.
-fn new_store(pre: &InstancePre<Guest>, guest: Guest, caps: Limits) -> Store<Guest> {
-    let mut store = Store::new(pre.module().engine(), guest);
-    store.limiter(|g| &mut g.limits);
-    // The engine's ticker bumps the epoch every few milliseconds; at each tick the
-    // guest stops if its stop flag is set or its thread has used up its CPU time.
-    let cpu_start = limits::thread_cpu_time();
-    store.epoch_deadline_callback(move |ctx| {
-        ctx.data().hold_while_paused();
-        if ctx.data().interrupted() {
-            return Err(wasmtime::Error::new(wasmtime::Trap::Interrupt));
-        }
-        if let Some(max) = caps.cpu_time
-            && limits::thread_cpu_time().saturating_sub(cpu_start) > max
-        {
-            return Err(wasmtime::Error::new(limits::CpuLimitExceeded(max)));
-        }
-        Ok(wasmtime::UpdateDeadline::Continue(1))
-    });
-    store.set_epoch_deadline(1);
-    store
-}
-
-/// Maps a guest's end to a shell status: its exit code, or 128+signal for a trap.
-fn exit_status(e: &wasmtime::Error, report: &dyn Fn(String)) -> i32 {
-    use wasmtime::Trap;
-    if let Some(wasi::Exit(code)) = e.downcast_ref::<wasi::Exit>() {
-        return *code;
-    }
-    if let Some(limit) = e.downcast_ref::<limits::CpuLimitExceeded>() {
-        report(limit.to_string());
-        return 128 + libc::SIGXCPU;
-    }
-    if let Some(limit) = e.downcast_ref::<limits::MemoryLimitExceeded>() {
-        // What the kernel's OOM killer does to a process: SIGKILL.
-        report(limit.to_string());
-        return 128 + libc::SIGKILL;
-    }
-    match e.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => 128 + libc::SIGINT,
-        Some(t @ (Trap::MemoryOutOfBounds | Trap::StackOverflow | Trap::HeapMisaligned)) => {
-            report(format!("guest crashed: {t}"));
-            128 + libc::SIGSEGV
-        }
-        Some(t @ (Trap::IntegerDivisionByZero | Trap::IntegerOverflow)) => {
-            report(format!("guest crashed: {t}"));
-            128 + libc::SIGFPE
-        }
-        Some(Trap::UnreachableCodeReached) => {
-            // Rust's panic=abort and C's abort() both end in `unreachable`.
-            report("aborted (wasm trap: unreachable)".into());
-            128 + libc::SIGABRT
-        }
-        Some(t) => {
-            report(format!("guest crashed: {t}"));
-            128 + libc::SIGILL
-        }
-        None => {
-            // The root cause names what failed (an unknown import, say); the rest is a backtrace.
-            let cause = e.root_cause().to_string();
-            let hint = if cause.contains("`wasi::thread-spawn`") {
-                " (the program uses wasi-threads, which wsh does not support: build it \
-                 for wasm32-wasip1 without threads)"
-            } else {
-                ""
-            };
-            report(format!("guest failed: {cause}{hint}"));
-            128 + libc::SIGABRT
-        }
     }
 }

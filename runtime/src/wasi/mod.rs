@@ -34,7 +34,7 @@ const M: &str = "wasi_snapshot_preview1";
 pub struct Guest {
     /// The image the guest sees as its whole file system.
     pub vfs: Arc<Vfs>,
-    /// argv, argv[0] first.
+    /// argv, `argv[0]` first.
     pub args: Vec<Vec<u8>>,
     /// `KEY=VALUE` strings.
     pub env: Vec<Vec<u8>>,
