@@ -336,3 +336,19 @@ fn histfile_is_read_at_the_start_and_appended_to() {
     let text = std::fs::read_to_string(host.join("hist")).unwrap();
     assert_eq!(text, "echo from-the-file\nhistory\n");
 }
+
+/// `top` on the terminal redraws the container's programs until `q` (read as one
+/// key, no Enter), and the prompt comes back usable.
+#[test]
+fn top_shows_the_jobs_and_q_quits() {
+    let t = Term::start(&private_home("top"));
+    t.line("sleep 60 &");
+    t.line("top -d 0.3");
+    t.wait_for("top's screen with the sleep", |s| {
+        s.contains("PID USER") && s.lines().any(|l| l.trim_end().ends_with("sleep"))
+    });
+    t.key("q");
+    t.line("echo after top");
+    t.wait_for("the prompt after top", |s| has_line(s, "after top"));
+    t.line("kill %1");
+}

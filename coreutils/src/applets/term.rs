@@ -342,6 +342,33 @@ impl Keys {
         })
     }
 
+    /// The next key if one comes within `timeout`; None if none does (or the
+    /// input has ended, after waiting out `timeout`). For programs that redraw
+    /// while they wait (`top`).
+    pub fn within(&mut self, timeout: std::time::Duration) -> io::Result<Option<Key>> {
+        use std::os::fd::AsRawFd;
+        if self.pending.is_empty() {
+            let mut p = libc::pollfd {
+                fd: self.tty.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
+            // SAFETY: one valid pollfd.
+            if unsafe { libc::poll(&mut p, 1, ms) } <= 0 {
+                return Ok(None);
+            }
+        }
+        let started = std::time::Instant::now();
+        match self.next()? {
+            Some(k) => Ok(Some(k)),
+            None => {
+                std::thread::sleep(timeout.saturating_sub(started.elapsed()));
+                Ok(None)
+            }
+        }
+    }
+
     /// The next key; None at the end of input.
     pub fn next(&mut self) -> io::Result<Option<Key>> {
         use std::io::Read;

@@ -1,8 +1,8 @@
 //! top (procps-ng's) over the container's programs: the summary lines and the
 //! task table with procps' columns, sorted by %CPU. `-b` batch mode prints
 //! `-n` iterations `-d` seconds apart; on a terminal the screen is redrawn in
-//! place until `-n` runs out or Ctrl-C (keys are not read: no `q`). The %Cpu(s)
-//! line is left out: wsh does not account the host's CPU states.
+//! place until `-n` runs out, `q` is typed or Ctrl-C (the only keys read). The
+//! %Cpu(s) line is left out: wsh does not account the host's CPU states.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -23,6 +23,8 @@ Options:
   -n MAX    number of iterations, then exit
   -p PIDS   show only these pids (comma-separated)
   -w [COLS] output width (batch mode default 80)
+
+Interactive: q quits.
 
       --help     display this help and exit
 ";
@@ -225,6 +227,12 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         }
     };
     let terminal = !o.batch && wsh::isatty(1);
+    // On a terminal, `q` quits (keys come one at a time; Ctrl-C still stops top).
+    let mut keys = if terminal {
+        super::term::Keys::open(false).ok()
+    } else {
+        None
+    };
     let mut last: HashMap<u32, u64> = HashMap::new();
     let mut last_uptime = 0u64;
     let mut n = 0u64;
@@ -276,6 +284,14 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         if o.iterations.is_some_and(|max| n >= max) {
             return 0;
         }
-        std::thread::sleep(Duration::from_secs_f64(o.delay));
+        let delay = Duration::from_secs_f64(o.delay);
+        match keys.as_mut() {
+            Some(k) => {
+                if let Ok(Some(super::term::Key::Char('q'))) = k.within(delay) {
+                    return 0;
+                }
+            }
+            None => std::thread::sleep(delay),
+        }
     }
 }
