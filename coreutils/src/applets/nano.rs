@@ -30,9 +30,8 @@ colours, nanorc files.
 
 const SCREEN_HELP: &str = "Main nano help text
 
- The nano editor is designed to emulate the functionality and ease-of-use of
- the UW Pico text editor. There is no mode: what you type goes into the
- buffer. Commands are control keys; ^ stands for Ctrl.
+ A small modeless editor: what you type goes into the buffer.
+ Commands are control keys; ^ stands for Ctrl.
 
  ^G          Display this help text
  ^X          Close the buffer, exit from nano
@@ -331,10 +330,16 @@ impl Nano {
 
     /// ^W's search, from after the cursor, ignoring case, wrapping around.
     fn search(&mut self, what: &str) {
-        let needle: Vec<char> = what.to_lowercase().chars().collect();
+        // Char by char, so that indices stay those of the line.
+        let fold = |s: &str| -> Vec<char> {
+            s.chars()
+                .map(|c| c.to_lowercase().next().unwrap_or(c))
+                .collect()
+        };
+        let needle = fold(what);
         let n = self.buf.last();
         let find = |line: &str, from: usize| -> Option<usize> {
-            let hay: Vec<char> = line.to_lowercase().chars().collect();
+            let hay = fold(line);
             (from..hay.len().saturating_sub(needle.len() - 1))
                 .find(|&i| hay[i..].starts_with(&needle))
         };
@@ -684,9 +689,11 @@ fn title(cols: usize, name: &str, state: &str) -> String {
 
 /// One row of the help bar: each key reversed, then its label, in columns.
 fn shortcuts(items: &[(&str, &str)], cols: usize) -> String {
-    let width = cols / 6;
+    // As nano: fewer shortcuts on a narrow terminal, each at least 14 wide.
+    let count = (cols / 14).clamp(1, 6);
+    let width = cols / count;
     let mut out = String::new();
-    for (key, label) in items.iter().take(6) {
+    for (key, label) in items.iter().take(count) {
         let label: String = label.chars().take(width.saturating_sub(4)).collect();
         let pad = width.saturating_sub(key.len() + 1 + label.chars().count());
         out.push_str(&format!("\x1b[7m{key}\x1b[0m {label}{}", " ".repeat(pad)));
@@ -776,7 +783,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     }
     if let Some((line, col)) = o.line {
         ed.buf.cur = line.clamp(1, ed.buf.last());
-        ed.col = (col - 1).min(ed.len());
+        ed.col = col.saturating_sub(1).min(ed.len());
         ed.want = ed.col;
     }
     t.draw("\x1b[?1049h");
