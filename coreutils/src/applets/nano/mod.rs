@@ -5,6 +5,8 @@
 //! from `/dev/tty` with Ctrl-C delivered as a key (`tty_raw` mode 2); the size
 //! comes from the broker before every frame.
 
+mod screen;
+
 use std::ffi::OsString;
 use std::io::{self, Write};
 
@@ -12,6 +14,7 @@ use super::edit::{self, Buffer};
 use super::term::{Key, Keys, render};
 use super::{start, strerror};
 use crate::wsh;
+use screen::{PROMPT_BAR, Prompt, YES_NO_BAR, title};
 
 const HELP: &str = "Usage: nano [OPTIONS] [[+LINE[,COLUMN]] FILE]
 Edit FILE (or a new buffer) on the terminal, as GNU nano does: typing inserts.
@@ -50,32 +53,6 @@ const SCREEN_HELP: &str = "Main nano help text
 
  Press any key to return to the buffer.";
 
-/// Shortcuts of the main help bar, two rows.
-const MAIN_BAR: [&[(&str, &str)]; 2] = [
-    &[
-        ("^G", "Help"),
-        ("^O", "Write Out"),
-        ("^W", "Where Is"),
-        ("^K", "Cut"),
-        ("^C", "Location"),
-        ("^A", "Home"),
-    ],
-    &[
-        ("^X", "Exit"),
-        ("^Y", "Prev Page"),
-        ("^V", "Next Page"),
-        ("^U", "Paste"),
-        ("^D", "Delete"),
-        ("^E", "End"),
-    ],
-];
-
-/// The help bar under a text prompt.
-const PROMPT_BAR: [&[(&str, &str)]; 2] = [&[("^G", "Help")], &[("^C", "Cancel")]];
-
-/// The help bar under a yes/no question.
-const YES_NO_BAR: [&[(&str, &str)]; 2] = [&[(" Y", "Yes")], &[(" N", "No"), ("^C", "Cancel")]];
-
 /// The terminal: keys from /dev/tty, frames to stdout.
 struct Term {
     keys: Keys,
@@ -98,13 +75,6 @@ impl Term {
         let (rows, cols) = wsh::term_size(1).unwrap_or((24, 80));
         ((rows as usize).max(6), (cols as usize).max(20))
     }
-}
-
-/// A prompt on the status line: its label, the text typed, the help bar.
-struct Prompt<'a> {
-    label: &'a str,
-    text: &'a str,
-    bar: [&'a [(&'a str, &'a str)]; 2],
 }
 
 /// Everything nano knows: the text, the cursor, the cutbuffer, the message.
@@ -199,7 +169,10 @@ impl Nano {
             Ok(()) => {
                 self.name = name.to_string();
                 self.modified = false;
-                self.say(format!("[ Wrote {n} line{} ]", if n == 1 { "" } else { "s" }));
+                self.say(format!(
+                    "[ Wrote {n} line{} ]",
+                    if n == 1 { "" } else { "s" }
+                ));
                 true
             }
             Err(e) => {
@@ -403,93 +376,6 @@ impl Nano {
         ));
     }
 
-    /// Scrolls so that the cursor's line is among the `rows` shown.
-    fn scroll(&mut self, rows: usize) {
-        let cur = self.buf.cur;
-        if cur < self.top {
-            self.top = cur;
-        } else if cur >= self.top + rows {
-            self.top = cur + 1 - rows;
-        }
-    }
-
-    /// One whole frame for a `rows` x `cols` terminal.
-    fn frame(&mut self, rows: usize, cols: usize, prompt: Option<&Prompt>) -> String {
-        let text_rows = rows - 4;
-        self.scroll(text_rows);
-        let mut out = String::from("\x1b[?25l\x1b[H");
-        out.push_str(&title(
-            cols,
-            if self.name.is_empty() {
-                "New Buffer"
-            } else {
-                &self.name
-            },
-            if self.view {
-                "View"
-            } else if self.modified {
-                "Modified"
-            } else {
-                ""
-            },
-        ));
-        let mut cursor = (1, 0);
-        for r in 0..text_rows {
-            let n = self.top + r;
-            out.push_str(&format!("\x1b[{};1H", r + 2));
-            if n <= self.buf.last() {
-                let (shown, starts) = render(self.buf.line(n));
-                let x = if n == self.buf.cur {
-                    starts.get(self.col).copied().unwrap_or(shown.len())
-                } else {
-                    0
-                };
-                // Past the screen's width the cursor's line shows from a
-                // later "page", as nano shows it; `<` and `>` mark what is cut.
-                let first = if x + 2 < cols {
-                    0
-                } else {
-                    x - 6 - (x - 6) % (cols - 8)
-                };
-                let mut piece: String = shown.iter().skip(first).take(cols).collect();
-                if first > 0 {
-                    piece.replace_range(..1, "<");
-                }
-                if shown.len() > first + cols {
-                    let cut: String = piece.chars().take(cols - 1).collect();
-                    piece = cut + ">";
-                }
-                out.push_str(&piece);
-                if n == self.buf.cur {
-                    cursor = (r + 2, x - first + 1);
-                }
-            }
-            out.push_str("\x1b[K");
-        }
-        out.push_str(&format!("\x1b[{};1H\x1b[K", rows - 2));
-        let bar = match prompt {
-            Some(p) => {
-                let line: String = format!("{}{}", p.label, p.text).chars().take(cols - 1).collect();
-                cursor = (rows - 2, line.chars().count() + 1);
-                out.push_str(&format!("\x1b[7m{line:<cols$}\x1b[0m"));
-                p.bar
-            }
-            None => {
-                if let Some(m) = &self.message {
-                    let m: String = m.chars().take(cols).collect();
-                    let pad = (cols - m.chars().count()) / 2;
-                    out.push_str(&format!("\x1b[{};{}H\x1b[7m{m}\x1b[0m", rows - 2, pad + 1));
-                }
-                MAIN_BAR
-            }
-        };
-        for (i, items) in bar.iter().enumerate() {
-            out.push_str(&format!("\x1b[{};1H\x1b[K{}", rows - 1 + i, shortcuts(items, cols)));
-        }
-        out.push_str(&format!("\x1b[{};{}H\x1b[?25h", cursor.0, cursor.1));
-        out
-    }
-
     fn redraw(&mut self, t: &mut Term, prompt: Option<&Prompt>) {
         let (rows, cols) = Term::size();
         let f = self.frame(rows, cols, prompt);
@@ -671,36 +557,6 @@ impl Nano {
     }
 }
 
-/// The reversed title bar: the program, the file's name centred, the state.
-fn title(cols: usize, name: &str, state: &str) -> String {
-    let left = "  nano (wsh)";
-    let mut row: Vec<char> = format!("{left:<cols$}").chars().take(cols).collect();
-    let name: Vec<char> = name.chars().take(cols.saturating_sub(24)).collect();
-    let at = (cols.saturating_sub(name.len())) / 2;
-    row[at..at + name.len()].copy_from_slice(&name);
-    if !state.is_empty() && cols > state.len() + 2 {
-        let at = cols - state.len() - 2;
-        for (i, c) in state.chars().enumerate() {
-            row[at + i] = c;
-        }
-    }
-    format!("\x1b[7m{}\x1b[0m", row.into_iter().collect::<String>())
-}
-
-/// One row of the help bar: each key reversed, then its label, in columns.
-fn shortcuts(items: &[(&str, &str)], cols: usize) -> String {
-    // As nano: fewer shortcuts on a narrow terminal, each at least 14 wide.
-    let count = (cols / 14).clamp(1, 6);
-    let width = cols / count;
-    let mut out = String::new();
-    for (key, label) in items.iter().take(count) {
-        let label: String = label.chars().take(width.saturating_sub(4)).collect();
-        let pad = width.saturating_sub(key.len() + 1 + label.chars().count());
-        out.push_str(&format!("\x1b[7m{key}\x1b[0m {label}{}", " ".repeat(pad)));
-    }
-    out
-}
-
 /// What the command line asked for.
 #[derive(Default)]
 struct Opts {
@@ -712,7 +568,8 @@ struct Opts {
 fn parse(a: &[String]) -> Result<Opts, String> {
     let mut o = Opts::default();
     let mut only_files = false;
-    let bad = |what: String| format!("nano: {what}\nType 'nano -h' for a list of available options.");
+    let bad =
+        |what: String| format!("nano: {what}\nType 'nano -h' for a list of available options.");
     for arg in a {
         let s = arg.as_str();
         if only_files || s == "-" || !s.starts_with('-') {
