@@ -5,6 +5,8 @@
 mod common;
 #[path = "repl/jobs.rs"]
 mod jobs;
+#[path = "repl/nano.rs"]
+mod nano;
 #[path = "repl/term.rs"]
 mod term;
 #[path = "repl/vi.rs"]

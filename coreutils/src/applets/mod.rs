@@ -33,6 +33,7 @@ pub mod misc;
 pub mod mkdir;
 pub mod mkfifo;
 pub mod more;
+pub mod nano;
 pub mod nc;
 pub mod nohup;
 pub mod patch;

@@ -270,6 +270,27 @@ pub fn tput(argv: Vec<OsString>) -> i32 {
     }
 }
 
+/// How a char shows on the screen (vi, nano): tabs to the next multiple of 8, control chars as `^X`.
+pub fn cells(c: char, col: usize) -> String {
+    match c {
+        '\t' => " ".repeat(8 - col % 8),
+        c if (c as u32) < 0x20 => format!("^{}", (c as u8 + b'@') as char),
+        '\x7f' => "^?".into(),
+        c => c.to_string(),
+    }
+}
+
+/// A line as shown, and the screen column each of its chars starts at.
+pub fn render(line: &str) -> (Vec<char>, Vec<usize>) {
+    let mut shown = Vec::new();
+    let mut starts = Vec::new();
+    for c in line.chars() {
+        starts.push(shown.len());
+        shown.extend(cells(c, shown.len()).chars());
+    }
+    (shown, starts)
+}
+
 /// One key as the terminal sends it (less and vi read them).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Key {

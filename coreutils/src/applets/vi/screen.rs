@@ -2,28 +2,8 @@
 //! the end, and the last line for messages, the mode, the command line being
 //! typed and the cursor's position. Each frame is drawn whole (no diffing).
 
+use super::super::term::render;
 use super::{Editor, Mode};
-
-/// How a char shows: tabs to the next multiple of 8, control chars as `^X`.
-fn cells(c: char, col: usize) -> String {
-    match c {
-        '\t' => " ".repeat(8 - col % 8),
-        c if (c as u32) < 0x20 => format!("^{}", (c as u8 + b'@') as char),
-        '\x7f' => "^?".into(),
-        c => c.to_string(),
-    }
-}
-
-/// A line as shown, and the screen column each of its chars starts at.
-fn render(line: &str) -> (Vec<char>, Vec<usize>) {
-    let mut shown = Vec::new();
-    let mut starts = Vec::new();
-    for c in line.chars() {
-        starts.push(shown.len());
-        shown.extend(cells(c, shown.len()).chars());
-    }
-    (shown, starts)
-}
 
 /// Rows a line takes on a screen `cols` wide.
 fn height(line: &str, cols: usize) -> usize {
