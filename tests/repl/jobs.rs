@@ -348,6 +348,13 @@ fn top_shows_the_jobs_and_q_quits() {
         s.contains("PID USER") && s.lines().any(|l| l.trim_end().ends_with("sleep"))
     });
     t.key("q");
+    // Typed-ahead keys would reach top (which reads what is there), so wait for the prompt.
+    t.wait_for("the prompt after q", |s| {
+        s.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| super::term::is_prompt(l.trim_end()))
+    });
     t.line("echo after top");
     t.wait_for("the prompt after top", |s| has_line(s, "after top"));
     t.line("kill %1");
