@@ -120,6 +120,19 @@ long shim_open(void *dev, int writable, ext2_filsys *out)
 	rc = ext2fs_check_desc(fs);
 	if (!rc)
 		rc = ext2fs_read_bitmaps(fs);
+	/*
+	 * A larger inode cache than libext2fs' default of 4: every command start
+	 * stats the same few inodes (/, /bin -> usr/bin, the program), and each
+	 * miss is a block read through the qcow2 layers. libext2fs keeps the
+	 * cache coherent with its own inode writes.
+	 */
+	if (!rc) {
+		if (fs->icache) {
+			ext2fs_free_inode_cache(fs->icache);
+			fs->icache = NULL;
+		}
+		rc = ext2fs_create_inode_cache(fs, 1024);
+	}
 	if (rc) {
 		ext2fs_free(fs);
 		return rc;
