@@ -147,25 +147,11 @@ fn ctrl_z_in_a_loop_leaves_it_with_status_148() {
     t.line("kill %1");
 }
 
-/// The visible screen only (a pager clears it; the scrollback keeps older frames).
-fn visible(t: &Term) -> String {
-    t.tmux(&["capture-pane", "-p", "-t", "t"])
-}
-
 /// Waits until the visible screen's first line is `first` and some line is `also`.
 fn wait_for_page(t: &Term, first: &str, also: &str) {
-    let start = Instant::now();
-    loop {
-        let s = visible(t);
-        if s.lines().next().map(str::trim_end) == Some(first) && has_line(&s, also) {
-            return;
-        }
-        assert!(
-            start.elapsed() < WAIT,
-            "timed out waiting for a page starting {first:?} with {also:?}; screen:\n{s}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    t.wait_visible(&format!("a page starting {first:?} with {also:?}"), |s| {
+        s.lines().next().map(str::trim_end) == Some(first) && has_line(s, also)
+    });
 }
 
 #[test]

@@ -349,12 +349,7 @@ fn top_shows_the_jobs_and_q_quits() {
     });
     t.key("q");
     // Typed-ahead keys would reach top (which reads what is there), so wait for the prompt.
-    t.wait_for("the prompt after q", |s| {
-        s.lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .is_some_and(|l| super::term::is_prompt(l.trim_end()))
-    });
+    t.wait_for("the prompt after q", super::term::ends_at_prompt);
     t.line("echo after top");
     t.wait_for("the prompt after top", |s| has_line(s, "after top"));
     t.line("kill %1");

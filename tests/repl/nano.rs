@@ -1,30 +1,7 @@
 //! nano in the REPL's terminal: typing and ^O/^X, ^K/^U, refusing to save,
 //! ^W with ^C's position report, view mode, a file on a host volume, `--help`.
 
-use std::time::{Duration, Instant};
-
-use crate::term::{Term, WAIT, has_line, is_prompt, private_home};
-
-/// The visible screen only (nano draws on the alternate screen).
-fn visible(t: &Term) -> String {
-    t.tmux(&["capture-pane", "-p", "-t", "t"])
-}
-
-/// Polls the visible screen until `ok` holds.
-fn wait_visible(t: &Term, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let start = Instant::now();
-    loop {
-        let s = visible(t);
-        if ok(&s) {
-            return s;
-        }
-        assert!(
-            start.elapsed() < WAIT,
-            "timed out waiting for {what}; screen:\n{s}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use crate::term::{Term, ends_at_prompt, has_line, private_home};
 
 /// The status line (third from the bottom on a 30-row terminal).
 fn status(s: &str) -> String {
@@ -33,18 +10,13 @@ fn status(s: &str) -> String {
 
 /// Waits for the REPL's prompt on the last line after nano has ended.
 fn wait_prompt(t: &Term) {
-    wait_visible(t, "the prompt after nano", |s| {
-        s.lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .is_some_and(|l| is_prompt(l.trim_end()))
-    });
+    t.wait_visible("the prompt after nano", ends_at_prompt);
 }
 
 /// Starts nano with `args` and waits for its first screen (title and help bar).
 fn open(t: &Term, args: &str, first_status: &str) {
     t.line(&format!("nano {args}"));
-    wait_visible(t, "nano's first screen", |s| {
+    t.wait_visible("nano's first screen", |s| {
         s.lines().next().is_some_and(|l| l.contains("nano"))
             && s.contains("^G Help")
             && s.contains("^X Exit")
@@ -56,20 +28,20 @@ fn open(t: &Term, args: &str, first_status: &str) {
 fn nano_types_a_new_file_and_writes_it() {
     let t = Term::start(&private_home("nano-new"));
     open(&t, "/tmp/new.txt", "[ New File ]");
-    assert!(visible(&t).lines().next().unwrap().contains("/tmp/new.txt"));
+    assert!(t.visible().lines().next().unwrap().contains("/tmp/new.txt"));
     t.type_text("hello world");
     t.key("Enter");
     t.type_text("line twoo");
     t.key("BSpace");
-    wait_visible(&t, "the typed lines", |s| {
+    t.wait_visible("the typed lines", |s| {
         has_line(s, "hello world") && has_line(s, "line two") && s.contains("Modified")
     });
     t.key("C-o");
-    wait_visible(&t, "the write prompt", |s| {
+    t.wait_visible("the write prompt", |s| {
         status(s) == "File Name to Write: /tmp/new.txt"
     });
     t.key("Enter");
-    wait_visible(&t, "the written file", |s| {
+    t.wait_visible("the written file", |s| {
         status(s) == "[ Wrote 2 lines ]" && !s.contains("Modified")
     });
     t.key("C-x");
@@ -88,16 +60,16 @@ fn nano_cuts_and_pastes_a_line_and_saves_on_exit() {
     t.key("C-k");
     t.key("Down");
     t.key("C-u");
-    wait_visible(&t, "the line moved", |s| {
+    t.wait_visible("the line moved", |s| {
         let rows: Vec<&str> = s.lines().skip(1).take(3).map(str::trim_end).collect();
         rows == ["two", "one", "three"]
     });
     t.key("C-x");
-    wait_visible(&t, "the question", |s| {
+    t.wait_visible("the question", |s| {
         status(s) == "Save modified buffer?" && s.contains("Y Yes") && s.contains("^C Cancel")
     });
     t.type_text("y");
-    wait_visible(&t, "the write prompt", |s| {
+    t.wait_visible("the write prompt", |s| {
         status(s) == "File Name to Write: /tmp/k"
     });
     t.key("Enter");
@@ -115,14 +87,14 @@ fn nano_exit_without_saving_leaves_the_file() {
     open(&t, "/tmp/d", "[ Read 1 line ]");
     t.type_text("junk ");
     t.key("C-x");
-    wait_visible(&t, "the question", |s| status(s) == "Save modified buffer?");
+    t.wait_visible("the question", |s| status(s) == "Save modified buffer?");
     // ^C cancels: nano goes on.
     t.key("C-c");
-    wait_visible(&t, "the cancel", |s| {
+    t.wait_visible("the cancel", |s| {
         status(s) == "[ Cancelled ]" && has_line(s, "junk keep")
     });
     t.key("C-x");
-    wait_visible(&t, "the question again", |s| {
+    t.wait_visible("the question again", |s| {
         status(s) == "Save modified buffer?"
     });
     t.type_text("n");
@@ -137,33 +109,33 @@ fn nano_searches_and_shows_the_cursor_position() {
     t.line("seq 1 100 > /tmp/s");
     open(&t, "/tmp/s +10", "[ Read 100 lines ]");
     t.key("C-c");
-    wait_visible(&t, "the position of +10", |s| {
+    t.wait_visible("the position of +10", |s| {
         status(s) == "[ line  10/101 ( 9%), col  1/ 3 ( 33%), char  18/292 (  6%) ]"
     });
     t.key("C-w");
-    wait_visible(&t, "the search prompt", |s| status(s) == "Search:");
+    t.wait_visible("the search prompt", |s| status(s) == "Search:");
     t.type_text("50");
     t.key("Enter");
     t.key("C-c");
-    wait_visible(&t, "the cursor on line 50", |s| {
+    t.wait_visible("the cursor on line 50", |s| {
         status(s) == "[ line  50/101 (49%), col  1/ 3 ( 33%), char 138/292 ( 47%) ]"
             && has_line(s, "50")
     });
     // The last search is offered again; it wraps around to the top.
     t.key("C-w");
-    wait_visible(&t, "the search prompt with the last one", |s| {
+    t.wait_visible("the search prompt with the last one", |s| {
         status(s) == "Search [50]:"
     });
     t.type_text("7");
     t.key("Enter");
     t.key("C-c");
-    wait_visible(&t, "the next 7 on line 57", |s| {
+    t.wait_visible("the next 7 on line 57", |s| {
         status(s).starts_with("[ line  57/101 (56%), col  2/ 3 ( 66%)")
     });
     t.key("C-w");
     t.type_text("nowhere");
     t.key("Enter");
-    wait_visible(&t, "the failed search", |s| {
+    t.wait_visible("the failed search", |s| {
         status(s) == "[ \"nowhere\" not found ]"
     });
     t.key("C-x");
@@ -175,9 +147,9 @@ fn nano_view_mode_refuses_changes() {
     let t = Term::start(&private_home("nano-view"));
     t.line("echo text > /tmp/v");
     open(&t, "-v /tmp/v", "[ Read 1 line ]");
-    assert!(visible(&t).lines().next().unwrap().contains("View"));
+    assert!(t.visible().lines().next().unwrap().contains("View"));
     t.type_text("x");
-    wait_visible(&t, "the refusal", |s| {
+    t.wait_visible("the refusal", |s| {
         status(s) == "[ Key is invalid in view mode ]" && has_line(s, "text")
     });
     t.key("C-x");
@@ -204,7 +176,7 @@ fn nano_edits_a_file_on_a_host_volume() {
     t.type_text(" line");
     t.key("C-o");
     t.key("Enter");
-    wait_visible(&t, "the write", |s| status(s) == "[ Wrote 2 lines ]");
+    t.wait_visible("the write", |s| status(s) == "[ Wrote 2 lines ]");
     t.key("C-x");
     wait_prompt(&t);
     // nano ends the last line with a newline.

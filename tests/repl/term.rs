@@ -162,9 +162,35 @@ impl Term {
         _what: &str,
         ok: impl Fn(&str) -> bool,
     ) -> Result<String, String> {
+        self.poll(limit, Self::screen, ok)
+    }
+
+    /// The visible screen only: a full-screen program (pager, editor) draws on the
+    /// alternate screen, and the scrollback keeps older frames.
+    pub fn visible(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// [`Term::wait_for`] on the visible screen only.
+    pub fn wait_visible(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        self.poll(WAIT, Self::visible, ok).unwrap_or_else(|s| {
+            panic!(
+                "timed out waiting for {what}; screen:
+{s}"
+            )
+        })
+    }
+
+    /// Captures with `capture` until `ok` holds or `limit` passes (the last capture as Err).
+    fn poll(
+        &self,
+        limit: Duration,
+        capture: fn(&Term) -> String,
+        ok: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
         let start = Instant::now();
         loop {
-            let s = self.screen();
+            let s = capture(self);
             if ok(&s) {
                 return Ok(s);
             }
@@ -214,6 +240,16 @@ pub fn prompt_lines(screen: &str) -> usize {
 
 pub fn is_prompt(line: &str) -> bool {
     line.starts_with("base ") && line.ends_with(" $")
+}
+
+/// Whether the last non-blank line of `screen` is a bare prompt (a full-screen
+/// program has ended and the REPL waits for input).
+pub fn ends_at_prompt(screen: &str) -> bool {
+    screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| is_prompt(l.trim_end()))
 }
 
 /// Whether some screen line is exactly `text` (so the echoed command line does not count).

@@ -3,28 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::term::{Term, WAIT, has_line, is_prompt, private_home};
-
-/// The visible screen only (vi draws on the alternate screen).
-fn visible(t: &Term) -> String {
-    t.tmux(&["capture-pane", "-p", "-t", "t"])
-}
-
-/// Polls the visible screen until `ok` holds.
-fn wait_visible(t: &Term, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let start = Instant::now();
-    loop {
-        let s = visible(t);
-        if ok(&s) {
-            return s;
-        }
-        assert!(
-            start.elapsed() < WAIT,
-            "timed out waiting for {what}; screen:\n{s}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use crate::term::{Term, WAIT, ends_at_prompt, has_line, private_home};
 
 /// The screen's last line (vi's message and ruler line).
 fn bottom(s: &str) -> String {
@@ -33,19 +12,14 @@ fn bottom(s: &str) -> String {
 
 /// Waits for the REPL's prompt on the last line after vi has ended.
 fn wait_prompt(t: &Term) {
-    wait_visible(t, "the prompt after vi", |s| {
-        s.lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .is_some_and(|l| is_prompt(l.trim_end()))
-    });
+    t.wait_visible("the prompt after vi", ends_at_prompt);
 }
 
 #[test]
 fn vi_inserts_text_and_writes_a_new_file() {
     let t = Term::start(&private_home("vi-new"));
     t.line("vi /tmp/new.txt");
-    wait_visible(&t, "vi on a new file", |s| {
+    t.wait_visible("vi on a new file", |s| {
         bottom(s).contains("\"/tmp/new.txt\" [New]") && has_line(s, "~")
     });
     t.type_text("ihello world");
@@ -57,7 +31,7 @@ fn vi_inserts_text_and_writes_a_new_file() {
     t.type_text("k0wxA!");
     t.key("Escape");
     t.type_text("j.");
-    wait_visible(&t, "the edited lines", |s| {
+    t.wait_visible("the edited lines", |s| {
         has_line(s, "hello orld!") && has_line(s, "line two!")
     });
     t.type_text(":wq");
@@ -73,40 +47,38 @@ fn vi_inserts_text_and_writes_a_new_file() {
 fn vi_searches_survives_ctrl_c_and_quits_without_writing() {
     let t = Term::start(&private_home("vi-search"));
     t.line("seq 1 100 > /tmp/s; vi /tmp/s");
-    wait_visible(&t, "the file's first screen", |s| {
+    t.wait_visible("the file's first screen", |s| {
         s.lines().next().map(str::trim_end) == Some("1") && bottom(s).contains("100L, 292B")
     });
     // 29 text rows on a 30-row terminal: the last line shown is 29.
-    let s = visible(&t);
+    let s = t.visible();
     assert!(has_line(&s, "29") && !has_line(&s, "30"), "{s}");
     t.type_text("/^50$");
     t.key("Enter");
-    wait_visible(&t, "the cursor on line 50", |s| {
+    t.wait_visible("the cursor on line 50", |s| {
         has_line(s, "50") && bottom(s).contains("50,1")
     });
     t.type_text("n");
-    wait_visible(&t, "no other match: back on line 50", |s| {
+    t.wait_visible("no other match: back on line 50", |s| {
         bottom(s).contains("search hit BOTTOM") && bottom(s).contains("50,1")
     });
     t.type_text("?7");
     t.key("Enter");
-    wait_visible(&t, "the previous line with a 7", |s| {
-        bottom(s).contains("47,2")
-    });
+    t.wait_visible("the previous line with a 7", |s| bottom(s).contains("47,2"));
     t.type_text("N");
-    wait_visible(&t, "the next line with a 7", |s| bottom(s).contains("57,2"));
+    t.wait_visible("the next line with a 7", |s| bottom(s).contains("57,2"));
     // Ctrl-C tells how to quit, and vi goes on.
     t.key("C-c");
-    wait_visible(&t, "vim's hint after Ctrl-C", |s| {
+    t.wait_visible("vim's hint after Ctrl-C", |s| {
         bottom(s).contains("Type  :qa!  and press <Enter>")
     });
     t.type_text("ggdd3G");
-    wait_visible(&t, "line 1 deleted", |s| {
+    t.wait_visible("line 1 deleted", |s| {
         s.lines().next().map(str::trim_end) == Some("2") && bottom(s).contains("3,1")
     });
     t.type_text(":q");
     t.key("Enter");
-    wait_visible(&t, "the refusal to quit a modified buffer", |s| {
+    t.wait_visible("the refusal to quit a modified buffer", |s| {
         bottom(s).contains("E37: No write since last change")
     });
     t.type_text(":q!");
@@ -123,7 +95,7 @@ fn vi_wraps_long_lines_to_the_terminal_width() {
     let t = Term::start(&private_home("vi-wrap"));
     // 250 x's: three rows on a 100-column terminal, then the next line.
     t.line("printf '%250s\\nnext\\n' '' | tr ' ' x > /tmp/long; vi /tmp/long");
-    wait_visible(&t, "the long line wrapped", |s| {
+    t.wait_visible("the long line wrapped", |s| {
         let rows: Vec<&str> = s.lines().collect();
         rows.len() > 4
             && rows[0].trim_end() == "x".repeat(100)
@@ -134,7 +106,7 @@ fn vi_wraps_long_lines_to_the_terminal_width() {
     // A narrower terminal: the next frame wraps at its width.
     t.tmux(&["resize-window", "-t", "t", "-x", "60", "-y", "20"]);
     t.type_text("$");
-    wait_visible(&t, "the line wrapped at 60 columns", |s| {
+    t.wait_visible("the line wrapped at 60 columns", |s| {
         let rows: Vec<&str> = s.lines().collect();
         rows.len() > 5
             && rows[0].trim_end() == "x".repeat(60)
@@ -156,7 +128,7 @@ fn vi_edits_a_file_on_a_host_volume() {
     let vol = format!("{}:/data", host.display());
     let t = Term::start_with(&home, &["run", "-it", "-v", &vol, "base"]);
     t.line("vi /data/notes.txt");
-    wait_visible(&t, "the host file in vi", |s| {
+    t.wait_visible("the host file in vi", |s| {
         has_line(s, "old value") && bottom(s).contains("2L, 18B")
     });
     t.type_text(":%s/old/new/");
