@@ -143,25 +143,31 @@ static void init_times(ext2_filsys fs, struct ext2_inode_large *in, int64_t s,
 	      ns);
 }
 
-/* New regular file `name` in `dir`; links, marks and writes it. */
-long shim_create(ext2_filsys fs, uint32_t dir, const char *name, uint32_t perm,
-		 int64_t s, uint32_t ns, uint32_t *out)
+/*
+ * New inode of type `fmt` (LINUX_S_IFREG or LINUX_S_IFIFO) as `name` in `dir`;
+ * links, marks and writes it. A regular file gets an empty extent header; a
+ * FIFO has no blocks and, as mknod(2) and debugfs make it, no extent header
+ * (e2fsck wants its i_block zeroed).
+ */
+static long new_node(ext2_filsys fs, uint32_t dir, const char *name,
+		     uint32_t fmt, int ftype, uint32_t perm, int64_t s,
+		     uint32_t ns, uint32_t *out)
 {
 	struct ext2_inode_large in;
 	ext2_ino_t ino;
 	errcode_t rc;
 
-	rc = ext2fs_new_inode(fs, dir, LINUX_S_IFREG | 0644, NULL, &ino);
+	rc = ext2fs_new_inode(fs, dir, fmt | 0644, NULL, &ino);
 	if (rc)
 		return rc;
-	rc = shim_link(fs, dir, name, ino, EXT2_FT_REG_FILE);
+	rc = shim_link(fs, dir, name, ino, ftype);
 	if (rc)
 		return rc;
 	memset(&in, 0, sizeof(in));
-	in.i_mode = LINUX_S_IFREG | (perm & 07777);
+	in.i_mode = fmt | (perm & 07777);
 	in.i_links_count = 1;
 	in.i_extra_isize = sizeof(in) - EXT2_GOOD_OLD_INODE_SIZE;
-	if (ext2fs_has_feature_extents(fs->super)) {
+	if (fmt == LINUX_S_IFREG && ext2fs_has_feature_extents(fs->super)) {
 		ext2_extent_handle_t h;
 
 		/* Opening an extent handle on an empty inode writes the header. */
@@ -185,35 +191,20 @@ unlink:
 	return rc;
 }
 
-/* New named pipe `name` in `dir`: a FIFO inode has no blocks and, as mknod(2)
- * and debugfs make it, no extent header (e2fsck wants i_block zeroed). */
+/* New regular file `name` in `dir`. */
+long shim_create(ext2_filsys fs, uint32_t dir, const char *name, uint32_t perm,
+		 int64_t s, uint32_t ns, uint32_t *out)
+{
+	return new_node(fs, dir, name, LINUX_S_IFREG, EXT2_FT_REG_FILE, perm, s,
+			ns, out);
+}
+
+/* New named pipe `name` in `dir`. */
 long shim_mkfifo(ext2_filsys fs, uint32_t dir, const char *name, uint32_t perm,
 		 int64_t s, uint32_t ns, uint32_t *out)
 {
-	struct ext2_inode_large in;
-	ext2_ino_t ino;
-	errcode_t rc;
-
-	rc = ext2fs_new_inode(fs, dir, LINUX_S_IFIFO | 0644, NULL, &ino);
-	if (rc)
-		return rc;
-	rc = shim_link(fs, dir, name, ino, EXT2_FT_FIFO);
-	if (rc)
-		return rc;
-	memset(&in, 0, sizeof(in));
-	in.i_mode = LINUX_S_IFIFO | (perm & 07777);
-	in.i_links_count = 1;
-	in.i_extra_isize = sizeof(in) - EXT2_GOOD_OLD_INODE_SIZE;
-	init_times(fs, &in, s, ns);
-	ext2fs_inode_alloc_stats2(fs, ino, +1, 0);
-	rc = ext2fs_write_new_inode(fs, ino, (struct ext2_inode *)&in);
-	if (rc) {
-		ext2fs_inode_alloc_stats2(fs, ino, -1, 0);
-		ext2fs_unlink(fs, dir, name, ino, 0);
-		return rc;
-	}
-	*out = ino;
-	return 0;
+	return new_node(fs, dir, name, LINUX_S_IFIFO, EXT2_FT_FIFO, perm, s, ns,
+			out);
 }
 
 static long finish_new(ext2_filsys fs, ext2_ino_t ino, int64_t perm, int64_t s,
