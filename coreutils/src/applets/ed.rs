@@ -169,24 +169,6 @@ impl Ed {
         }
     }
 
-    /// Reads text lines up to a lone `.` (or the end of input).
-    fn text(input: &mut dyn BufRead) -> Vec<String> {
-        let mut lines = Vec::new();
-        let mut l = String::new();
-        loop {
-            l.clear();
-            if input.read_line(&mut l).unwrap_or(0) == 0 {
-                break;
-            }
-            let t = l.strip_suffix('\n').unwrap_or(&l);
-            if t == "." {
-                break;
-            }
-            lines.push(t.to_string());
-        }
-        lines
-    }
-
     fn write(&mut self, r: Range, c: &mut Cursor, append: bool) -> Result<Flow, Error> {
         let quit = c.eat('q');
         let name = match file_arg(c).or_else(|| self.name.clone()) {
@@ -415,7 +397,7 @@ impl Ed {
                 let text = if in_global {
                     Vec::new()
                 } else {
-                    Self::text(input)
+                    super::edit::text_lines(input)
                 };
                 self.save_undo();
                 let k = text.len();

@@ -89,6 +89,25 @@ pub fn split_lines(bytes: &[u8]) -> (Vec<String>, bool) {
     (lines, missing_newline)
 }
 
+/// Text lines for `a`, `i` and `c` (ed's and ex's): read up to a lone `.` or the
+/// end of input.
+pub fn text_lines(input: &mut dyn std::io::BufRead) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut l = String::new();
+    loop {
+        l.clear();
+        if input.read_line(&mut l).unwrap_or(0) == 0 {
+            break;
+        }
+        let t = l.strip_suffix('\n').unwrap_or(&l);
+        if t == "." {
+            break;
+        }
+        lines.push(t.to_string());
+    }
+    lines
+}
+
 /// The bytes a file gets for `lines`, each ended by a newline.
 pub fn join_lines(lines: &[String]) -> Vec<u8> {
     let mut out = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());

@@ -358,19 +358,7 @@ fn command(
                     "E492: :append, :insert and :change need text lines (a script on standard input)",
                 );
             };
-            let mut text = Vec::new();
-            let mut l = String::new();
-            loop {
-                l.clear();
-                if input.read_line(&mut l).unwrap_or(0) == 0 {
-                    break;
-                }
-                let t = l.strip_suffix('\n').unwrap_or(&l);
-                if t == "." {
-                    break;
-                }
-                text.push(t.to_string());
-            }
+            let text = edit::text_lines(input);
             let k = text.len();
             let at = match name {
                 "append" => last,
