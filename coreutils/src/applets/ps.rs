@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use super::procs::{self, HZ, Proc};
-use super::{args, help};
+use super::start;
 
 const HELP: &str = "Usage:
  ps [options]
@@ -343,16 +343,10 @@ fn line(cols: &[Column], cells: &[String]) -> String {
 
 /// Runs ps.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let a = args(argv);
-    if help(&a, HELP) {
-        return 0;
-    }
-    let o = match parse(&a) {
+    let usage = |msg| format!("{msg}\n\nUsage:\n ps [options]\n\n Try 'ps --help' for more information.");
+    let o = match start(argv, HELP, |a| parse(a).map_err(usage), 1) {
         Ok(o) => o,
-        Err(msg) => {
-            eprintln!("{msg}\n\nUsage:\n ps [options]\n\n Try 'ps --help' for more information.");
-            return 1;
-        }
+        Err(status) => return status,
     };
     let list = match procs::all() {
         Ok(l) => l,

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::procs::{self, HZ, Proc};
-use super::{args, help};
+use super::start;
 use crate::wsh;
 
 const HELP: &str = "Usage:
@@ -215,16 +215,9 @@ fn screen(o: &Options, list: &[Proc], cpu: &HashMap<u32, f64>, width: usize) -> 
 
 /// Runs top.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let a = args(argv);
-    if help(&a, HELP) {
-        return 0;
-    }
-    let o = match parse(&a) {
+    let o = match start(argv, HELP, |a| parse(a).map_err(|msg| format!("{msg}\n{HELP}")), 1) {
         Ok(o) => o,
-        Err(msg) => {
-            eprintln!("{msg}\n{HELP}");
-            return 1;
-        }
+        Err(status) => return status,
     };
     let terminal = !o.batch && wsh::isatty(1);
     // On a terminal, `q` quits (keys come one at a time; Ctrl-C still stops top).
