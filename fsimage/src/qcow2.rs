@@ -610,16 +610,7 @@ mod tests {
         d.write_at(1 << 29, &[3u8; 4096]).unwrap();
         d.sync_all().unwrap();
         drop(d);
-        let out = std::process::Command::new("qemu-img")
-            .arg("check")
-            .arg(&p)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        qemu_img_check(&[&p]);
         let mut d = Qcow2Device::open(&p, false).unwrap();
         let mut b = [0u8; 1];
         d.read_at(4096 * 1001, &mut b).unwrap();

@@ -285,10 +285,7 @@ impl Ed {
                     self.save_undo();
                 }
                 changed = true;
-                let parts: Vec<String> = new.split('\n').map(str::to_string).collect();
-                let k = parts.len();
-                self.buf.splice(n - 1, n, parts);
-                self.buf.cur = n + k - 1;
+                let k = self.buf.replace_line(n, &new);
                 n += k;
                 end += k - 1;
             } else {

@@ -46,6 +46,17 @@ impl Buffer {
             .splice(start..end, std::iter::repeat_n(false, n));
     }
 
+    /// Puts `text` in place of line `n` (1-based), as a substitution leaves it: a
+    /// newline in it splits the line. The current line becomes the last of the
+    /// new ones; returns how many there are.
+    pub fn replace_line(&mut self, n: usize, text: &str) -> usize {
+        let parts: Vec<String> = text.split('\n').map(str::to_string).collect();
+        let k = parts.len();
+        self.splice(n - 1, n, parts);
+        self.cur = n + k - 1;
+        k
+    }
+
     /// Takes the mark of the first marked line at or after `from` (0-based), or
     /// before it if none follows: its number (1-based).
     pub fn take_mark(&mut self, from: usize) -> Option<usize> {

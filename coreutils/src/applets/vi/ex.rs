@@ -542,10 +542,7 @@ fn substitute(ed: &mut Editor, r: Range, c: &mut Cursor, repeat: bool) -> Result
             Some(new) => {
                 ed.change();
                 changed = true;
-                let parts: Vec<String> = new.split('\n').map(str::to_string).collect();
-                let k = parts.len();
-                ed.buf.splice(n - 1, n, parts);
-                ed.buf.cur = n + k - 1;
+                let k = ed.buf.replace_line(n, &new);
                 n += k;
                 end += k - 1;
             }
