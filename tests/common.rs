@@ -224,6 +224,35 @@ pub fn is_mounted(dir: &Path) -> bool {
         .any(|l| l.split(' ').nth(4) == Some(dir.to_str().unwrap()))
 }
 
+/// Runs `wsh ARGS...` with the shared test store.
+pub fn wsh_args(args: &[&str]) -> Output {
+    wsh_cmd(wsh_home()).args(args).output().expect("wsh runs")
+}
+
+/// The stdout of `out`, which must have succeeded (else the test fails with its output).
+pub fn ok_stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Polls `f` every 100 ms until it holds; panics with `what` after 20 s.
+pub fn eventually(what: &str, f: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "never: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// Polls `cond` until true; panics with `what` after 60 s.
 pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     let start = std::time::Instant::now();

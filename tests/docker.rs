@@ -13,21 +13,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn w(args: &[&str]) -> Output {
-    wsh_cmd(wsh_home()).args(args).output().expect("wsh runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "status {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
 /// A context directory with `files` (path, content).
 fn context(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -50,7 +35,7 @@ fn build(dir: &Path, args: &[&str]) -> Output {
 
 #[test]
 fn an_unknown_word_is_not_a_command_but_an_existing_script_runs() {
-    let out = w(&["frobnicate"]);
+    let out = wsh_args(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
@@ -63,37 +48,37 @@ fn an_unknown_word_is_not_a_command_but_an_existing_script_runs() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert_eq!(ok(&out), "from the script\n");
+    assert_eq!(ok_stdout(&out), "from the script\n");
     // A path is a missing script, as bash says.
-    let out = w(&["./missing.sh"]);
+    let out = wsh_args(&["./missing.sh"]);
     assert_eq!(out.status.code(), Some(127));
-    let out = w(&["pull"]);
+    let out = wsh_args(&["pull"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("not a wsh command: wsh has no registry"));
 }
 
 #[test]
 fn run_and_build_fail_with_docker_statuses() {
-    let out = w(&["run", "no-such-image-here"]);
+    let out = wsh_args(&["run", "no-such-image-here"]);
     assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
-    let out = w(&["run", "--no-such-flag", "base", "true"]);
+    let out = wsh_args(&["run", "--no-such-flag", "base", "true"]);
     assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
-    let out = w(&["build", "--no-such-flag", "."]);
+    let out = wsh_args(&["build", "--no-such-flag", "."]);
     assert_eq!(out.status.code(), Some(125));
     // The command's own failures: not found (127), not executable (126), as bash.
-    let out = w(&["run", "base", "no-such-command"]);
+    let out = wsh_args(&["run", "base", "no-such-command"]);
     assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
     let theirs = bash_in(Path::new("/"), "/etc");
-    let out = w(&["run", "base", "/etc"]);
+    let out = wsh_args(&["run", "base", "/etc"]);
     assert_eq!(out.status.code(), theirs.status.code());
     assert_eq!(out.status.code(), Some(126));
-    let out = w(&["run", "base", "sh", "-c", "exit 7"]);
+    let out = wsh_args(&["run", "base", "sh", "-c", "exit 7"]);
     assert_eq!(out.status.code(), Some(7));
 }
 
 #[test]
 fn listing_commands_end_quietly_on_a_closed_pipe() {
-    ok(&w(&["images"]));
+    ok_stdout(&wsh_args(&["images"]));
     for args in [
         &["inspect", "base"][..],
         &["images"],
@@ -155,14 +140,19 @@ fn build_dir_reads_a_dockerfile_and_honours_dockerignore() {
         ("logs/keep.log", "k\n"),
         ("deep/er/b.log", "b\n"),
     ]);
-    let id = ok(&build(dir.path(), &["-t", "docker-ignore-test"]));
+    let id = ok_stdout(&build(dir.path(), &["-t", "docker-ignore-test"]));
     assert_eq!(id.trim().len(), 64);
-    let ls = ok(&w(&["run", "docker-ignore-test"]));
+    let ls = ok_stdout(&wsh_args(&["run", "docker-ignore-test"]));
     assert_eq!(
         ls,
         "/app:\n.\n..\n.dockerignore\nDockerfile\napp.txt\ndeep\nlogs\n\n/app/logs:\n.\n..\nkeep.log\n"
     );
-    let out = ok(&w(&["run", "docker-ignore-test", "find", "/app/deep"]));
+    let out = ok_stdout(&wsh_args(&[
+        "run",
+        "docker-ignore-test",
+        "find",
+        "/app/deep",
+    ]));
     assert_eq!(out, "/app/deep\n/app/deep/er\n");
 
     // `-f -`: the Dockerfile from stdin, the context from DIR.
@@ -182,9 +172,14 @@ fn build_dir_reads_a_dockerfile_and_honours_dockerignore() {
         .write_all(b"FROM base\nCOPY app.txt /from-stdin\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    ok(&out);
+    ok_stdout(&out);
     assert_eq!(
-        ok(&w(&["run", "docker-stdin-test", "cat", "/from-stdin"])),
+        ok_stdout(&wsh_args(&[
+            "run",
+            "docker-stdin-test",
+            "cat",
+            "/from-stdin"
+        ])),
         "x\n"
     );
     // Neither file: the error names the Balenafile and says a Dockerfile was looked for.
@@ -206,9 +201,9 @@ fn buildkit_continuations_and_json_arrays() {
         "Balenafile",
         "FROM base\nRUN echo hello  \\   \n    world > /joined\nRUN echo last > /last \\",
     )]);
-    ok(&build(dir.path(), &["-t", "docker-continuations"]));
+    ok_stdout(&build(dir.path(), &["-t", "docker-continuations"]));
     assert_eq!(
-        ok(&w(&[
+        ok_stdout(&wsh_args(&[
             "run",
             "docker-continuations",
             "cat",
@@ -236,7 +231,7 @@ fn from_a_missing_image_says_there_is_no_registry() {
         err.contains("Balenafile:1:") && err.contains("no registry") && err.contains("wsh load"),
         "{err}"
     );
-    let out = w(&["run", "alpine:3.19"]);
+    let out = wsh_args(&["run", "alpine:3.19"]);
     assert_eq!(out.status.code(), Some(125));
     assert!(text(&out.stderr).contains("wsh import"));
 }
@@ -247,27 +242,34 @@ fn history_keeps_one_row_per_step_and_templates_read_the_config() {
         "Balenafile",
         "FROM base\nENV A=1 \\\n    B=\"two words\"\nLABEL k=v other=\"x y\"\nUSER 1000\n",
     )]);
-    let id = ok(&build(dir.path(), &["-t", "docker-history-test"]));
+    let id = ok_stdout(&build(dir.path(), &["-t", "docker-history-test"]));
     let id = id.trim();
-    let hist = ok(&w(&["history", "docker-history-test"]));
+    let hist = ok_stdout(&wsh_args(&["history", "docker-history-test"]));
     assert!(hist.contains("ENV A=1 \\\\n    B="), "{hist}");
     for line in hist.lines().skip(1) {
         assert!(!line.starts_with(' '), "a broken row: {line:?}\n{hist}");
     }
-    let f = |t: &str| ok(&w(&["inspect", "--format", t, "docker-history-test"]));
+    let f = |t: &str| {
+        ok_stdout(&wsh_args(&[
+            "inspect",
+            "--format",
+            t,
+            "docker-history-test",
+        ]))
+    };
     assert_eq!(f("{{.Id}}"), format!("sha256:{id}\n"));
     assert_eq!(f("{{.Config.User}}"), "1000\n");
     assert_eq!(f("{{index .Config.Labels \"k\"}}"), "v\n");
     assert_eq!(f("{{index .Config.Labels \"other\"}}"), "x y\n");
     let env: Vec<String> = serde_json::from_str(f("{{json .Config.Env}}").trim()).unwrap();
     assert!(env.contains(&"A=1".to_string()) && env.contains(&"B=two words".to_string()));
-    let out = w(&["inspect", "--format", "{{.Id", "docker-history-test"]);
+    let out = wsh_args(&["inspect", "--format", "{{.Id", "docker-history-test"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("template"));
 
-    let q = ok(&w(&["images", "-q"]));
+    let q = ok_stdout(&wsh_args(&["images", "-q"]));
     assert!(q.lines().any(|l| l == &id[..12]), "{q}");
-    let rows = ok(&w(&[
+    let rows = ok_stdout(&wsh_args(&[
         "images",
         "--format",
         "{{.Repository}}:{{.Tag}} {{.ID}}",
@@ -288,14 +290,14 @@ fn run_name_entrypoint_and_env_file() {
         ),
         ("env", "# a comment\nA=1\n\nB=two words\nFROM_HOST\n"),
     ]);
-    ok(&build(dir.path(), &["-t", "docker-entrypoint-test"]));
+    ok_stdout(&build(dir.path(), &["-t", "docker-entrypoint-test"]));
     assert_eq!(
-        ok(&w(&["run", "docker-entrypoint-test"])),
+        ok_stdout(&wsh_args(&["run", "docker-entrypoint-test"])),
         "from-entrypoint from-cmd\n"
     );
     // --entrypoint replaces ENTRYPOINT and drops CMD.
     assert_eq!(
-        ok(&w(&[
+        ok_stdout(&wsh_args(&[
             "run",
             "--entrypoint",
             "echo",
@@ -304,7 +306,7 @@ fn run_name_entrypoint_and_env_file() {
         "\n"
     );
     assert_eq!(
-        ok(&w(&[
+        ok_stdout(&wsh_args(&[
             "run",
             "--entrypoint",
             "echo",
@@ -328,7 +330,7 @@ fn run_name_entrypoint_and_env_file() {
         .env("FROM_HOST", "host-value")
         .output()
         .unwrap();
-    assert_eq!(ok(&out), "1/overridden/host-value\n");
+    assert_eq!(ok_stdout(&out), "1/overridden/host-value\n");
 }
 
 #[test]
@@ -350,12 +352,15 @@ fn build_target_quiet_and_labels() {
             "docker-target",
         ],
     );
-    let id = ok(&out);
+    let id = ok_stdout(&out);
     assert_eq!(id.trim().len(), 64, "{id}");
     assert_eq!(text(&out.stderr), "", "-q prints nothing else");
-    assert_eq!(ok(&w(&["run", "docker-target", "cat", "/stage"])), "one\n");
     assert_eq!(
-        ok(&w(&[
+        ok_stdout(&wsh_args(&["run", "docker-target", "cat", "/stage"])),
+        "one\n"
+    );
+    assert_eq!(
+        ok_stdout(&wsh_args(&[
             "inspect",
             "--format",
             "{{index .Config.Labels \"a\"}}",
@@ -369,13 +374,13 @@ fn build_target_quiet_and_labels() {
 
 #[test]
 fn version_info_and_disk_use() {
-    assert!(ok(&w(&["version"])).starts_with("wsh version "));
-    let info = ok(&w(&["info"]));
+    assert!(ok_stdout(&wsh_args(&["version"])).starts_with("wsh version "));
+    let info = ok_stdout(&wsh_args(&["info"]));
     assert!(
         info.contains("Data Root: ") && info.contains("Images: "),
         "{info}"
     );
-    let df = ok(&w(&["system", "df"]));
+    let df = ok_stdout(&wsh_args(&["system", "df"]));
     let lines: Vec<&str> = df.lines().collect();
     assert!(
         lines[0].starts_with("TYPE") && lines[1].starts_with("Images"),
@@ -387,16 +392,8 @@ fn version_info_and_disk_use() {
 // ---- detached containers ----
 
 /// Polls `f` until it holds (10 s at most).
-fn eventually(what: &str, f: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(20), "never: {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn ps_line(name: &str) -> Option<String> {
-    text(&w(&["ps", "-a"]).stdout)
+    text(&wsh_args(&["ps", "-a"]).stdout)
         .lines()
         .find(|l| l.ends_with(&format!(" {name}")))
         .map(str::to_string)
@@ -404,7 +401,7 @@ fn ps_line(name: &str) -> Option<String> {
 
 #[test]
 fn detached_container_lifecycle() {
-    let out = w(&[
+    let out = wsh_args(&[
         "run",
         "-d",
         "--name",
@@ -414,10 +411,10 @@ fn detached_container_lifecycle() {
         "-c",
         "echo started; echo to-stderr >&2; sleep 60",
     ]);
-    let id = ok(&out).trim().to_string();
+    let id = ok_stdout(&out).trim().to_string();
     assert_eq!(id.len(), 64, "{id}");
     eventually("logs show the output", || {
-        text(&w(&["logs", "docker-life"]).stdout) == "started\nto-stderr\n"
+        text(&wsh_args(&["logs", "docker-life"]).stdout) == "started\nto-stderr\n"
     });
     let line = ps_line("docker-life").expect("listed");
     assert!(
@@ -425,35 +422,41 @@ fn detached_container_lifecycle() {
         "{line}"
     );
     assert!(
-        text(&w(&["ps", "-q"]).stdout)
+        text(&wsh_args(&["ps", "-q"]).stdout)
             .lines()
             .any(|l| l == &id[..12])
     );
     // The name is taken.
-    let again = w(&["run", "-d", "--name", "docker-life", "base", "true"]);
+    let again = wsh_args(&["run", "-d", "--name", "docker-life", "base", "true"]);
     assert_eq!(again.status.code(), Some(125));
     assert!(text(&again.stderr).contains("already in use"));
     // rm refuses a running container.
-    let out = w(&["rm", "docker-life"]);
+    let out = wsh_args(&["rm", "docker-life"]);
     assert_eq!(out.status.code(), Some(1));
     let start = Instant::now();
-    assert_eq!(ok(&w(&["stop", "-t", "5", "docker-life"])), "docker-life\n");
+    assert_eq!(
+        ok_stdout(&wsh_args(&["stop", "-t", "5", "docker-life"])),
+        "docker-life\n"
+    );
     assert!(
         start.elapsed() < Duration::from_secs(5),
         "SIGTERM stopped it at once"
     );
-    assert_eq!(ok(&w(&["wait", "docker-life"])), "143\n");
+    assert_eq!(ok_stdout(&wsh_args(&["wait", "docker-life"])), "143\n");
     let line = ps_line("docker-life").unwrap();
     assert!(line.contains("Exited (143)"), "{line}");
-    assert!(!text(&w(&["ps", "-q"]).stdout).contains(&id[..12]));
-    assert_eq!(ok(&w(&["rm", &id[..8]])), format!("{}\n", &id[..8]));
+    assert!(!text(&wsh_args(&["ps", "-q"]).stdout).contains(&id[..12]));
+    assert_eq!(
+        ok_stdout(&wsh_args(&["rm", &id[..8]])),
+        format!("{}\n", &id[..8])
+    );
     assert!(ps_line("docker-life").is_none());
-    assert!(w(&["logs", "docker-life"]).status.code() == Some(1));
+    assert!(wsh_args(&["logs", "docker-life"]).status.code() == Some(1));
 }
 
 #[test]
 fn detached_command_exit_status_logs_follow_and_prune() {
-    let id = ok(&w(&[
+    let id = ok_stdout(&wsh_args(&[
         "run",
         "-d",
         "base",
@@ -463,17 +466,17 @@ fn detached_command_exit_status_logs_follow_and_prune() {
     ]));
     let id = id.trim();
     // -f returns when the container ends, with everything it wrote.
-    let out = w(&["logs", "-f", &id[..12]]);
-    assert_eq!(ok(&out), "one\ntwo\n");
-    assert_eq!(ok(&w(&["wait", id])), "3\n");
-    let pruned = ok(&w(&["container", "prune", "-f"]));
+    let out = wsh_args(&["logs", "-f", &id[..12]]);
+    assert_eq!(ok_stdout(&out), "one\ntwo\n");
+    assert_eq!(ok_stdout(&wsh_args(&["wait", id])), "3\n");
+    let pruned = ok_stdout(&wsh_args(&["container", "prune", "-f"]));
     assert!(pruned.contains(id), "{pruned}");
-    assert!(w(&["wait", id]).status.code() == Some(1));
+    assert!(wsh_args(&["wait", id]).status.code() == Some(1));
 }
 
 #[test]
 fn a_supervisor_killed_with_sigkill_is_cleaned_up() {
-    let id = ok(&w(&[
+    let id = ok_stdout(&wsh_args(&[
         "run",
         "-d",
         "--name",
@@ -520,10 +523,13 @@ fn a_supervisor_killed_with_sigkill_is_cleaned_up() {
         "{line}"
     );
     assert_eq!(overlays().len(), 1, "the files stay until rm");
-    assert_eq!(ok(&w(&["rm", "docker-kill9"])), "docker-kill9\n");
+    assert_eq!(
+        ok_stdout(&wsh_args(&["rm", "docker-kill9"])),
+        "docker-kill9\n"
+    );
     assert!(overlays().is_empty(), "rm removed the files");
     // rm -f of a running one kills it.
-    ok(&w(&[
+    ok_stdout(&wsh_args(&[
         "run",
         "-d",
         "--name",
@@ -532,6 +538,9 @@ fn a_supervisor_killed_with_sigkill_is_cleaned_up() {
         "sleep",
         "60",
     ]));
-    assert_eq!(ok(&w(&["rm", "-f", "docker-rmf"])), "docker-rmf\n");
+    assert_eq!(
+        ok_stdout(&wsh_args(&["rm", "-f", "docker-rmf"])),
+        "docker-rmf\n"
+    );
     assert!(ps_line("docker-rmf").is_none());
 }

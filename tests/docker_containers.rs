@@ -6,52 +6,31 @@ mod common;
 
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::Path;
-use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use common::*;
 
-fn w(args: &[&str]) -> Output {
-    wsh_cmd(wsh_home()).args(args).output().expect("wsh runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "status {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
-
-/// Polls `f` until it holds (20 s at most).
-fn eventually(what: &str, f: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(20), "never: {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// Starts `base` detached as `name` running `script` under sh.
 fn detached(name: &str, extra: &[&str], script: &str) {
-    let _ = w(&["rm", "-f", name]);
+    let _ = wsh_args(&["rm", "-f", name]);
     let mut args = vec!["run", "-d", "--name", name];
     args.extend(extra);
     args.extend(["base", "sh", "-c", script]);
-    ok(&w(&args));
+    ok_stdout(&wsh_args(&args));
 }
 
 #[test]
 fn exec_runs_programs_in_a_running_container() {
     let name = "dc-exec";
     detached(name, &["-e", "FROM_RUN=yes", "-w", "/tmp"], "sleep 60");
-    assert_eq!(ok(&w(&["exec", name, "sh", "-c", "echo hi > /f"])), "");
-    assert_eq!(ok(&w(&["exec", name, "cat", "/f"])), "hi\n");
+    assert_eq!(
+        ok_stdout(&wsh_args(&["exec", name, "sh", "-c", "echo hi > /f"])),
+        ""
+    );
+    assert_eq!(ok_stdout(&wsh_args(&["exec", name, "cat", "/f"])), "hi\n");
     // The exit status comes back; stdout and stderr stay apart.
-    let out = w(&["exec", name, "sh", "-c", "echo out; echo err >&2; exit 7"]);
+    let out = wsh_args(&["exec", name, "sh", "-c", "echo out; echo err >&2; exit 7"]);
     assert_eq!(out.status.code(), Some(7));
     assert_eq!(
         (text(&out.stdout), text(&out.stderr)),
@@ -59,11 +38,17 @@ fn exec_runs_programs_in_a_running_container() {
     );
     // The container's environment and working directory, then -e and -w.
     assert_eq!(
-        ok(&w(&["exec", name, "sh", "-c", "echo $FROM_RUN $PWD"])),
+        ok_stdout(&wsh_args(&[
+            "exec",
+            name,
+            "sh",
+            "-c",
+            "echo $FROM_RUN $PWD"
+        ])),
         "yes /tmp\n"
     );
     assert_eq!(
-        ok(&w(&[
+        ok_stdout(&wsh_args(&[
             "exec",
             "-e",
             "A=1",
@@ -76,8 +61,11 @@ fn exec_runs_programs_in_a_running_container() {
         ])),
         "1 /etc\n"
     );
-    assert_eq!(ok(&w(&["exec", "-u", "1000", name, "id", "-u"])), "1000\n");
-    assert_eq!(ok(&w(&["exec", name, "id", "-u"])), "0\n");
+    assert_eq!(
+        ok_stdout(&wsh_args(&["exec", "-u", "1000", name, "id", "-u"])),
+        "1000\n"
+    );
+    assert_eq!(ok_stdout(&wsh_args(&["exec", name, "id", "-u"])), "0\n");
     // -i forwards stdin; without it the program reads nothing.
     let mut child = wsh_cmd(wsh_home())
         .args(["exec", "-i", name, "tr", "a-z", "A-Z"])
@@ -88,9 +76,9 @@ fn exec_runs_programs_in_a_running_container() {
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"piped in\n").unwrap();
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(ok(&out), "PIPED IN\n");
-    assert_eq!(ok(&w(&["exec", name, "cat"])), "");
-    let missing = w(&["exec", name, "no-such-program"]);
+    assert_eq!(ok_stdout(&out), "PIPED IN\n");
+    assert_eq!(ok_stdout(&wsh_args(&["exec", name, "cat"])), "");
+    let missing = wsh_args(&["exec", name, "no-such-program"]);
     assert_eq!(
         missing.status.code(),
         Some(127),
@@ -98,18 +86,18 @@ fn exec_runs_programs_in_a_running_container() {
         text(&missing.stderr)
     );
     // What exec wrote is the container's: its main command sees it.
-    ok(&w(&["stop", "-t", "2", name]));
-    let out = w(&["exec", name, "true"]);
+    ok_stdout(&wsh_args(&["stop", "-t", "2", name]));
+    let out = wsh_args(&["exec", name, "true"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("is not running"),
         "{}",
         text(&out.stderr)
     );
-    let out = w(&["exec", "dc-no-such-container", "true"]);
+    let out = wsh_args(&["exec", "dc-no-such-container", "true"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no such container"));
-    ok(&w(&["rm", name]));
+    ok_stdout(&wsh_args(&["rm", name]));
 }
 
 /// A host tree: files with modes and times, a subdirectory, a symlink, an empty dir.
@@ -176,9 +164,13 @@ fn cp_copies_both_ways_while_running_and_after_stop() {
     let want = tree(&src);
     // Into a running container: a directory to a new name, owned by root (Docker's
     // cp), then back out.
-    ok(&w(&["cp", src.to_str().unwrap(), &format!("{name}:/data")]));
+    ok_stdout(&wsh_args(&[
+        "cp",
+        src.to_str().unwrap(),
+        &format!("{name}:/data"),
+    ]));
     assert_eq!(
-        ok(&w(&[
+        ok_stdout(&wsh_args(&[
             "exec",
             name,
             "sh",
@@ -188,31 +180,31 @@ fn cp_copies_both_ways_while_running_and_after_stop() {
         "alpha\n0 750\n"
     );
     let out1 = dir.path().join("out1");
-    ok(&w(&[
+    ok_stdout(&wsh_args(&[
         "cp",
         &format!("{name}:/data"),
         out1.to_str().unwrap(),
     ]));
     assert_eq!(tree(&out1), want);
     // Into an existing directory: DEST/basename(SRC); a file onto a new name; DIR/. as contents.
-    ok(&w(&[
+    ok_stdout(&wsh_args(&[
         "cp",
         src.join("a.txt").to_str().unwrap(),
         &format!("{name}:/tmp"),
     ]));
-    ok(&w(&[
+    ok_stdout(&wsh_args(&[
         "cp",
         src.join("a.txt").to_str().unwrap(),
         &format!("{name}:/renamed"),
     ]));
-    ok(&w(&["exec", name, "mkdir", "/contents"]));
-    ok(&w(&[
+    ok_stdout(&wsh_args(&["exec", name, "mkdir", "/contents"]));
+    ok_stdout(&wsh_args(&[
         "cp",
         &format!("{}/.", src.display()),
         &format!("{name}:/contents"),
     ]));
     assert_eq!(
-        ok(&w(&[
+        ok_stdout(&wsh_args(&[
             "exec",
             name,
             "sh",
@@ -222,20 +214,20 @@ fn cp_copies_both_ways_while_running_and_after_stop() {
         "alpha\nalpha\nalpha\na.txt\nempty\nlink\nsub\n"
     );
     // A missing source, a directory onto a file, a missing parent: clear errors.
-    let out = w(&["cp", &format!("{name}:/nope"), dir.path().to_str().unwrap()]);
+    let out = wsh_args(&["cp", &format!("{name}:/nope"), dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("no such file or directory: /nope"),
         "{}",
         text(&out.stderr)
     );
-    let out = w(&["cp", src.to_str().unwrap(), &format!("{name}:/renamed")]);
+    let out = wsh_args(&["cp", src.to_str().unwrap(), &format!("{name}:/renamed")]);
     assert!(
         text(&out.stderr).contains("not a directory"),
         "{}",
         text(&out.stderr)
     );
-    let out = w(&["cp", src.to_str().unwrap(), &format!("{name}:/no/such/dir")]);
+    let out = wsh_args(&["cp", src.to_str().unwrap(), &format!("{name}:/no/such/dir")]);
     assert!(
         text(&out.stderr).contains("no such directory"),
         "{}",
@@ -243,23 +235,23 @@ fn cp_copies_both_ways_while_running_and_after_stop() {
     );
 
     // Stopped: the files stay, and cp reads and writes them without a supervisor.
-    ok(&w(&["stop", "-t", "2", name]));
+    ok_stdout(&wsh_args(&["stop", "-t", "2", name]));
     let out2 = dir.path().join("out2");
-    ok(&w(&[
+    ok_stdout(&wsh_args(&[
         "cp",
         &format!("{name}:/data"),
         out2.to_str().unwrap(),
     ]));
     assert_eq!(tree(&out2), want);
     std::fs::write(dir.path().join("late"), "late\n").unwrap();
-    ok(&w(&[
+    ok_stdout(&wsh_args(&[
         "cp",
         "-a",
         dir.path().join("late").to_str().unwrap(),
         &format!("{name}:/data/"),
     ]));
     let late = dir.path().join("late-back");
-    ok(&w(&[
+    ok_stdout(&wsh_args(&[
         "cp",
         &format!("{name}:/data/late"),
         late.to_str().unwrap(),
@@ -268,10 +260,10 @@ fn cp_copies_both_ways_while_running_and_after_stop() {
 
     // The container's layer stays a clean ext4 file system: committed and exported,
     // e2fsck finds nothing, and -a kept the host owner.
-    let id = ok(&w(&["commit", name]));
+    let id = ok_stdout(&wsh_args(&["commit", name]));
     let id = id.trim().strip_prefix("sha256:").unwrap().to_string();
     let img = dir.path().join("flat.img");
-    ok(&w(&["export", &id, img.to_str().unwrap()]));
+    ok_stdout(&wsh_args(&["export", &id, img.to_str().unwrap()]));
     let fsck = std::process::Command::new("e2fsck")
         .args(["-fn", img.to_str().unwrap()])
         .output()
@@ -279,11 +271,11 @@ fn cp_copies_both_ways_while_running_and_after_stop() {
     assert!(fsck.status.success(), "{}", text(&fsck.stdout));
     let uid = std::fs::metadata(dir.path()).unwrap().uid();
     assert_eq!(
-        ok(&w(&["run", &id, "stat", "-c", "%u", "/data/late"])),
+        ok_stdout(&wsh_args(&["run", &id, "stat", "-c", "%u", "/data/late"])),
         format!("{uid}\n")
     );
-    ok(&w(&["rm", name]));
-    ok(&w(&["rmi", &id]));
+    ok_stdout(&wsh_args(&["rm", name]));
+    ok_stdout(&wsh_args(&["rmi", &id]));
 }
 
 #[test]
@@ -291,9 +283,9 @@ fn commit_makes_an_image_of_a_container_running_or_stopped() {
     let name = "dc-commit";
     detached(name, &[], "echo made > /made; sleep 60");
     eventually("the command wrote its file", || {
-        w(&["exec", name, "cat", "/made"]).status.success()
+        wsh_args(&["exec", name, "cat", "/made"]).status.success()
     });
-    let out = ok(&w(&[
+    let out = ok_stdout(&wsh_args(&[
         "commit",
         "-m",
         "from a test",
@@ -308,9 +300,9 @@ fn commit_makes_an_image_of_a_container_running_or_stopped() {
         out.starts_with("sha256:") && out.trim().len() == 71,
         "{out}"
     );
-    assert_eq!(ok(&w(&["run", "dc-commit-img:1"])), "made\n");
+    assert_eq!(ok_stdout(&wsh_args(&["run", "dc-commit-img:1"])), "made\n");
     assert_eq!(
-        ok(&w(&[
+        ok_stdout(&wsh_args(&[
             "run",
             "dc-commit-img:1",
             "sh",
@@ -319,25 +311,25 @@ fn commit_makes_an_image_of_a_container_running_or_stopped() {
         ])),
         "hello\n"
     );
-    assert!(ok(&w(&["history", "dc-commit-img:1"])).contains("from a test"));
+    assert!(ok_stdout(&wsh_args(&["history", "dc-commit-img:1"])).contains("from a test"));
     // The container goes on, and is committed again once stopped.
-    ok(&w(&["exec", name, "sh", "-c", "echo more >> /made"]));
-    ok(&w(&["stop", "-t", "2", name]));
-    ok(&w(&["commit", name, "dc-commit-img:2"]));
+    ok_stdout(&wsh_args(&["exec", name, "sh", "-c", "echo more >> /made"]));
+    ok_stdout(&wsh_args(&["stop", "-t", "2", name]));
+    ok_stdout(&wsh_args(&["commit", name, "dc-commit-img:2"]));
     assert_eq!(
-        ok(&w(&["run", "dc-commit-img:2", "cat", "/made"])),
+        ok_stdout(&wsh_args(&["run", "dc-commit-img:2", "cat", "/made"])),
         "made\nmore\n"
     );
-    let bad = w(&["commit", "-c", "VOLUME /x", name]);
+    let bad = wsh_args(&["commit", "-c", "VOLUME /x", name]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(
         text(&bad.stderr).contains("only CMD"),
         "{}",
         text(&bad.stderr)
     );
-    ok(&w(&["rm", name]));
-    ok(&w(&["rmi", "dc-commit-img:1"]));
-    ok(&w(&["rmi", "dc-commit-img:2"]));
+    ok_stdout(&wsh_args(&["rm", name]));
+    ok_stdout(&wsh_args(&["rmi", "dc-commit-img:1"]));
+    ok_stdout(&wsh_args(&["rmi", "dc-commit-img:2"]));
 }
 
 #[test]
@@ -345,22 +337,28 @@ fn start_and_restart_run_again_on_the_kept_files() {
     let name = "dc-start";
     detached(name, &[], "echo run >> /runs; echo logged; sleep 60");
     eventually("the first run wrote", || {
-        text(&w(&["exec", name, "cat", "/runs"]).stdout) == "run\n"
+        text(&wsh_args(&["exec", name, "cat", "/runs"]).stdout) == "run\n"
     });
-    ok(&w(&["stop", "-t", "2", name]));
-    assert_eq!(ok(&w(&["start", name])), format!("{name}\n"));
+    ok_stdout(&wsh_args(&["stop", "-t", "2", name]));
+    assert_eq!(ok_stdout(&wsh_args(&["start", name])), format!("{name}\n"));
     eventually("the second run wrote", || {
-        text(&w(&["exec", name, "cat", "/runs"]).stdout) == "run\nrun\n"
+        text(&wsh_args(&["exec", name, "cat", "/runs"]).stdout) == "run\nrun\n"
     });
-    assert_eq!(ok(&w(&["restart", "-t", "2", name])), format!("{name}\n"));
+    assert_eq!(
+        ok_stdout(&wsh_args(&["restart", "-t", "2", name])),
+        format!("{name}\n")
+    );
     eventually("the third run wrote", || {
-        text(&w(&["exec", name, "cat", "/runs"]).stdout) == "run\nrun\nrun\n"
+        text(&wsh_args(&["exec", name, "cat", "/runs"]).stdout) == "run\nrun\nrun\n"
     });
-    assert_eq!(ok(&w(&["logs", name])), "logged\nlogged\nlogged\n");
+    assert_eq!(
+        ok_stdout(&wsh_args(&["logs", name])),
+        "logged\nlogged\nlogged\n"
+    );
     // start of a running container changes nothing.
-    assert_eq!(ok(&w(&["start", name])), format!("{name}\n"));
-    ok(&w(&["rm", "-f", name]));
-    assert!(!ok(&w(&["ps", "-a"])).contains(name));
+    assert_eq!(ok_stdout(&wsh_args(&["start", name])), format!("{name}\n"));
+    ok_stdout(&wsh_args(&["rm", "-f", name]));
+    assert!(!ok_stdout(&wsh_args(&["ps", "-a"])).contains(name));
 }
 
 #[test]
@@ -368,22 +366,22 @@ fn port_lists_the_published_ports() {
     let name = "dc-port";
     detached(name, &["-p", "80", "-p", "127.0.0.1::81"], "sleep 60");
     eventually("ports are recorded", || {
-        text(&w(&["port", name]).stdout).lines().count() == 2
+        text(&wsh_args(&["port", name]).stdout).lines().count() == 2
     });
-    let all = ok(&w(&["port", name]));
+    let all = ok_stdout(&wsh_args(&["port", name]));
     let lines: Vec<&str> = all.lines().collect();
     assert!(lines[0].starts_with("80/tcp -> 127.0.0.1:"), "{all}");
     assert!(lines[1].starts_with("81/tcp -> 127.0.0.1:"), "{all}");
-    let one = ok(&w(&["port", name, "80/tcp"]));
+    let one = ok_stdout(&wsh_args(&["port", name, "80/tcp"]));
     assert_eq!(one.trim(), lines[0].split(" -> ").nth(1).unwrap());
     // The host port is really bound.
     assert!(std::net::TcpStream::connect(one.trim()).is_ok());
-    let none = w(&["port", name, "82"]);
+    let none = wsh_args(&["port", name, "82"]);
     assert_eq!(none.status.code(), Some(1));
     assert!(text(&none.stderr).contains("no public port '82/tcp'"));
-    ok(&w(&["stop", "-t", "2", name]));
-    assert_eq!(ok(&w(&["port", name])), "");
-    ok(&w(&["rm", name]));
+    ok_stdout(&wsh_args(&["stop", "-t", "2", name]));
+    assert_eq!(ok_stdout(&wsh_args(&["port", name])), "");
+    ok_stdout(&wsh_args(&["rm", name]));
 }
 
 #[test]
@@ -403,17 +401,19 @@ fn builder_prune_drops_the_cache_and_says_what_it_freed() {
             .unwrap()
     };
     let first = build();
-    ok(&first);
+    ok_stdout(&first);
     let again = build();
     assert!(
         text(&again.stderr).contains("CACHED"),
         "{}",
         text(&again.stderr)
     );
-    let out = ok(&wsh_cmd(home.path())
-        .args(["builder", "prune", "-f"])
-        .output()
-        .unwrap());
+    let out = ok_stdout(
+        &wsh_cmd(home.path())
+            .args(["builder", "prune", "-f"])
+            .output()
+            .unwrap(),
+    );
     let freed = out
         .lines()
         .find_map(|l| l.strip_prefix("Total reclaimed space: "))
@@ -427,19 +427,21 @@ fn builder_prune_drops_the_cache_and_says_what_it_freed() {
         text(&third.stderr)
     );
     // The base image is tagged: it stays.
-    ok(&wsh_cmd(home.path())
-        .args(["run", "base", "true"])
-        .output()
-        .unwrap());
+    ok_stdout(
+        &wsh_cmd(home.path())
+            .args(["run", "base", "true"])
+            .output()
+            .unwrap(),
+    );
 }
 
 /// Commits `name` and checks the flattened image with e2fsck; returns the image id.
 fn fsck_of(name: &str) -> String {
-    let id = ok(&w(&["commit", name]));
+    let id = ok_stdout(&wsh_args(&["commit", name]));
     let id = id.trim().strip_prefix("sha256:").unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("flat.img");
-    ok(&w(&["export", &id, img.to_str().unwrap()]));
+    ok_stdout(&wsh_args(&["export", &id, img.to_str().unwrap()]));
     let fsck = std::process::Command::new("e2fsck")
         .args(["-fn", img.to_str().unwrap()])
         .output()
@@ -466,30 +468,32 @@ fn files_stay_consistent_when_a_container_stops_during_an_exec() {
         .spawn()
         .unwrap();
     eventually("the writer writes", || {
-        w(&["exec", name, "test", "-e", "/w10"]).status.success()
+        wsh_args(&["exec", name, "test", "-e", "/w10"])
+            .status
+            .success()
     });
-    ok(&w(&["stop", "-t", "5", name]));
+    ok_stdout(&wsh_args(&["stop", "-t", "5", name]));
     let _ = writer.wait();
     let id = fsck_of(name);
-    ok(&w(&["rmi", &id]));
+    ok_stdout(&wsh_args(&["rmi", &id]));
     // The same when the container's own command ends under a writing exec.
-    ok(&w(&["rm", name]));
+    ok_stdout(&wsh_args(&["rm", name]));
     detached(name, &[], "sleep 2");
-    let _ = w(&[
+    let _ = wsh_args(&[
         "exec",
         name,
         "sh",
         "-c",
         "i=0; while :; do echo $i > /v$((i % 50)); i=$((i+1)); done",
     ]);
-    assert_eq!(ok(&w(&["wait", name])), "0\n");
+    assert_eq!(ok_stdout(&wsh_args(&["wait", name])), "0\n");
     let id = fsck_of(name);
     assert!(
-        ok(&w(&["run", &id, "cat", "/v1"]))
+        ok_stdout(&wsh_args(&["run", &id, "cat", "/v1"]))
             .trim()
             .parse::<u64>()
             .is_ok()
     );
-    ok(&w(&["rm", name]));
-    ok(&w(&["rmi", &id]));
+    ok_stdout(&wsh_args(&["rm", name]));
+    ok_stdout(&wsh_args(&["rmi", &id]));
 }

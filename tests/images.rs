@@ -7,12 +7,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{host, mkfs_from_dir, text, wsh_cmd, wsh_home};
-
-/// Runs `wsh ARGS...` with the shared test store.
-fn wsh_args(args: &[&str]) -> Output {
-    wsh_cmd(wsh_home()).args(args).output().expect("wsh runs")
-}
+use common::{host, mkfs_from_dir, text, wsh_args, wsh_cmd, wsh_home};
 
 fn ok(out: &Output, what: &str) {
     assert!(

@@ -10,7 +10,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{bash_in, host, text, wsh_cmd, wsh_home};
+use common::{bash_in, host, text, wsh_args, wsh_cmd, wsh_home};
 use fsimage::{FileDevice, FileType, Ino, Vfs};
 use sha2::{Digest, Sha256};
 
@@ -27,10 +27,6 @@ fn ok(out: Output, what: &str) -> Output {
 
 fn wsh_in(home: &Path, args: &[&str]) -> Output {
     wsh_cmd(home).args(args).output().expect("wsh runs")
-}
-
-fn wsh_args(args: &[&str]) -> Output {
-    wsh_in(wsh_home(), args)
 }
 
 fn tool(name: &str, args: &[&str]) -> Output {
