@@ -490,7 +490,8 @@ pub fn wait_host_stdin(stop: &AtomicBool, paused: &AtomicBool) -> io::Result<()>
         };
         // SAFETY: one valid pollfd.
         let n = unsafe { libc::poll(&mut pfd, 1, STOP_CHECK.as_millis() as libc::c_int) };
-        if n > 0 {
+        // A job stopped while poll waited must leave what was typed to the shell.
+        if n > 0 && !paused.load(Ordering::Relaxed) {
             return Ok(());
         }
         if n < 0 {
