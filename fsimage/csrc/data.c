@@ -40,6 +40,7 @@ long shim_write(ext2_filsys fs, uint32_t ino, uint64_t off, const void *buf,
 	unsigned int n = 0;
 
 	*done = 0;
+	NEED_BITMAPS(fs);
 	rc = ext2fs_file_open(fs, ino, EXT2_FILE_WRITE, &f);
 	if (rc)
 		return rc;
@@ -61,6 +62,7 @@ long shim_truncate(ext2_filsys fs, uint32_t ino, uint64_t size, int64_t s,
 	ext2_file_t f;
 	errcode_t rc, rc2;
 
+	NEED_BITMAPS(fs);
 	rc = read_large(fs, ino, &in);
 	if (rc)
 		return rc;
@@ -142,6 +144,7 @@ long shim_release_orphans(ext2_filsys fs, uint32_t now)
 
 	if (!ino || !(fs->flags & EXT2_FLAG_RW))
 		return 0;
+	NEED_BITMAPS(fs);
 	while (ino && steps++ < fs->super->s_inodes_count) {
 		if (ino < EXT2_FIRST_INODE(fs->super) ||
 		    ino > fs->super->s_inodes_count)

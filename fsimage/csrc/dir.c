@@ -81,8 +81,10 @@ long shim_replace_entry(ext2_filsys fs, uint32_t dir, const char *name, int len,
 			uint32_t ino, int ftype)
 {
 	struct repl_ctx r = { name, len, ino, ftype, 0 };
-	errcode_t rc = ext2fs_dir_iterate2(fs, dir, 0, NULL, repl_fn, &r);
+	errcode_t rc;
 
+	NEED_BITMAPS(fs);
+	rc = ext2fs_dir_iterate2(fs, dir, 0, NULL, repl_fn, &r);
 	if (rc)
 		return rc;
 	return r.done ? 0 : EXT2_ET_FILE_NOT_FOUND;
@@ -120,8 +122,10 @@ int shim_ftype_of_mode(uint32_t mode)
 long shim_link(ext2_filsys fs, uint32_t dir, const char *name, uint32_t ino,
 	       int ftype)
 {
-	errcode_t rc = ext2fs_link(fs, dir, name, ino, ftype);
+	errcode_t rc;
 
+	NEED_BITMAPS(fs);
+	rc = ext2fs_link(fs, dir, name, ino, ftype);
 	if (rc == EXT2_ET_DIR_NO_SPACE) {
 		rc = ext2fs_expand_dir(fs, dir);
 		if (rc)
@@ -133,6 +137,7 @@ long shim_link(ext2_filsys fs, uint32_t dir, const char *name, uint32_t ino,
 
 long shim_unlink(ext2_filsys fs, uint32_t dir, const char *name, uint32_t ino)
 {
+	NEED_BITMAPS(fs);
 	return ext2fs_unlink(fs, dir, name, ino, 0);
 }
 
@@ -157,6 +162,7 @@ static long new_node(ext2_filsys fs, uint32_t dir, const char *name,
 	ext2_ino_t ino;
 	errcode_t rc;
 
+	NEED_BITMAPS(fs);
 	rc = ext2fs_new_inode(fs, dir, fmt | 0644, NULL, &ino);
 	if (rc)
 		return rc;
@@ -229,6 +235,7 @@ long shim_mkdir(ext2_filsys fs, uint32_t dir, const char *name, uint32_t perm,
 	ext2_ino_t ino;
 	errcode_t rc;
 
+	NEED_BITMAPS(fs);
 	rc = ext2fs_new_inode(fs, dir, LINUX_S_IFDIR | 0755, NULL, &ino);
 	if (rc)
 		return rc;
@@ -253,6 +260,7 @@ long shim_symlink(ext2_filsys fs, uint32_t dir, const char *name,
 	ext2_ino_t ino;
 	errcode_t rc;
 
+	NEED_BITMAPS(fs);
 	rc = ext2fs_new_inode(fs, dir, LINUX_S_IFLNK | 0777, NULL, &ino);
 	if (rc)
 		return rc;

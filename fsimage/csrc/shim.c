@@ -113,26 +113,21 @@ long shim_open(void *dev, int writable, ext2_filsys *out)
 		return EXT2_ET_UNSUPP_FEATURE;
 	}
 	/*
-	 * Validate the group descriptors first (as e2fsck does): on damaged
-	 * ones (bitmaps at block 0, overlapping tables...) libext2fs' bitmap
-	 * reader corrupts the heap and aborts instead of returning an error.
-	 */
-	rc = ext2fs_check_desc(fs);
-	if (!rc)
-		rc = ext2fs_read_bitmaps(fs);
-	/*
+	 * The bitmaps are read on first need (shim_load_bitmaps), not here:
+	 * validating the descriptors and reading the bitmaps of a 16 GiB file
+	 * system was a fifth of a `wsh -c :`, and most commands allocate
+	 * nothing.
+	 *
 	 * A larger inode cache than libext2fs' default of 4: every command start
 	 * stats the same few inodes (/, /bin -> usr/bin, the program), and each
 	 * miss is a block read through the qcow2 layers. libext2fs keeps the
 	 * cache coherent with its own inode writes.
 	 */
-	if (!rc) {
-		if (fs->icache) {
-			ext2fs_free_inode_cache(fs->icache);
-			fs->icache = NULL;
-		}
-		rc = ext2fs_create_inode_cache(fs, 1024);
+	if (fs->icache) {
+		ext2fs_free_inode_cache(fs->icache);
+		fs->icache = NULL;
 	}
+	rc = ext2fs_create_inode_cache(fs, 1024);
 	if (rc) {
 		ext2fs_free(fs);
 		return rc;
@@ -140,6 +135,24 @@ long shim_open(void *dev, int writable, ext2_filsys *out)
 	fs->umask = 0;
 	*out = fs;
 	return 0;
+}
+
+/*
+ * Reads the block and inode bitmaps if they are not in memory yet. The group
+ * descriptors are validated first (as e2fsck does): on damaged ones (bitmaps
+ * at block 0, overlapping tables...) libext2fs' bitmap reader corrupts the
+ * heap and aborts instead of returning an error.
+ */
+long shim_load_bitmaps(ext2_filsys fs)
+{
+	errcode_t rc;
+
+	if (fs->block_map && fs->inode_map)
+		return 0;
+	rc = ext2fs_check_desc(fs);
+	if (rc)
+		return rc;
+	return ext2fs_read_bitmaps(fs);
 }
 
 /* Size in bytes that the file system claims (to compare with the device). */
@@ -430,9 +443,11 @@ long shim_add_links(ext2_filsys fs, uint32_t ino, int delta, int64_t c,
 long shim_free_inode(ext2_filsys fs, uint32_t ino, uint32_t now)
 {
 	struct ext2_inode_large in;
-	errcode_t rc = read_large(fs, ino, &in);
+	errcode_t rc;
 	int is_dir;
 
+	NEED_BITMAPS(fs);
+	rc = read_large(fs, ino, &in);
 	if (rc)
 		return rc;
 	is_dir = LINUX_S_ISDIR(in.i_mode);

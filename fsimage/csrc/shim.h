@@ -24,6 +24,19 @@ extern errcode_t shim_unmap_last_fs_block(ext2_filsys fs, ext2_ino_t ino,
 					  blk64_t start);
 
 /* Defined in one part, used by another. */
+long shim_load_bitmaps(ext2_filsys fs);
+
+/*
+ * Returns from the calling shim function with the error if the bitmaps cannot
+ * be loaded: every call that may allocate or free blocks or inodes starts so.
+ */
+#define NEED_BITMAPS(fs)                                                      \
+	do {                                                                  \
+		errcode_t nb_rc_ = shim_load_bitmaps(fs);                     \
+		if (nb_rc_)                                                   \
+			return nb_rc_;                                        \
+	} while (0)
+
 long shim_set_times(ext2_filsys fs, uint32_t ino, int which, int64_t a,
 		    uint32_t an, int64_t m, uint32_t mn, int64_t c, uint32_t cn);
 long shim_free_inode(ext2_filsys fs, uint32_t ino, uint32_t now);

@@ -71,6 +71,18 @@ pub fn check(dev: Box<dyn BlockDevice>) -> Result<Vec<Problem>> {
         );
         return Ok(problems.list);
     }
+    // SAFETY: fs open. The walk below tests inodes and blocks against the bitmaps.
+    let rc = unsafe { ffi::shim_load_bitmaps(fs) };
+    if rc != 0 {
+        let msg = ffi::strerror(rc);
+        let place = if msg.contains("descriptor") {
+            "group descriptors"
+        } else {
+            "bitmaps"
+        };
+        problems.add(place, msg);
+        return Ok(problems.list);
+    }
     unsafe extern "C" fn group_cb(ctx: *mut c_void, group: u32, msg: *const c_char) {
         // SAFETY: ctx is the Problems below; msg is a NUL-terminated string.
         let p = unsafe { &mut *(ctx as *mut Problems) };

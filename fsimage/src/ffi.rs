@@ -76,6 +76,7 @@ unsafe extern "C" {
         now: u32,
         out: *mut Fs,
     ) -> Errcode;
+    pub fn shim_load_bitmaps(fs: Fs) -> Errcode;
     pub fn shim_fs_bytes(fs: Fs) -> u64;
     pub fn shim_space(fs: Fs, total: *mut u64, avail: *mut u64);
     pub fn shim_flush(fs: Fs) -> Errcode;
