@@ -33,8 +33,9 @@ struct wsh_chan {
 	 * that was most of the cost of writing a file. Runs of consecutive blocks
 	 * are gathered in `wbuf`, and single blocks written elsewhere (the inode
 	 * table, bitmaps) wait in `slot`s, the latest write of a block replacing
-	 * the one before. A read overlapping anything pending, a full buffer,
-	 * flush and close write everything out first, so reads see every write.
+	 * the one before. A read that pending writes hold whole is served from
+	 * them; a read overlapping them in part, a full buffer, flush and close
+	 * write everything out first. So reads see every write.
 	 * (There is no journal: between flushes, the order of writes to different
 	 * blocks carries no meaning.)
 	 */
@@ -103,6 +104,31 @@ static int pending(struct wsh_chan *p, uint64_t off, size_t len)
 		if (p->slot[i].used && off < p->slot[i].off + p->slot_len &&
 		    p->slot[i].off < off + len)
 			return 1;
+	return 0;
+}
+
+/*
+ * Copies [off, off+len) from the pending writes if they hold all of it (a
+ * partial block written by one call is read back by the next: serving it here
+ * keeps the run pending instead of writing everything out). Returns 1 when
+ * served. The run and the slots never overlap (see wsh_write64).
+ */
+static int read_pending(struct wsh_chan *p, uint64_t off, size_t len,
+			void *data)
+{
+	int i;
+
+	if (p->wlen && off >= p->woff && off + len <= p->woff + p->wlen) {
+		memcpy(data, p->wbuf + (off - p->woff), len);
+		return 1;
+	}
+	for (i = 0; i < NSLOTS; i++)
+		if (p->slot[i].used && off >= p->slot[i].off &&
+		    off + len <= p->slot[i].off + p->slot_len) {
+			memcpy(data, p->slot[i].data + (off - p->slot[i].off),
+			       len);
+			return 1;
+		}
 	return 0;
 }
 
@@ -234,6 +260,8 @@ static errcode_t wsh_read64(io_channel io, unsigned long long block, int count,
 	uint64_t off = block * io->block_size;
 	int err;
 
+	if (read_pending(p, off, len, data))
+		return 0;
 	if (pending(p, off, len)) {
 		err = wflush(p);
 		if (err)
