@@ -11,6 +11,11 @@ use common::*;
 /// Listings whose order is the directory's (find, du) are sorted on both sides.
 const CASES: &[&str] = &[
     // wc -l of standard input (wsh's own fast path), beside uutils' wc for the rest
+    // wc -c of a regular file on standard input: its size less the offset (fast path)
+    "seq 1000 > f; wc -c < f; (read x; wc -c) < f; wc --bytes < f; printf '' > e; wc -c < e; seq 3 | wc -c; wc -c < /dev/null",
+    // seq: plain counting (wsh's fast path) and uutils' seq for the rest
+    "seq 5; seq 3 7; seq 1 3 20; seq 0; seq 5 1; seq 0 0; seq 007 9; seq 2 -1 0; seq -s, 3; seq -w 8 10",
+    "seq 999999999999999 1000000000000001; seq 1 0 3; echo $?; seq 1.5 3; seq 200000 | tail -2; seq 1 7 100000 | tail -1",
     "printf 'a\\nb' | wc -l; printf '' | wc -l; seq 100000 | wc -l; seq 3 | wc --lines; wc -l < / 2>/dev/null; echo $?; seq 5 | wc -l -c",
     // true / false (wsh's own): a sole --help or --version prints, other arguments are ignored
     "/bin/true --help | head -1; /bin/true --help x; echo $?; /bin/false --help | head -1; echo ${PIPESTATUS[0]}",

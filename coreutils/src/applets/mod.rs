@@ -42,6 +42,7 @@ pub mod posix_regex;
 pub mod procs;
 pub mod ps;
 pub mod sed;
+pub mod seq;
 pub mod stat;
 pub mod tar;
 pub mod term;
