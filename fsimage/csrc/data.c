@@ -32,25 +32,112 @@ static errcode_t stamp_mc(ext2_filsys fs, ext2_ino_t ino, int64_t s,
 	return shim_set_times(fs, ino, T_MTIME | T_CTIME, 0, 0, s, ns, s, ns);
 }
 
+/*
+ * Maps the blocks that a write of [off, off+len) reaches past the end of the
+ * file by growing the file's last extent over them, in one extent update;
+ * *first gets the first block mapped (0: none, the write maps its own).
+ * ext2fs_file_write allocates a block at a time, and once the extent tree has
+ * left the inode (past 4 extents, about 450 MiB of a file) each allocation
+ * rewrites and checksums a leaf block: 13 times slower per MiB. This applies
+ * only where the blocks continue the last extent both logically and on disk
+ * and are free; else the write goes the plain way. The blocks are not zeroed,
+ * because the write fills each one, except a last one it fills in part (its
+ * tail, past the end of the file, must read as zeros); the caller punches out
+ * any it did not reach.
+ */
+static void premap(ext2_filsys fs, ext2_ino_t ino, uint64_t off, uint32_t len,
+		   blk64_t *first)
+{
+	struct ext2_inode_large in;
+	ext2_extent_handle_t h;
+	struct ext2fs_extent ex;
+	blk64_t bs = fs->blocksize;
+	blk64_t start = (off + bs - 1) / bs, end = (off + len + bs - 1) / bs;
+	blk64_t count, goal;
+	errcode_t rc;
+	static const unsigned char zeros[EXT2_MAX_BLOCK_SIZE];
+
+	*first = 0;
+	count = end > start ? end - start : 0;
+	if (count < 2 || ext2fs_has_feature_bigalloc(fs->super) ||
+	    read_large(fs, ino, &in) || !(in.i_flags & EXT4_EXTENTS_FL) ||
+	    start < (EXT2_I_SIZE(&in) + bs - 1) / bs)
+		return;
+	if (ext2fs_extent_open2(fs, ino, (struct ext2_inode *)&in, &h))
+		return;
+	rc = ext2fs_extent_get(h, EXT2_EXTENT_LAST_LEAF, &ex);
+	goal = ex.e_pblk + ex.e_len;
+	if (rc || (ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ||
+	    ex.e_lblk + ex.e_len != start || ex.e_len + count > EXT_INIT_MAX_LEN ||
+	    goal + count > ext2fs_blocks_count(fs->super) ||
+	    !ext2fs_test_block_bitmap_range2(fs->block_map, goal, count)) {
+		ext2fs_extent_free(h);
+		return;
+	}
+	ext2fs_block_alloc_stats_range(fs, goal, count, +1);
+	ex.e_len += count;
+	/* The handle works on `in` itself: i_blocks goes with the extent. */
+	rc = ext2fs_iblk_add_blocks(fs, (struct ext2_inode *)&in, count);
+	if (!rc)
+		rc = ext2fs_extent_replace(h, 0, &ex);
+	ext2fs_extent_free(h);
+	if (rc) {
+		/* Nothing mapped: the plain write path follows. */
+		ext2fs_block_alloc_stats_range(fs, goal, count, -1);
+		return;
+	}
+	*first = start;
+	/* A leaf block was written, not the inode and its i_blocks. */
+	write_large(fs, ino, &in);
+	if ((off + len) % bs)
+		io_channel_write_blk64(fs->io, goal + count - 1, 1, zeros);
+}
+
 long shim_write(ext2_filsys fs, uint32_t ino, uint64_t off, const void *buf,
 		uint32_t len, int64_t s, uint32_t ns, uint32_t *done)
 {
 	ext2_file_t f;
 	errcode_t rc, rc2;
 	unsigned int n = 0;
+	blk64_t premapped;
+	int skip_csum;
 
 	*done = 0;
 	NEED_BITMAPS(fs);
+	premap(fs, ino, off, len, &premapped);
+	/*
+	 * ext2fs_file_write looks each block up in the extent tree, verifying the
+	 * leaf's checksum every time: a 4 KiB checksum per 4 KiB written, 40% of
+	 * a large write. premap has just read (and verified) that same path and
+	 * written it back, so the write may skip the checks.
+	 */
+	skip_csum = premapped && !(fs->flags & EXT2_FLAG_IGNORE_CSUM_ERRORS);
+	if (skip_csum)
+		fs->flags |= EXT2_FLAG_IGNORE_CSUM_ERRORS;
 	rc = ext2fs_file_open(fs, ino, EXT2_FILE_WRITE, &f);
-	if (rc)
-		return rc;
-	rc = ext2fs_file_llseek(f, off, EXT2_SEEK_SET, NULL);
-	if (!rc)
-		rc = ext2fs_file_write(f, buf, len, &n);
-	rc2 = ext2fs_file_close(f);
-	if (!rc)
-		rc = rc2;
+	if (!rc) {
+		rc = ext2fs_file_llseek(f, off, EXT2_SEEK_SET, NULL);
+		if (!rc)
+			rc = ext2fs_file_write(f, buf, len, &n);
+		rc2 = ext2fs_file_close(f);
+		if (!rc)
+			rc = rc2;
+	}
+	if (skip_csum)
+		fs->flags &= ~EXT2_FLAG_IGNORE_CSUM_ERRORS;
+	/* Premapped blocks the write stopped short of would hold stale data. */
+	if (premapped && n < len) {
+		blk64_t reached = (off + n + fs->blocksize - 1) / fs->blocksize;
+
+		rc2 = ext2fs_punch(fs, ino, NULL, NULL,
+				   reached > premapped ? reached : premapped,
+				   ~0ULL);
+		if (!rc)
+			rc = rc2;
+	}
 	*done = n;
+	if (rc && !n)
+		return rc; /* nothing written: times unchanged */
 	rc2 = stamp_mc(fs, ino, s, ns);
 	return rc ? rc : rc2;
 }
