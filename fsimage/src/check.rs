@@ -52,13 +52,7 @@ pub fn check(dev: Box<dyn BlockDevice>) -> Result<Vec<Problem>> {
     // SAFETY: the device slot outlives fs (both live in Inner); read-only open.
     let rc = unsafe { ffi::shim_open(inner.dev_ptr(), 0, &mut fs) };
     if rc != 0 {
-        let msg = ffi::strerror(rc);
-        let place = if msg.contains("descriptor") {
-            "group descriptors"
-        } else {
-            "superblock"
-        };
-        problems.add(place, msg);
+        problems.add_error(rc, "superblock");
         return Ok(problems.list);
     }
     inner.fs = fs;
@@ -74,13 +68,7 @@ pub fn check(dev: Box<dyn BlockDevice>) -> Result<Vec<Problem>> {
     // SAFETY: fs open. The walk below tests inodes and blocks against the bitmaps.
     let rc = unsafe { ffi::shim_load_bitmaps(fs) };
     if rc != 0 {
-        let msg = ffi::strerror(rc);
-        let place = if msg.contains("descriptor") {
-            "group descriptors"
-        } else {
-            "bitmaps"
-        };
-        problems.add(place, msg);
+        problems.add_error(rc, "bitmaps");
         return Ok(problems.list);
     }
     unsafe extern "C" fn group_cb(ctx: *mut c_void, group: u32, msg: *const c_char) {
@@ -123,6 +111,18 @@ struct Problems {
 }
 
 impl Problems {
+    /// libext2fs error `rc` as a problem of the group descriptors if it names them,
+    /// else of `place`.
+    fn add_error(&mut self, rc: ffi::Errcode, place: &str) {
+        let msg = ffi::strerror(rc);
+        let place = if msg.contains("descriptor") {
+            "group descriptors"
+        } else {
+            place
+        };
+        self.add(place, msg);
+    }
+
     fn add(&mut self, place: &str, what: String) {
         if self.list.len() < MAX_PROBLEMS {
             self.list.push(Problem {

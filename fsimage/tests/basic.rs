@@ -197,7 +197,10 @@ fn unaligned_appends_read_back_what_was_written() {
         } else {
             (a, &mut want_a)
         };
-        assert_eq!(vfs.write(ino, want.len() as u64, &chunk).unwrap(), chunk.len());
+        assert_eq!(
+            vfs.write(ino, want.len() as u64, &chunk).unwrap(),
+            chunk.len()
+        );
         want.extend_from_slice(&chunk);
         if i % 97 == 0 {
             // The tail, partly in a block still pending.
@@ -214,8 +217,14 @@ fn unaligned_appends_read_back_what_was_written() {
     }
     drop(vfs);
     fsck_clean(&img);
-    assert!(debugfs(&img, "cat /a") == want_a, "debugfs reads another /a");
-    assert!(debugfs(&img, "cat /b") == want_b, "debugfs reads another /b");
+    assert!(
+        debugfs(&img, "cat /a") == want_a,
+        "debugfs reads another /a"
+    );
+    assert!(
+        debugfs(&img, "cat /b") == want_b,
+        "debugfs reads another /b"
+    );
 }
 
 /// Large appends map their blocks by growing the file's last extent (one extent
@@ -236,7 +245,10 @@ fn appends_over_freed_blocks_read_back_zeros_past_the_end() {
     let mut want = b"start\n".to_vec();
     for i in 0..40u32 {
         let chunk: Vec<u8> = (0..70_001u32).map(|j| (i + j) as u8 | 1).collect();
-        assert_eq!(vfs.write(a, want.len() as u64, &chunk).unwrap(), chunk.len());
+        assert_eq!(
+            vfs.write(a, want.len() as u64, &chunk).unwrap(),
+            chunk.len()
+        );
         want.extend_from_slice(&chunk);
     }
     // Past the end: zeros, never the deleted file's bytes.
