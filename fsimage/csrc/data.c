@@ -65,6 +65,7 @@ static void premap(ext2_filsys fs, ext2_ino_t ino, uint64_t off, uint32_t len,
 		return;
 	if (ext2fs_extent_open2(fs, ino, (struct ext2_inode *)&in, &h))
 		return;
+	memset(&ex, 0, sizeof(ex));
 	rc = ext2fs_extent_get(h, EXT2_EXTENT_LAST_LEAF, &ex);
 	goal = ex.e_pblk + ex.e_len;
 	if (rc || (ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ||
