@@ -337,3 +337,18 @@ fn exec_sees_and_signals_a_detached_containers_programs() {
     let _ = wsh_cmd(wsh_home()).args(["rm", "-f", &name]).output();
     assert_eq!(status, "143\n");
 }
+
+/// `/proc` lists a directory per live program, which stats as one and lists its files,
+/// from guests (`ls`, `find`, `stat`) and from the shell (globs, `[ -d ]`, `cd`), and
+/// is gone once the program ends: the same lines as bash on the host's Linux `/proc`.
+#[test]
+fn proc_lists_a_directory_per_program_as_linux_does() {
+    assert_all_match_bash(&[
+        "sleep 30 & p=$!; [ -d /proc/$p ] && echo dir; ls /proc/$p | grep -cxE 'cmdline|comm|stat|status'; \
+         case \" $(ls /proc | tr '\\n' ' ') \" in *\" $p \"*) echo listed;; esac; \
+         for d in /proc/[0-9]*; do [ \"$d\" = /proc/$p ] && echo globbed; done; \
+         find /proc -maxdepth 1 -name $p | grep -c .; stat -c %F /proc/$p; (cd /proc/$p && cat comm); \
+         ls -d /proc/self/ > /dev/null && echo self; [ -f /proc/$p/stat ] && echo file; \
+         kill $p; wait; [ -e /proc/$p ] || echo gone",
+    ]);
+}

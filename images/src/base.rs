@@ -19,7 +19,7 @@ pub fn applets() -> impl Iterator<Item = &'static str> {
 pub const IMAGE_SIZE: u64 = 16 << 30;
 
 /// Bumped when the layout below changes, so old stores get a fresh base image.
-const LAYOUT_VERSION: u32 = 9;
+const LAYOUT_VERSION: u32 = 10;
 
 /// The tag of the default image.
 pub const BASE_TAG: &str = "base:latest";
@@ -108,6 +108,15 @@ fn build(dev: Box<dyn BlockDevice>) -> anyhow::Result<()> {
     let proc = mkdir(root, "proc", 0o555)?;
     for name in wsh_runtime::procfs::names() {
         vfs.create(proc, name.as_bytes(), 0o444)?;
+    }
+    // What every live program's /proc/PID resolves to (hidden from listings).
+    let pid_dir = wsh_runtime::procfs::PID_DIR
+        .rsplit(|&b| b == b'/')
+        .next()
+        .unwrap_or(b"");
+    let pids = vfs.mkdir(proc, pid_dir, 0o555)?;
+    for name in wsh_runtime::procfs::PID_FILES {
+        vfs.create(pids, name.as_bytes(), 0o444)?;
     }
     let usr = mkdir(root, "usr", 0o755)?;
     let bin = mkdir(usr, "bin", 0o755)?;

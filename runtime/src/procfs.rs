@@ -6,7 +6,8 @@
 //! read-only snapshot (an anonymous memory file), as Linux generates the text per open.
 //! `/proc/PID/{cmdline,comm,stat,status}` describe the container's running programs
 //! (`proctable`); `/proc/self/...` is the caller's own (resolved by the broker).
-//! Those directories cannot be listed or stat'ed: the `wsh` import `procs` lists the pids.
+//! Listing `/proc` shows a directory per live program; each resolves, for stat and
+//! listing, to the image's placeholder [`PID_DIR`].
 
 use std::io::{self, Seek, Write};
 
@@ -16,6 +17,13 @@ use crate::mounts::HostFile;
 
 /// The files of the synthesized `/proc`.
 const FILES: [&str; 4] = ["cpuinfo", "meminfo", "uptime", "loadavg"];
+
+/// The image's placeholder directory that stands for every live `/proc/PID` (the base
+/// image makes it, holding a placeholder for each of [`PID_FILES`]).
+pub const PID_DIR: &[u8] = b"/proc/.pid";
+
+/// The files of a `/proc/PID` directory.
+pub const PID_FILES: [&str; 4] = ["cmdline", "comm", "stat", "status"];
 
 /// The names of the files in `/proc` (the base image has placeholders for them).
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -29,6 +37,52 @@ pub fn is_proc_file(path: &[u8]) -> bool {
 }
 
 impl Runtime {
+    /// Where in the image to resolve the absolute, normalized guest path `abs` when it
+    /// lies in a live program's `/proc/PID` (`/proc/self` being `caller`): the same
+    /// place under [`PID_DIR`]. None for any other path.
+    pub fn proc_pid_path(&self, abs: &[u8], caller: Option<u32>) -> Option<Vec<u8>> {
+        let rest = abs.strip_prefix(b"/proc/")?;
+        let cut = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+        let (name, tail) = rest.split_at(cut);
+        let pid = if name == b"self" {
+            caller?
+        } else if !name.is_empty() && name.iter().all(u8::is_ascii_digit) {
+            std::str::from_utf8(name).ok()?.parse().ok()?
+        } else {
+            return None;
+        };
+        self.process(pid)?;
+        Some([PID_DIR, tail].concat())
+    }
+
+    /// What a listing of `/proc` shows beyond the image's files: a directory named by
+    /// each live program's pid, in order.
+    pub fn proc_pid_names(&self) -> Vec<String> {
+        let mut pids: Vec<u32> = self.processes().iter().map(|p| p.pid).collect();
+        pids.sort_unstable();
+        pids.iter().map(u32::to_string).collect()
+    }
+
+    /// A listing of the image's `/proc` as guests and the shell see it: the
+    /// placeholder [`PID_DIR`] hidden, a directory per live program added.
+    pub fn proc_listing(&self, mut entries: Vec<fsimage::DirEntry>) -> Vec<fsimage::DirEntry> {
+        let hidden = &PID_DIR[b"/proc/".len()..];
+        let stand_in = entries.iter().find(|e| e.name == hidden).map(|e| e.ino);
+        entries.retain(|e| e.name != hidden);
+        if let Some(ino) = stand_in {
+            entries.extend(
+                self.proc_pid_names()
+                    .into_iter()
+                    .map(|n| fsimage::DirEntry {
+                        name: n.into_bytes(),
+                        ino,
+                        kind: fsimage::FileType::Directory,
+                    }),
+            );
+        }
+        entries
+    }
+
     /// The text of the synthesized `/proc` file at the absolute, normalized guest
     /// path `path`, if it names one.
     pub fn proc_text(&self, path: &[u8]) -> Option<String> {

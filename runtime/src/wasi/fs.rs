@@ -545,7 +545,13 @@ pub fn fd_readdir(
     let listing = match g.fds.get_mut(fd)? {
         Fd::Dir(dir) => {
             if cookie == 0 || dir.listing.is_none() {
-                dir.listing = Some(vfs.readdir(dir.ino)?);
+                let mut listing = vfs.readdir(dir.ino)?;
+                if dir.path.as_deref() == Some(b"/proc")
+                    && let Some(rt) = &g.runtime
+                {
+                    listing = rt.proc_listing(listing);
+                }
+                dir.listing = Some(listing);
             }
             dir.listing.as_ref().unwrap()
         }

@@ -25,6 +25,15 @@ pub(super) enum At {
 pub(super) fn at(g: &Guest, fd: u32, path: Vec<u8>) -> Result<At, Errno> {
     match g.fds.get(fd)? {
         Fd::Dir(d) => match &d.path {
+            // Inside a live program's /proc/PID: the image's stand-in for it.
+            Some(dir)
+                if (dir.starts_with(b"/proc") || path.windows(4).any(|w| w == b"proc"))
+                    && let Some(rt) = &g.runtime
+                    && let Some(alias) =
+                        rt.proc_pid_path(&crate::mounts::normalize(dir, &path), Some(g.pid())) =>
+            {
+                Ok(At::Image(g.vfs.root(), alias[1..].to_vec()))
+            }
             Some(dir) if !g.mounts.is_empty() => Ok(match g.mounts.route(dir, &path) {
                 Some((m, rel)) => At::Host(m, rel),
                 None => At::Image(d.ino, path),
@@ -187,9 +196,10 @@ pub fn path_open(
         Fd::Handle(_) | Fd::Socket(_) => None,
     };
     let entry = match at(g, fd, path.clone())? {
-        At::Image(base, path) => {
+        At::Image(base, image_path) => {
+            // Named by what the guest asked for (`at` may resolve elsewhere: /proc/PID).
             let child_path = dir_path.map(|d| crate::mounts::normalize(&d, &path));
-            open_in_image(g, base, &path, follow, oflags, opts, child_path, sync)?
+            open_in_image(g, base, &image_path, follow, oflags, opts, child_path, sync)?
         }
         At::Host(mount, rel) => {
             let want_dir = oflags & oflags::DIRECTORY != 0;

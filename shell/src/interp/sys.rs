@@ -199,6 +199,17 @@ impl ImageSystem {
             .map_err(|e| e.errno().into())
     }
 
+    /// The image path to resolve for `path` from `cwd` when it lies in a live
+    /// program's `/proc/PID`: the image's stand-in for it (`wsh_runtime::procfs`).
+    fn proc_alias(&self, cwd: &str, path: &str) -> Option<String> {
+        if !cwd.starts_with("/proc") && !path.contains("proc") {
+            return None;
+        }
+        let abs = wsh_runtime::mounts::normalize(cwd.as_bytes(), path.as_bytes());
+        let alias = self.rt.proc_pid_path(&abs, None)?;
+        Some(String::from_utf8_lossy(&alias).into_owned())
+    }
+
     /// Resolves `path` from `base` with the search checks of the runtime's user.
     fn resolve(
         &self,
@@ -233,6 +244,8 @@ impl System for ImageSystem {
         if device(cwd, path).is_some() {
             return Ok(Kind::Other);
         }
+        let alias = self.proc_alias(cwd, path);
+        let (cwd, path) = alias.as_deref().map_or((cwd, path), |a| ("/", a));
         if let Some((m, rel)) = self.mounted(cwd, path) {
             return Ok(kind_of(m.stat(&rel, true)?.kind));
         }
@@ -250,6 +263,8 @@ impl System for ImageSystem {
         if device(cwd, path).is_some() {
             return Ok(DEVICE_META);
         }
+        let alias = self.proc_alias(cwd, path);
+        let (cwd, path) = alias.as_deref().map_or((cwd, path), |a| ("/", a));
         if let Some((m, rel)) = self.mounted(cwd, path) {
             let symlink = m.stat(&rel, false)?.kind == FileType::Symlink;
             return Ok(meta_of(&m.stat(&rel, true)?, symlink));
@@ -271,6 +286,10 @@ impl System for ImageSystem {
     }
 
     fn read_dir(&self, cwd: &str, path: &str) -> Result<Vec<String>, SysError> {
+        let listing_proc =
+            wsh_runtime::mounts::normalize(cwd.as_bytes(), path.as_bytes()) == b"/proc";
+        let alias = self.proc_alias(cwd, path);
+        let (cwd, path) = alias.as_deref().map_or((cwd, path), |a| ("/", a));
         let entries = match self.mounted(cwd, path) {
             Some((m, rel)) => m.read_dir(&rel)?,
             None => {
@@ -284,7 +303,11 @@ impl System for ImageSystem {
                         .check(&st, access::READ)
                         .map_err(|e| SysError::from(e.errno()))?;
                 }
-                vfs.readdir(dir).map_err(|e| SysError::from(e.errno()))?
+                let entries = vfs.readdir(dir).map_err(|e| SysError::from(e.errno()))?;
+                match listing_proc {
+                    true => self.rt.proc_listing(entries),
+                    false => entries,
+                }
             }
         };
         Ok(entries
