@@ -253,3 +253,39 @@ fn a_changed_module_file_is_never_run_from_the_cache() {
     // And a fresh process over the unchanged image still runs it.
     assert_eq!(text(&wsh("/bin/echo ok").stdout), "ok\n");
 }
+
+/// Signals ignored when the shell starts (a program a script put in the background
+/// without job control has INT and QUIT ignored) can be neither trapped nor reset by
+/// a non-interactive shell, as POSIX says and bash does; other signals still can.
+#[test]
+fn signals_ignored_on_entry_cannot_be_trapped() {
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+    let script = "trap 'echo int' INT; trap -p INT; trap 'echo usr1' USR1; trap -p USR1; \
+                  trap - QUIT; echo $?; (trap 'echo sub' INT; trap -p)";
+    let run = |mut cmd: Command| {
+        // SAFETY: between fork and exec only signal(2), async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_IGN);
+                libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code(), text(&out.stdout))
+    };
+    let mut wsh = wsh_cmd(wsh_home());
+    wsh.arg("-c").arg(script);
+    let mut bash = Command::new("bash");
+    bash.arg("-c").arg(script);
+    let (ours, theirs) = (run(wsh), run(bash));
+    assert_eq!(ours, theirs);
+    // The check that the case tests what it says: INT stays ignored, USR1 is trapped.
+    assert!(
+        theirs.1.contains("trap -- '' SIGINT")
+            && theirs.1.contains("SIGUSR1")
+            && !theirs.1.contains("echo int"),
+        "{theirs:?}"
+    );
+}

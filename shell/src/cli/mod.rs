@@ -654,6 +654,7 @@ enum Source {
 /// Exit statuses follow Docker's for `run` and `build`: 125 when wsh itself fails (no
 /// such image, a bad option), else the command's own (126/127 when it cannot be run).
 pub fn main() -> ExitCode {
+    crate::interp::record_ignored_signals();
     let argv = hoist_subcommand(std::env::args_os().collect());
     // `run`, `build` (and a detached container's supervisor, which is a `run`) fail
     // with Docker's 125 when the failure is wsh's own.

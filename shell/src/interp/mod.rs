@@ -46,6 +46,7 @@ pub use prompt::PromptInfo;
 mod tests;
 mod transform;
 mod trap;
+pub use trap::record_ignored_signals;
 mod ulimit;
 mod vars;
 mod xtrace;

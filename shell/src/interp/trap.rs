@@ -5,6 +5,37 @@
 
 use super::{ExecResult, Fds, Flow, Shell};
 
+/// The signals wsh's process found ignored when it started, one bit per number
+/// (see [`record_ignored_signals`]).
+static IGNORED_ON_ENTRY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Notes which signals the process inherited as ignored (a program started in the
+/// background by a shell without job control has INT and QUIT ignored). As POSIX
+/// says and bash does, a non-interactive shell can neither trap nor reset those.
+/// Called first thing in `main`, before wsh sets handlers of its own. PIPE is left
+/// out: Rust's runtime ignores it before `main`, so what was inherited is unknown.
+pub fn record_ignored_signals() {
+    IGNORED_ON_ENTRY.get_or_init(|| {
+        (1..=64)
+            .filter(|&n| n != libc::SIGPIPE)
+            .filter(|&n| {
+                // SAFETY: sigaction with a null new action only reads the disposition.
+                let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+                let rc = unsafe { libc::sigaction(n, std::ptr::null(), &mut old) };
+                rc == 0 && old.sa_sigaction == libc::SIG_IGN
+            })
+            .fold(0u64, |bits, n| bits | 1 << (n - 1))
+    });
+}
+
+/// The names of the signals the process inherited as ignored.
+fn ignored_on_entry() -> impl Iterator<Item = String> {
+    let bits = IGNORED_ON_ENTRY.get().copied().unwrap_or(0);
+    (1..=64)
+        .filter(move |n| bits & (1 << (n - 1)) != 0)
+        .filter_map(super::jobs::signal_name)
+}
+
 /// The shell's own trap conditions (not signals).
 const PSEUDO: &[&str] = &["EXIT", "ERR", "DEBUG", "RETURN"];
 
@@ -62,6 +93,12 @@ impl Shell {
         if args.is_empty() || args[0] == "-p" {
             let mut shown = self.shown_traps.clone();
             shown.extend(self.traps.clone());
+            // bash lists the signals ignored on entry as ignored ('').
+            if self.job_control.is_none() {
+                for name in ignored_on_entry() {
+                    shown.entry(name).or_default();
+                }
+            }
             let mut names: Vec<String> = if args.len() > 1 {
                 args[1..].iter().filter_map(|a| canonical(a)).collect()
             } else {
@@ -105,6 +142,9 @@ impl Shell {
                 st = 1;
                 continue;
             };
+            if self.job_control.is_none() && ignored_on_entry().any(|n| n == name) {
+                continue;
+            }
             match action {
                 Some(a) => {
                     self.traps.insert(name, a.to_string());
