@@ -28,7 +28,7 @@ use common::{text, wsh_cmd, wsh_home};
 use serde_json::Value;
 
 /// The number of comparable cases wsh must pass at least (measured; raise it with fixes).
-const PASS_FLOOR: usize = 2135;
+const PASS_FLOOR: usize = 2140;
 
 /// How long one run of one case may take before it counts as hung.
 const TIMEOUT: Duration = Duration::from_secs(20);
