@@ -349,3 +349,23 @@ fn a_program_on_a_volume_that_changes_runs_as_changed() {
         text(&out.stderr)
     );
 }
+
+/// With the working directory on a volume (which the image does not have), absolute
+/// paths still reach the image: a program run by its path, `[ -x ]`, a redirection.
+#[test]
+fn absolute_paths_reach_the_image_from_a_working_directory_on_a_volume() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let vol = format!("{}:/vol", dir.path().display());
+    let out = run(
+        &["-v", &vol, "-w", "/vol"],
+        "cd sub && /bin/echo by-path && [ -x /bin/ls ] && echo exec && \
+         echo kept > /tmp/in-image && cat < /tmp/in-image && ls -d /usr/bin",
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "by-path\nexec\nkept\n/usr/bin\n",
+        "{}",
+        text(&out.stderr)
+    );
+}

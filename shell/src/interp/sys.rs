@@ -193,8 +193,14 @@ impl ImageSystem {
         self.rt.mounts().route(cwd.as_bytes(), path.as_bytes())
     }
 
-    fn cwd_ino(&self, cwd: &str) -> Result<fsimage::Ino, SysError> {
+    /// The inode `path` is resolved from: the root for an absolute path (so that a
+    /// working directory on a `-v` mount, which the image does not have, does not
+    /// matter), else the working directory.
+    fn base_ino(&self, cwd: &str, path: &str) -> Result<fsimage::Ino, SysError> {
         let vfs = self.rt.vfs();
+        if path.starts_with('/') {
+            return Ok(vfs.root());
+        }
         vfs.resolve(vfs.root(), cwd.as_bytes(), true)
             .map_err(|e| e.errno().into())
     }
@@ -250,7 +256,7 @@ impl System for ImageSystem {
             return Ok(kind_of(m.stat(&rel, true)?.kind));
         }
         let vfs = self.rt.vfs();
-        let base = self.cwd_ino(cwd)?;
+        let base = self.base_ino(cwd, path)?;
         let ino = self.resolve(base, path, true)?;
         if wsh_runtime::io::placeholder_device(vfs, ino).is_some() {
             return Ok(Kind::Other);
@@ -270,7 +276,7 @@ impl System for ImageSystem {
             return Ok(meta_of(&m.stat(&rel, true)?, symlink));
         }
         let vfs = self.rt.vfs();
-        let base = self.cwd_ino(cwd)?;
+        let base = self.base_ino(cwd, path)?;
         let link = self.resolve(base, path, false)?;
         let symlink =
             vfs.stat(link).map_err(|e| SysError::from(e.errno()))?.kind == FileType::Symlink;
@@ -294,7 +300,7 @@ impl System for ImageSystem {
             Some((m, rel)) => m.read_dir(&rel)?,
             None => {
                 let vfs = self.rt.vfs();
-                let base = self.cwd_ino(cwd)?;
+                let base = self.base_ino(cwd, path)?;
                 let dir = self.resolve(base, path, true)?;
                 let creds = self.rt.credentials();
                 if !creds.is_root() {
@@ -336,7 +342,7 @@ impl System for ImageSystem {
         if let Some(fifo) = self.open_fifo(cwd, path, opts)? {
             return Ok(fifo);
         }
-        let base = self.cwd_ino(cwd)?;
+        let base = self.base_ino(cwd, path)?;
         let creds = self.rt.credentials();
         if !creds.is_root() {
             return self.open_as_user(&creds, base, path, opts, 0o644);
@@ -375,13 +381,13 @@ impl System for ImageSystem {
         }
         let creds = self.rt.credentials();
         if !creds.is_root() && device(cwd, path).is_none() {
-            let base = self.cwd_ino(cwd)?;
+            let base = self.base_ino(cwd, path)?;
             return self.open_as_user(&creds, base, path, opts, 0o666 & !umask);
         }
         let vfs = self.rt.vfs();
         let existed = opts.create
             && self
-                .cwd_ino(cwd)
+                .base_ino(cwd, path)
                 .is_ok_and(|base| vfs.resolve(base, path.as_bytes(), true).is_ok());
         let h = self.open(cwd, path, opts)?;
         if let Handle::File(fh) = &h
@@ -430,7 +436,7 @@ impl ImageSystem {
     ) -> Result<Option<Handle>, SysError> {
         let vfs = self.rt.vfs();
         let Some(st) = self
-            .cwd_ino(cwd)
+            .base_ino(cwd, path)
             .and_then(|base| self.resolve(base, path, true))
             .ok()
             .and_then(|ino| vfs.stat(ino).ok())
