@@ -296,11 +296,7 @@ pub fn hexdump(argv: Vec<OsString>) -> i32 {
     if !data.is_empty() || start > 0 {
         out.push_str(&format!("{:08x}\n", start + data.len()));
     }
-    let mut o = io::stdout().lock();
-    if o.write_all(out.as_bytes())
-        .and_then(|()| o.flush())
-        .is_err()
-    {
+    if super::print_all(&out).is_err() {
         return 1;
     }
     status

@@ -214,13 +214,7 @@ fn long(o: &Opts, operands: Vec<String>) -> i32 {
         ));
         print_long(&entries, o, &mut out);
     }
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    if stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush())
-        .is_err()
-    {
+    if super::print_all(&out).is_err() {
         return 2;
     }
     status

@@ -68,6 +68,14 @@ pub fn strerror(e: &io::Error) -> String {
     }
 }
 
+/// Writes `text` to standard output and flushes it: an applet that gathered its whole
+/// output checks the one result.
+pub fn print_all(text: &str) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
 /// argv as Strings (lossy), without argv[0].
 pub fn args(argv: Vec<OsString>) -> Vec<String> {
     argv.into_iter()

@@ -343,12 +343,7 @@ fn run(argv: Vec<OsString>, kill: bool) -> i32 {
             out.push('\n');
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    if stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush())
-        .is_err()
-    {
+    if super::print_all(&out).is_err() {
         return 3;
     }
     if hits > 0 { 0 } else { 1 }

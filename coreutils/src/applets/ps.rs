@@ -5,7 +5,6 @@
 //! one thread whose memory is all resident (RSS = VSZ).
 
 use std::ffi::OsString;
-use std::io::Write;
 
 use super::procs::{self, HZ, Proc};
 use super::start;
@@ -343,7 +342,8 @@ fn line(cols: &[Column], cells: &[String]) -> String {
 
 /// Runs ps.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let usage = |msg| format!("{msg}\n\nUsage:\n ps [options]\n\n Try 'ps --help' for more information.");
+    let usage =
+        |msg| format!("{msg}\n\nUsage:\n ps [options]\n\n Try 'ps --help' for more information.");
     let o = match start(argv, HELP, |a| parse(a).map_err(usage), 1) {
         Ok(o) => o,
         Err(status) => return status,
@@ -439,12 +439,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         out.push_str(&line(&cols, &cells));
         out.push('\n');
     }
-    let mut stdout = std::io::stdout().lock();
-    if stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush())
-        .is_err()
-    {
+    if super::print_all(&out).is_err() {
         return 1;
     }
     // procps: 1 when a selection list matched nothing.

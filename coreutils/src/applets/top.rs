@@ -215,7 +215,12 @@ fn screen(o: &Options, list: &[Proc], cpu: &HashMap<u32, f64>, width: usize) -> 
 
 /// Runs top.
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let o = match start(argv, HELP, |a| parse(a).map_err(|msg| format!("{msg}\n{HELP}")), 1) {
+    let o = match start(
+        argv,
+        HELP,
+        |a| parse(a).map_err(|msg| format!("{msg}\n{HELP}")),
+        1,
+    ) {
         Ok(o) => o,
         Err(status) => return status,
     };
