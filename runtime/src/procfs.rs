@@ -37,10 +37,15 @@ pub fn is_proc_file(path: &[u8]) -> bool {
 }
 
 impl Runtime {
-    /// Where in the image to resolve the absolute, normalized guest path `abs` when it
+    /// Where in the image to resolve `path` from the guest directory `dir` when it
     /// lies in a live program's `/proc/PID` (`/proc/self` being `caller`): the same
-    /// place under [`PID_DIR`]. None for any other path.
-    pub fn proc_pid_path(&self, abs: &[u8], caller: Option<u32>) -> Option<Vec<u8>> {
+    /// place under [`PID_DIR`], absolute. None for any other path (decided without
+    /// normalizing when neither names `proc`: every path call asks).
+    pub fn proc_pid_path(&self, dir: &[u8], path: &[u8], caller: Option<u32>) -> Option<Vec<u8>> {
+        if !dir.starts_with(b"/proc") && !path.windows(4).any(|w| w == b"proc") {
+            return None;
+        }
+        let abs = crate::mounts::normalize(dir, path);
         let rest = abs.strip_prefix(b"/proc/")?;
         let cut = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
         let (name, tail) = rest.split_at(cut);

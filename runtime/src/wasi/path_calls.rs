@@ -27,10 +27,8 @@ pub(super) fn at(g: &Guest, fd: u32, path: Vec<u8>) -> Result<At, Errno> {
         Fd::Dir(d) => match &d.path {
             // Inside a live program's /proc/PID: the image's stand-in for it.
             Some(dir)
-                if (dir.starts_with(b"/proc") || path.windows(4).any(|w| w == b"proc"))
-                    && let Some(rt) = &g.runtime
-                    && let Some(alias) =
-                        rt.proc_pid_path(&crate::mounts::normalize(dir, &path), Some(g.pid())) =>
+                if let Some(rt) = &g.runtime
+                    && let Some(alias) = rt.proc_pid_path(dir, &path, Some(g.pid())) =>
             {
                 Ok(At::Image(g.vfs.root(), alias[1..].to_vec()))
             }

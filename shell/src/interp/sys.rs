@@ -208,11 +208,9 @@ impl ImageSystem {
     /// The image path to resolve for `path` from `cwd` when it lies in a live
     /// program's `/proc/PID`: the image's stand-in for it (`wsh_runtime::procfs`).
     fn proc_alias(&self, cwd: &str, path: &str) -> Option<String> {
-        if !cwd.starts_with("/proc") && !path.contains("proc") {
-            return None;
-        }
-        let abs = wsh_runtime::mounts::normalize(cwd.as_bytes(), path.as_bytes());
-        let alias = self.rt.proc_pid_path(&abs, None)?;
+        let alias = self
+            .rt
+            .proc_pid_path(cwd.as_bytes(), path.as_bytes(), None)?;
         Some(String::from_utf8_lossy(&alias).into_owned())
     }
 
